@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class CRMAdminConfig(AdminConfig):
+    default_site = "crm.admin_site.CRMAdminSite"
+
+
+class CRMConfig(AppConfig):
+    name = "crm"
+    verbose_name = _("CRM")
+
+    def ready(self):
+        from crm.roles import sync_role_permissions
+
+        # Runs after every migrate, when the permissions of newly added models exist.
+        post_migrate.connect(sync_role_permissions, dispatch_uid="crm.sync_role_permissions")

@@ -1,0 +1,75 @@
+"""Demo users and data: deterministic, idempotent, bilingual.
+
+Each app that has demo data adds its seeder to SEEDERS; a seeder takes a DemoContext
+and creates its records only when they are not there yet.
+"""
+
+import random
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from faker import Faker
+
+from crm.roles import MANAGERS, SALES
+
+DEMO_PASSWORD = "demo"
+DEMO_SEED = 20261122
+
+# username, group, staff, first name, last name
+DEMO_USERS = [
+    ("manager", MANAGERS, True, "Min", "Wang"),
+    ("sales1", SALES, False, "Lei", "Zhang"),
+    ("sales2", SALES, False, "Emma", "Li"),
+]
+
+
+@dataclass
+class DemoContext:
+    rng: random.Random
+    fake_zh: Faker
+    fake_en: Faker
+    manager: object
+    sales: list
+
+
+def seed_users():
+    """Create the demo users once; an existing user keeps its password."""
+    User = get_user_model()
+    users = {}
+    for username, group_name, is_staff, first_name, last_name in DEMO_USERS:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first_name,
+                "last_name": last_name,
+                "is_staff": is_staff,
+                "email": f"{username}@example.com",
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get(name=group_name))
+        users[username] = user
+    return users
+
+
+SEEDERS = []
+
+
+def seed_all():
+    users = seed_users()
+    fake_zh, fake_en = Faker("zh_CN"), Faker("en_US")
+    fake_zh.seed_instance(DEMO_SEED)
+    fake_en.seed_instance(DEMO_SEED)
+    context = DemoContext(
+        rng=random.Random(DEMO_SEED),
+        fake_zh=fake_zh,
+        fake_en=fake_en,
+        manager=users["manager"],
+        sales=[users["sales1"], users["sales2"]],
+    )
+    for seeder in SEEDERS:
+        seeder(context)
+    return users

@@ -1,0 +1,63 @@
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+# The sections of the product, in navigation order; their pages arrive with their issues.
+SECTIONS = [
+    {
+        "key": "customers",
+        "title": _("Customers"),
+        "icon": "people",
+        "summary": _("Customers, their contact methods, contact persons and needs."),
+    },
+    {
+        "key": "opportunities",
+        "title": _("Opportunities"),
+        "icon": "kanban",
+        "summary": _("The sales pipeline by stage, scoring and the weighted forecast."),
+    },
+    {
+        "key": "orders",
+        "title": _("Orders"),
+        "icon": "receipt",
+        "summary": _("Orders through their lifecycle, payments and cycle times."),
+    },
+    {
+        "key": "followups",
+        "title": _("Follow-ups"),
+        "icon": "calendar-check",
+        "summary": _("Every conversation and the follow-up it calls for: your day at a glance."),
+    },
+]
+
+
+def dashboard(request):
+    return render(request, "crm/dashboard.html", {"sections": SECTIONS})
+
+
+def section_placeholder(request, section):
+    """The landing page of a section whose pages have not been built yet."""
+    current = next(s for s in SECTIONS if s["key"] == section)
+    return render(request, "crm/section_placeholder.html", {"section": current})
+
+
+def reports(request):
+    return render(request, "crm/reports.html", {"sections": SECTIONS})
+
+
+def search(request):
+    return render(request, "crm/search.html", {"query": request.GET.get("q", "").strip()})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request):
+    """For load balancers: answers 200 when the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

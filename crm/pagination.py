@@ -1,0 +1,94 @@
+"""Keyset pagination: every page, the last one included, costs one indexed range scan.
+
+A page is addressed by a cursor, the sort-key values of the row it starts after (or before),
+so no page needs an OFFSET over the rows in front of it. The ordering must end with a unique
+field (the primary key) so that rows with equal sort values are neither skipped nor repeated.
+"""
+
+import base64
+import json
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+FIRST, NEXT, PREVIOUS, LAST = "first", "next", "prev", "last"
+
+
+@dataclass
+class KeysetPage:
+    items: list
+    has_next: bool
+    has_previous: bool
+    next_cursor: str
+    previous_cursor: str
+    total: int
+
+    @property
+    def is_paginated(self):
+        return self.has_next or self.has_previous
+
+
+def _encode(row, fields):
+    values = [getattr(row, name.lstrip("-")) for name in fields]
+    raw = json.dumps([v.isoformat() if hasattr(v, "isoformat") else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor, model, fields):
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(fields):
+            return None
+        return [
+            model._meta.get_field(name.lstrip("-")).to_python(v)
+            for name, v in zip(fields, values, strict=True)
+        ]
+    except (ValueError, TypeError, ValidationError):
+        return None
+
+
+def _after(fields, values):
+    """Rows that come after `values` in the order `fields` (a lexicographic comparison)."""
+    clauses = []
+    for depth, name in enumerate(fields):
+        column = name.lstrip("-")
+        equal = {f.lstrip("-"): v for f, v in zip(fields[:depth], values[:depth], strict=True)}
+        lookup = "lt" if name.startswith("-") else "gt"
+        clauses.append(Q(**equal, **{f"{column}__{lookup}": values[depth]}))
+    return reduce(or_, clauses)
+
+
+def _reverse(fields):
+    return [name[1:] if name.startswith("-") else f"-{name}" for name in fields]
+
+
+def paginate(queryset, ordering, *, cursor="", direction=FIRST, page_size=25, total=None):
+    """One page of `queryset` in `ordering` (a list of field names, the last one unique)."""
+    total = queryset.count() if total is None else total
+    values = _decode(cursor, queryset.model, ordering) if cursor else None
+    if direction in (NEXT, PREVIOUS) and values is None:
+        direction = FIRST
+    backwards = direction in (PREVIOUS, LAST)
+    order = _reverse(ordering) if backwards else list(ordering)
+    rows = queryset.order_by(*order)
+    if direction in (NEXT, PREVIOUS):
+        rows = rows.filter(_after(order, values))
+    rows = list(rows[: page_size + 1])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if backwards:
+        rows.reverse()
+    has_previous = more if backwards else direction == NEXT
+    has_next = more if not backwards else direction == PREVIOUS
+    return KeysetPage(
+        items=rows,
+        has_next=has_next,
+        has_previous=has_previous,
+        next_cursor=_encode(rows[-1], ordering) if rows and has_next else "",
+        previous_cursor=_encode(rows[0], ordering) if rows and has_previous else "",
+        total=total,
+    )

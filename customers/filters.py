@@ -1,0 +1,70 @@
+from datetime import datetime, time, timedelta
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer, Tag
+from customers.selectors import has_open_needs, search_customers
+
+# Sort keys offered by the list page and the keyset ordering each maps to (each has an index).
+SORTS = {
+    "name": ["name", "id"],
+    "-name": ["-name", "-id"],
+    "created": ["created_at", "id"],
+    "-created": ["-created_at", "-id"],
+    "updated": ["updated_at", "id"],
+    "-updated": ["-updated_at", "-id"],
+}
+DEFAULT_SORT = "name"
+
+
+def start_of_day(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class CustomerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.none(), label=_("Owner"))
+    lifecycle_stage = django_filters.MultipleChoiceFilter(
+        choices=Customer.Lifecycle.choices, label=_("Lifecycle stage"), widget=forms.CheckboxSelectMultiple
+    )
+    tag = django_filters.ModelChoiceFilter(field_name="tags", queryset=Tag.objects.all(), label=_("Tag"))
+    source = django_filters.ChoiceFilter(choices=Customer.Source.choices, label=_("Source"))
+    industry = django_filters.ChoiceFilter(choices=Customer.Industry.choices, label=_("Industry"))
+    region = django_filters.CharFilter(lookup_expr="istartswith", label=_("Region"))
+    created_after = django_filters.DateFilter(
+        method="filter_created_after", label=_("Created from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_before = django_filters.DateFilter(
+        method="filter_created_before",
+        label=_("Created until"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    has_open_needs = django_filters.BooleanFilter(method="filter_open_needs", label=_("Has open needs"))
+
+    class Meta:
+        model = Customer
+        fields = []
+
+    def __init__(self, *args, owners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if owners is not None:
+            self.filters["owner"].queryset = owners
+        else:
+            del self.filters["owner"]
+
+    def filter_search(self, queryset, name, value):
+        return search_customers(queryset, value)
+
+    # Whole local days as datetime bounds, so that the index on created_at serves the range.
+    def filter_created_after(self, queryset, name, value):
+        return queryset.filter(created_at__gte=start_of_day(value))
+
+    def filter_created_before(self, queryset, name, value):
+        return queryset.filter(created_at__lt=start_of_day(value + timedelta(days=1)))
+
+    def filter_open_needs(self, queryset, name, value):
+        return queryset.filter(has_open_needs()) if value else queryset.exclude(has_open_needs())

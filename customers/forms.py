@@ -1,0 +1,186 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
+from customers.normalise import normalise_contact_value, normalise_email, normalise_phone
+
+
+def active_users():
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class CustomerForm(forms.ModelForm):
+    save_anyway = forms.BooleanField(
+        required=False, label=_("I checked the likely duplicates above: save this customer anyway")
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "name",
+            "kind",
+            "owner",
+            "lifecycle_stage",
+            "source",
+            "industry",
+            "size",
+            "region",
+            "address",
+            "gender",
+            "birth_date",
+            "tags",
+            "notes",
+        ]
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "tags": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, user_is_manager=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tags"].queryset = Tag.objects.order_by("name")
+        if user_is_manager:
+            self.fields["owner"].queryset = active_users()
+            self.fields["owner"].required = False
+            self.fields["owner"].help_text = _("Leave empty to own it yourself.")
+        else:
+            del self.fields["owner"]
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise ValidationError(_("Enter the customer's name."), code="required")
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") != Customer.Kind.PERSON:
+            for field in ("gender", "birth_date"):
+                if cleaned.get(field):
+                    self.add_error(field, _("Only people have a gender and a birth date."))
+        return cleaned
+
+    def service_fields(self):
+        """The cleaned data in the shape the customer services take."""
+        data = {k: v for k, v in self.cleaned_data.items() if k not in ("save_anyway", "owner")}
+        if self.cleaned_data.get("owner"):
+            data["owner"] = self.cleaned_data["owner"]
+        return data
+
+
+class ContactMethodForm(forms.ModelForm):
+    class Meta:
+        model = ContactMethod
+        fields = ["type", "value", "note", "is_primary"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("type") and "value" in cleaned:
+            try:
+                cleaned["value"] = normalise_contact_value(cleaned["type"], cleaned["value"])
+            except ValidationError as error:
+                self.add_error("value", error)
+        return cleaned
+
+
+class BaseContactMethodFormSet(forms.BaseFormSet):
+    def clean(self):
+        seen = set()
+        for form in self.forms:
+            if not form.has_changed() or not form.is_valid():
+                continue
+            key = (form.cleaned_data["type"], form.cleaned_data["value"])
+            if key in seen:
+                form.add_error("value", _("This contact method is entered twice."))
+            seen.add(key)
+
+    def methods(self):
+        return [
+            {k: form.cleaned_data[k] for k in ("type", "value", "note", "is_primary")}
+            for form in self.forms
+            if form.has_changed() and form.cleaned_data.get("value")
+        ]
+
+
+class NewContactMethodForm(ContactMethodForm):
+    """A row of the create form: blank rows are ignored."""
+
+    use_required_attribute = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["value"].required = False
+        self.fields["type"].initial = ContactMethod.Type.MOBILE
+
+    def has_changed(self):
+        return bool((self.data.get(self.add_prefix("value")) or "").strip())
+
+
+ContactMethodFormSet = forms.formset_factory(
+    NewContactMethodForm, formset=BaseContactMethodFormSet, extra=3, max_num=10
+)
+
+
+class ContactPersonForm(forms.ModelForm):
+    class Meta:
+        model = ContactPerson
+        fields = ["name", "title", "phone", "email"]
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        return normalise_phone(phone) if phone else ""
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        return normalise_email(email) if email else ""
+
+
+class NeedForm(forms.ModelForm):
+    class Meta:
+        model = Need
+        fields = ["type", "priority", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def clean_description(self):
+        description = self.cleaned_data["description"].strip()
+        if not description:
+            raise ValidationError(_("Describe the need."), code="required")
+        return description
+
+
+class NeedStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Need.Status.choices)
+
+
+class MergeForm(forms.Form):
+    other = forms.IntegerField(
+        label=_("Customer number to merge into this one"),
+        min_value=1,
+        help_text=_("The other customer's number (shown as # on its page). It will be removed."),
+    )
+
+
+class BulkActionForm(forms.Form):
+    REASSIGN, ADD_TAG = "reassign", "add_tag"
+    action = forms.ChoiceField(choices=[(REASSIGN, _("Reassign owner")), (ADD_TAG, _("Add tag"))])
+    customers = forms.ModelMultipleChoiceField(queryset=Customer.objects.none(), label=_("Customers"))
+    owner = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(), required=False, label=_("New owner")
+    )
+    tag = forms.CharField(max_length=50, required=False, label=_("Tag"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = active_users()
+        self.fields["customers"].queryset = Customer.objects.visible_to(user)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == self.REASSIGN and not cleaned.get("owner"):
+            self.add_error("owner", _("Choose the new owner."))
+        if cleaned.get("action") == self.ADD_TAG and not (cleaned.get("tag") or "").strip():
+            self.add_error("tag", _("Enter a tag."))
+        return cleaned

@@ -1,0 +1,71 @@
+"""Normal forms of contact values: phones in E.164 (default region CN), emails in lower case."""
+
+import re
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.utils.translation import gettext as _
+
+from customers.models import ContactMethod
+
+DEFAULT_PHONE_REGION = "CN"
+
+
+def normalise_phone(value, region=DEFAULT_PHONE_REGION):
+    message = _("Enter a valid phone number, e.g. 138 0013 8000 or +44 20 7946 0958.")
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        raise ValidationError(message, code="invalid_phone") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(message, code="invalid_phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(value):
+    value = value.strip().lower()
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ValidationError(_("Enter a valid email address."), code="invalid_email") from None
+    return value
+
+
+def normalise_website(value):
+    if not re.match(r"^https?://", value, re.IGNORECASE):
+        value = f"https://{value}"
+    try:
+        URLValidator()(value)
+    except ValidationError:
+        raise ValidationError(_("Enter a valid web address."), code="invalid_website") from None
+    return value
+
+
+def normalise_qq(value):
+    if not re.fullmatch(r"[1-9]\d{4,11}", value):
+        raise ValidationError(_("A QQ number has 5 to 12 digits."), code="invalid_qq")
+    return value
+
+
+NORMALISERS = {
+    ContactMethod.Type.PHONE: normalise_phone,
+    ContactMethod.Type.MOBILE: normalise_phone,
+    ContactMethod.Type.EMAIL: normalise_email,
+    ContactMethod.Type.WEBSITE: normalise_website,
+    ContactMethod.Type.QQ: normalise_qq,
+}
+
+
+def normalise_contact_value(method_type, value):
+    value = " ".join((value or "").split())
+    if not value:
+        raise ValidationError(_("Enter a value."), code="required")
+    normaliser = NORMALISERS.get(method_type)
+    return normaliser(value) if normaliser else value
+
+
+def phone_search_digits(text):
+    """The digits of a phone fragment typed into a search box ("138-0013" → "1380013"), or ""."""
+    digits = re.sub(r"[\s\-().+]", "", text)
+    return digits if digits.isdigit() and len(digits) >= 4 else ""

@@ -1,0 +1,191 @@
+"""Reads of customers and what hangs off them, with visibility and the joins each page needs."""
+
+from datetime import timedelta
+
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connection
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce, TruncMonth
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
+from customers.normalise import phone_search_digits
+
+SIMILAR_NAME_THRESHOLD = 0.5
+HISTORY_LIMIT = 30
+
+
+def _primary_value(types):
+    methods = ContactMethod.objects.filter(customer=OuterRef("pk"), type__in=types)
+    return Subquery(methods.order_by("-is_primary", "id").values("value")[:1])
+
+
+def open_needs_count():
+    needs = Need.objects.filter(customer=OuterRef("pk"), status__in=Need.OPEN_STATUSES)
+    counted = needs.order_by().values("customer").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def customers_for_list(user):
+    """Visible customers with what a list row shows: owner, primary phone and email, tags, open needs."""
+    return (
+        Customer.objects.visible_to(user)
+        .select_related("owner")
+        .annotate(
+            primary_phone=_primary_value(ContactMethod.PHONE_TYPES),
+            primary_email=_primary_value([ContactMethod.Type.EMAIL]),
+            open_needs=open_needs_count(),
+        )
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+    )
+
+
+def search_customers(queryset, text):
+    """Customers whose name, contact value or contact person matches a fragment of `text`."""
+    text = text.strip()
+    if not text:
+        return queryset
+    # Contact values are stored normalised (lower-case emails, E.164 phones), so a plain
+    # case-sensitive match can use the trigram index on the value.
+    fragment = Q(value__contains=text.lower())
+    person = Q(name__icontains=text) | Q(email__contains=text.lower())
+    digits = phone_search_digits(text)
+    if digits:
+        fragment |= Q(value__contains=digits)
+        person |= Q(phone__contains=digits)
+    matches = ContactMethod.objects.filter(fragment)
+    persons = ContactPerson.objects.filter(person)
+    return queryset.filter(
+        Q(name__icontains=text)
+        | Q(pk__in=matches.values("customer_id"))
+        | Q(pk__in=persons.values("customer_id"))
+    )
+
+
+def get_customer(user, pk):
+    """The customer if the user may see it; 404 otherwise, whether it exists or not."""
+    return get_object_or_404(Customer.objects.visible_to(user).select_related("owner"), pk=pk)
+
+
+def customer_detail(user, pk):
+    customer = get_customer(user, pk)
+    return {
+        "customer": customer,
+        "tags": list(customer.tags.order_by("name")),
+        "contact_methods": list(customer.contact_methods.all()),
+        "contact_persons": list(customer.contact_persons.all()),
+        "open_needs": list(customer.needs.filter(status__in=Need.OPEN_STATUSES).select_related("raised_by")),
+        "closed_needs_count": customer.needs.filter(status__in=Need.CLOSED_STATUSES).count(),
+        "history": field_changes(customer.history.select_related("history_user")),
+    }
+
+
+def field_changes(history, limit=HISTORY_LIMIT):
+    """The latest changes of a record, newest first: who, when, and each field's old → new value."""
+    records = list(history.order_by("-history_date", "-history_id")[: limit + 1])
+    changes = []
+    for newer, older in zip(records, [*records[1:], None], strict=True):
+        if len(changes) == limit:
+            break
+        entry = {"record": newer, "changes": []}
+        if older is not None and newer.history_type == "~":
+            delta = newer.diff_against(older, foreign_keys_are_objs=False)
+            for change in delta.changes:
+                field = newer.instance_type._meta.get_field(change.field)
+                entry["changes"].append(
+                    {
+                        "field": field.verbose_name,
+                        "old": _display(field, change.old),
+                        "new": _display(field, change.new),
+                    }
+                )
+        changes.append(entry)
+    return changes
+
+
+def _display(field, value):
+    if field.choices:
+        return dict(field.flatchoices).get(value, value) or "—"
+    if field.is_relation:
+        return f"#{value}" if value else "—"
+    return value if value not in (None, "") else "—"
+
+
+def find_duplicates(name="", phones=(), emails=(), exclude_pk=None, limit=10):
+    """Customers that look like the one being entered: same phone or email, or a very similar name.
+
+    Looks across all customers, not only those the user sees: the caller decides what to reveal.
+    Returns (customer, reasons) pairs.
+    """
+    found = {}
+
+    def note(queryset, reason):
+        for customer in queryset.select_related("owner")[:limit]:
+            found.setdefault(customer.pk, (customer, []))[1].append(reason)
+
+    values = [v for v in (*phones, *emails) if v]
+    if values:
+        same_contact = Customer.objects.filter(contact_methods__value__in=values).distinct()
+        note(_exclude(same_contact, exclude_pk), "contact")
+    name = " ".join((name or "").split())
+    if name:
+        note(_exclude(_similar_names(name), exclude_pk), "name")
+    return list(found.values())[:limit]
+
+
+def _exclude(queryset, pk):
+    return queryset.exclude(pk=pk) if pk else queryset
+
+
+def _similar_names(name):
+    if connection.vendor == "postgresql":
+        # The % operator uses the trigram index; the similarity cut keeps only close matches.
+        return (
+            Customer.objects.filter(name__trigram_similar=name)
+            .annotate(similarity=TrigramSimilarity("name", name))
+            .filter(similarity__gte=SIMILAR_NAME_THRESHOLD)
+            .order_by("-similarity")
+        )
+    return Customer.objects.filter(name__iexact=name)
+
+
+def needs_report(user, months=12):
+    """Needs of visible customers: totals by type, priority and status, and per month raised."""
+    needs = Need.objects.visible_to(user)
+    since = (timezone.now() - timedelta(days=31 * (months - 1))).replace(day=1, hour=0, minute=0, second=0)
+    by_month = (
+        needs.filter(raised_at__gte=since)
+        .annotate(month=TruncMonth("raised_at"))
+        .values("month", "status")
+        .annotate(n=Count("pk"))
+        .order_by("month")
+    )
+    return {
+        "by_type": _counts(needs, "type", Need.Type),
+        "by_priority": _counts(needs, "priority", Need.Priority),
+        "by_status": _counts(needs, "status", Need.Status),
+        "by_month": _monthly(by_month),
+        "total": needs.count(),
+    }
+
+
+def _counts(needs, field, choices):
+    counted = dict(needs.order_by().values_list(field).annotate(n=Count("pk")))
+    return [
+        {"key": value, "label": label, "count": counted.get(value, 0)} for value, label in choices.choices
+    ]
+
+
+def _monthly(rows):
+    months = {}
+    for row in rows:
+        month = months.setdefault(row["month"], {"month": row["month"], "raised": 0, "resolved": 0})
+        month["raised"] += row["n"]
+        if row["status"] in Need.CLOSED_STATUSES:
+            month["resolved"] += row["n"]
+    return list(months.values())
+
+
+def has_open_needs():
+    return Exists(Need.objects.filter(customer=OuterRef("pk"), status__in=Need.OPEN_STATUSES))

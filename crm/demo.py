@@ -1,7 +1,7 @@
 """Demo users and data: deterministic, idempotent, bilingual.
 
-Each app that has demo data adds its seeder to SEEDERS; a seeder takes a DemoContext
-and creates its records only when they are not there yet.
+Each app that has demo data adds its seeder to _seeders(), in dependency order; a seeder
+takes a DemoContext and creates its records only when they are not there yet.
 """
 
 import random
@@ -55,7 +55,10 @@ def seed_users():
     return users
 
 
-SEEDERS = []
+def _seeders():
+    from customers.demo import seed_customers
+
+    return [seed_customers]
 
 
 def seed_all():
@@ -70,6 +73,6 @@ def seed_all():
         manager=users["manager"],
         sales=[users["sales1"], users["sales2"]],
     )
-    for seeder in SEEDERS:
+    for seeder in _seeders():
         seeder(context)
     return users

@@ -30,9 +30,8 @@ def sync_role_permissions(using="default", **kwargs):
     from django.contrib.auth.models import Group, Permission
 
     for group_name, apps in ROLE_PERMISSIONS.items():
-        group = Group.objects.using(using).filter(name=group_name).first()
-        if group is None:
-            continue
+        # get_or_create: a database flush (as tests do) also runs this, after removing the groups.
+        group, _created = Group.objects.using(using).get_or_create(name=group_name)
         wanted = []
         for app_label, actions in apps.items():
             permissions = Permission.objects.using(using).filter(content_type__app_label=app_label)

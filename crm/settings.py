@@ -186,5 +186,8 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# Rows per page of every list.
+LIST_PAGE_SIZE = 25
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

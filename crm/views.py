@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from customers.selectors import customers_for_list, search_customers
+
 # The sections of the product, in navigation order; their pages arrive with their issues.
 SECTIONS = [
     {
@@ -49,8 +51,25 @@ def reports(request):
     return render(request, "crm/reports.html", {"sections": SECTIONS})
 
 
+SEARCH_RESULT_LIMIT = 20
+
+
 def search(request):
-    return render(request, "crm/search.html", {"query": request.GET.get("q", "").strip()})
+    """The header's search box: customers by name, phone, email or contact person, a fragment at a time."""
+    query = request.GET.get("q", "").strip()
+    customers = []
+    if query:
+        matches = search_customers(customers_for_list(request.user), query).order_by("-updated_at", "-id")
+        customers = list(matches[: SEARCH_RESULT_LIMIT + 1])
+    return render(
+        request,
+        "crm/search.html",
+        {
+            "query": query,
+            "customers": customers[:SEARCH_RESULT_LIMIT],
+            "more_customers": len(customers) > SEARCH_RESULT_LIMIT,
+        },
+    )
 
 
 @login_not_required

@@ -19,6 +19,7 @@ SORTS = {
     "-updated": ["-updated_at", "-id"],
 }
 DEFAULT_SORT = "name"
+ANY = _("Any")
 
 
 def start_of_day(day):
@@ -27,13 +28,19 @@ def start_of_day(day):
 
 class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
-    owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.none(), label=_("Owner"))
+    owner = django_filters.ModelChoiceFilter(
+        queryset=get_user_model().objects.none(), label=_("Owner"), empty_label=ANY
+    )
     lifecycle_stage = django_filters.MultipleChoiceFilter(
         choices=Customer.Lifecycle.choices, label=_("Lifecycle stage"), widget=forms.CheckboxSelectMultiple
     )
-    tag = django_filters.ModelChoiceFilter(field_name="tags", queryset=Tag.objects.all(), label=_("Tag"))
-    source = django_filters.ChoiceFilter(choices=Customer.Source.choices, label=_("Source"))
-    industry = django_filters.ChoiceFilter(choices=Customer.Industry.choices, label=_("Industry"))
+    tag = django_filters.ModelChoiceFilter(
+        field_name="tags", queryset=Tag.objects.all(), label=_("Tag"), empty_label=ANY
+    )
+    source = django_filters.ChoiceFilter(choices=Customer.Source.choices, label=_("Source"), empty_label=ANY)
+    industry = django_filters.ChoiceFilter(
+        choices=Customer.Industry.choices, label=_("Industry"), empty_label=ANY
+    )
     region = django_filters.CharFilter(lookup_expr="istartswith", label=_("Region"))
     created_after = django_filters.DateFilter(
         method="filter_created_after", label=_("Created from"), widget=forms.DateInput(attrs={"type": "date"})
@@ -43,7 +50,11 @@ class CustomerFilter(django_filters.FilterSet):
         label=_("Created until"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    has_open_needs = django_filters.BooleanFilter(method="filter_open_needs", label=_("Has open needs"))
+    has_open_needs = django_filters.BooleanFilter(
+        method="filter_open_needs",
+        label=_("Has open needs"),
+        widget=forms.Select(choices=[("", ANY), ("true", _("Yes")), ("false", _("No"))]),
+    )
 
     class Meta:
         model = Customer

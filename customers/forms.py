@@ -113,15 +113,26 @@ class NewContactMethodForm(ContactMethodForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["value"].required = False
-        self.fields["type"].initial = ContactMethod.Type.MOBILE
 
     def has_changed(self):
         return bool((self.data.get(self.add_prefix("value")) or "").strip())
 
 
-ContactMethodFormSet = forms.formset_factory(
-    NewContactMethodForm, formset=BaseContactMethodFormSet, extra=3, max_num=10
-)
+STARTING_METHOD_TYPES = [ContactMethod.Type.MOBILE, ContactMethod.Type.EMAIL, ContactMethod.Type.WECHAT]
+
+
+class ContactMethodFormSet(
+    forms.formset_factory(
+        NewContactMethodForm, formset=BaseContactMethodFormSet, extra=len(STARTING_METHOD_TYPES), max_num=10
+    )
+):
+    """The create form's contact rows: a mobile, an email and a WeChat ID to start with."""
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        if index < len(STARTING_METHOD_TYPES):
+            kwargs["initial"] = {"type": STARTING_METHOD_TYPES[index]}
+        return kwargs
 
 
 class ContactPersonForm(forms.ModelForm):

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from crm.models import TimeStampedModel, VisibleQuerySet
@@ -162,9 +163,7 @@ class ContactMethod(models.Model):
         Customer, on_delete=models.CASCADE, related_name="contact_methods", verbose_name=_("customer")
     )
     type = models.CharField(_("type"), max_length=10, choices=Type.choices)
-    value = models.CharField(
-        _("value"), max_length=300, help_text=_("Phones in E.164, emails in lower case.")
-    )
+    value = models.CharField(_("value"), max_length=300)
     note = models.CharField(_("note"), max_length=200, blank=True)
     is_primary = models.BooleanField(_("primary"), default=False)
 
@@ -229,7 +228,7 @@ class Need(TimeStampedModel):
         URGENT = "urgent", _("Urgent")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("need status", "Open")
         IN_PROGRESS = "in_progress", _("In progress")
         MET = "met", _("Met")
         DROPPED = "dropped", _("Dropped")

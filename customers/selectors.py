@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from crm.roles import is_manager
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import phone_search_digits
 
@@ -189,3 +190,17 @@ def _monthly(rows):
 
 def has_open_needs():
     return Exists(Need.objects.filter(customer=OuterRef("pk"), status__in=Need.OPEN_STATUSES))
+
+
+def get_customer_part(user, model, pk):
+    """A contact method, person or need, if the user may see its customer; 404 otherwise."""
+    return get_object_or_404(model.objects.visible_to(user).select_related("customer"), pk=pk)
+
+
+def duplicate_warnings(user, name="", contact_values=(), exclude_pk=None):
+    """Likely duplicates as the form shows them: those the user may not open come without a link."""
+    warnings = []
+    for customer, reasons in find_duplicates(name, contact_values, (), exclude_pk):
+        visible = is_manager(user) or customer.owner_id == user.pk
+        warnings.append({"customer": customer, "reasons": reasons, "visible": visible})
+    return warnings

@@ -53,7 +53,7 @@ def _clean_customer_fields(fields):
 def _save_customer(customer, reason=None):
     if customer.kind != Customer.Kind.PERSON:
         customer.gender, customer.birth_date = "", None
-    customer.full_clean(exclude=["tags"])
+    customer.full_clean(exclude=["tags", "owner"], validate_constraints=False)
     customer._change_reason = reason
     customer.save()
 
@@ -70,16 +70,50 @@ def create_customer(user, *, owner=None, tags=(), contact_methods=(), **fields):
     customer = Customer(owner=owner, **_clean_customer_fields(fields))
     _save_customer(customer)
     if tags:
-        customer.tags.set(tags)
-    errors = {}
-    for index, method in enumerate(contact_methods):
-        try:
-            add_contact_method(user, customer, **method)
-        except ValidationError as error:
-            errors[f"contact_methods-{index}"] = error.messages
+        customer.tags.add(*tags)
+    methods, errors = _new_contact_methods(customer, contact_methods)
     if errors:
         raise ValidationError(errors)
+    ContactMethod.objects.bulk_create(methods)
     return customer
+
+
+def _normalised_value(method_type, value):
+    try:
+        return normalise_contact_value(method_type, value)
+    except ValidationError as error:
+        raise ValidationError({"value": error.messages}) from None
+
+
+def _prepared_method(customer, *, type, value, note="", is_primary=False):
+    value = _normalised_value(type, value)
+    method = ContactMethod(
+        customer=customer, type=type, value=value, note=note.strip(), is_primary=is_primary
+    )
+    method.full_clean(exclude=["customer"], validate_constraints=False)
+    return method
+
+
+def _new_contact_methods(customer, contact_methods):
+    """A new customer's contact methods, validated and unsaved, as add_contact_method would leave them."""
+    methods, errors, seen = [], {}, set()
+    for index, fields in enumerate(contact_methods):
+        try:
+            method = _prepared_method(customer, **fields)
+            if (method.type, method.value) in seen:
+                raise ValidationError({"value": _("This customer already has this contact method.")})
+        except ValidationError as error:
+            errors[f"contact_methods-{index}"] = error.messages
+            continue
+        seen.add((method.type, method.value))
+        methods.append(method)
+    for method_type in {method.type for method in methods}:
+        of_type = [method for method in methods if method.type == method_type]
+        flagged = [method for method in of_type if method.is_primary]
+        primary = flagged[-1] if flagged else of_type[0]
+        for method in of_type:
+            method.is_primary = method is primary
+    return methods, errors
 
 
 @transaction.atomic
@@ -144,17 +178,10 @@ def _check_method_unique(method):
 @transaction.atomic
 def add_contact_method(user, customer, *, type, value, note="", is_primary=False):
     _require_edit(user, customer)
-    try:
-        value = normalise_contact_value(type, value)
-    except ValidationError as error:
-        raise ValidationError({"value": error.messages}) from None
-    method = ContactMethod(
-        customer=customer, type=type, value=value, note=note.strip(), is_primary=is_primary
-    )
+    method = _prepared_method(customer, type=type, value=value, note=note, is_primary=is_primary)
     _check_method_unique(method)
     first_of_type = not ContactMethod.objects.filter(customer=customer, type=type).exists()
     method.is_primary = is_primary or first_of_type
-    method.full_clean(validate_constraints=False)
     if method.is_primary:
         ContactMethod.objects.filter(customer=customer, type=type, is_primary=True).update(is_primary=False)
     method.save()
@@ -165,10 +192,7 @@ def add_contact_method(user, customer, *, type, value, note="", is_primary=False
 @transaction.atomic
 def update_contact_method(user, method, *, type, value, note="", is_primary=False):
     _require_edit(user, method.customer)
-    try:
-        value = normalise_contact_value(type, value)
-    except ValidationError as error:
-        raise ValidationError({"value": error.messages}) from None
+    value = _normalised_value(type, value)
     old_type, was_primary = method.type, method.is_primary
     method.type, method.value, method.note, method.is_primary = type, value, note.strip(), is_primary
     _check_method_unique(method)

@@ -20,3 +20,30 @@ class UserFactory(factory.django.DjangoModelFactory):
     def groups(self, create, groups):
         if create and groups:
             self.groups.add(*groups)
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.Customer"
+        skip_postgeneration_save = True
+
+    name = factory.Faker("company", locale="zh_CN")
+    owner = factory.SubFactory(UserFactory)
+    lifecycle_stage = "active"
+
+
+class ContactMethodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.ContactMethod"
+
+    customer = factory.SubFactory(CustomerFactory)
+    type = "mobile"
+    value = factory.Sequence(lambda n: f"+861380013{n:04d}")
+
+
+class NeedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.Need"
+
+    customer = factory.SubFactory(CustomerFactory)
+    description = factory.Faker("sentence")

@@ -1,0 +1,386 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap, retarget
+
+from crm.exports import export_response
+from crm.pagination import paginate
+from crm.roles import is_manager
+from customers import selectors, services
+from customers.filters import DEFAULT_SORT, SORTS, CustomerFilter
+from customers.forms import (
+    BulkActionForm,
+    ContactMethodForm,
+    ContactMethodFormSet,
+    ContactPersonForm,
+    CustomerForm,
+    MergeForm,
+    NeedForm,
+    NeedStatusForm,
+    active_users,
+)
+from customers.models import ContactMethod, ContactPerson, Need
+
+
+def apply_errors(form, error):
+    """Puts a service's ValidationError next to the form fields it names."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _filtered_customers(request):
+    manager = is_manager(request.user)
+    filterset = CustomerFilter(
+        request.GET,
+        queryset=selectors.customers_for_list(request.user),
+        owners=active_users() if manager else None,
+    )
+    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else DEFAULT_SORT
+    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    return filterset, queryset, sort
+
+
+@require_GET
+def customer_list(request):
+    filterset, queryset, sort = _filtered_customers(request)
+    page = paginate(
+        queryset,
+        SORTS[sort],
+        cursor=request.GET.get("cursor", ""),
+        direction=request.GET.get("page", "first"),
+        page_size=settings.LIST_PAGE_SIZE,
+    )
+    manager = is_manager(request.user)
+    return render(
+        request,
+        "customers/customer_list.html",
+        {
+            "filterset": filterset,
+            "page": page,
+            "sort": sort,
+            "bulk_form": BulkActionForm(user=request.user) if manager else None,
+        },
+    )
+
+
+EXPORT_HEADERS = [
+    "ID",
+    "Name",
+    "Kind",
+    "Owner",
+    "Lifecycle stage",
+    "Source",
+    "Industry",
+    "Size",
+    "Region",
+    "Address",
+    "Phone",
+    "Email",
+    "Tags",
+    "Open needs",
+    "Created",
+    "Updated",
+]
+
+
+def _export_row(customer):
+    return [
+        customer.pk,
+        customer.name,
+        customer.get_kind_display(),
+        customer.owner.get_username(),
+        customer.get_lifecycle_stage_display(),
+        customer.get_source_display(),
+        customer.get_industry_display(),
+        customer.get_size_display(),
+        customer.region,
+        customer.address,
+        customer.primary_phone,
+        customer.primary_email,
+        ", ".join(tag.name for tag in customer.tags.all()),
+        customer.open_needs,
+        customer.created_at,
+        customer.updated_at,
+    ]
+
+
+@require_GET
+def customer_export(request):
+    _filterset, queryset, sort = _filtered_customers(request)
+    rows = (_export_row(c) for c in queryset.order_by(*SORTS[sort]).iterator(chunk_size=2000))
+    headers = [_(h) for h in EXPORT_HEADERS]
+    return export_response(request.GET.get("format"), "customers", headers, rows, sheet_title=_("Customers"))
+
+
+def customer_create(request):
+    form = CustomerForm(request.POST or None, user_is_manager=is_manager(request.user))
+    methods = ContactMethodFormSet(request.POST or None, prefix="methods")
+    duplicates = []
+    if request.method == "POST" and form.is_valid() and methods.is_valid():
+        contact_values = [m["value"] for m in methods.methods()]
+        duplicates = selectors.duplicate_warnings(request.user, form.cleaned_data["name"], contact_values)
+        if not duplicates or form.cleaned_data["save_anyway"]:
+            try:
+                customer = services.create_customer(
+                    request.user, contact_methods=methods.methods(), **form.service_fields()
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, _("Customer “%(name)s” created.") % {"name": customer.name})
+                return redirect(customer)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "methods": methods, "duplicates": duplicates, "creating": True},
+    )
+
+
+def customer_edit(request, pk):
+    customer = selectors.get_customer(request.user, pk)
+    manager = is_manager(request.user)
+    form = CustomerForm(request.POST or None, instance=customer, user_is_manager=manager)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        if "name" in form.changed_data:
+            duplicates = selectors.duplicate_warnings(request.user, form.cleaned_data["name"], exclude_pk=pk)
+        if not duplicates or form.cleaned_data["save_anyway"]:
+            fields = form.service_fields()
+            new_owner = fields.pop("owner", None)
+            try:
+                services.update_customer(request.user, customer, **fields)
+                if manager and new_owner and new_owner != customer.owner:
+                    services.reassign_owner(request.user, [customer], new_owner)
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, _("Customer saved."))
+                return redirect(customer)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "customer": customer, "duplicates": duplicates},
+    )
+
+
+def customer_detail(request, pk):
+    context = selectors.customer_detail(request.user, pk)
+    customer = context["customer"]
+    context.update(
+        method_form=ContactMethodForm(),
+        person_form=ContactPersonForm(),
+        need_form=NeedForm(),
+        merge_form=MergeForm(),
+        can_edit=services.can_edit_customer(request.user, customer),
+        need_statuses=Need.Status.choices,
+    )
+    return render(request, "customers/customer_detail.html", context)
+
+
+def _section(request, customer, template, **context):
+    """Re-renders one section of the customer page for htmx, or returns to the page without JS."""
+    if not request.htmx:
+        return redirect(customer)
+    return render(
+        request, f"customers/partials/{template}.html", {"customer": customer, "can_edit": True, **context}
+    )
+
+
+def _replace_section(response, target):
+    """An inline edit that saved answers with its whole section, swapped in place of the row."""
+    return reswap(retarget(response, target), "innerHTML")
+
+
+def _methods_section(request, customer, form=None):
+    methods = list(customer.contact_methods.all())
+    return _section(
+        request, customer, "contact_methods", contact_methods=methods, method_form=form or ContactMethodForm()
+    )
+
+
+def _persons_section(request, customer, form=None):
+    persons = list(customer.contact_persons.all())
+    return _section(
+        request, customer, "contact_persons", contact_persons=persons, person_form=form or ContactPersonForm()
+    )
+
+
+def _needs_section(request, customer, form=None):
+    needs = list(customer.needs.filter(status__in=Need.OPEN_STATUSES).select_related("raised_by"))
+    closed = customer.needs.filter(status__in=Need.CLOSED_STATUSES).count()
+    return _section(
+        request,
+        customer,
+        "needs",
+        open_needs=needs,
+        closed_needs_count=closed,
+        need_form=form or NeedForm(),
+        need_statuses=Need.Status.choices,
+    )
+
+
+def _save_from_form(request, form, action):
+    """Runs a service with a valid form's data; puts its errors on the form. True when it saved."""
+    if not form.is_valid():
+        return False
+    try:
+        action(form.cleaned_data)
+    except ValidationError as error:
+        apply_errors(form, error)
+        return False
+    return True
+
+
+@require_POST
+def contact_method_add(request, pk):
+    customer = selectors.get_customer(request.user, pk)
+    form = ContactMethodForm(request.POST)
+    if _save_from_form(
+        request, form, lambda data: services.add_contact_method(request.user, customer, **data)
+    ):
+        form = None
+    return _methods_section(request, customer, form)
+
+
+def contact_method_edit(request, pk):
+    method = selectors.get_customer_part(request.user, ContactMethod, pk)
+    form = ContactMethodForm(request.POST or None, instance=method if request.method == "GET" else None)
+    if request.method == "POST":
+        if _save_from_form(
+            request, form, lambda data: services.update_contact_method(request.user, method, **data)
+        ):
+            return _replace_section(_methods_section(request, method.customer), "#contact-methods")
+        method.refresh_from_db()
+    return render(request, "customers/partials/contact_method_edit.html", {"method": method, "form": form})
+
+
+@require_POST
+def contact_method_delete(request, pk):
+    method = selectors.get_customer_part(request.user, ContactMethod, pk)
+    services.remove_contact_method(request.user, method)
+    return _methods_section(request, method.customer)
+
+
+@require_POST
+def contact_person_add(request, pk):
+    customer = selectors.get_customer(request.user, pk)
+    form = ContactPersonForm(request.POST)
+    if _save_from_form(
+        request, form, lambda data: services.add_contact_person(request.user, customer, **data)
+    ):
+        form = None
+    return _persons_section(request, customer, form)
+
+
+def contact_person_edit(request, pk):
+    person = selectors.get_customer_part(request.user, ContactPerson, pk)
+    form = ContactPersonForm(request.POST or None, instance=person if request.method == "GET" else None)
+    if request.method == "POST":
+        if _save_from_form(
+            request, form, lambda data: services.update_contact_person(request.user, person, **data)
+        ):
+            return _replace_section(_persons_section(request, person.customer), "#contact-persons")
+        person.refresh_from_db()
+    return render(request, "customers/partials/contact_person_edit.html", {"person": person, "form": form})
+
+
+@require_POST
+def contact_person_delete(request, pk):
+    person = selectors.get_customer_part(request.user, ContactPerson, pk)
+    services.remove_contact_person(request.user, person)
+    return _persons_section(request, person.customer)
+
+
+@require_POST
+def need_add(request, pk):
+    customer = selectors.get_customer(request.user, pk)
+    form = NeedForm(request.POST)
+    if _save_from_form(request, form, lambda data: services.raise_need(request.user, customer, **data)):
+        form = None
+    return _needs_section(request, customer, form)
+
+
+@require_POST
+def need_status(request, pk):
+    need = selectors.get_customer_part(request.user, Need, pk)
+    form = NeedStatusForm(request.POST)
+    if form.is_valid():
+        services.update_need(request.user, need, status=form.cleaned_data["status"])
+    return _needs_section(request, need.customer)
+
+
+def customer_merge(request, pk):
+    survivor = selectors.get_customer(request.user, pk)
+    form = MergeForm(request.POST or request.GET or None)
+    if not form.is_valid():
+        messages.error(request, _("Enter the number of the customer to merge into this one."))
+        return redirect(survivor)
+    merged = selectors.get_customer(request.user, form.cleaned_data["other"])
+    if request.method == "POST":
+        try:
+            services.merge_customers(request.user, survivor, merged)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        except PermissionDenied as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request, _("“%(merged)s” was merged into this customer.") % {"merged": merged.name}
+            )
+        return redirect(survivor)
+    return render(request, "customers/customer_merge.html", {"survivor": survivor, "merged": merged})
+
+
+@require_POST
+def customer_bulk(request):
+    if not is_manager(request.user):
+        raise PermissionDenied
+    form = BulkActionForm(request.POST, user=request.user)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("customers:index")
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return redirect(back or "customers:index")
+    customers = list(form.cleaned_data["customers"])
+    if form.cleaned_data["action"] == BulkActionForm.REASSIGN:
+        owner = form.cleaned_data["owner"]
+        changed = services.reassign_owner(request.user, customers, owner)
+        messages.success(
+            request, _("%(count)s customers now belong to %(owner)s.") % {"count": changed, "owner": owner}
+        )
+    else:
+        tag = services.add_tag(request.user, customers, form.cleaned_data["tag"])
+        messages.success(
+            request, _("Tagged %(count)s customers “%(tag)s”.") % {"count": len(customers), "tag": tag.name}
+        )
+    return redirect(back or "customers:index")
+
+
+@require_GET
+def duplicate_check(request):
+    """htmx: likely duplicates of what is being typed into the customer form."""
+    methods = ContactMethodFormSet(request.GET, prefix="methods")
+    values = [form.cleaned_data["value"] for form in methods.forms if form.has_changed() and form.is_valid()]
+    exclude = request.GET.get("exclude", "")
+    warnings = selectors.duplicate_warnings(
+        request.user,
+        request.GET.get("name", ""),
+        values,
+        exclude_pk=int(exclude) if exclude.isdigit() else None,
+    )
+    return render(request, "customers/partials/duplicates.html", {"duplicates": warnings})
+
+
+@require_GET
+def needs_report(request):
+    report = selectors.needs_report(request.user)
+    return render(request, "customers/needs_report.html", {"report": report})

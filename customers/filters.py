@@ -32,10 +32,13 @@ class CustomerFilter(django_filters.FilterSet):
         queryset=get_user_model().objects.none(), label=_("Owner"), empty_label=ANY
     )
     lifecycle_stage = django_filters.MultipleChoiceFilter(
-        choices=Customer.Lifecycle.choices, label=_("Lifecycle stage"), widget=forms.CheckboxSelectMultiple
+        choices=Customer.Lifecycle.choices,
+        label=_("Lifecycle stage"),
+        widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     tag = django_filters.ModelChoiceFilter(
-        field_name="tags", queryset=Tag.objects.all(), label=_("Tag"), empty_label=ANY
+        field_name="tags", queryset=Tag.objects.all(), label=_("Tag"), empty_label=ANY, distinct=False
     )
     source = django_filters.ChoiceFilter(choices=Customer.Source.choices, label=_("Source"), empty_label=ANY)
     industry = django_filters.ChoiceFilter(

@@ -55,13 +55,18 @@ def search_customers(queryset, text):
     if digits:
         fragment |= Q(value__contains=digits)
         person |= Q(phone__contains=digits)
-    matches = ContactMethod.objects.filter(fragment)
-    persons = ContactPerson.objects.filter(person)
-    return queryset.filter(
-        Q(name__icontains=text)
-        | Q(pk__in=matches.values("customer_id"))
-        | Q(pk__in=persons.values("customer_id"))
+    # A union of id sets lets each part use its own trigram index; an OR across the three
+    # tables would scan every customer.
+    matching_ids = (
+        Customer.objects.filter(name__icontains=text)
+        .order_by()
+        .values("pk")
+        .union(
+            ContactMethod.objects.filter(fragment).order_by().values("customer_id"),
+            ContactPerson.objects.filter(person).order_by().values("customer_id"),
+        )
     )
+    return queryset.filter(pk__in=matching_ids)
 
 
 def get_customer(user, pk):
@@ -86,9 +91,8 @@ def field_changes(history, limit=HISTORY_LIMIT):
     """The latest changes of a record, newest first: who, when, and each field's old → new value."""
     records = list(history.order_by("-history_date", "-history_id")[: limit + 1])
     changes = []
-    for newer, older in zip(records, [*records[1:], None], strict=True):
-        if len(changes) == limit:
-            break
+    for index, newer in enumerate(records[:limit]):
+        older = records[index + 1] if index + 1 < len(records) else None
         entry = {"record": newer, "changes": []}
         if older is not None and newer.history_type == "~":
             delta = newer.diff_against(older, foreign_keys_are_objs=False)

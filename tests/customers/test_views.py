@@ -376,3 +376,11 @@ def test_needs_report_counts(sales_client, sales1):
     assert {row["key"]: row["count"] for row in report["by_type"]}["price"] == 2
     assert {row["key"]: row["count"] for row in report["by_status"]}["met"] == 1
     assert sum(month["raised"] for month in report["by_month"]) == 2
+
+
+def test_detail_of_a_customer_without_history_rows(sales_client, sales1):
+    """Rows loaded outside the ORM (bulk SQL, restores) have no history; the page still opens."""
+    customer = CustomerFactory(owner=sales1)
+    customer.history.all().delete()
+    response = sales_client.get(customer.get_absolute_url())
+    assert response.status_code == 200 and response.context["history"] == []

@@ -71,7 +71,19 @@ class CustomerForm(forms.ModelForm):
         return data
 
 
-class ContactMethodForm(forms.ModelForm):
+class OwnIdsMixin:
+    """Several forms share the customer page: each gets its own element ids, so labels point at its inputs."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ContactMethodForm(OwnIdsMixin, forms.ModelForm):
+    id_prefix = "method"
+
     class Meta:
         model = ContactMethod
         fields = ["type", "value", "note", "is_primary"]
@@ -135,7 +147,9 @@ class ContactMethodFormSet(
         return kwargs
 
 
-class ContactPersonForm(forms.ModelForm):
+class ContactPersonForm(OwnIdsMixin, forms.ModelForm):
+    id_prefix = "person"
+
     class Meta:
         model = ContactPerson
         fields = ["name", "title", "phone", "email"]
@@ -149,7 +163,9 @@ class ContactPersonForm(forms.ModelForm):
         return normalise_email(email) if email else ""
 
 
-class NeedForm(forms.ModelForm):
+class NeedForm(OwnIdsMixin, forms.ModelForm):
+    id_prefix = "need"
+
     class Meta:
         model = Need
         fields = ["type", "priority", "description"]
@@ -166,7 +182,9 @@ class NeedStatusForm(forms.Form):
     status = forms.ChoiceField(choices=Need.Status.choices)
 
 
-class MergeForm(forms.Form):
+class MergeForm(OwnIdsMixin, forms.Form):
+    id_prefix = "merge"
+
     other = forms.IntegerField(
         label=_("Customer number to merge into this one"),
         min_value=1,

@@ -252,7 +252,11 @@ def contact_method_add(request, pk):
 
 def contact_method_edit(request, pk):
     method = selectors.get_customer_part(request.user, ContactMethod, pk)
-    form = ContactMethodForm(request.POST or None, instance=method if request.method == "GET" else None)
+    form = ContactMethodForm(
+        request.POST or None,
+        instance=method if request.method == "GET" else None,
+        auto_id=f"method{method.pk}_%s",
+    )
     if request.method == "POST":
         if _save_from_form(
             request, form, lambda data: services.update_contact_method(request.user, method, **data)
@@ -282,7 +286,11 @@ def contact_person_add(request, pk):
 
 def contact_person_edit(request, pk):
     person = selectors.get_customer_part(request.user, ContactPerson, pk)
-    form = ContactPersonForm(request.POST or None, instance=person if request.method == "GET" else None)
+    form = ContactPersonForm(
+        request.POST or None,
+        instance=person if request.method == "GET" else None,
+        auto_id=f"person{person.pk}_%s",
+    )
     if request.method == "POST":
         if _save_from_form(
             request, form, lambda data: services.update_contact_person(request.user, person, **data)

@@ -11,10 +11,17 @@ the forms do it. How a row is applied:
 - Otherwise it creates a customer, owned by the importing user unless the owner column names
   someone else, which only managers may do.
 
-The whole file runs in one transaction and every row in a savepoint of its own, so a rejected
-row leaves nothing behind and never stops the others. A dry run is the same run rolled back at
-the end: its verdict is what the real run does, including rows that depend on earlier rows of
-the same file (two rows with one phone number: the first creates, the second updates).
+The whole file runs in one transaction, CHUNK_SIZE rows at a time. One query finds the customers
+a chunk's rows match. Rows that create customers are validated and inserted together by
+services.bulk_create_customers; rows that update a customer go through the services one by one,
+each in a savepoint. Either way a rejected row leaves nothing behind and never stops the others.
+Each row sees the rows before it as if they had run one by one: when a row shares a phone number
+or email with rows still waiting to be created, those are created first, and the row updates its
+customer. The tags that rows add are created at the end of their chunk, for the rows saved.
+
+A dry run is the same run rolled back at the end: its verdict is what the real run does, including
+rows that depend on earlier rows of the same file (two rows with one phone number: the first
+creates, the second updates).
 
 CSV files are read as UTF-8 (with or without a BOM), else as GB18030; workbooks from their
 first sheet.
@@ -23,14 +30,15 @@ first sheet.
 import csv
 import io
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import openpyxl
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -46,6 +54,7 @@ MATCH_KEYS = ("phone", "mobile", "email")
 CHOICE_KEYS = ("kind", "lifecycle_stage", "source", "industry", "size")
 TAG_SEPARATORS = re.compile(r"[,，、;；]")
 XLSX_SIGNATURE = b"PK\x03\x04"
+CHUNK_SIZE = 500  # rows whose new customers are validated and inserted together
 
 
 class ImportFileError(Exception):
@@ -286,16 +295,45 @@ def check_mapping(mapping):
 def run_import(user, table, mapping, *, commit):
     """Apply every row as `user` (see the module docstring); without `commit`, roll it all back."""
     check_mapping(mapping)
-    importer = _RowImporter(user, table, mapping)
+    importer = _Importer(user, table, mapping)
     with transaction.atomic():
-        results = [importer.import_row(row) for row in table.rows]
+        results = []
+        for start in range(0, len(table.rows), CHUNK_SIZE):
+            results += importer.import_chunk(table.rows[start : start + CHUNK_SIZE])
         if not commit:
             transaction.set_rollback(True)
     return ImportReport(results, committed=commit)
 
 
-class _RowImporter:
-    """Turns rows into service calls, with what every row needs looked up once per file."""
+@dataclass
+class _Prepared:
+    """A row read into field values, with what it needs that the database does not decide."""
+
+    position: int  # in its chunk
+    number: int
+    values: dict[str, str]
+    keys: set[str]  # its phone, mobile and email values as stored, to match customers by
+    owner: models.Model | None = None
+    known_tags: list[Tag] = field(default_factory=list)
+    new_tags: list[str] = field(default_factory=list)  # names of tags to add
+
+
+@dataclass
+class _Pending:
+    """A row that creates a customer, waiting to be inserted with the others of its chunk."""
+
+    row: _Prepared
+    spec: dict
+
+
+class _Importer:
+    """Turns rows into service calls, with what every row needs looked up once per file.
+
+    Rows that create customers wait in `pending` until the chunk ends or a later row shares a
+    phone number or email with one of them; then they are created together. `claimed` maps
+    the match keys of the chunk's rows applied so far to their customer's id, or to the
+    _Pending of a row not yet inserted, so that later rows see them as they would one by one.
+    """
 
     def __init__(self, user, table, mapping):
         self.user = user
@@ -305,26 +343,113 @@ class _RowImporter:
         self.tags = {tag.name.lower(): tag for tag in Tag.objects.all()}
         self.choices = {key: _choice_lookup(key) for key in CHOICE_KEYS}
 
-    def import_row(self, row):
-        values = {key: row.cells[index] for index, key in self.columns if row.cells[index]}
+    def import_chunk(self, rows):
+        self.results = [None] * len(rows)
+        self.pending, self.claimed, self.new_tags = [], {}, {}
+        prepared = []
+        for position, row in enumerate(rows):
+            values = {key: row.cells[index] for index, key in self.columns if row.cells[index]}
+            keys = {_normalised(key, values[key]) for key in MATCH_KEYS if key in values} - {None}
+            prepared_row = _Prepared(position, row.number, values, keys)
+            try:
+                prepared_row.owner = self._owner(values.get("owner"))
+                prepared_row.known_tags, prepared_row.new_tags = self._tags(values)
+            except RowRejected as rejection:
+                self._reject(prepared_row, rejection.messages)
+            else:
+                prepared.append(prepared_row)
+        matches = self._stored_matches(prepared)
+        self.customers = self._customers(set().union(*matches.values()))
+        for row in prepared:
+            self._import_row(row, matches)
+        self._flush()
+        self._add_new_tags()
+        return self.results
+
+    def _stored_matches(self, prepared):
+        """Customer ids the user may see by each phone, mobile and email value of the rows."""
+        matches = defaultdict(set)
+        keys = set().union(*(row.keys for row in prepared))
+        if keys:
+            methods = ContactMethod.objects.visible_to(self.user).filter(type__in=MATCH_KEYS, value__in=keys)
+            for value, customer_id in methods.values_list("value", "customer_id"):
+                matches[value].add(customer_id)
+        return matches
+
+    def _customers(self, ids):
+        """{id: (customer, identities of its contact methods)} for the customers rows update."""
+        customers = {customer.pk: (customer, set()) for customer in Customer.objects.filter(pk__in=ids)}
+        prefetch_related_objects([customer for customer, _identities in customers.values()], "tags")
+        methods = ContactMethod.objects.filter(customer_id__in=ids).values_list(
+            "customer_id", "type", "value"
+        )
+        for customer_id, method_type, value in methods:
+            customers[customer_id][1].add(_method_identity(method_type, value))
+        return customers
+
+    def _import_row(self, row, matches):
+        if any(isinstance(self.claimed.get(key), _Pending) for key in row.keys):
+            self._flush()  # this row updates a customer an earlier row creates
+        customer_ids = set().union(*(matches[key] for key in row.keys))
+        customer_ids |= {self.claimed[key] for key in row.keys if key in self.claimed}
+        if len(customer_ids) > 1:
+            numbers = ", ".join(f"#{pk}" for pk in sorted(customer_ids))
+            message = _(
+                "Its phone numbers and email match several customers (%(numbers)s): "
+                "merge them or correct the row."
+            )
+            self._reject(row, [message % {"numbers": numbers}])
+        elif customer_ids:
+            self._update_row(row, customer_ids.pop())
+        else:
+            pending = _Pending(row, self._create_spec(row))
+            self.pending.append(pending)
+            self.claimed.update(dict.fromkeys(row.keys, pending))
+
+    def _update_row(self, row, customer_id):
+        if customer_id not in self.customers:  # created by this import, or dropped below
+            self.customers |= self._customers({customer_id})
+        customer, identities = self.customers[customer_id]
         try:
             with transaction.atomic():
-                customer, action, new_tags = self._apply(values)
+                self._update(customer, identities, row)
         except RowRejected as rejection:
-            return RowResult(row.number, Action.REJECT, values.get("name", ""), errors=rejection.messages)
-        # Only now that the row is saved do its new tags exist for the rows after it.
-        self.tags.update((tag.name.lower(), tag) for tag in new_tags)
-        return RowResult(row.number, action, customer.name, customer.pk)
-
-    def _apply(self, values):
-        owner = self._owner(values.get("owner"))
-        customer = self._match(values)
-        if customer is None:
-            customer, action = self._create(values, owner), Action.CREATE
+            del self.customers[customer_id]  # it may hold changes the savepoint rolled back
+            self._reject(row, rejection.messages)
         else:
-            self._update(customer, values, owner)
-            action = Action.UPDATE
-        return customer, action, self._add_new_tags(customer, values)
+            self._accept(row, Action.UPDATE, customer)
+
+    def _flush(self):
+        """Create the customers of the pending rows."""
+        if not self.pending:
+            return
+        results = services.bulk_create_customers(self.user, [pending.spec for pending in self.pending])
+        for pending, result in zip(self.pending, results, strict=True):
+            if isinstance(result, ValidationError):
+                contact_keys = [method["type"] for method in pending.spec["contact_methods"]]
+                self._reject(pending.row, _messages(result, contact_keys))
+                for key in pending.row.keys:
+                    del self.claimed[key]
+            else:
+                self._accept(pending.row, Action.CREATE, result)
+        self.pending = []
+
+    def _accept(self, row, action, customer):
+        self.results[row.position] = RowResult(row.number, action, customer.name, customer.pk)
+        self.claimed.update(dict.fromkeys(row.keys, customer.pk))
+        for name in row.new_tags:
+            self.new_tags.setdefault(name.lower(), (name, []))[1].append(customer)
+
+    def _reject(self, row, messages):
+        self.results[row.position] = RowResult(
+            row.number, Action.REJECT, row.values.get("name", ""), errors=messages
+        )
+
+    def _add_new_tags(self):
+        """Create the tags the chunk's saved rows name that did not exist, and tag their customers."""
+        for name, customers in self.new_tags.values():
+            tag = services.add_tag(self.user, customers, name)
+            self.tags[tag.name.lower()] = tag
 
     def _owner(self, username):
         if not username:
@@ -340,62 +465,63 @@ class _RowImporter:
             )
         return owner
 
-    def _match(self, values):
-        keys = {_normalised(key, values[key]) for key in MATCH_KEYS if key in values} - {None}
-        if not keys:
-            return None
-        methods = ContactMethod.objects.visible_to(self.user).filter(type__in=MATCH_KEYS, value__in=keys)
-        customer_ids = sorted(set(methods.values_list("customer_id", flat=True)))
-        if len(customer_ids) > 1:
-            numbers = ", ".join(f"#{pk}" for pk in customer_ids)
-            message = _(
-                "Its phone numbers and email match several customers (%(numbers)s): "
-                "merge them or correct the row."
-            )
-            raise RowRejected(message % {"numbers": numbers})
-        return Customer.objects.get(pk=customer_ids[0]) if customer_ids else None
+    def _tags(self, values):
+        """The row's tags that exist, and the names of those it adds (only managers may)."""
+        known, new = [], []
+        for name in _tag_names(values):
+            if name.lower() in self.tags:
+                known.append(self.tags[name.lower()])
+            elif not self.is_manager:
+                raise RowRejected(
+                    _field_message(
+                        "tags",
+                        _("There is no tag “%(tag)s”, and only managers may add tags.") % {"tag": name},
+                    )
+                )
+            else:
+                try:
+                    new.append(services.clean_tag_name(name))
+                except ValidationError as error:
+                    raise RowRejected(*(_field_message("tags", text) for text in error.messages)) from None
+        return known, new
 
-    def _create(self, values, owner):
-        methods = [{"type": key, "value": values[key]} for key in CONTACT_KEYS if key in values]
-        try:
-            return services.create_customer(
-                self.user,
-                owner=owner,
-                tags=self._known_tags(values),
-                contact_methods=methods,
-                **self._customer_fields(values),
-            )
-        except ValidationError as error:
-            raise RowRejected(*_messages(error, [method["type"] for method in methods])) from None
+    def _create_spec(self, row):
+        methods = [{"type": key, "value": row.values[key]} for key in CONTACT_KEYS if key in row.values]
+        return {
+            "owner": row.owner,
+            "tags": row.known_tags,
+            "contact_methods": methods,
+            **self._customer_fields(row.values),
+        }
 
-    def _update(self, customer, values, owner):
+    def _update(self, customer, identities, row):
         fields = {
             name: value
-            for name, value in self._customer_fields(values).items()
+            for name, value in self._customer_fields(row.values).items()
             if getattr(customer, name) != value
         }
-        known_tags = set(self._known_tags(values))
-        current_tags = set(customer.tags.all()) if known_tags else set()
-        if fields or known_tags - current_tags:
+        current_tags = set(customer.tags.all()) if row.known_tags else set()
+        added_tags = set(row.known_tags) - current_tags
+        if fields or added_tags:
             try:
                 services.update_customer(
-                    self.user, customer, tags=(current_tags | known_tags) or None, **fields
+                    self.user, customer, tags=(current_tags | added_tags) if added_tags else None, **fields
                 )
             except ValidationError as error:
                 raise RowRejected(*_messages(error)) from None
-        if owner and owner.pk != customer.owner_id:
-            services.reassign_owner(self.user, [customer], owner)
-        self._add_contact_methods(customer, values)
+        if row.owner and row.owner.pk != customer.owner_id:
+            services.reassign_owner(self.user, [customer], row.owner)
+        self._add_contact_methods(customer, identities, row.values)
 
-    def _add_contact_methods(self, customer, values):
-        methods = customer.contact_methods.values_list("type", "value")
-        existing = {_method_identity(method_type, value) for method_type, value in methods}
+    def _add_contact_methods(self, customer, identities, values):
         for key in CONTACT_KEYS:
-            if key in values and _method_identity(key, _normalised(key, values[key])) not in existing:
-                try:
-                    services.add_contact_method(self.user, customer, type=key, value=values[key])
-                except ValidationError as error:
-                    raise RowRejected(*(_field_message(key, text) for text in error.messages)) from None
+            if key not in values or _method_identity(key, _normalised(key, values[key])) in identities:
+                continue
+            try:
+                method = services.add_contact_method(self.user, customer, type=key, value=values[key])
+            except ValidationError as error:
+                raise RowRejected(*(_field_message(key, text) for text in error.messages)) from None
+            identities.add(_method_identity(method.type, method.value))
 
     def _customer_fields(self, values):
         fields = {name: value for name, value in values.items() if name in services.CUSTOMER_FIELDS}
@@ -403,27 +529,6 @@ class _RowImporter:
             if name in fields:
                 fields[name] = self.choices[name].get(fields[name].casefold(), fields[name])
         return fields
-
-    def _known_tags(self, values):
-        return [self.tags[name.lower()] for name in _tag_names(values) if name.lower() in self.tags]
-
-    def _add_new_tags(self, customer, values):
-        created = []
-        for name in _tag_names(values):
-            if name.lower() in self.tags:
-                continue
-            try:
-                created.append(services.add_tag(self.user, [customer], name))
-            except PermissionDenied:
-                raise RowRejected(
-                    _field_message(
-                        "tags",
-                        _("There is no tag “%(tag)s”, and only managers may add tags.") % {"tag": name},
-                    )
-                ) from None
-            except ValidationError as error:
-                raise RowRejected(*(_field_message("tags", text) for text in error.messages)) from None
-        return created
 
 
 def _owners_by_username(table, mapping):

@@ -1,7 +1,7 @@
 """Every write to customers and what hangs off them. Each function takes the acting user."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
@@ -50,12 +50,33 @@ def _clean_customer_fields(fields):
     return cleaned
 
 
-def _save_customer(customer, reason=None):
+def _validate_customer(customer):
     if customer.kind != Customer.Kind.PERSON:
         customer.gender, customer.birth_date = "", None
     customer.full_clean(exclude=["tags", "owner"], validate_constraints=False)
-    customer._change_reason = reason
+
+
+def _save_customer(customer):
+    _validate_customer(customer)
+    customer._change_reason = None  # not the reason of an earlier change to this instance
     customer.save()
+
+
+def _new_customer(user, *, owner=None, contact_methods=(), **fields):
+    """An unsaved customer and its unsaved contact methods, validated as create_customer saves them.
+
+    Raises PermissionDenied for sales staff creating for someone else, and ValidationError keyed by
+    field, or by contact_methods-<index> for the contact methods.
+    """
+    owner = owner or user
+    if owner.pk != user.pk:
+        _require_manager(user)
+    customer = Customer(owner=owner, **_clean_customer_fields(fields))
+    _validate_customer(customer)
+    methods, errors = _new_contact_methods(customer, contact_methods)
+    if errors:
+        raise ValidationError(errors)
+    return customer, methods
 
 
 @transaction.atomic
@@ -64,18 +85,65 @@ def create_customer(user, *, owner=None, tags=(), contact_methods=(), **fields):
 
     `contact_methods` is a sequence of dicts with type, value and optionally note and is_primary.
     """
-    owner = owner or user
-    if owner.pk != user.pk:
-        _require_manager(user)
-    customer = Customer(owner=owner, **_clean_customer_fields(fields))
-    _save_customer(customer)
+    customer, methods = _new_customer(user, owner=owner, contact_methods=contact_methods, **fields)
+    customer.save()
     if tags:
         customer.tags.add(*tags)
-    methods, errors = _new_contact_methods(customer, contact_methods)
-    if errors:
-        raise ValidationError(errors)
     ContactMethod.objects.bulk_create(methods)
     return customer
+
+
+def bulk_create_customers(user, specs):
+    """Create a customer for each spec, a dict of create_customer's keyword arguments, as it would.
+
+    Returns, for each spec in order, the customer created or the ValidationError that refused it.
+    Raises PermissionDenied, creating nothing, when a spec's owner is someone the user may not
+    create customers for. The valid specs are inserted together; should the database refuse
+    that (a constraint the validation does not see, or a concurrent change), they are created
+    one by one instead, and the spec the database refuses is reported with its error.
+    """
+    results, valid = [], {}
+    for index, spec in enumerate(specs):
+        fields = dict(spec)
+        tags = fields.pop("tags", ())
+        try:
+            customer, methods = _new_customer(user, **fields)
+        except ValidationError as error:
+            results.append(error)
+        else:
+            results.append(customer)
+            valid[index] = (customer, methods, tags)
+    # One savepoint, around the inserts, is all this needs inside a caller's transaction: the import
+    # calls it for every few hundred rows of one transaction, and PostgreSQL slows down with many.
+    with transaction.atomic(savepoint=False):
+        if valid and connection.features.can_return_rows_from_bulk_insert:  # methods need the new ids
+            try:
+                with transaction.atomic():
+                    _insert_customers(user, list(valid.values()))
+                return results
+            except IntegrityError:
+                pass
+        for index in valid:
+            try:
+                results[index] = create_customer(user, **specs[index])
+            except IntegrityError as error:
+                reason = str(error).splitlines()[0]
+                results[index] = ValidationError(
+                    _("The database refused this customer: %(error)s") % {"error": reason}
+                )
+    return results
+
+
+def _insert_customers(user, new):
+    """Insert validated customers, each (customer, methods, tags), with their history, tags and methods."""
+    customers = Customer.objects.bulk_create([customer for customer, _methods, _tags in new])
+    Customer.history.bulk_history_create(customers, default_user=user, default_change_reason=None)
+    Through = Customer.tags.through
+    Through.objects.bulk_create(
+        [Through(customer_id=customer.pk, tag_id=tag.pk) for customer, _methods, tags in new for tag in tags],
+        ignore_conflicts=True,
+    )
+    ContactMethod.objects.bulk_create([method for _customer, methods, _tags in new for method in methods])
 
 
 def _normalised_value(method_type, value):
@@ -146,15 +214,21 @@ def reassign_owner(user, customers, new_owner):
     return len(changed)
 
 
-@transaction.atomic
-def add_tag(user, customers, tag_name):
-    """Tag customers (managers only); returns the tag."""
-    _require_manager(user)
+def clean_tag_name(tag_name):
+    """A tag name as add_tag stores it; raises ValidationError when it cannot be one."""
     tag_name = " ".join((tag_name or "").split())
     if not tag_name:
         raise ValidationError({"tag": _("Enter a tag.")})
     if len(tag_name) > Tag._meta.get_field("name").max_length:
         raise ValidationError({"tag": _("A tag has at most 50 characters.")})
+    return tag_name
+
+
+@transaction.atomic
+def add_tag(user, customers, tag_name):
+    """Tag customers (managers only); returns the tag."""
+    _require_manager(user)
+    tag_name = clean_tag_name(tag_name)
     tag = Tag.objects.filter(name__iexact=tag_name).first() or Tag.objects.create(name=tag_name)
     Through = Customer.tags.through
     Through.objects.bulk_create(

@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils import translation
 
 from customers import selectors, services
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
@@ -278,7 +279,8 @@ def test_bulk_create_falls_back_to_one_by_one_when_the_database_refuses_the_batc
         {"name": "", "contact_methods": [{"type": "email", "value": "x@x.cn"}]},
         {"name": "Beta", "contact_methods": [{"type": "email", "value": "b@beta.cn"}]},
     ]
-    acme, refused, beta = services.bulk_create_customers(sales1, specs)
+    with translation.override("en"):
+        acme, refused, beta = services.bulk_create_customers(sales1, specs)
     assert isinstance(refused, ValidationError)
     assert refused.messages[0].startswith("The database refused this customer:")
     assert set(Customer.objects.values_list("name", flat=True)) == {"Acme", "Beta"}

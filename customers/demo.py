@@ -8,6 +8,8 @@ from customers import services
 from customers.models import ContactMethod, Customer, Need, Tag
 
 DEMO_CUSTOMER_COUNT = 300
+# lead, prospect, active, inactive, lost: most of a book of business is live.
+LIFECYCLE_WEIGHTS = [20, 25, 35, 12, 8]
 TAGS = ["VIP", "重点客户", "Key account", "渠道", "Referral", "展会"]
 REGIONS = [
     "上海",
@@ -64,7 +66,7 @@ def _seed_customer(context, rng, index, owner, tags):
     fields = {
         "name": name,
         "kind": Customer.Kind.PERSON if is_person else Customer.Kind.ORGANISATION,
-        "lifecycle_stage": rng.choice(Customer.Lifecycle.values),
+        "lifecycle_stage": rng.choices(Customer.Lifecycle.values, weights=LIFECYCLE_WEIGHTS)[0],
         "source": rng.choice(Customer.Source.values),
         "industry": "" if is_person else rng.choice(Customer.Industry.values),
         "size": "" if is_person else rng.choice(Customer.Size.values),

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from crm.roles import is_manager
+from crm.timeline import customer_timeline
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import phone_search_digits
 
@@ -84,14 +85,24 @@ def customer_detail(user, pk):
         "open_needs": list(customer.needs.filter(status__in=Need.OPEN_STATUSES).select_related("raised_by")),
         "closed_needs_count": customer.needs.filter(status__in=Need.CLOSED_STATUSES).count(),
         "history": field_changes(customer.history.select_related("history_user")),
+        "timeline": customer_timeline(customer),
     }
 
 
 def field_changes(history, limit=HISTORY_LIMIT):
     """The latest changes of a record, newest first: who, when, and each field's old → new value."""
     records = list(history.order_by("-history_date", "-history_id")[: limit + 1])
-    changes = []
-    for index, newer in enumerate(records[:limit]):
+    return describe_changes(records)[:limit]
+
+
+def describe_changes(records):
+    """Each history record of `records` (one record's, newest first) with its fields' old → new values.
+
+    A record is compared with the next one in the list; the last one, having nothing to compare
+    with, lists no changes.
+    """
+    described = []
+    for index, newer in enumerate(records):
         older = records[index + 1] if index + 1 < len(records) else None
         entry = {"record": newer, "changes": []}
         if older is not None and newer.history_type == "~":
@@ -105,8 +116,8 @@ def field_changes(history, limit=HISTORY_LIMIT):
                         "new": _display(field, change.new),
                     }
                 )
-        changes.append(entry)
-    return changes
+        described.append(entry)
+    return described
 
 
 def _display(field, value):

@@ -1,7 +1,9 @@
 """Reads of customers and what hangs off them, with visibility and the joins each page needs."""
 
+from collections import defaultdict
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery
@@ -99,9 +101,9 @@ def describe_changes(records):
     """Each history record of `records` (one record's, newest first) with its fields' old → new values.
 
     A record is compared with the next one in the list; the last one, having nothing to compare
-    with, lists no changes.
+    with, lists no changes. Related records are named, read with one query per related model.
     """
-    described = []
+    described, related = [], defaultdict(set)
     for index, newer in enumerate(records):
         older = records[index + 1] if index + 1 < len(records) else None
         entry = {"record": newer, "changes": []}
@@ -109,22 +111,36 @@ def describe_changes(records):
             delta = newer.diff_against(older, foreign_keys_are_objs=False)
             for change in delta.changes:
                 field = newer.instance_type._meta.get_field(change.field)
-                entry["changes"].append(
-                    {
-                        "field": field.verbose_name,
-                        "old": _display(field, change.old),
-                        "new": _display(field, change.new),
-                    }
-                )
+                if field.is_relation:
+                    related[field.related_model] |= {value for value in (change.old, change.new) if value}
+                entry["changes"].append({"field": field, "old": change.old, "new": change.new})
         described.append(entry)
+    names = {model: _names(model, pks) for model, pks in related.items()}
+    for entry in described:
+        for change in entry["changes"]:
+            field = change["field"]
+            change.update(
+                field=field.verbose_name,
+                old=_display(field, change["old"], names),
+                new=_display(field, change["new"], names),
+            )
     return described
 
 
-def _display(field, value):
+def _names(model, pks):
+    """How each of these records is named in a change history: people by their full name."""
+    user_model = get_user_model()
+    return {
+        pk: (record.get_full_name() or record.get_username()) if model is user_model else str(record)
+        for pk, record in model._base_manager.in_bulk(pks).items()
+    }
+
+
+def _display(field, value, names):
     if field.choices:
         return dict(field.flatchoices).get(value, value) or "—"
     if field.is_relation:
-        return f"#{value}" if value else "—"
+        return names[field.related_model].get(value, f"#{value}") if value else "—"
     return value if value not in (None, "") else "—"
 
 

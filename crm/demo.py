@@ -57,8 +57,9 @@ def seed_users():
 
 def _seeders():
     from customers.demo import seed_customers
+    from followups.demo import seed_followups
 
-    return [seed_customers]
+    return [seed_customers, seed_followups]
 
 
 def seed_all():

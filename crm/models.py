@@ -1,6 +1,10 @@
 """Pieces every app's models share: timestamps and the visibility rule."""
 
+from functools import reduce
+from operator import or_
+
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.roles import is_manager
@@ -18,7 +22,8 @@ class VisibleQuerySet(models.QuerySet):
     """Rows a user may see: managers see all, everyone else what they own.
 
     `owner_path` names the user a row belongs to, following relations where the row hangs
-    off something owned (e.g. "customer__owner").
+    off something owned (e.g. "customer__owner"); a tuple of paths makes a row visible to
+    each user any of them names (e.g. the customer's owner and the task's assignee).
     """
 
     owner_path = "owner"
@@ -28,4 +33,5 @@ class VisibleQuerySet(models.QuerySet):
             return self
         if not user.is_authenticated:
             return self.none()
-        return self.filter(**{self.owner_path: user})
+        paths = (self.owner_path,) if isinstance(self.owner_path, str) else self.owner_path
+        return self.filter(reduce(or_, (Q(**{path: user}) for path in paths)))

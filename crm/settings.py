@@ -164,6 +164,8 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 ADMINS = [("Operations", address) for address in env_list("ADMIN_EMAILS")]
+# Where users open the CRM, for links in emails (e.g. https://crm.example.com); none when empty.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 
 # Security: on by default whenever DEBUG is off; each can be turned off for a deployment
 # that terminates TLS elsewhere and says so.

@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from customers.selectors import customers_for_list, search_customers
+from followups.selectors import my_day_counts
 
 # The sections of the product, in navigation order; their pages arrive with their issues.
 SECTIONS = [
@@ -38,7 +39,8 @@ SECTIONS = [
 
 
 def dashboard(request):
-    return render(request, "crm/dashboard.html", {"sections": SECTIONS})
+    context = {"sections": SECTIONS, "followup_counts": my_day_counts(request.user)}
+    return render(request, "crm/dashboard.html", context)
 
 
 def section_placeholder(request, section):

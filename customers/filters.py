@@ -1,11 +1,9 @@
-from datetime import datetime, time, timedelta
-
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.filters import ANY, DayFromFilter, DayUntilFilter
 from customers.models import Customer, Tag
 from customers.selectors import has_open_needs, search_customers
 
@@ -19,11 +17,6 @@ SORTS = {
     "-updated": ["-updated_at", "-id"],
 }
 DEFAULT_SORT = "name"
-ANY = _("Any")
-
-
-def start_of_day(day):
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -45,14 +38,8 @@ class CustomerFilter(django_filters.FilterSet):
         choices=Customer.Industry.choices, label=_("Industry"), empty_label=ANY
     )
     region = django_filters.CharFilter(lookup_expr="istartswith", label=_("Region"))
-    created_after = django_filters.DateFilter(
-        method="filter_created_after", label=_("Created from"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    created_before = django_filters.DateFilter(
-        method="filter_created_before",
-        label=_("Created until"),
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    created_after = DayFromFilter(field_name="created_at", label=_("Created from"))
+    created_before = DayUntilFilter(field_name="created_at", label=_("Created until"))
     has_open_needs = django_filters.BooleanFilter(
         method="filter_open_needs",
         label=_("Has open needs"),
@@ -72,13 +59,6 @@ class CustomerFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         return search_customers(queryset, value)
-
-    # Whole local days as datetime bounds, so that the index on created_at serves the range.
-    def filter_created_after(self, queryset, name, value):
-        return queryset.filter(created_at__gte=start_of_day(value))
-
-    def filter_created_before(self, queryset, name, value):
-        return queryset.filter(created_at__lt=start_of_day(value + timedelta(days=1)))
 
     def filter_open_needs(self, queryset, name, value):
         return queryset.filter(has_open_needs()) if value else queryset.exclude(has_open_needs())

@@ -275,6 +275,9 @@ class Need(TimeStampedModel):
             models.Index(fields=["customer", "status"], name="need_customer_status_idx"),
             models.Index(fields=["raised_at"], name="need_raised_idx"),
             models.Index(fields=["status", "priority"], name="need_status_priority_idx"),
+            # The customer's timeline: needs raised and resolved, newest first.
+            models.Index(fields=["customer", "raised_at", "id"], name="need_customer_raised_idx"),
+            models.Index(fields=["customer", "resolved_at", "id"], name="need_customer_resolved_idx"),
         ]
 
     def __str__(self):

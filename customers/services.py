@@ -259,7 +259,7 @@ def add_contact_method(user, customer, *, type, value, note="", is_primary=False
     if method.is_primary:
         ContactMethod.objects.filter(customer=customer, type=type, is_primary=True).update(is_primary=False)
     method.save()
-    _touch(customer)
+    touch_customer(customer)
     return method
 
 
@@ -276,7 +276,7 @@ def update_contact_method(user, method, *, type, value, note="", is_primary=Fals
     method.save()
     if was_primary and (old_type != type or not is_primary):
         _promote_next_primary(method.customer_id, old_type)
-    _touch(method.customer)
+    touch_customer(method.customer)
     return method
 
 
@@ -286,7 +286,7 @@ def remove_contact_method(user, method):
     method.delete()
     if method.is_primary:
         _promote_next_primary(method.customer_id, method.type)
-    _touch(method.customer)
+    touch_customer(method.customer)
 
 
 def _promote_next_primary(customer_id, method_type):
@@ -322,7 +322,7 @@ def add_contact_person(user, customer, **fields):
     person = ContactPerson(customer=customer, **_clean_person(fields))
     person.full_clean()
     person.save()
-    _touch(customer)
+    touch_customer(customer)
     return person
 
 
@@ -357,7 +357,7 @@ def raise_need(
     )
     need.full_clean()
     need.save()
-    _touch(customer)
+    touch_customer(customer)
     return need
 
 
@@ -385,8 +385,8 @@ def resolve_need(user, need, status=Need.Status.MET):
     return update_need(user, need, status=status)
 
 
-def _touch(customer):
-    """Contact details and needs count as activity on the customer (the list's "last updated")."""
+def touch_customer(customer):
+    """Contact details, needs and conversations are activity on the customer (the list's "last updated")."""
     Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
 
 

@@ -6,9 +6,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import reswap, retarget
+from django_htmx.http import reswap, retarget, trigger_client_event
 
+from crm import timeline
 from crm.exports import export_response
+from crm.forms import apply_errors, save_from_form
 from crm.pagination import paginate
 from crm.roles import is_manager
 from customers import selectors, services
@@ -25,15 +27,6 @@ from customers.forms import (
     active_users,
 )
 from customers.models import ContactMethod, ContactPerson, Need
-
-
-def apply_errors(form, error):
-    """Puts a service's ValidationError next to the form fields it names."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _filtered_customers(request):
@@ -185,6 +178,14 @@ def customer_detail(request, pk):
     return render(request, "customers/customer_detail.html", context)
 
 
+@require_GET
+def customer_timeline(request, pk):
+    """htmx: a page of the customer's timeline, after `cursor` (the "load more" button), or the first."""
+    customer = selectors.get_customer(request.user, pk)
+    page = timeline.customer_timeline(customer, request.GET.get("cursor", ""))
+    return render(request, "crm/timeline/entries.html", {"customer": customer, "timeline": page})
+
+
 def _section(request, customer, template, **context):
     """Re-renders one section of the customer page for htmx, or returns to the page without JS."""
     if not request.htmx:
@@ -227,25 +228,11 @@ def _needs_section(request, customer, form=None):
     )
 
 
-def _save_from_form(request, form, action):
-    """Runs a service with a valid form's data; puts its errors on the form. True when it saved."""
-    if not form.is_valid():
-        return False
-    try:
-        action(form.cleaned_data)
-    except ValidationError as error:
-        apply_errors(form, error)
-        return False
-    return True
-
-
 @require_POST
 def contact_method_add(request, pk):
     customer = selectors.get_customer(request.user, pk)
     form = ContactMethodForm(request.POST)
-    if _save_from_form(
-        request, form, lambda data: services.add_contact_method(request.user, customer, **data)
-    ):
+    if save_from_form(form, lambda data: services.add_contact_method(request.user, customer, **data)):
         form = None
     return _methods_section(request, customer, form)
 
@@ -258,9 +245,7 @@ def contact_method_edit(request, pk):
         auto_id=f"method{method.pk}_%s",
     )
     if request.method == "POST":
-        if _save_from_form(
-            request, form, lambda data: services.update_contact_method(request.user, method, **data)
-        ):
+        if save_from_form(form, lambda data: services.update_contact_method(request.user, method, **data)):
             return _replace_section(_methods_section(request, method.customer), "#contact-methods")
         method.refresh_from_db()
     return render(request, "customers/partials/contact_method_edit.html", {"method": method, "form": form})
@@ -277,9 +262,7 @@ def contact_method_delete(request, pk):
 def contact_person_add(request, pk):
     customer = selectors.get_customer(request.user, pk)
     form = ContactPersonForm(request.POST)
-    if _save_from_form(
-        request, form, lambda data: services.add_contact_person(request.user, customer, **data)
-    ):
+    if save_from_form(form, lambda data: services.add_contact_person(request.user, customer, **data)):
         form = None
     return _persons_section(request, customer, form)
 
@@ -292,9 +275,7 @@ def contact_person_edit(request, pk):
         auto_id=f"person{person.pk}_%s",
     )
     if request.method == "POST":
-        if _save_from_form(
-            request, form, lambda data: services.update_contact_person(request.user, person, **data)
-        ):
+        if save_from_form(form, lambda data: services.update_contact_person(request.user, person, **data)):
             return _replace_section(_persons_section(request, person.customer), "#contact-persons")
         person.refresh_from_db()
     return render(request, "customers/partials/contact_person_edit.html", {"person": person, "form": form})
@@ -311,8 +292,8 @@ def contact_person_delete(request, pk):
 def need_add(request, pk):
     customer = selectors.get_customer(request.user, pk)
     form = NeedForm(request.POST)
-    if _save_from_form(request, form, lambda data: services.raise_need(request.user, customer, **data)):
-        form = None
+    if save_from_form(form, lambda data: services.raise_need(request.user, customer, **data)):
+        return trigger_client_event(_needs_section(request, customer), timeline.CHANGED_EVENT)
     return _needs_section(request, customer, form)
 
 
@@ -320,9 +301,10 @@ def need_add(request, pk):
 def need_status(request, pk):
     need = selectors.get_customer_part(request.user, Need, pk)
     form = NeedStatusForm(request.POST)
-    if form.is_valid():
-        services.update_need(request.user, need, status=form.cleaned_data["status"])
-    return _needs_section(request, need.customer)
+    if not form.is_valid():
+        return _needs_section(request, need.customer)
+    services.update_need(request.user, need, status=form.cleaned_data["status"])
+    return trigger_client_event(_needs_section(request, need.customer), timeline.CHANGED_EVENT)
 
 
 def customer_merge(request, pk):

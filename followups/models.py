@@ -1,0 +1,223 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
+
+from crm.models import TimeStampedModel, VisibleQuerySet
+from customers.models import ContactPerson, Customer, Need
+
+
+class CommunicationQuerySet(VisibleQuerySet):
+    owner_path = "customer__owner"
+
+
+class Communication(TimeStampedModel):
+    """A conversation with a customer (沟通记录): a call, an email, a meeting, a visit…"""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Phone call")
+        EMAIL = "email", _("Email")
+        MEETING = "meeting", _("Meeting")
+        VISIT = "visit", _("Visit")
+        WECHAT = "wechat", _("WeChat")
+        MESSAGE = "message", _("Text message")
+        OTHER = "other", _("Other")
+
+    class Direction(models.TextChoices):
+        OUT = "out", _("Outgoing")
+        IN = "in", _("Incoming")
+
+    # Optional links to other records of the same customer; services check that each belongs
+    # to the customer, forms offer only the customer's records. An order and an opportunity join here.
+    LINK_FIELDS = ("contact_person",)
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="communications", verbose_name=_("customer")
+    )
+    contact_person = models.ForeignKey(
+        ContactPerson,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="communications",
+        verbose_name=_("contact person"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.PHONE)
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=Direction.choices, default=Direction.OUT
+    )
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    subject = models.CharField(_("subject"), max_length=200)
+    content = models.TextField(_("content"))
+    outcome = models.CharField(_("outcome"), max_length=300, blank=True)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="communications",
+        verbose_name=_("staff member"),
+    )
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = CommunicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("communication")
+        verbose_name_plural = _("communications")
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(subject=""), name="communication_subject_not_empty"),
+            models.CheckConstraint(condition=~Q(content=""), name="communication_content_not_empty"),
+        ]
+        # The customer's timeline, then one index per sort and filter of the list; the id breaks
+        # ties for keyset pagination.
+        indexes = [
+            models.Index(fields=["customer", "occurred_at", "id"], name="communication_customer_idx"),
+            models.Index(fields=["occurred_at", "id"], name="communication_occurred_idx"),
+            models.Index(fields=["staff", "occurred_at", "id"], name="communication_staff_idx"),
+            models.Index(fields=["channel", "occurred_at", "id"], name="communication_channel_idx"),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    def get_absolute_url(self):
+        return reverse("followups:communication", args=[self.pk])
+
+
+class FollowUpQuerySet(VisibleQuerySet):
+    """Follow-ups are visible with their customer, and to the user they are assigned to."""
+
+    owner_path = ("customer__owner", "assignee")
+
+    def open(self):
+        return self.filter(status=FollowUp.Status.OPEN)
+
+
+class FollowUp(TimeStampedModel):
+    """What to do next with a customer (跟进), by whom and by when."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("follow-up status", "Open")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    Priority = Need.Priority
+    LINK_FIELDS = ("contact_person",)
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="followups", verbose_name=_("customer")
+    )
+    contact_person = models.ForeignKey(
+        ContactPerson,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="followups",
+        verbose_name=_("contact person"),
+    )
+    communication = models.ForeignKey(
+        Communication,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="followups",
+        verbose_name=_("from communication"),
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    notes = models.TextField(_("notes"), blank=True)
+    due_at = models.DateTimeField(_("due"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="followups",
+        verbose_name=_("assignee"),
+    )
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    result = models.TextField(
+        _("result"), blank=True, help_text=_("What came of it; for a cancelled one, why.")
+    )
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("completed by"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(subject=""), name="followup_subject_not_empty"),
+            models.CheckConstraint(
+                condition=Q(status="open", completed_at__isnull=True, result="")
+                | (Q(status="done", completed_at__isnull=False) & ~Q(result=""))
+                | Q(status="cancelled", completed_at__isnull=True),
+                name="followup_result_matches_status",
+            ),
+        ]
+        indexes = [
+            # My day, the reminders and the dashboard: a user's open follow-ups by due time.
+            models.Index(fields=["assignee", "status", "due_at", "id"], name="followup_assignee_due_idx"),
+            models.Index(fields=["status", "due_at", "id"], name="followup_status_due_idx"),
+            models.Index(fields=["due_at", "id"], name="followup_due_idx"),
+            models.Index(fields=["created_at", "id"], name="followup_created_idx"),
+            # The customer's timeline: scheduled and completed follow-ups.
+            models.Index(fields=["customer", "created_at", "id"], name="followup_customer_created_idx"),
+            models.Index(fields=["customer", "completed_at", "id"], name="followup_customer_done_idx"),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    def get_absolute_url(self):
+        return reverse("followups:detail", args=[self.pk])
+
+    @property
+    def is_open(self):
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_overdue(self):
+        return self.is_open and self.due_at < timezone.now()
+
+
+class ReminderDigest(models.Model):
+    """One reminder email a user got for a day: sending the digests twice the same day sends nothing twice."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    date = models.DateField(_("date"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    overdue = models.PositiveIntegerField(_("overdue"))
+    due_today = models.PositiveIntegerField(_("due today"))
+
+    class Meta:
+        verbose_name = _("reminder digest")
+        verbose_name_plural = _("reminder digests")
+        constraints = [models.UniqueConstraint(fields=["user", "date"], name="one_reminder_digest_per_day")]
+
+    def __str__(self):
+        return f"{self.user} · {self.date}"

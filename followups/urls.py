@@ -1,9 +1,23 @@
 from django.urls import path
 
-from crm.views import section_placeholder
+from followups import views
 
 app_name = "followups"
 
 urlpatterns = [
-    path("", section_placeholder, {"section": "followups"}, name="index"),
+    path("", views.followup_list, name="index"),
+    path("export/", views.followup_export, name="export"),
+    path("today/", views.my_day, name="today"),
+    path("calendar/", views.calendar, name="calendar"),
+    path("<int:pk>/", views.followup_detail, name="detail"),
+    path("<int:pk>/complete/", views.followup_complete, name="complete"),
+    path("<int:pk>/postpone/", views.followup_postpone, name="postpone"),
+    path("<int:pk>/reschedule/", views.followup_reschedule, name="reschedule"),
+    path("<int:pk>/reassign/", views.followup_reassign, name="reassign"),
+    path("<int:pk>/cancel/", views.followup_cancel, name="cancel"),
+    path("communications/", views.communication_list, name="communications"),
+    path("communications/export/", views.communication_export, name="communications_export"),
+    path("communications/<int:pk>/", views.communication_detail, name="communication"),
+    path("customers/<int:customer_pk>/log/", views.communication_log, name="log"),
+    path("customers/<int:customer_pk>/schedule/", views.followup_schedule, name="schedule"),
 ]

@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 PASSWORD = "demo-Passw0rd"
 
@@ -47,3 +50,25 @@ class NeedFactory(factory.django.DjangoModelFactory):
 
     customer = factory.SubFactory(CustomerFactory)
     description = factory.Faker("sentence")
+
+
+class CommunicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "followups.Communication"
+
+    customer = factory.SubFactory(CustomerFactory)
+    staff = factory.SelfAttribute("customer.owner")
+    channel = "phone"
+    subject = factory.Faker("sentence", nb_words=4)
+    content = factory.Faker("paragraph")
+    occurred_at = factory.LazyFunction(timezone.now)
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "followups.FollowUp"
+
+    customer = factory.SubFactory(CustomerFactory)
+    assignee = factory.SelfAttribute("customer.owner")
+    subject = factory.Faker("sentence", nb_words=4)
+    due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))

@@ -10,7 +10,14 @@ from openpyxl import load_workbook
 
 from customers import services
 from customers.models import ContactMethod, ContactPerson, Customer, Need
-from tests.factories import ContactMethodFactory, CustomerFactory, NeedFactory
+from followups import services as followup_services
+from tests.factories import (
+    CommunicationFactory,
+    ContactMethodFactory,
+    CustomerFactory,
+    FollowUpFactory,
+    NeedFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,14 +59,27 @@ def test_list_runs_a_fixed_number_of_queries(request, client_fixture, sales1):
     assert few <= 10
 
 
+def add_timeline_entries(customer, user, index):
+    """An entry of every kind on the timeline: communication, follow-up scheduled and done, needs, changes."""
+    CommunicationFactory(customer=customer, staff=user)
+    followup = FollowUpFactory(customer=customer, assignee=user)
+    followup_services.complete_followup(user, followup, f"result {index}")
+    services.resolve_need(user, NeedFactory(customer=customer))
+    services.update_customer(user, customer, notes=f"note {index}")
+
+
 def test_detail_runs_a_fixed_number_of_queries(sales_client, sales1):
     customer = make_customers(sales1, 1)[0]
+    services.add_contact_person(sales1, customer, name="First person")
+    add_timeline_entries(customer, sales1, 0)
     few = count_queries(sales_client, customer.get_absolute_url())
     for i in range(45):
         ContactMethodFactory(customer=customer, type="wechat", value=f"wx{i}")
         NeedFactory(customer=customer)
         services.add_contact_person(sales1, customer, name=f"Person {i}")
-        services.update_customer(sales1, customer, notes=f"note {i}")
+        add_timeline_entries(customer, sales1, i + 1)
+    response = sales_client.get(customer.get_absolute_url())
+    assert response.context["timeline"].has_more
     assert count_queries(sales_client, customer.get_absolute_url()) == few
 
 

@@ -1,0 +1,132 @@
+"""A customer's timeline: everything that happened with the customer, from every app, newest first.
+
+Each app registers its sources when it is ready (see customers/timeline.py). A source yields one
+kind of entry (a communication, a need raised, an order event…): for a customer, its newest
+entries before a cursor, from one query. A page asks every source for one page, merges the
+answers newest first and keeps one page, so it costs one query per source whatever the data.
+
+Entries are ordered by (time, kind, pk), all descending; the cursor is the last entry shown,
+so entries at the same instant are neither skipped nor repeated from one page to the next.
+A source's template renders one entry; it gets `entry` and its row as `item`.
+
+The caller passes a customer the user may see: every entry of a visible customer is visible.
+"""
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
+
+PAGE_SIZE = 20
+# The htmx event a response triggers when it changed what the timeline shows: the timeline reloads.
+CHANGED_EVENT = "timeline-changed"
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    kind: str
+    pk: int
+    template: str
+    item: object
+
+    @property
+    def key(self):
+        return (self.at, self.kind, self.pk)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The last entry of a page: the next page holds the entries that come after it."""
+
+    at: datetime
+    kind: str
+    pk: int
+
+    def encode(self):
+        raw = json.dumps([self.at.isoformat(), self.kind, self.pk])
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text):
+        """The cursor `text` encodes, or None when it is empty or not a cursor."""
+        if not text:
+            return None
+        try:
+            at, kind, pk = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            cursor = cls(datetime.fromisoformat(at), str(kind), int(pk))
+        except (ValueError, TypeError):
+            return None
+        return cursor if cursor.at.tzinfo else None
+
+    def older(self, kind, time_field, pk_field="pk"):
+        """The rows of a source of `kind` that come after this cursor, newest first."""
+        if kind < self.kind:
+            return Q(**{f"{time_field}__lte": self.at})
+        if kind > self.kind:
+            return Q(**{f"{time_field}__lt": self.at})
+        return Q(**{f"{time_field}__lt": self.at}) | Q(**{time_field: self.at, f"{pk_field}__lt": self.pk})
+
+
+class Source:
+    """Entries of one kind: the rows of `queryset` that belong to the customer, at `time_field`.
+
+    `customer_path` leads from a row to the customer's id (e.g. "customer" or "order__customer");
+    rows whose time is empty are not on the timeline.
+    """
+
+    def __init__(self, kind, template, queryset, time_field, customer_path="customer"):
+        self.kind, self.template, self.queryset = kind, template, queryset
+        self.time_field, self.customer_path = time_field, customer_path
+
+    def rows(self, customer, cursor, limit):
+        rows = self.queryset.filter(**{self.customer_path: customer.pk, f"{self.time_field}__isnull": False})
+        if cursor:
+            rows = rows.filter(cursor.older(self.kind, self.time_field))
+        return list(rows.order_by(f"-{self.time_field}", "-pk")[:limit])
+
+    def entry(self, row):
+        return Entry(getattr(row, self.time_field), self.kind, row.pk, self.template, row)
+
+    def entries(self, customer, cursor, limit):
+        return [self.entry(row) for row in self.rows(customer, cursor, limit)]
+
+
+_sources = {}
+
+
+def register(source):
+    """Adds a source to every customer's timeline; each kind is registered once."""
+    if _sources.get(source.kind, source) is not source:
+        raise ImproperlyConfigured(f"Two timeline sources are registered as {source.kind!r}.")
+    _sources[source.kind] = source
+
+
+def sources():
+    return list(_sources.values())
+
+
+@dataclass
+class TimelinePage:
+    entries: list
+    next_cursor: str
+
+    @property
+    def has_more(self):
+        return bool(self.next_cursor)
+
+
+def customer_timeline(customer, cursor="", page_size=PAGE_SIZE):
+    """One page of the customer's timeline, newest first, starting after `cursor` (an encoded Cursor)."""
+    after = Cursor.decode(cursor)
+    candidates = [
+        entry for source in _sources.values() for entry in source.entries(customer, after, page_size + 1)
+    ]
+    candidates.sort(key=lambda entry: entry.key, reverse=True)
+    entries = candidates[:page_size]
+    more = len(candidates) > page_size
+    next_cursor = Cursor(*entries[-1].key).encode() if more else ""
+    return TimelinePage(entries=entries, next_cursor=next_cursor)

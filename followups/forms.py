@@ -1,0 +1,210 @@
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.forms import DateInput, DateTimeInput
+from customers.forms import OwnIdsMixin, active_users
+from followups import services
+from followups.models import Communication, FollowUp
+
+# A new follow-up is due the next morning unless the user says otherwise.
+DEFAULT_DUE_TIME = time(9, 0)
+
+
+def next_morning():
+    return timezone.make_aware(datetime.combine(timezone.localdate() + timedelta(days=1), DEFAULT_DUE_TIME))
+
+
+class CustomerRecordsMixin:
+    """The optional links of the model (its LINK_FIELDS) offer only the customer's own records.
+
+    Each link's choices are read once, so a template can ask whether there are any (a form shows
+    no contact person field for a customer without contact persons).
+    """
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.link_names():
+            field = self.fields[name]
+            field.queryset = field.queryset.filter(customer=customer)
+            records = [(record.pk, field.label_from_instance(record)) for record in field.queryset]
+            field.choices = [("", field.empty_label), *records] if records else []
+
+    def link_names(self):
+        return [name for name in self._meta.model.LINK_FIELDS if name in self.fields]
+
+    def links(self):
+        return {name: self.cleaned_data.get(name) for name in self.link_names()}
+
+
+class AssigneeField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(queryset=active_users(), **kwargs)
+
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.get_username()
+
+
+def read_choices_once(field):
+    """A select's options as a list: the widget asks for them more than once, each time a query."""
+    field.choices = list(iter(field.choices))  # iter(): list() would count them first, another query
+
+
+class CommunicationForm(OwnIdsMixin, CustomerRecordsMixin, forms.ModelForm):
+    """A conversation to log, and optionally the follow-up it calls for."""
+
+    id_prefix = "communication"
+
+    schedule_followup = forms.BooleanField(required=False, label=_("Schedule a follow-up"))
+    followup_subject = forms.CharField(
+        required=False,
+        max_length=FollowUp._meta.get_field("subject").max_length,
+        label=_("Follow-up"),
+        help_text=_("What is to be done next; leave empty to reuse the subject above."),
+    )
+    followup_due_at = forms.DateTimeField(required=False, label=_("Due"), widget=DateTimeInput)
+    followup_assignee = AssigneeField(required=False, label=_("Assignee"), empty_label=None)
+    followup_priority = forms.ChoiceField(
+        choices=FollowUp.Priority.choices,
+        initial=FollowUp.Priority.NORMAL,
+        label=_("Priority"),
+        required=False,
+    )
+
+    class Meta:
+        model = Communication
+        fields = ["channel", "direction", "occurred_at", "contact_person", "subject", "content", "outcome"]
+        widgets = {"occurred_at": DateTimeInput, "content": forms.Textarea(attrs={"rows": 3})}
+        labels = {"occurred_at": _("When")}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["occurred_at"].initial = timezone.now
+        self.fields["followup_due_at"].initial = next_morning
+        self.fields["followup_assignee"].initial = user.pk
+        read_choices_once(self.fields["followup_assignee"])
+        # The follow-up's fields fold out when the box is ticked.
+        self.followup_part_id = self.auto_id % "followup-part"
+        self.fields["schedule_followup"].widget.attrs.update(
+            {"data-bs-toggle": "collapse", "data-bs-target": f"#{self.followup_part_id}"}
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("schedule_followup") and "followup_due_at" in cleaned:
+            for name, messages in services.due_errors(cleaned["followup_due_at"]).items():
+                self.add_error(f"followup_{name}", messages)
+        return cleaned
+
+    def service_fields(self):
+        """The cleaned data in the shape services.log_communication takes."""
+        data = self.cleaned_data
+        fields = {name: data[name] for name in ("channel", "direction", "occurred_at", "subject", "content")}
+        fields.update(outcome=data["outcome"], **self.links())
+        if data["schedule_followup"]:
+            fields["followup"] = {
+                "subject": data["followup_subject"],
+                "due_at": data["followup_due_at"],
+                "assignee": data["followup_assignee"],
+                "priority": data["followup_priority"] or FollowUp.Priority.NORMAL,
+            }
+        return fields
+
+
+class FollowUpForm(OwnIdsMixin, CustomerRecordsMixin, forms.ModelForm):
+    id_prefix = "followup"
+
+    assignee = AssigneeField(label=_("Assignee"), empty_label=None)
+
+    class Meta:
+        model = FollowUp
+        fields = ["subject", "due_at", "assignee", "priority", "contact_person", "notes"]
+        widgets = {"due_at": DateTimeInput, "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["due_at"].initial = next_morning
+        self.fields["assignee"].initial = user.pk
+        read_choices_once(self.fields["assignee"])
+
+    def clean_due_at(self):
+        due_at = self.cleaned_data["due_at"]
+        for messages in services.due_errors(due_at).values():
+            raise ValidationError(messages)
+        return due_at
+
+    def service_fields(self):
+        data = self.cleaned_data
+        return {
+            name: data[name] for name in ("subject", "due_at", "assignee", "priority", "notes")
+        } | self.links()
+
+
+class CompleteForm(forms.Form):
+    result = forms.CharField(
+        label=_("Result"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Write down the result.")},
+    )
+
+
+class PostponeForm(forms.Form):
+    """Postpone to tomorrow, to Monday next week, or to a day the user picks."""
+
+    TOMORROW, NEXT_WEEK, DAY = "tomorrow", "next_week", "day"
+    to = forms.ChoiceField(
+        choices=[(TOMORROW, _("Tomorrow")), (NEXT_WEEK, _("Next week")), (DAY, _("Pick a day"))]
+    )
+    day = forms.DateField(required=False, label=_("Day"), widget=DateInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("to") == self.DAY and not cleaned.get("day"):
+            self.add_error("day", ValidationError(_("Pick a day."), code="required"))
+        return cleaned
+
+    def target_day(self):
+        if self.cleaned_data["to"] == self.DAY:
+            return self.cleaned_data["day"]
+        return postpone_days()[self.cleaned_data["to"]]
+
+
+def postpone_days():
+    """The days the quick postpone buttons move a follow-up to: tomorrow, and Monday next week."""
+    today = timezone.localdate()
+    return {
+        PostponeForm.TOMORROW: today + timedelta(days=1),
+        PostponeForm.NEXT_WEEK: today + timedelta(days=7 - today.weekday()),
+    }
+
+
+class RescheduleForm(forms.Form):
+    due_at = forms.DateTimeField(label=_("New due time"), widget=DateTimeInput)
+
+
+class ReassignForm(forms.Form):
+    assignee = AssigneeField(label=_("New assignee"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        read_choices_once(self.fields["assignee"])
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(required=False, label=_("Why (optional)"), max_length=500)
+
+
+def quick_add_context(
+    user, customer, *, active_tab="communication", communication_form=None, followup_form=None
+):
+    """What the customer page's quick-add area shows: a form to log a communication and one to
+    schedule a follow-up, fresh unless given (with their errors), and which of them is open."""
+    return {
+        "customer": customer,
+        "communication_form": communication_form or CommunicationForm(customer=customer, user=user),
+        "followup_form": followup_form or FollowUpForm(customer=customer, user=user),
+        "active_tab": active_tab,
+    }

@@ -1,0 +1,146 @@
+"""Reads of communications and follow-ups, with visibility and the joins each page needs."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import groupby
+from operator import attrgetter
+
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from crm.filters import end_of_day, start_of_day
+from customers.selectors import field_changes
+from followups.models import Communication, FollowUp
+
+# Most rows one page shows; beyond them the page links to the filtered list.
+MY_DAY_LIMIT = 100
+UPCOMING_DAYS, UPCOMING_LIMIT = 7, 20  # My day also shows what comes in the next days
+WEEK_LIMIT = 400
+DIGEST_ITEM_LIMIT = 50
+
+
+def communications_for_list(user):
+    return Communication.objects.visible_to(user).select_related("customer", "staff", "contact_person")
+
+
+def followups_for_list(user):
+    return FollowUp.objects.visible_to(user).select_related("customer", "assignee")
+
+
+def get_communication(user, pk):
+    """The communication if the user may see it; 404 otherwise, whether it exists or not."""
+    return get_object_or_404(communications_for_list(user), pk=pk)
+
+
+def get_followup(user, pk):
+    """The follow-up if the user may see it; 404 otherwise, whether it exists or not."""
+    related = ["contact_person", "communication", "completed_by", "created_by"]
+    return get_object_or_404(followups_for_list(user).select_related(*related), pk=pk)
+
+
+def communication_detail(user, pk):
+    communication = get_communication(user, pk)
+    return {
+        "communication": communication,
+        "followups": list(
+            FollowUp.objects.visible_to(user).filter(communication=communication).select_related("assignee")
+        ),
+        "history": field_changes(communication.history.select_related("history_user")),
+    }
+
+
+def followup_detail(user, pk):
+    followup = get_followup(user, pk)
+    return {
+        "followup": followup,
+        "history": field_changes(followup.history.select_related("history_user")),
+    }
+
+
+def _due_by_end_of_today(now):
+    return FollowUp.objects.open().filter(due_at__lt=end_of_day(timezone.localdate(now)))
+
+
+def my_day_counts(user, now=None):
+    """How many of the user's open follow-ups are overdue, and how many are due later today."""
+    now = now or timezone.now()
+    return (
+        _due_by_end_of_today(now)
+        .filter(assignee=user)
+        .aggregate(
+            overdue=Count("pk", filter=Q(due_at__lt=now)), due_today=Count("pk", filter=Q(due_at__gte=now))
+        )
+    )
+
+
+def my_day(user, now=None):
+    """The user's open follow-ups that are overdue or due today, soonest first, and what comes next."""
+    now = now or timezone.now()
+    mine = FollowUp.objects.open().filter(assignee=user).select_related("customer", "contact_person")
+    end_of_today = end_of_day(timezone.localdate(now))
+    followups = list(mine.filter(due_at__lt=end_of_today).order_by("due_at", "id")[:MY_DAY_LIMIT])
+    upcoming = mine.filter(due_at__gte=end_of_today, due_at__lt=end_of_today + timedelta(days=UPCOMING_DAYS))
+    counts = my_day_counts(user, now)
+    return {
+        "overdue": [f for f in followups if f.due_at < now],
+        "due_today": [f for f in followups if f.due_at >= now],
+        "upcoming": list(upcoming.order_by("due_at", "id")[:UPCOMING_LIMIT]),
+        "counts": counts,
+        "more": counts["overdue"] + counts["due_today"] - len(followups),
+    }
+
+
+def monday_of(day):
+    return day - timedelta(days=day.weekday())
+
+
+def week(user, monday, assignee=None):
+    """Visible follow-ups due in the week from `monday`, by day; of one assignee when given."""
+    rows = followups_for_list(user).filter(
+        due_at__gte=start_of_day(monday), due_at__lt=start_of_day(monday + timedelta(days=7))
+    )
+    if assignee is not None:
+        rows = rows.filter(assignee=assignee)
+    followups = list(rows.order_by("due_at", "id")[: WEEK_LIMIT + 1])
+    days = [{"date": monday + timedelta(days=offset), "followups": []} for offset in range(7)]
+    for followup in followups[:WEEK_LIMIT]:
+        days[(timezone.localdate(followup.due_at) - monday).days]["followups"].append(followup)
+    return {"days": days, "truncated": len(followups) > WEEK_LIMIT}
+
+
+@dataclass
+class Digest:
+    """What a user's reminder email lists: the first few follow-ups of each part and how many there are."""
+
+    user: object
+    overdue: list = field(default_factory=list)
+    due_today: list = field(default_factory=list)
+    overdue_count: int = 0
+    due_today_count: int = 0
+
+    def add(self, followup, now):
+        overdue = followup.due_at < now
+        shown = self.overdue if overdue else self.due_today
+        if len(shown) < DIGEST_ITEM_LIMIT:
+            shown.append(followup)
+        if overdue:
+            self.overdue_count += 1
+        else:
+            self.due_today_count += 1
+
+
+def reminder_digests(now):
+    """A digest for each active user with open follow-ups overdue or due today, from one query."""
+    rows = (
+        _due_by_end_of_today(now)
+        .filter(assignee__is_active=True)
+        .select_related("assignee", "customer")
+        .order_by("assignee_id", "due_at", "id")
+    )
+    for _assignee_id, group in groupby(rows.iterator(chunk_size=2000), key=attrgetter("assignee_id")):
+        followups = list(group)
+        digest = Digest(user=followups[0].assignee)
+        for followup in followups:
+            digest.add(followup, now)
+        yield digest

@@ -1,0 +1,418 @@
+"""The follow-up pages: My day, the week, the lists and their exports, a follow-up's and a
+communication's page, and the customer page's forms to log a communication or schedule a follow-up."""
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from crm import timeline
+from crm.exports import export_response
+from crm.forms import save_from_form
+from crm.pagination import paginate
+from customers import selectors as customer_selectors
+from customers.forms import active_users
+from followups import selectors, services
+from followups.filters import COMMUNICATION_SORTS, FOLLOWUP_SORTS, CommunicationFilter, FollowUpFilter
+from followups.forms import (
+    CancelForm,
+    CommunicationForm,
+    CompleteForm,
+    FollowUpForm,
+    PostponeForm,
+    ReassignForm,
+    RescheduleForm,
+    postpone_days,
+    quick_add_context,
+)
+from followups.models import FollowUp
+
+# --- the customer page: log a communication, schedule a follow-up ----------------------------
+
+
+def _add_to_customer(request, customer_pk, form_class, tab, action, saved_message):
+    """Runs a quick-add form of the customer page.
+
+    From the page's htmx form it answers with the quick-add area (errors at the fields, or a fresh
+    form) and tells the timeline to reload; without htmx it is a page of its own.
+    """
+    customer = customer_selectors.get_customer(request.user, customer_pk)
+    form = form_class(request.POST or None, customer=customer, user=request.user)
+    saved = request.method == "POST" and save_from_form(form, lambda data: action(customer, form))
+    if request.htmx:
+        context = quick_add_context(
+            request.user, customer, active_tab=tab, **{f"{tab}_form": None if saved else form}
+        )
+        response = render(
+            request, "followups/partials/quick_add.html", {**context, "saved": saved_message if saved else ""}
+        )
+        return trigger_client_event(response, timeline.CHANGED_EVENT) if saved else response
+    if saved:
+        messages.success(request, saved_message)
+        return redirect(customer)
+    return render(request, "followups/add_to_customer.html", {"customer": customer, "form": form, "tab": tab})
+
+
+def communication_log(request, customer_pk):
+    return _add_to_customer(
+        request,
+        customer_pk,
+        CommunicationForm,
+        "communication",
+        lambda customer, form: services.log_communication(request.user, customer, **form.service_fields()),
+        _("Communication logged."),
+    )
+
+
+def followup_schedule(request, customer_pk):
+    return _add_to_customer(
+        request,
+        customer_pk,
+        FollowUpForm,
+        "followup",
+        lambda customer, form: services.schedule_followup(request.user, customer, **form.service_fields()),
+        _("Follow-up scheduled."),
+    )
+
+
+# --- acting on a follow-up: from My day (htmx) or from its page --------------------------------
+
+
+def _back(request, followup):
+    """Where a plain form returns to: the page it came from (`next`), or the follow-up's page."""
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect(followup)
+
+
+def _act(request, pk, form_class, action, done_message, moves=False):
+    """Runs an action on a follow-up: from My day (htmx) it answers with the follow-up's row in its
+    new state (done, cancelled, moved elsewhere; or with the form's errors) and the day's counts."""
+    followup = selectors.get_followup(request.user, pk)
+    form = form_class(request.POST)
+    done = save_from_form(form, lambda data: action(followup, form))
+    if request.htmx:
+        return render(
+            request,
+            "followups/partials/my_day_row.html",
+            {
+                **_row_context(),
+                "followup": followup,
+                "form": None if done else form,
+                "moved": done and moves,
+                "counts": selectors.my_day_counts(request.user),
+                "update_counts": True,
+            },
+        )
+    if done:
+        messages.success(request, done_message)
+    else:
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    return _back(request, followup)
+
+
+@require_POST
+def followup_complete(request, pk):
+    return _act(
+        request,
+        pk,
+        CompleteForm,
+        lambda followup, form: services.complete_followup(
+            request.user, followup, form.cleaned_data["result"]
+        ),
+        _("Follow-up done."),
+    )
+
+
+@require_POST
+def followup_postpone(request, pk):
+    return _act(
+        request,
+        pk,
+        PostponeForm,
+        lambda followup, form: services.postpone_followup(request.user, followup, form.target_day()),
+        _("Follow-up postponed."),
+        moves=True,
+    )
+
+
+@require_POST
+def followup_reschedule(request, pk):
+    return _act(
+        request,
+        pk,
+        RescheduleForm,
+        lambda followup, form: services.reschedule_followup(
+            request.user, followup, form.cleaned_data["due_at"]
+        ),
+        _("Follow-up rescheduled."),
+        moves=True,
+    )
+
+
+@require_POST
+def followup_reassign(request, pk):
+    return _act(
+        request,
+        pk,
+        ReassignForm,
+        lambda followup, form: services.reassign_followup(
+            request.user, followup, form.cleaned_data["assignee"]
+        ),
+        _("Follow-up reassigned."),
+    )
+
+
+@require_POST
+def followup_cancel(request, pk):
+    return _act(
+        request,
+        pk,
+        CancelForm,
+        lambda followup, form: services.cancel_followup(request.user, followup, form.cleaned_data["reason"]),
+        _("Follow-up cancelled."),
+    )
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+def _row_context():
+    """What a row of My day needs besides its follow-up."""
+    return {"postpone_days": postpone_days()}
+
+
+@require_GET
+def my_day(request):
+    context = selectors.my_day(request.user) | _row_context()
+    return render(request, "followups/my_day.html", context)
+
+
+def _week_day(text):
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return timezone.localdate()
+
+
+def _chosen_assignee(request, users):
+    """The calendar shows the user's own follow-ups unless another user, or everyone ("all"), is chosen."""
+    chosen = request.GET.get("assignee", "")
+    if chosen == "all":
+        return None
+    return next((user for user in users if str(user.pk) == chosen), request.user)
+
+
+@require_GET
+def calendar(request):
+    monday = selectors.monday_of(_week_day(request.GET.get("week")))
+    users = list(active_users())
+    assignee = _chosen_assignee(request, users)
+    context = selectors.week(request.user, monday, assignee)
+    context.update(
+        monday=monday,
+        sunday=monday + timedelta(days=6),
+        previous_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+        today=timezone.localdate(),
+        users=users,
+        assignee=assignee,
+    )
+    return render(request, "followups/calendar.html", context)
+
+
+def _filtered(request, filterset_class, queryset, sorts, default_sort, defaults=None):
+    """The list's filter form, the rows it selects (none while it is invalid), and the sort key."""
+    data = request.GET.copy()
+    for name, value in (defaults or {}).items():
+        data.setdefault(name, value)
+    filterset = filterset_class(data, queryset=queryset)
+    sort = request.GET.get("sort") if request.GET.get("sort") in sorts else default_sort
+    rows = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    return filterset, rows, sort
+
+
+def _page(request, rows, ordering):
+    return paginate(
+        rows,
+        ordering,
+        cursor=request.GET.get("cursor", ""),
+        direction=request.GET.get("page", "first"),
+        page_size=settings.LIST_PAGE_SIZE,
+    )
+
+
+def _filtered_followups(request):
+    # Open follow-ups until the user picks another status ("Any" included).
+    defaults = {"status": FollowUp.Status.OPEN}
+    queryset = selectors.followups_for_list(request.user)
+    return _filtered(request, FollowUpFilter, queryset, FOLLOWUP_SORTS, "due", defaults)
+
+
+def _filtered_communications(request):
+    queryset = selectors.communications_for_list(request.user)
+    return _filtered(request, CommunicationFilter, queryset, COMMUNICATION_SORTS, "-occurred")
+
+
+def _list(request, filtered, sorts, template, current, export_url_name):
+    filterset, rows, sort = filtered(request)
+    context = {
+        "filterset": filterset,
+        "page": _page(request, rows, sorts[sort]),
+        "sort": sort,
+        "current": current,
+        "export_url": reverse(export_url_name),
+    }
+    return render(request, template, context)
+
+
+@require_GET
+def followup_list(request):
+    return _list(
+        request,
+        _filtered_followups,
+        FOLLOWUP_SORTS,
+        "followups/followup_list.html",
+        "index",
+        "followups:export",
+    )
+
+
+@require_GET
+def communication_list(request):
+    return _list(
+        request,
+        _filtered_communications,
+        COMMUNICATION_SORTS,
+        "followups/communication_list.html",
+        "communications",
+        "followups:communications_export",
+    )
+
+
+def _user_name(user):
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+FOLLOWUP_EXPORT_HEADERS = [
+    "ID",
+    gettext_lazy("Due"),
+    gettext_lazy("Subject"),
+    gettext_lazy("Customer"),
+    gettext_lazy("Assignee"),
+    gettext_lazy("Priority"),
+    gettext_lazy("Status"),
+    gettext_lazy("Notes"),
+    gettext_lazy("Result"),
+    gettext_lazy("Completed at"),
+    gettext_lazy("Created"),
+]
+
+
+def _followup_row(followup):
+    return [
+        followup.pk,
+        followup.due_at,
+        followup.subject,
+        followup.customer.name,
+        _user_name(followup.assignee),
+        followup.get_priority_display(),
+        followup.get_status_display(),
+        followup.notes,
+        followup.result,
+        followup.completed_at,
+        followup.created_at,
+    ]
+
+
+COMMUNICATION_EXPORT_HEADERS = [
+    "ID",
+    gettext_lazy("When"),
+    gettext_lazy("Customer"),
+    gettext_lazy("Channel"),
+    gettext_lazy("Direction"),
+    gettext_lazy("Subject"),
+    gettext_lazy("Content"),
+    gettext_lazy("Outcome"),
+    gettext_lazy("Contact person"),
+    gettext_lazy("Staff member"),
+]
+
+
+def _communication_row(communication):
+    return [
+        communication.pk,
+        communication.occurred_at,
+        communication.customer.name,
+        communication.get_channel_display(),
+        communication.get_direction_display(),
+        communication.subject,
+        communication.content,
+        communication.outcome,
+        communication.contact_person.name if communication.contact_person else "",
+        _user_name(communication.staff),
+    ]
+
+
+def _export(request, filtered, sorts, headers, to_row, name, title):
+    _filterset, rows, sort = filtered(request)
+    lines = (to_row(row) for row in rows.order_by(*sorts[sort]).iterator(chunk_size=2000))
+    return export_response(request.GET.get("format"), name, headers, lines, sheet_title=title)
+
+
+@require_GET
+def followup_export(request):
+    return _export(
+        request,
+        _filtered_followups,
+        FOLLOWUP_SORTS,
+        FOLLOWUP_EXPORT_HEADERS,
+        _followup_row,
+        "followups",
+        _("Follow-ups"),
+    )
+
+
+@require_GET
+def communication_export(request):
+    return _export(
+        request,
+        _filtered_communications,
+        COMMUNICATION_SORTS,
+        COMMUNICATION_EXPORT_HEADERS,
+        _communication_row,
+        "communications",
+        _("Communications"),
+    )
+
+
+@require_GET
+def followup_detail(request, pk):
+    context = selectors.followup_detail(request.user, pk)
+    followup = context["followup"]
+    context.update(
+        can_act=followup.is_open and services.can_act_on_followup(request.user, followup),
+        reschedule_form=RescheduleForm(initial={"due_at": followup.due_at}),
+        reassign_form=ReassignForm(initial={"assignee": followup.assignee_id}),
+        complete_form=CompleteForm(),
+        cancel_form=CancelForm(),
+    )
+    return render(request, "followups/followup_detail.html", context)
+
+
+@require_GET
+def communication_detail(request, pk):
+    return render(
+        request, "followups/communication_detail.html", selectors.communication_detail(request.user, pk)
+    )

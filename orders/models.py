@@ -141,7 +141,8 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
     carrier = models.CharField(_("carrier"), max_length=100, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    invoice_number = models.CharField(
+    # NULL until issued: unique among the numbers issued, while any number of orders have none yet.
+    invoice_number = models.CharField(  # noqa: DJ001
         _("invoice number"), max_length=20, unique=True, null=True, editable=False
     )
     close_reason = models.CharField(_("reason for closing"), max_length=300, blank=True, editable=False)

@@ -29,7 +29,6 @@ from orders.models import (
     OrderEvent,
     OrderLine,
     Payment,
-    PaymentMethod,
     Product,
     Status,
 )

@@ -57,8 +57,9 @@ def seed_users():
 
 def _seeders():
     from customers.demo import seed_customers
+    from orders.demo import seed_orders
 
-    return [seed_customers]
+    return [seed_customers, seed_orders]
 
 
 def seed_all():

@@ -25,6 +25,7 @@ from customers.forms import (
     active_users,
 )
 from customers.models import ContactMethod, ContactPerson, Need
+from orders.selectors import customer_orders
 
 
 def apply_errors(form, error):
@@ -181,6 +182,7 @@ def customer_detail(request, pk):
         merge_form=MergeForm(),
         can_edit=services.can_edit_customer(request.user, customer),
         need_statuses=Need.Status.choices,
+        orders=customer_orders(request.user, customer),
     )
     return render(request, "customers/customer_detail.html", context)
 

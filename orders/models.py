@@ -223,6 +223,15 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
         return self.status == Status.CREATED
 
     @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def takes_payments(self):
+        """Payments and refunds until it is finished; refunds of what was paid once it is closed."""
+        return self.status in self.PAYABLE_STATUSES or (self.status == Status.CLOSED and self.paid_amount > 0)
+
+    @property
     def needs_approval(self):
         return approval_needed(self)
 

@@ -342,6 +342,12 @@ def update_order(user, order, *, lines=None, owner=None, **order_fields):
 # The lifecycle
 
 
+def ensure_status(order, seen_status):
+    """Raises OrderConflict when the order no longer has the status the user saw (if one is given)."""
+    if seen_status and seen_status != order.status:
+        raise OrderConflict(order)
+
+
 def _transition(user, order, name, *args, note="", **kwargs):
     """Apply one transition to the order as the user saw it, log it, and return the saved order."""
     current = _locked(user, order)

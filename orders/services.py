@@ -161,12 +161,6 @@ def _clean_order_fields(fields, allowed=ORDER_FIELDS):
 
 def _validate_order_fields(order):
     errors = {}
-    if len(order.currency) != 3 or not order.currency.isalpha():
-        errors["currency"] = _("Enter a three-letter currency code such as CNY.")
-    if order.tax_rate is not None and not ZERO <= order.tax_rate <= 100:
-        errors["tax_rate"] = _("The tax rate is a percentage between 0 and 100.")
-    if order.discount is not None and order.discount < 0:
-        errors["discount"] = _("The discount cannot be negative.")
     try:
         order.full_clean(
             exclude=["customer", "owner", "number", "status"],
@@ -174,9 +168,24 @@ def _validate_order_fields(order):
             validate_constraints=False,
         )
     except ValidationError as error:
-        errors = error.update_error_dict(errors)
+        errors = error.message_dict
+    rules = {
+        "currency": (
+            lambda: len(order.currency) == 3 and order.currency.isalpha(),
+            _("Enter a three-letter currency code such as CNY."),
+        ),
+        "tax_rate": (
+            lambda: ZERO <= order.tax_rate <= 100,
+            _("The tax rate is a percentage between 0 and 100."),
+        ),
+        "discount": (lambda: order.discount >= 0, _("The discount cannot be negative.")),
+    }
+    for name, (holds, message) in rules.items():
+        if name not in errors and not holds():
+            errors[name] = [message]
     if errors:
         raise ValidationError(errors)
+    order.discount = order.discount.quantize(CENT)
 
 
 def _new_lines(order, lines):
@@ -211,6 +220,7 @@ def _new_line(order, index, *, product=None, description="", quantity=None, unit
         line_total=ZERO,
     )
     line.full_clean(exclude=["order", "line_total"], validate_constraints=False)
+    line.unit_price, line.discount = line.unit_price.quantize(CENT), line.discount.quantize(CENT)
     errors = {}
     if product is not None and not product.active and not _already_ordered(order, product):
         errors["product"] = _("“%(product)s” is no longer sold.") % {"product": product}

@@ -47,3 +47,13 @@ class NeedFactory(factory.django.DjangoModelFactory):
 
     customer = factory.SubFactory(CustomerFactory)
     description = factory.Faker("sentence")
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.Product"
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Faker("catch_phrase")
+    series = "Sensors"
+    unit_price = factory.Faker("pydecimal", left_digits=4, right_digits=2, positive=True)

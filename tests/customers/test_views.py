@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from customers import services
 from customers.models import ContactMethod, ContactPerson, Customer, Need
 from tests.factories import ContactMethodFactory, CustomerFactory, NeedFactory
+from tests.orders.builders import order_in
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,7 @@ def test_detail_runs_a_fixed_number_of_queries(sales_client, sales1):
         NeedFactory(customer=customer)
         services.add_contact_person(sales1, customer, name=f"Person {i}")
         services.update_customer(sales1, customer, notes=f"note {i}")
+        order_in("finished" if i % 3 else "created", sales1, customer)  # the orders card
     assert count_queries(sales_client, customer.get_absolute_url()) == few
 
 

@@ -211,3 +211,7 @@ class ProductForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = ["sku", "name", "series", "unit_price", "active"]
+
+    def clean_sku(self):
+        """As the services store it, so that the uniqueness check compares like with like."""
+        return " ".join(self.cleaned_data["sku"].split()).upper()

@@ -8,6 +8,7 @@ transitions below (the field is protected), and services.py is the one place tha
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Abs
@@ -41,7 +42,7 @@ class Product(TimeStampedModel):
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
     series = models.CharField(_("series"), max_length=100, blank=True, help_text=_("Series or category."))
-    unit_price = money_field(_("unit price"))
+    unit_price = money_field(_("unit price"), validators=[MinValueValidator(ZERO)])
     active = models.BooleanField(
         _("active"), default=True, help_text=_("Only active products can be ordered.")
     )

@@ -539,8 +539,6 @@ def _clean_product_fields(fields):
 
 def _save_product(product):
     product.full_clean()
-    if product.unit_price < 0:
-        raise ValidationError({"unit_price": _("The unit price cannot be negative.")})
     product.save()
     return product
 

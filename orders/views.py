@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -63,27 +64,27 @@ def order_list(request):
 
 
 EXPORT_HEADERS = [
-    "Number",
-    "Customer",
-    "Owner",
-    "Status",
-    "Currency",
-    "Subtotal",
-    "Discount",
-    "Tax",
-    "Total",
-    "Paid",
-    "Balance",
-    "Payment method",
-    "Carrier",
-    "Tracking number",
-    "Invoice number",
-    "Created",
-    "Confirmed",
-    "Processing since",
-    "Finished",
-    "Closed",
-    "Reason for closing",
+    gettext_noop("Number"),
+    gettext_noop("Customer"),
+    gettext_noop("Owner"),
+    gettext_noop("Status"),
+    gettext_noop("Currency"),
+    gettext_noop("Subtotal"),
+    gettext_noop("Discount"),
+    gettext_noop("Tax"),
+    gettext_noop("Total"),
+    gettext_noop("Paid"),
+    gettext_noop("Balance"),
+    gettext_noop("Payment method"),
+    gettext_noop("Carrier"),
+    gettext_noop("Tracking number"),
+    gettext_noop("Invoice number"),
+    gettext_noop("Created"),
+    gettext_noop("Confirmed"),
+    gettext_noop("Processing since"),
+    gettext_noop("Finished"),
+    gettext_noop("Closed"),
+    gettext_noop("Reason for closing"),
 ]
 
 

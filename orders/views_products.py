@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET
 
 from crm.exports import export_response
@@ -38,7 +38,13 @@ def product_list(request):
     return render(request, "orders/product_list.html", {"filterset": filterset, "page": page, "sort": sort})
 
 
-EXPORT_HEADERS = ["SKU", "Name", "Series", "Unit price", "Active"]
+EXPORT_HEADERS = [
+    gettext_noop("SKU"),
+    gettext_noop("Name"),
+    gettext_noop("Series"),
+    gettext_noop("Unit price"),
+    gettext_noop("Active"),
+]
 
 
 @require_GET

@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from crm.importing import Action, ImportFileError, MappingError, read_table
+from crm.management.users import active_user
 
 
 class ImportCommand(BaseCommand):
@@ -37,7 +37,7 @@ class ImportCommand(BaseCommand):
         )
 
     def handle(self, *args, file, user, commit, overrides, **options):
-        acting_user = self._acting_user(user)
+        acting_user = active_user(user)
         table = self._read(file)
         try:
             mapping = self.columns.override(
@@ -48,14 +48,6 @@ class ImportCommand(BaseCommand):
         self._write_mapping(table.headers, mapping)
         report = self.run_import(acting_user, table, mapping, commit=commit)
         self._write_report(report)
-
-    def _acting_user(self, username):
-        try:
-            return get_user_model().objects.get(username=username, is_active=True)
-        except get_user_model().DoesNotExist:
-            raise CommandError(
-                _("There is no active user “%(username)s”.") % {"username": username}
-            ) from None
 
     def _read(self, file):
         try:

@@ -1,11 +1,8 @@
-from datetime import datetime, time, timedelta
-
 import django_filters
 from django import forms
-from django.contrib.auth import get_user_model
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.filters import ANY, DATE_INPUT, OwnerAndDaysMixin, owner_filter, yes_no_any
 from customers.models import Customer, Tag
 from customers.selectors import has_open_needs, search_customers
 
@@ -19,18 +16,11 @@ SORTS = {
     "-updated": ["-updated_at", "-id"],
 }
 DEFAULT_SORT = "name"
-ANY = _("Any")
 
 
-def start_of_day(day):
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(OwnerAndDaysMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
-    owner = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.none(), label=_("Owner"), empty_label=ANY
-    )
+    owner = owner_filter()
     lifecycle_stage = django_filters.MultipleChoiceFilter(
         choices=Customer.Lifecycle.choices,
         label=_("Lifecycle stage"),
@@ -46,39 +36,23 @@ class CustomerFilter(django_filters.FilterSet):
     )
     region = django_filters.CharFilter(lookup_expr="istartswith", label=_("Region"))
     created_after = django_filters.DateFilter(
-        method="filter_created_after", label=_("Created from"), widget=forms.DateInput(attrs={"type": "date"})
+        method="filter_from", field_name="created_at", label=_("Created from"), widget=DATE_INPUT
     )
     created_before = django_filters.DateFilter(
-        method="filter_created_before",
-        label=_("Created until"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        method="filter_until", field_name="created_at", label=_("Created until"), widget=DATE_INPUT
     )
     has_open_needs = django_filters.BooleanFilter(
         method="filter_open_needs",
         label=_("Has open needs"),
-        widget=forms.Select(choices=[("", ANY), ("true", _("Yes")), ("false", _("No"))]),
+        widget=yes_no_any(),
     )
 
     class Meta:
         model = Customer
         fields = []
 
-    def __init__(self, *args, owners=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if owners is not None:
-            self.filters["owner"].queryset = owners
-        else:
-            del self.filters["owner"]
-
     def filter_search(self, queryset, name, value):
         return search_customers(queryset, value)
-
-    # Whole local days as datetime bounds, so that the index on created_at serves the range.
-    def filter_created_after(self, queryset, name, value):
-        return queryset.filter(created_at__gte=start_of_day(value))
-
-    def filter_created_before(self, queryset, name, value):
-        return queryset.filter(created_at__lt=start_of_day(value + timedelta(days=1)))
 
     def filter_open_needs(self, queryset, name, value):
         return queryset.filter(has_open_needs()) if value else queryset.exclude(has_open_needs())

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
@@ -9,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
 from crm.exports import export_response
-from crm.pagination import paginate
+from crm.lists import filtered_and_sorted, keyset_page
 from crm.roles import is_manager
 from customers import selectors, services
 from customers.filters import DEFAULT_SORT, SORTS, CustomerFilter
@@ -44,21 +43,14 @@ def _filtered_customers(request):
         queryset=selectors.customers_for_list(request.user),
         owners=active_users() if manager else None,
     )
-    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else DEFAULT_SORT
-    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    queryset, sort = filtered_and_sorted(request, filterset, SORTS, DEFAULT_SORT)
     return filterset, queryset, sort
 
 
 @require_GET
 def customer_list(request):
     filterset, queryset, sort = _filtered_customers(request)
-    page = paginate(
-        queryset,
-        SORTS[sort],
-        cursor=request.GET.get("cursor", ""),
-        direction=request.GET.get("page", "first"),
-        page_size=settings.LIST_PAGE_SIZE,
-    )
+    page = keyset_page(request, queryset, SORTS[sort])
     manager = is_manager(request.user)
     return render(
         request,

@@ -1,12 +1,9 @@
-from datetime import timedelta
-
 import django_filters
 from django import forms
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from customers.filters import ANY, start_of_day
+from crm.filters import ANY, DATE_INPUT, OwnerAndDaysMixin, owner_filter, yes_no_any
 from orders.models import Order, Product
 from orders.selectors import search_orders, search_products
 
@@ -27,58 +24,40 @@ PRODUCT_SORTS = {
 }
 DEFAULT_PRODUCT_SORT = "sku"
 
-DATE = forms.DateInput(attrs={"type": "date"})
 
-
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(OwnerAndDaysMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Number or customer"))
     status = django_filters.MultipleChoiceFilter(
         choices=Order.Status.choices, label=_("Status"), widget=forms.CheckboxSelectMultiple, distinct=False
     )
-    owner = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.none(), label=_("Owner"), empty_label=ANY
-    )
+    owner = owner_filter()
     customer = django_filters.NumberFilter(field_name="customer_id", label=_("Customer number"), min_value=1)
     created_after = django_filters.DateFilter(
-        method="filter_from", field_name="created_at", label=_("Created from"), widget=DATE
+        method="filter_from", field_name="created_at", label=_("Created from"), widget=DATE_INPUT
     )
     created_before = django_filters.DateFilter(
-        method="filter_until", field_name="created_at", label=_("Created until"), widget=DATE
+        method="filter_until", field_name="created_at", label=_("Created until"), widget=DATE_INPUT
     )
     confirmed_after = django_filters.DateFilter(
-        method="filter_from", field_name="confirmed_at", label=_("Confirmed from"), widget=DATE
+        method="filter_from", field_name="confirmed_at", label=_("Confirmed from"), widget=DATE_INPUT
     )
     confirmed_before = django_filters.DateFilter(
-        method="filter_until", field_name="confirmed_at", label=_("Confirmed until"), widget=DATE
+        method="filter_until", field_name="confirmed_at", label=_("Confirmed until"), widget=DATE_INPUT
     )
     total_min = django_filters.NumberFilter(field_name="total", lookup_expr="gte", label=_("Total from"))
     total_max = django_filters.NumberFilter(field_name="total", lookup_expr="lte", label=_("Total up to"))
     has_balance = django_filters.BooleanFilter(
         method="filter_balance",
         label=_("Balance due"),
-        widget=forms.Select(choices=[("", ANY), ("true", _("Yes")), ("false", _("No"))]),
+        widget=yes_no_any(),
     )
 
     class Meta:
         model = Order
         fields = []
 
-    def __init__(self, *args, owners=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if owners is not None:
-            self.filters["owner"].queryset = owners
-        else:
-            del self.filters["owner"]
-
     def filter_search(self, queryset, name, value):
         return search_orders(queryset, value)
-
-    # Whole local days as datetime bounds, so that the indexes on the stamps serve the range.
-    def filter_from(self, queryset, name, value):
-        return queryset.filter(**{f"{name}__gte": start_of_day(value)})
-
-    def filter_until(self, queryset, name, value):
-        return queryset.filter(**{f"{name}__lt": start_of_day(value + timedelta(days=1))})
 
     def filter_balance(self, queryset, name, value):
         """Money still to collect: a closed order owes nothing, whatever was left unpaid."""
@@ -89,9 +68,7 @@ class OrderFilter(django_filters.FilterSet):
 class ProductFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("SKU or name"))
     series = django_filters.ChoiceFilter(label=_("Series"), empty_label=ANY)
-    active = django_filters.BooleanFilter(
-        label=_("Active"), widget=forms.Select(choices=[("", ANY), ("true", _("Yes")), ("false", _("No"))])
-    )
+    active = django_filters.BooleanFilter(label=_("Active"), widget=yes_no_any())
 
     class Meta:
         model = Product

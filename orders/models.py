@@ -310,7 +310,9 @@ class OrderLine(models.Model):
         return f"{self.quantity} × {self.description}"
 
 
-class OrderEventQuerySet(VisibleQuerySet):
+class OrderPartQuerySet(VisibleQuerySet):
+    """Events and payments are visible with their order."""
+
     owner_path = "order__customer__owner"
 
 
@@ -334,7 +336,7 @@ class OrderEvent(models.Model):
     to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
     note = models.TextField(_("note"), blank=True)
 
-    objects = OrderEventQuerySet.as_manager()
+    objects = OrderPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("order event")
@@ -347,10 +349,6 @@ class OrderEvent(models.Model):
 
     def __str__(self):
         return f"{self.order}: {self.from_status or '—'} → {self.to_status}"
-
-
-class PaymentQuerySet(VisibleQuerySet):
-    owner_path = "order__customer__owner"
 
 
 class Payment(models.Model):
@@ -375,7 +373,7 @@ class Payment(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
-    objects = PaymentQuerySet.as_manager()
+    objects = OrderPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("payment")

@@ -1,15 +1,14 @@
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from crm.exports import export_response
-from crm.pagination import paginate
+from crm.lists import filtered_and_sorted, keyset_page
 from crm.roles import is_manager
 from customers.forms import active_users
 from customers.models import Customer
@@ -45,21 +44,14 @@ def _filtered_orders(request):
         queryset=selectors.orders_for_list(request.user),
         owners=active_users() if is_manager(request.user) else None,
     )
-    sort = request.GET.get("sort") if request.GET.get("sort") in ORDER_SORTS else DEFAULT_ORDER_SORT
-    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    queryset, sort = filtered_and_sorted(request, filterset, ORDER_SORTS, DEFAULT_ORDER_SORT)
     return filterset, queryset, sort
 
 
 @require_GET
 def order_list(request):
     filterset, queryset, sort = _filtered_orders(request)
-    page = paginate(
-        queryset,
-        ORDER_SORTS[sort],
-        cursor=request.GET.get("cursor", ""),
-        direction=request.GET.get("page", "first"),
-        page_size=settings.LIST_PAGE_SIZE,
-    )
+    page = keyset_page(request, queryset, ORDER_SORTS[sort])
     return render(request, "orders/order_list.html", {"filterset": filterset, "page": page, "sort": sort})
 
 
@@ -238,10 +230,10 @@ def _failed(request, pk, partial, **context):
 
 
 TRANSITION_DONE = {
-    "confirm": _("Order %(number)s confirmed."),
-    "start_processing": _("Order %(number)s is being processed."),
-    "finish": _("Order %(number)s finished; invoice %(invoice)s issued."),
-    "close": _("Order %(number)s closed."),
+    "confirm": gettext_lazy("Order %(number)s confirmed."),
+    "start_processing": gettext_lazy("Order %(number)s is being processed."),
+    "finish": gettext_lazy("Order %(number)s finished; invoice %(invoice)s issued."),
+    "close": gettext_lazy("Order %(number)s closed."),
 }
 
 

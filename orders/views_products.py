@@ -1,6 +1,5 @@
 """The product catalogue: a list for everyone; creating, editing and importing for managers."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from crm.exports import export_response
 from crm.import_views import ImportPages, managers_only
-from crm.pagination import paginate
+from crm.lists import filtered_and_sorted, keyset_page
 from customers.views import apply_errors
 from orders import importing, selectors, services
 from orders.filters import DEFAULT_PRODUCT_SORT, PRODUCT_SORTS, ProductFilter
@@ -20,21 +19,14 @@ from orders.models import Product
 
 def _filtered_products(request):
     filterset = ProductFilter(request.GET, queryset=selectors.products_for_list())
-    sort = request.GET.get("sort") if request.GET.get("sort") in PRODUCT_SORTS else DEFAULT_PRODUCT_SORT
-    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    queryset, sort = filtered_and_sorted(request, filterset, PRODUCT_SORTS, DEFAULT_PRODUCT_SORT)
     return filterset, queryset, sort
 
 
 @require_GET
 def product_list(request):
     filterset, queryset, sort = _filtered_products(request)
-    page = paginate(
-        queryset,
-        PRODUCT_SORTS[sort],
-        cursor=request.GET.get("cursor", ""),
-        direction=request.GET.get("page", "first"),
-        page_size=settings.LIST_PAGE_SIZE,
-    )
+    page = keyset_page(request, queryset, PRODUCT_SORTS[sort])
     return render(request, "orders/product_list.html", {"filterset": filterset, "page": page, "sort": sort})
 
 

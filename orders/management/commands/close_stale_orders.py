@@ -1,9 +1,9 @@
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.management.users import active_user
 from orders import services
 from orders.management.durations import duration
 from orders.models import Order
@@ -38,7 +38,7 @@ class Command(BaseCommand):
     def handle(self, *args, older_than, reason, status, user, commit, **options):
         if not " ".join(reason.split()):
             raise CommandError(_("Say why the orders are closed."))
-        actor = self._actor(user)
+        actor = active_user(user) if user else None
         orders = list(stale_orders(older_than, statuses=status or [Order.Status.CREATED]))
         closed = 0
         for order in orders:
@@ -62,13 +62,3 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.WARNING(_("Dry run: nothing was closed. Run again with --commit to close them."))
             )
-
-    def _actor(self, username):
-        if not username:
-            return None
-        try:
-            return get_user_model().objects.get(username=username, is_active=True)
-        except get_user_model().DoesNotExist:
-            raise CommandError(
-                _("There is no active user “%(username)s”.") % {"username": username}
-            ) from None

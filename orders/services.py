@@ -11,6 +11,7 @@ events have no actor.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -36,6 +37,7 @@ from orders.models import (
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")  # what DecimalField(max_digits=14, decimal_places=2) holds
 ORDER_NUMBER, INVOICE_NUMBER = "SO", "INV"
+FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of the browser and the server differ a little
 
 # Fields an order takes at creation and while it is created; the details can change until it ends.
 MONEY_FIELDS = {"currency", "discount", "tax_rate"}
@@ -488,6 +490,8 @@ def record_payment(user, order, *, amount, method, paid_at=None, reference=""):
         recorded_by=user,
     )
     payment.full_clean(exclude=["order"], validate_constraints=False)
+    if payment.paid_at > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError({"paid_at": _("A payment cannot be dated in the future.")})
     _check_payment(current, payment.amount)
     payment.save()
     current.paid_amount += payment.amount

@@ -175,6 +175,9 @@ def order_edit(request, pk):
         if lines is not None:
             fields["lines"] = lines.lines()
         try:
+            # What the user edited was shown for the status they saw: lines typed for a created order
+            # must not be dropped silently because someone confirmed it meanwhile.
+            services.ensure_status(order, request.POST.get("seen_status", ""))
             services.update_order(request.user, Order.objects.get(pk=order.pk), **fields)
         except ValidationError as error:
             apply_order_errors(form, lines, error)

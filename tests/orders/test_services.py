@@ -476,3 +476,14 @@ def test_a_withdrawn_product_stays_on_the_orders_that_have_it(sales1, manager, c
     other = CustomerFactory(owner=sales1)
     with pytest.raises(ValidationError, match="no longer sold"):
         make_order(sales1, other, lines=[{"product": product, "quantity": 1}])
+
+
+def test_a_payment_cannot_be_dated_in_the_future(sales1, customer):
+    order = order_in("confirmed", sales1, customer)
+    before = written()
+    with pytest.raises(ValidationError) as caught:
+        services.record_payment(
+            sales1, order, amount=D("1"), method="cash", paid_at=timezone.now() + timezone.timedelta(days=1)
+        )
+    assert "paid_at" in caught.value.message_dict
+    assert written() == before

@@ -439,3 +439,26 @@ def test_the_customer_page_shows_the_latest_orders_and_the_lifetime_value(sales_
     page = response.content.decode()
     assert "600.00 CNY" in page and f"{LIST}?customer={customer.pk}" in page
     assert finished[0].number not in page  # older than the five shown
+
+
+def test_line_edits_for_an_order_confirmed_meanwhile_are_refused_not_dropped(
+    sales_client, sales1, manager, customer
+):
+    order = make_order(sales1, customer)
+    services.confirm_order(manager, order)
+    payload = create_payload(
+        customer.pk,
+        seen_status="created",
+        **{
+            "lines-0-description": "Sneaky",
+            "lines-0-quantity": "9",
+            "lines-0-unit_price": "1",
+            "lines-TOTAL_FORMS": "1",
+        },
+    )
+    payload.pop("customer")
+    response = sales_client.post(reverse("orders:edit", args=[order.pk]), payload)
+    assert response.status_code == 200
+    assert "it is now “Confirmed”" in " ".join(response.context["form"].non_field_errors())
+    assert list(order.lines.values_list("description", flat=True)) == ["Sensor"]
+    assert Order.objects.get(pk=order.pk).shipping_address == ""

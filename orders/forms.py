@@ -52,8 +52,8 @@ class OrderForm(forms.ModelForm):
         if self.instance.pk:
             del self.fields["customer"]
             if not self.instance.is_editable:
-                for name in ("owner", "currency", "discount", "tax_rate"):
-                    self.fields.pop(name, None)
+                for name in ("currency", "discount", "tax_rate"):
+                    del self.fields[name]
         if not self.instance.pk or self.instance.status != Order.Status.PROCESSING:
             del self.fields["carrier"], self.fields["tracking_number"]
 

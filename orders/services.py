@@ -120,9 +120,14 @@ def _require_manager(user):
 
 
 def _locked(user, order):
-    """The order as committed now, its row locked until the transaction ends."""
+    """The order as committed now, its row locked until the transaction ends.
+
+    Raises OrderConflict when its status is no longer that of `order`, the copy the user acted on.
+    """
     current = Order.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
     _require_access(user, current)
+    if current.status != order.status:
+        raise OrderConflict(current)
     return current
 
 
@@ -325,15 +330,13 @@ def create_order(user, *, customer, lines=(), owner=None, note="", **order_field
 
 @transaction.atomic
 def update_order(user, order, *, lines=None, owner=None, **order_fields):
-    """Change an order: its details until it is finished or closed; its money fields, owner and lines
-    (replaced by `lines` when given) only while it is created."""
+    """Change an order: its details and owner until it is finished or closed; its money fields and
+    lines (replaced by `lines` when given) only while it is created."""
     current = _locked(user, order)
-    if current.status != order.status:
-        raise OrderConflict(current)
     if current.status in (Status.FINISHED, Status.CLOSED):
         raise ValidationError(_("A finished or closed order cannot be changed."))
     allowed = ORDER_FIELDS if current.is_editable else DETAIL_FIELDS
-    if not current.is_editable and (lines is not None or owner is not None):
+    if not current.is_editable and lines is not None:
         raise ValidationError(_("Lines can be edited only while the order is created."))
     for name, value in _clean_order_fields(order_fields, allowed).items():
         setattr(current, name, value)
@@ -363,8 +366,6 @@ def ensure_status(order, seen_status):
 def _transition(user, order, name, *args, note="", **kwargs):
     """Apply one transition to the order as the user saw it, log it, and return the saved order."""
     current = _locked(user, order)
-    if current.status != order.status:
-        raise OrderConflict(current)
     method = getattr(current, name)
     if not can_proceed(method, check_conditions=False):
         raise ValidationError(
@@ -431,7 +432,7 @@ def finish_order(user, order, *, note="", override_balance=False):
     """
     current = _locked(user, order)
     note = (note or "").strip()
-    if current.balance != 0 and current.status == order.status == Status.PROCESSING:
+    if current.balance != 0 and current.status == Status.PROCESSING:
         if not override_balance:
             raise ValidationError(
                 _("The balance is %(balance)s %(currency)s: record the payments before finishing.")

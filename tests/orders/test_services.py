@@ -487,3 +487,13 @@ def test_a_payment_cannot_be_dated_in_the_future(sales1, customer):
         )
     assert "paid_at" in caught.value.message_dict
     assert written() == before
+
+
+def test_a_manager_reassigns_an_open_order_sales_staff_cannot(sales1, sales2, manager, customer):
+    order = order_in("confirmed", sales1, customer)
+    with pytest.raises(PermissionDenied):
+        services.update_order(sales1, order, owner=sales2)
+    assert services.update_order(manager, order, owner=sales2).owner == sales2
+    finished = order_in("finished", sales1, customer)
+    with pytest.raises(ValidationError, match="cannot be changed"):
+        services.update_order(manager, finished, owner=sales2)

@@ -28,13 +28,19 @@ def orders_for_list(user):
     return Order.objects.visible_to(user).select_related("customer", "owner")
 
 
+def orders_with_number(queryset, text):
+    """Orders whose number (or invoice number) contains `text`; numbers are stored upper-case."""
+    fragment = text.strip().upper()
+    return queryset.filter(Q(number__contains=fragment) | Q(invoice_number__contains=fragment))
+
+
 def search_orders(queryset, text):
     """Orders whose number contains `text`, or whose customer's name does."""
     text = text.strip()
     if not text:
         return queryset
     customers = Customer.objects.filter(name__icontains=text).values("pk")
-    return queryset.filter(Q(number__contains=text.upper()) | Q(customer__in=customers))
+    return orders_with_number(queryset, text) | queryset.filter(customer__in=customers)
 
 
 def get_order(user, pk):

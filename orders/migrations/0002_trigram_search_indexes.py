@@ -1,6 +1,6 @@
 """Trigram indexes for fragment search of order numbers and products (PostgreSQL only).
 
-Order numbers and SKUs are stored upper-case and searched with a plain LIKE; product names with
+Order and invoice numbers and SKUs are stored upper-case and searched with a plain LIKE; product names with
 icontains, which compares UPPER(name). SQLite has no such indexes and scans, fine for a first run.
 """
 
@@ -8,6 +8,7 @@ from django.db import migrations
 
 INDEXES = [
     ("order_number_trgm", "orders_order", "number"),
+    ("order_invoice_number_trgm", "orders_order", "invoice_number"),
     ("product_sku_trgm", "orders_product", "sku"),
     ("product_name_upper_trgm", "orders_product", "UPPER(name)"),
 ]

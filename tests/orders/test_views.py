@@ -462,3 +462,15 @@ def test_line_edits_for_an_order_confirmed_meanwhile_are_refused_not_dropped(
     assert "it is now “Confirmed”" in " ".join(response.context["form"].non_field_errors())
     assert list(order.lines.values_list("description", flat=True)) == ["Sensor"]
     assert Order.objects.get(pk=order.pk).shipping_address == ""
+
+
+def test_the_header_search_finds_the_users_orders_by_number_fragment(
+    sales_client, sales1, sales2, customer, theirs
+):
+    mine = order_in("finished", sales1, customer)
+    other = make_order(sales2, theirs)
+    response = sales_client.get(reverse("search") + f"?q={mine.number[-6:].lower()}")
+    assert response.context["orders"] == [mine]
+    response = sales_client.get(reverse("search") + f"?q={mine.invoice_number}")
+    assert response.context["orders"] == [mine]
+    assert other not in sales_client.get(reverse("search") + "?q=SO-").context["orders"]

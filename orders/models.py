@@ -112,11 +112,16 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
     PAYABLE_STATUSES = (Status.CONFIRMED, Status.PROCESSING, Status.FINISHED)
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    # The foreign keys' own indexes would repeat the first column of the composite ones below.
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer")
+        Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"), db_index=False
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name=_("owner")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("owner"),
+        db_index=False,
     )
     status = FSMField(
         _("status"), max_length=20, choices=Status.choices, default=Status.CREATED, protected=True
@@ -275,6 +280,7 @@ class OrderLine(models.Model):
         blank=True,
         related_name="order_lines",
         verbose_name=_("product"),
+        db_index=False,  # order_line_product_idx starts with it
     )
     description = models.CharField(
         _("description"),
@@ -322,7 +328,9 @@ class OrderEvent(models.Model):
     The creation of an order is recorded too, with an empty from_status.
     """
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"), db_index=False
+    )  # order_event_order_at_idx starts with it
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -357,8 +365,8 @@ class Payment(models.Model):
     Method = PaymentMethod
 
     order = models.ForeignKey(
-        Order, on_delete=models.PROTECT, related_name="payments", verbose_name=_("order")
-    )
+        Order, on_delete=models.PROTECT, related_name="payments", verbose_name=_("order"), db_index=False
+    )  # payment_order_idx starts with it
     amount = money_field(_("amount"), help_text=_("Negative for a refund."))
     method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
     paid_at = models.DateTimeField(_("paid at"), default=timezone.now)

@@ -1,7 +1,9 @@
 """What every list page does with its request: filter, sort by a key that has an index, cut a page."""
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
+from crm.exports import export_response
 from crm.pagination import paginate
 
 
@@ -20,4 +22,15 @@ def keyset_page(request, queryset, ordering):
         cursor=request.GET.get("cursor", ""),
         direction=request.GET.get("page", "first"),
         page_size=settings.LIST_PAGE_SIZE,
+    )
+
+
+def export_list(request, queryset, ordering, *, filename, headers, row, sheet_title):
+    """A filtered list as the CSV or XLSX file the request's `format` asks for (see crm/exports.py).
+
+    `headers` are untranslated (gettext_noop) and translated here; `row` turns an item into cells.
+    """
+    rows = (row(item) for item in queryset.order_by(*ordering).iterator(chunk_size=2000))
+    return export_response(
+        request.GET.get("format"), filename, [_(header) for header in headers], rows, sheet_title=sheet_title
     )

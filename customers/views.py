@@ -7,8 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
-from crm.exports import export_response
-from crm.lists import filtered_and_sorted, keyset_page
+from crm.lists import export_list, filtered_and_sorted, keyset_page
 from crm.roles import is_manager
 from customers import selectors, services
 from customers.filters import DEFAULT_SORT, SORTS, CustomerFilter
@@ -108,9 +107,15 @@ def _export_row(customer):
 @require_GET
 def customer_export(request):
     _filterset, queryset, sort = _filtered_customers(request)
-    rows = (_export_row(c) for c in queryset.order_by(*SORTS[sort]).iterator(chunk_size=2000))
-    headers = [_(h) for h in EXPORT_HEADERS]
-    return export_response(request.GET.get("format"), "customers", headers, rows, sheet_title=_("Customers"))
+    return export_list(
+        request,
+        queryset,
+        SORTS[sort],
+        filename="customers",
+        headers=EXPORT_HEADERS,
+        row=_export_row,
+        sheet_title=_("Customers"),
+    )
 
 
 def customer_create(request):

@@ -7,8 +7,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from crm.exports import export_response
-from crm.lists import filtered_and_sorted, keyset_page
+from crm.lists import export_list, filtered_and_sorted, keyset_page
 from crm.roles import is_manager
 from customers.forms import active_users
 from customers.models import Customer
@@ -109,9 +108,15 @@ def _export_row(order):
 @require_GET
 def order_export(request):
     _filterset, queryset, sort = _filtered_orders(request)
-    rows = (_export_row(order) for order in queryset.order_by(*ORDER_SORTS[sort]).iterator(chunk_size=2000))
-    headers = [_(header) for header in EXPORT_HEADERS]
-    return export_response(request.GET.get("format"), "orders", headers, rows, sheet_title=_("Orders"))
+    return export_list(
+        request,
+        queryset,
+        ORDER_SORTS[sort],
+        filename="orders",
+        headers=EXPORT_HEADERS,
+        row=_export_row,
+        sheet_title=_("Orders"),
+    )
 
 
 # Creating and editing

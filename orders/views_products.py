@@ -7,9 +7,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET
 
-from crm.exports import export_response
 from crm.import_views import ImportPages, managers_only
-from crm.lists import filtered_and_sorted, keyset_page
+from crm.lists import export_list, filtered_and_sorted, keyset_page
 from customers.views import apply_errors
 from orders import importing, selectors, services
 from orders.filters import DEFAULT_PRODUCT_SORT, PRODUCT_SORTS, ProductFilter
@@ -42,12 +41,15 @@ EXPORT_HEADERS = [
 @require_GET
 def product_export(request):
     _filterset, queryset, sort = _filtered_products(request)
-    rows = (
-        [p.sku, p.name, p.series, p.unit_price, _("Yes") if p.active else _("No")]
-        for p in queryset.order_by(*PRODUCT_SORTS[sort]).iterator(chunk_size=2000)
+    return export_list(
+        request,
+        queryset,
+        PRODUCT_SORTS[sort],
+        filename="products",
+        headers=EXPORT_HEADERS,
+        row=lambda p: [p.sku, p.name, p.series, p.unit_price, _("Yes") if p.active else _("No")],
+        sheet_title=_("Products"),
     )
-    headers = [_(header) for header in EXPORT_HEADERS]
-    return export_response(request.GET.get("format"), "products", headers, rows, sheet_title=_("Products"))
 
 
 def _product_form(request, product=None):

@@ -73,7 +73,7 @@ def test_totals_are_the_exact_sum_of_the_lines(order):
 @pytest.mark.django_db
 @given(orders())
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_stored_orders_hold_the_same_totals_and_pass_the_database_checks(django_user_model, order):
+def test_stored_orders_hold_the_same_totals_and_pass_the_database_checks(order):
     drawn, discount, tax_rate = order
     with transaction.atomic():
         owner = UserFactory(username="prop-owner")

@@ -58,8 +58,9 @@ def seed_users():
 def _seeders():
     from customers.demo import seed_customers
     from followups.demo import seed_followups
+    from orders.demo import seed_orders
 
-    return [seed_customers, seed_followups]
+    return [seed_customers, seed_orders, seed_followups]
 
 
 def seed_all():

@@ -1,8 +1,10 @@
-"""Filters every list shares."""
+"""Pieces the list filters of every app share."""
 
 from datetime import datetime, time, timedelta
 
 import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,3 +39,26 @@ class DayUntilFilter(DayFromFilter):
 
     def filter(self, qs, value):
         return qs.filter(**{f"{self.field_name}__lt": end_of_day(value)}) if value else qs
+
+
+def yes_no_any():
+    return forms.Select(choices=[("", ANY), ("true", _("Yes")), ("false", _("No"))])
+
+
+def owner_filter():
+    """An owner filter; the FilterSet keeps it for managers only (see OwnerFilterMixin)."""
+    return django_filters.ModelChoiceFilter(
+        queryset=get_user_model().objects.none(), label=_("Owner"), empty_label=ANY
+    )
+
+
+class OwnerFilterMixin:
+    """For a FilterSet with an `owner` filter: `owners` (the users to choose from) keeps it, for
+    managers; without it the filter is removed."""
+
+    def __init__(self, *args, owners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if owners is not None:
+            self.filters["owner"].queryset = owners
+        else:
+            del self.filters["owner"]

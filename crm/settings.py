@@ -6,6 +6,7 @@ security settings default to what `manage.py check --deploy` expects.
 """
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -23,6 +24,14 @@ def env_bool(name, default):
 
 def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_decimal(name, default):
+    value = os.environ.get(name) or default
+    try:
+        return Decimal(value)
+    except ArithmeticError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -190,6 +199,9 @@ LOGGING = {
 
 # Rows per page of every list.
 LIST_PAGE_SIZE = 25
+
+# Orders whose total is above this amount need a manager to confirm them.
+ORDER_APPROVAL_LIMIT = env_decimal("ORDER_APPROVAL_LIMIT", "100000")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from customers.selectors import customers_for_list, search_customers
 from followups.selectors import my_day_counts
+from orders.selectors import orders_for_list, orders_with_number
 
 # The sections of the product, in navigation order; their pages arrive with their issues.
 SECTIONS = [
@@ -57,12 +58,15 @@ SEARCH_RESULT_LIMIT = 20
 
 
 def search(request):
-    """The header's search box: customers by name, phone, email or contact person, a fragment at a time."""
+    """The header's search box: customers by name, phone, email or contact person, orders by number,
+    a fragment at a time."""
     query = request.GET.get("q", "").strip()
-    customers = []
+    customers, orders = [], []
     if query:
         matches = search_customers(customers_for_list(request.user), query).order_by("-updated_at", "-id")
         customers = list(matches[: SEARCH_RESULT_LIMIT + 1])
+        numbered = orders_with_number(orders_for_list(request.user), query).order_by("-created_at", "-id")
+        orders = list(numbered[: SEARCH_RESULT_LIMIT + 1])
     return render(
         request,
         "crm/search.html",
@@ -70,6 +74,8 @@ def search(request):
             "query": query,
             "customers": customers[:SEARCH_RESULT_LIMIT],
             "more_customers": len(customers) > SEARCH_RESULT_LIMIT,
+            "orders": orders[:SEARCH_RESULT_LIMIT],
+            "more_orders": len(orders) > SEARCH_RESULT_LIMIT,
         },
     )
 

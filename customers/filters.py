@@ -1,9 +1,8 @@
 import django_filters
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from crm.filters import ANY, DayFromFilter, DayUntilFilter
+from crm.filters import ANY, DayFromFilter, DayUntilFilter, OwnerFilterMixin, owner_filter, yes_no_any
 from customers.models import Customer, Tag
 from customers.selectors import has_open_needs, search_customers
 
@@ -19,11 +18,9 @@ SORTS = {
 DEFAULT_SORT = "name"
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(OwnerFilterMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
-    owner = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.none(), label=_("Owner"), empty_label=ANY
-    )
+    owner = owner_filter()
     lifecycle_stage = django_filters.MultipleChoiceFilter(
         choices=Customer.Lifecycle.choices,
         label=_("Lifecycle stage"),
@@ -43,19 +40,12 @@ class CustomerFilter(django_filters.FilterSet):
     has_open_needs = django_filters.BooleanFilter(
         method="filter_open_needs",
         label=_("Has open needs"),
-        widget=forms.Select(choices=[("", ANY), ("true", _("Yes")), ("false", _("No"))]),
+        widget=yes_no_any(),
     )
 
     class Meta:
         model = Customer
         fields = []
-
-    def __init__(self, *args, owners=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if owners is not None:
-            self.filters["owner"].queryset = owners
-        else:
-            del self.filters["owner"]
 
     def filter_search(self, queryset, name, value):
         return search_customers(queryset, value)

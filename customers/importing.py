@@ -23,17 +23,13 @@ A dry run is the same run rolled back at the end: its verdict is what the real r
 rows that depend on earlier rows of the same file (two rows with one phone number: the first
 creates, the second updates).
 
-CSV files are read as UTF-8 (with or without a BOM), else as GB18030; workbooks from their
-first sheet.
+Reading the file and mapping its columns is shared with the other importers (crm/importing.py).
 """
 
-import csv
-import io
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-import openpyxl
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -42,8 +38,15 @@ from django.db.models import prefetch_related_objects
 from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from crm.importing import (
+    Action,
+    Columns,
+    ImportField,
+    ImportReport,
+    RowRejected,
+    RowResult,
+)
 from crm.roles import is_manager
 from customers import services
 from customers.models import ContactMethod, Customer, Tag
@@ -53,29 +56,7 @@ CONTACT_KEYS = ("phone", "mobile", "email", "wechat", "qq")
 MATCH_KEYS = ("phone", "mobile", "email")
 CHOICE_KEYS = ("kind", "lifecycle_stage", "source", "industry", "size")
 TAG_SEPARATORS = re.compile(r"[,，、;；]")
-XLSX_SIGNATURE = b"PK\x03\x04"
 CHUNK_SIZE = 500  # rows whose new customers are validated and inserted together
-
-
-class ImportFileError(Exception):
-    """The file cannot be read as a table; the message tells the user why."""
-
-
-class MappingError(Exception):
-    """The column mapping cannot be used; the message tells the user why."""
-
-
-class RowRejected(Exception):
-    def __init__(self, *messages):
-        super().__init__(*messages)
-        self.messages = list(messages)
-
-
-@dataclass(frozen=True)
-class ImportField:
-    key: str
-    label: str
-    aliases: tuple[str, ...] = ()
 
 
 def _customer_field(key, *aliases):
@@ -107,186 +88,9 @@ IMPORT_FIELDS = (
     _contact_field("wechat", "weixin", "微信", "微信号"),
     _contact_field("qq", "qq号"),
 )
-FIELDS_BY_KEY = {import_field.key: import_field for import_field in IMPORT_FIELDS}
-
-
-class Action(models.TextChoices):
-    CREATE = "create", gettext_lazy("Create")
-    UPDATE = "update", gettext_lazy("Update")
-    REJECT = "reject", gettext_lazy("Reject")
-
-
-@dataclass(frozen=True)
-class Row:
-    number: int  # as a spreadsheet shows it: the header is row 1
-    cells: list[str]
-
-
-@dataclass(frozen=True)
-class Table:
-    headers: list[str]
-    rows: list[Row]
-
-
-@dataclass
-class RowResult:
-    number: int
-    action: Action
-    name: str = ""
-    customer_id: int | None = None
-    errors: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ImportReport:
-    rows: list[RowResult]
-    committed: bool
-
-    def _count(self, action):
-        return sum(1 for row in self.rows if row.action == action)
-
-    @property
-    def created(self):
-        return self._count(Action.CREATE)
-
-    @property
-    def updated(self):
-        return self._count(Action.UPDATE)
-
-    @property
-    def rejected(self):
-        return self._count(Action.REJECT)
-
-    @property
-    def rejected_rows(self):
-        return [row for row in self.rows if row.action == Action.REJECT]
-
-    @property
-    def accepted_rows(self):
-        return [row for row in self.rows if row.action != Action.REJECT]
-
-
-# Reading
-
-
-def read_table(data):
-    """The table in a CSV or XLSX file's bytes; raises ImportFileError when it is neither."""
-    records = _xlsx_records(data) if data.startswith(XLSX_SIGNATURE) else _csv_records(data)
-    rows = [Row(number, [cell.strip() for cell in record]) for number, record in enumerate(records, start=1)]
-    rows = [row for row in rows if any(row.cells)]
-    if not rows:
-        raise ImportFileError(_("The file is empty."))
-    header, *rows = rows
-    if not rows:
-        raise ImportFileError(_("The file has a header row but no rows below it."))
-    width = len(header.cells)
-    return Table(header.cells, [Row(row.number, (row.cells + [""] * width)[:width]) for row in rows])
-
-
-def _not_a_table():
-    return ImportFileError(_("This is neither a CSV file (UTF-8 or GB18030) nor an Excel .xlsx workbook."))
-
-
-def _csv_records(data):
-    if b"\x00" in data:  # binary, or UTF-16 text, which Excel writes as "Unicode text"
-        raise _not_a_table()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError:
-            raise _not_a_table() from None
-    try:
-        return list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as error:
-        raise ImportFileError(_("The CSV file cannot be read: %(error)s") % {"error": error}) from None
-
-
-def _xlsx_records(data):
-    try:
-        # data_only: a formula cell gives the value Excel last computed, which is what the user sees.
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            # Some programs write wrong sheet dimensions, which read-only mode would trust.
-            sheet.reset_dimensions()
-            return [[_cell_text(value) for value in values] for values in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
-    except Exception:  # a damaged workbook fails in many ways inside openpyxl and zipfile
-        raise ImportFileError(
-            _("This Excel workbook cannot be read. Save it again as .xlsx or CSV and retry.")
-        ) from None
-
-
-def _cell_text(value):
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # phone numbers typed into Excel arrive as numbers
-    return str(value)
-
-
-# Mapping
-
-
-def _header_key(text):
-    return re.sub(r"[\s_\-*:：]+", "", text).casefold()
-
-
-def _header_index():
-    index = {}
-    for import_field in IMPORT_FIELDS:
-        names = [import_field.key, *import_field.aliases]
-        for language, _name in settings.LANGUAGES:
-            with translation.override(language):
-                names.append(str(import_field.label))
-        for name in names:
-            index.setdefault(_header_key(name), import_field.key)
-    return index
-
-
-def detect_mapping(headers):
-    """The field key each column maps to ("" for none), recognised from its header; each field once."""
-    index, taken, mapping = _header_index(), set(), []
-    for header in headers:
-        key = index.get(_header_key(header), "")
-        mapping.append("" if key in taken else key)
-        taken.add(key)
-    return mapping
-
-
-def override_mapping(headers, mapping, overrides):
-    """Apply {header: field key} overrides ("" skips the column); a field named moves to its new column."""
-    for header, key in overrides.items():
-        if header not in headers:
-            raise MappingError(
-                _("There is no column “%(column)s”. The columns are: %(columns)s.")
-                % {"column": header, "columns": ", ".join(headers)}
-            )
-        if key and key not in FIELDS_BY_KEY:
-            raise MappingError(
-                _("“%(field)s” is not a field that can be imported. The fields are: %(fields)s.")
-                % {"field": key, "fields": ", ".join(FIELDS_BY_KEY)}
-            )
-    moved = {key for key in overrides.values() if key}
-    mapping = [
-        overrides.get(header, "" if key in moved else key)
-        for header, key in zip(headers, mapping, strict=True)
-    ]
-    check_mapping(mapping)
-    return mapping
-
-
-def check_mapping(mapping):
-    counts = Counter(key for key in mapping if key)
-    repeated = [str(FIELDS_BY_KEY[key].label) for key, count in counts.items() if count > 1]
-    if repeated:
-        raise MappingError(
-            _("Each field can come from one column only; several columns are mapped to: %(fields)s.")
-            % {"fields": ", ".join(repeated)}
-        )
+COLUMNS = Columns(IMPORT_FIELDS)
+FIELDS_BY_KEY = COLUMNS.by_key
+detect_mapping, override_mapping, check_mapping = COLUMNS.detect, COLUMNS.override, COLUMNS.check
 
 
 # Running
@@ -456,12 +260,11 @@ class _Importer:
             return None
         owner = self.owners.get(username)
         if owner is None:
-            raise RowRejected(
-                _field_message("owner", _("There is no active user “%(username)s”.") % {"username": username})
-            )
+            message = _("There is no active user “%(username)s”.") % {"username": username}
+            raise RowRejected(COLUMNS.message("owner", message))
         if owner.pk != self.user.pk and not self.is_manager:
             raise RowRejected(
-                _field_message("owner", _("Only managers may import customers for someone else."))
+                COLUMNS.message("owner", _("Only managers may import customers for someone else."))
             )
         return owner
 
@@ -473,7 +276,7 @@ class _Importer:
                 known.append(self.tags[name.lower()])
             elif not self.is_manager:
                 raise RowRejected(
-                    _field_message(
+                    COLUMNS.message(
                         "tags",
                         _("There is no tag “%(tag)s”, and only managers may add tags.") % {"tag": name},
                     )
@@ -482,7 +285,7 @@ class _Importer:
                 try:
                     new.append(services.clean_tag_name(name))
                 except ValidationError as error:
-                    raise RowRejected(*(_field_message("tags", text) for text in error.messages)) from None
+                    raise RowRejected(*(COLUMNS.message("tags", text) for text in error.messages)) from None
         return known, new
 
     def _create_spec(self, row):
@@ -520,7 +323,7 @@ class _Importer:
             try:
                 method = services.add_contact_method(self.user, customer, type=key, value=values[key])
             except ValidationError as error:
-                raise RowRejected(*(_field_message(key, text) for text in error.messages)) from None
+                raise RowRejected(*(COLUMNS.message(key, text) for text in error.messages)) from None
             identities.add(_method_identity(method.type, method.value))
 
     def _customer_fields(self, values):
@@ -576,11 +379,5 @@ def _messages(error, contact_keys=()):
     for key, texts in errors.items():
         if key.startswith("contact_methods-"):
             key = contact_keys[int(key.removeprefix("contact_methods-"))]
-        messages.extend(_field_message(key, text) for text in texts)
+        messages.extend(COLUMNS.message(key, text) for text in texts)
     return messages
-
-
-def _field_message(key, text):
-    if key not in FIELDS_BY_KEY:  # not about one field
-        return text
-    return _("%(field)s: %(message)s") % {"field": FIELDS_BY_KEY[key].label, "message": text}

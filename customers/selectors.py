@@ -1,9 +1,7 @@
 """Reads of customers and what hangs off them, with visibility and the joins each page needs."""
 
-from collections import defaultdict
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery
@@ -17,7 +15,6 @@ from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import phone_search_digits
 
 SIMILAR_NAME_THRESHOLD = 0.5
-HISTORY_LIMIT = 30
 
 
 def _primary_value(types):
@@ -86,62 +83,8 @@ def customer_detail(user, pk):
         "contact_persons": list(customer.contact_persons.all()),
         "open_needs": list(customer.needs.filter(status__in=Need.OPEN_STATUSES).select_related("raised_by")),
         "closed_needs_count": customer.needs.filter(status__in=Need.CLOSED_STATUSES).count(),
-        "history": field_changes(customer.history.select_related("history_user")),
         "timeline": customer_timeline(customer),
     }
-
-
-def field_changes(history, limit=HISTORY_LIMIT):
-    """The latest changes of a record, newest first: who, when, and each field's old → new value."""
-    records = list(history.order_by("-history_date", "-history_id")[: limit + 1])
-    return describe_changes(records)[:limit]
-
-
-def describe_changes(records):
-    """Each history record of `records` (one record's, newest first) with its fields' old → new values.
-
-    A record is compared with the next one in the list; the last one, having nothing to compare
-    with, lists no changes. Related records are named, read with one query per related model.
-    """
-    described, related = [], defaultdict(set)
-    for index, newer in enumerate(records):
-        older = records[index + 1] if index + 1 < len(records) else None
-        entry = {"record": newer, "changes": []}
-        if older is not None and newer.history_type == "~":
-            delta = newer.diff_against(older, foreign_keys_are_objs=False)
-            for change in delta.changes:
-                field = newer.instance_type._meta.get_field(change.field)
-                if field.is_relation:
-                    related[field.related_model] |= {value for value in (change.old, change.new) if value}
-                entry["changes"].append({"field": field, "old": change.old, "new": change.new})
-        described.append(entry)
-    names = {model: _names(model, pks) for model, pks in related.items()}
-    for entry in described:
-        for change in entry["changes"]:
-            field = change["field"]
-            change.update(
-                field=field.verbose_name,
-                old=_display(field, change["old"], names),
-                new=_display(field, change["new"], names),
-            )
-    return described
-
-
-def _names(model, pks):
-    """How each of these records is named in a change history: people by their full name."""
-    user_model = get_user_model()
-    return {
-        pk: (record.get_full_name() or record.get_username()) if model is user_model else str(record)
-        for pk, record in model._base_manager.in_bulk(pks).items()
-    }
-
-
-def _display(field, value, names):
-    if field.choices:
-        return dict(field.flatchoices).get(value, value) or "—"
-    if field.is_relation:
-        return names[field.related_model].get(value, f"#{value}") if value else "—"
-    return value if value not in (None, "") else "—"
 
 
 def find_duplicates(name="", phones=(), emails=(), exclude_pk=None, limit=10):

@@ -1,8 +1,8 @@
 """The customer's own entries on its timeline: needs raised and resolved, and changes to its fields."""
 
 from crm import timeline
+from crm.history import describe_changes
 from customers.models import Customer, Need
-from customers.selectors import describe_changes
 
 
 class FieldChangesSource(timeline.Source):

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
@@ -9,9 +8,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from crm import timeline
-from crm.exports import export_response
 from crm.forms import apply_errors, save_from_form
-from crm.pagination import paginate
+from crm.lists import export_list, filtered_and_sorted, keyset_page
 from crm.roles import is_manager
 from customers import selectors, services
 from customers.filters import DEFAULT_SORT, SORTS, CustomerFilter
@@ -27,6 +25,7 @@ from customers.forms import (
     active_users,
 )
 from customers.models import ContactMethod, ContactPerson, Need
+from orders.selectors import customer_orders
 
 
 def _filtered_customers(request):
@@ -36,21 +35,14 @@ def _filtered_customers(request):
         queryset=selectors.customers_for_list(request.user),
         owners=active_users() if manager else None,
     )
-    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else DEFAULT_SORT
-    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    queryset, sort = filtered_and_sorted(request, filterset, SORTS, DEFAULT_SORT)
     return filterset, queryset, sort
 
 
 @require_GET
 def customer_list(request):
     filterset, queryset, sort = _filtered_customers(request)
-    page = paginate(
-        queryset,
-        SORTS[sort],
-        cursor=request.GET.get("cursor", ""),
-        direction=request.GET.get("page", "first"),
-        page_size=settings.LIST_PAGE_SIZE,
-    )
+    page = keyset_page(request, queryset, SORTS[sort])
     manager = is_manager(request.user)
     return render(
         request,
@@ -108,9 +100,15 @@ def _export_row(customer):
 @require_GET
 def customer_export(request):
     _filterset, queryset, sort = _filtered_customers(request)
-    rows = (_export_row(c) for c in queryset.order_by(*SORTS[sort]).iterator(chunk_size=2000))
-    headers = [_(h) for h in EXPORT_HEADERS]
-    return export_response(request.GET.get("format"), "customers", headers, rows, sheet_title=_("Customers"))
+    return export_list(
+        request,
+        queryset,
+        SORTS[sort],
+        filename="customers",
+        headers=EXPORT_HEADERS,
+        row=_export_row,
+        sheet_title=_("Customers"),
+    )
 
 
 def customer_create(request):
@@ -174,6 +172,7 @@ def customer_detail(request, pk):
         merge_form=MergeForm(),
         can_edit=services.can_edit_customer(request.user, customer),
         need_statuses=Need.Status.choices,
+        orders=customer_orders(request.user, customer),
     )
     return render(request, "customers/customer_detail.html", context)
 

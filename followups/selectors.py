@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from crm.filters import end_of_day, start_of_day
-from customers.selectors import field_changes
+from crm.history import field_changes
 from followups.models import Communication, FollowUp
 
 # Most rows one page shows; beyond them the page links to the filtered list.

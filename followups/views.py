@@ -3,21 +3,19 @@ communication's page, and the customer page's forms to log a communication or sc
 
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from crm import timeline
-from crm.exports import export_response
 from crm.forms import save_from_form
-from crm.pagination import paginate
+from crm.lists import export_list, filtered_and_sorted, keyset_page
 from customers import selectors as customer_selectors
 from customers.forms import active_users
 from followups import selectors, services
@@ -236,19 +234,8 @@ def _filtered(request, filterset_class, queryset, sorts, default_sort, defaults=
     for name, value in (defaults or {}).items():
         data.setdefault(name, value)
     filterset = filterset_class(data, queryset=queryset)
-    sort = request.GET.get("sort") if request.GET.get("sort") in sorts else default_sort
-    rows = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    rows, sort = filtered_and_sorted(request, filterset, sorts, default_sort)
     return filterset, rows, sort
-
-
-def _page(request, rows, ordering):
-    return paginate(
-        rows,
-        ordering,
-        cursor=request.GET.get("cursor", ""),
-        direction=request.GET.get("page", "first"),
-        page_size=settings.LIST_PAGE_SIZE,
-    )
 
 
 def _filtered_followups(request):
@@ -267,7 +254,7 @@ def _list(request, filtered, sorts, template, current, export_url_name):
     filterset, rows, sort = filtered(request)
     context = {
         "filterset": filterset,
-        "page": _page(request, rows, sorts[sort]),
+        "page": keyset_page(request, rows, sorts[sort]),
         "sort": sort,
         "current": current,
         "export_url": reverse(export_url_name),
@@ -307,16 +294,16 @@ def _user_name(user):
 
 FOLLOWUP_EXPORT_HEADERS = [
     "ID",
-    gettext_lazy("Due"),
-    gettext_lazy("Subject"),
-    gettext_lazy("Customer"),
-    gettext_lazy("Assignee"),
-    gettext_lazy("Priority"),
-    gettext_lazy("Status"),
-    gettext_lazy("Notes"),
-    gettext_lazy("Result"),
-    gettext_lazy("Completed at"),
-    gettext_lazy("Created"),
+    gettext_noop("Due"),
+    gettext_noop("Subject"),
+    gettext_noop("Customer"),
+    gettext_noop("Assignee"),
+    gettext_noop("Priority"),
+    gettext_noop("Status"),
+    gettext_noop("Notes"),
+    gettext_noop("Result"),
+    gettext_noop("Completed at"),
+    gettext_noop("Created"),
 ]
 
 
@@ -338,15 +325,15 @@ def _followup_row(followup):
 
 COMMUNICATION_EXPORT_HEADERS = [
     "ID",
-    gettext_lazy("When"),
-    gettext_lazy("Customer"),
-    gettext_lazy("Channel"),
-    gettext_lazy("Direction"),
-    gettext_lazy("Subject"),
-    gettext_lazy("Content"),
-    gettext_lazy("Outcome"),
-    gettext_lazy("Contact person"),
-    gettext_lazy("Staff member"),
+    gettext_noop("When"),
+    gettext_noop("Customer"),
+    gettext_noop("Channel"),
+    gettext_noop("Direction"),
+    gettext_noop("Subject"),
+    gettext_noop("Content"),
+    gettext_noop("Outcome"),
+    gettext_noop("Contact person"),
+    gettext_noop("Staff member"),
 ]
 
 
@@ -367,8 +354,9 @@ def _communication_row(communication):
 
 def _export(request, filtered, sorts, headers, to_row, name, title):
     _filterset, rows, sort = filtered(request)
-    lines = (to_row(row) for row in rows.order_by(*sorts[sort]).iterator(chunk_size=2000))
-    return export_response(request.GET.get("format"), name, headers, lines, sheet_title=title)
+    return export_list(
+        request, rows, sorts[sort], filename=name, headers=headers, row=to_row, sheet_title=title
+    )
 
 
 @require_GET

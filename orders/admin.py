@@ -1,0 +1,161 @@
+"""The admin for managers and ops. Orders change only through the services: their lines, payments
+and events show read-only, the status changes by the actions below, and the few details the admin
+edits are saved by services.update_order."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from orders import services
+from orders.forms import ProductForm
+from orders.models import Order, OrderEvent, OrderLine, Payment, Product
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ["position", "product", "description", "quantity", "unit_price", "discount", "line_total"]
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ["paid_at", "amount", "method", "reference", "recorded_by", "recorded_at"]
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    fields = ["at", "from_status", "to_status", "actor", "note"]
+    ordering = ["at", "id"]
+
+
+@admin.register(Order)
+class OrderAdmin(SimpleHistoryAdmin):
+    list_display = ["number", "customer", "owner", "status", "total", "balance", "currency", "created_at"]
+    list_filter = ["status", "created_at", "confirmed_at", "owner"]
+    search_fields = ["number", "customer__name", "invoice_number", "tracking_number"]
+    list_select_related = ["customer", "owner"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = [
+        ("number", "status"),
+        ("customer", "owner"),
+        ("currency", "subtotal", "discount", "tax_rate", "tax", "total"),
+        ("paid_amount", "balance", "payment_method"),
+        "shipping_address",
+        ("carrier", "tracking_number"),
+        "notes",
+        ("invoice_number", "close_reason"),
+        ("created_at", "confirmed_at", "processing_at", "finished_at", "closed_at"),
+    ]
+    editable_details = sorted(services.DETAIL_FIELDS)
+    inlines = [OrderLineInline, PaymentInline, OrderEventInline]
+    actions = ["confirm_selected", "start_processing_selected", "finish_selected", "close_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        flat = [name for row in self.fields for name in (row if isinstance(row, tuple) else (row,))]
+        editable = self.editable_details if obj is not None and obj.is_open else []
+        return [name for name in flat if name not in editable]
+
+    def has_add_permission(self, request):
+        return False  # orders are made on the order pages, with their lines
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an order is closed, never deleted
+
+    def save_model(self, request, obj, form, change):
+        details = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in services.DETAIL_FIELDS
+        }
+        try:
+            services.update_order(request.user, Order.objects.get(pk=obj.pk), **details)
+        except (ValidationError, PermissionDenied) as error:
+            self.message_user(request, " ".join(_messages(error)), level=messages.ERROR)
+
+    def _apply(self, request, queryset, step, done_message, **arguments):
+        """Runs a service on each selected order; reports how many moved, and which did not and why."""
+        done, failed = 0, []
+        for order in queryset.select_related("customer"):
+            try:
+                step(request.user, order, **arguments)
+            except (ValidationError, PermissionDenied) as error:
+                failed.append(f"{order.number}: {' '.join(_messages(error))}")
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message % {"count": done}, level=messages.SUCCESS)
+        if failed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d order was not changed: %(orders)s",
+                    "%(count)d orders were not changed: %(orders)s",
+                    len(failed),
+                )
+                % {"count": len(failed), "orders": "; ".join(failed)},
+                level=messages.ERROR,
+            )
+
+    @admin.action(description=_("Confirm the selected orders"))
+    def confirm_selected(self, request, queryset):
+        self._apply(request, queryset, services.confirm_order, _("%(count)d orders confirmed."))
+
+    @admin.action(description=_("Start processing the selected orders"))
+    def start_processing_selected(self, request, queryset):
+        self._apply(request, queryset, services.start_processing, _("%(count)d orders are being processed."))
+
+    @admin.action(description=_("Finish the selected orders (their balance must be zero)"))
+    def finish_selected(self, request, queryset):
+        self._apply(request, queryset, services.finish_order, _("%(count)d orders finished."))
+
+    @admin.action(description=_("Close the selected orders…"))
+    def close_selected(self, request, queryset):
+        """Asks for the reason first, on a page of its own, then closes each order with it."""
+        reason = " ".join(request.POST.get("reason", "").split())
+        if request.POST.get("confirmed") and reason:
+            self._apply(request, queryset, services.close_order, _("%(count)d orders closed."), reason=reason)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Close orders"),
+            "orders": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "missing_reason": bool(request.POST.get("confirmed")),
+        }
+        return TemplateResponse(request, "admin/orders/order/close_selected.html", context)
+
+
+def _messages(error):
+    return error.messages if isinstance(error, ValidationError) else [str(error)]
+
+
+@admin.register(Product)
+class ProductAdmin(SimpleHistoryAdmin):
+    form = ProductForm
+    list_display = ["sku", "name", "series", "unit_price", "active"]
+    list_filter = ["active", "series"]
+    search_fields = ["sku", "name"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in services.PRODUCT_FIELDS}
+        if change:
+            services.update_product(request.user, Product.objects.get(pk=obj.pk), **fields)
+        else:
+            obj.pk = services.create_product(request.user, **fields).pk

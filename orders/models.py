@@ -1,0 +1,412 @@
+"""Products, orders with their lines, payments, the order state machine and its event log.
+
+Money is Decimal with two places everywhere; the arithmetic lives in services.compute_totals and
+the database checks that what is stored agrees with it. The status changes only through the
+transitions below (the field is protected), and services.py is the one place that calls them.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Abs
+from django.db.models.lookups import LessThan
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from simple_history.models import HistoricalRecords
+
+from crm.models import TimeStampedModel, VisibleQuerySet
+from crm.roles import is_manager
+from customers.models import Customer
+
+
+def money_field(verbose_name, **kwargs):
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
+
+
+ZERO = Decimal("0.00")
+# Equal to the cent: exact on PostgreSQL's numeric, and safe on SQLite, which computes in floats.
+CENT_TOLERANCE = Value(Decimal("0.005"))
+
+
+def equals_to_the_cent(left, right):
+    return LessThan(Abs(left - right), CENT_TOLERANCE)
+
+
+class Product(TimeStampedModel):
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    series = models.CharField(_("series"), max_length=100, blank=True, help_text=_("Series or category."))
+    unit_price = money_field(_("unit price"), validators=[MinValueValidator(ZERO)])
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Only active products can be ordered.")
+    )
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["sku"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(sku=""), name="product_sku_not_empty"),
+            models.CheckConstraint(condition=~Q(name=""), name="product_name_not_empty"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="product_price_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["name", "id"], name="product_name_idx"),
+            models.Index(fields=["series", "sku"], name="product_series_idx"),
+            models.Index(fields=["active", "sku"], name="product_active_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.sku} · {self.name}"
+
+
+class OrderQuerySet(VisibleQuerySet):
+    owner_path = "customer__owner"
+
+
+class Status(models.TextChoices):
+    CREATED = "created", pgettext_lazy("order status", "Created")
+    CONFIRMED = "confirmed", pgettext_lazy("order status", "Confirmed")
+    PROCESSING = "processing", pgettext_lazy("order status", "Processing")
+    FINISHED = "finished", pgettext_lazy("order status", "Finished")
+    CLOSED = "closed", pgettext_lazy("order status", "Closed")
+
+
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    ALIPAY = "alipay", _("Alipay")
+    WECHAT_PAY = "wechat_pay", _("WeChat Pay")
+    CARD = "card", _("Card")
+    CASH = "cash", _("Cash")
+    CHEQUE = "cheque", _("Cheque")
+    OTHER = "other", _("Other")
+
+
+def approval_needed(order):
+    return order.total > settings.ORDER_APPROVAL_LIMIT
+
+
+def may_confirm(order, user):
+    """Above the approval limit only managers may confirm."""
+    return not approval_needed(order) or is_manager(user)
+
+
+def is_complete(order):
+    return order.customer_id is not None and order.total > 0 and order.lines.exists()
+
+
+class Order(ConcurrentTransitionMixin, TimeStampedModel):
+    """A customer's order. Lines and totals change only while it is created; see services.py."""
+
+    Status = Status
+    OPEN_STATUSES = (Status.CREATED, Status.CONFIRMED, Status.PROCESSING)
+    # Where money may come in or go back: refunds only, once closed.
+    PAYABLE_STATUSES = (Status.CONFIRMED, Status.PROCESSING, Status.FINISHED)
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    # The foreign keys' own indexes would repeat the first column of the composite ones below.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"), db_index=False
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("owner"),
+        db_index=False,
+    )
+    status = FSMField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.CREATED, protected=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    subtotal = money_field(_("subtotal"), default=ZERO, editable=False)
+    discount = money_field(_("discount"), default=ZERO, help_text=_("An amount off the whole order."))
+    tax_rate = models.DecimalField(
+        _("tax rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=ZERO,
+        help_text=_("For example 13 for 13% VAT."),
+    )
+    tax = money_field(_("tax"), default=ZERO, editable=False)
+    total = money_field(_("total"), default=ZERO, editable=False)
+    paid_amount = money_field(_("paid"), default=ZERO, editable=False)
+    balance = money_field(_("balance"), default=ZERO, editable=False)
+    payment_method = models.CharField(
+        _("payment method"), max_length=20, choices=PaymentMethod.choices, blank=True
+    )
+    shipping_address = models.CharField(_("shipping address"), max_length=300, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=100, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    # NULL until issued: unique among the numbers issued, while any number of orders have none yet.
+    invoice_number = models.CharField(  # noqa: DJ001
+        _("invoice number"), max_length=20, unique=True, null=True, editable=False
+    )
+    close_reason = models.CharField(_("reason for closing"), max_length=300, blank=True, editable=False)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True, editable=False)
+    processing_at = models.DateTimeField(_("processing since"), null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="order_status_known"),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0, discount__gte=0, tax__gte=0, total__gte=0, tax_rate__gte=0),
+                name="order_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount__lte=F("subtotal")), name="order_discount_within_subtotal"
+            ),
+            models.CheckConstraint(
+                condition=equals_to_the_cent(F("total"), F("subtotal") - F("discount") + F("tax")),
+                name="order_total_adds_up",
+            ),
+            models.CheckConstraint(condition=Q(paid_amount__gte=0), name="order_refunds_within_paid"),
+            models.CheckConstraint(
+                condition=equals_to_the_cent(F("balance"), F("total") - F("paid_amount")),
+                name="order_balance_adds_up",
+            ),
+            # Each status carries the stamps of the transitions that led to it.
+            models.CheckConstraint(
+                condition=Q(status="created", confirmed_at__isnull=True)
+                | Q(status__in=["confirmed", "processing", "finished"], confirmed_at__isnull=False)
+                | Q(status="closed"),
+                name="order_confirmed_stamped",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["created", "confirmed"], processing_at__isnull=True)
+                | Q(status__in=["processing", "finished"], processing_at__isnull=False)
+                | Q(status="closed"),
+                name="order_processing_stamped",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="finished", finished_at__isnull=False, invoice_number__isnull=False)
+                | (~Q(status="finished") & Q(finished_at__isnull=True, invoice_number__isnull=True)),
+                name="order_finished_invoiced",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="closed", closed_at__isnull=False) & ~Q(close_reason=""))
+                | (~Q(status="closed") & Q(closed_at__isnull=True, close_reason="")),
+                name="order_closed_with_reason",
+            ),
+        ]
+        # One index per filter and sort of the list; the id breaks ties for keyset pagination.
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="order_created_idx"),
+            models.Index(fields=["total", "id"], name="order_total_idx"),
+            models.Index(fields=["confirmed_at", "id"], name="order_confirmed_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="order_status_idx"),
+            models.Index(fields=["customer", "created_at", "id"], name="order_customer_idx"),
+            models.Index(fields=["owner", "created_at", "id"], name="order_owner_idx"),
+            models.Index(fields=["balance"], name="order_balance_idx"),
+            models.Index(fields=["status", "updated_at"], name="order_status_updated_idx"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("orders:detail", args=[self.pk])
+
+    @property
+    def is_editable(self):
+        return self.status == Status.CREATED
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def takes_payments(self):
+        """Payments and refunds until it is finished; refunds of what was paid once it is closed."""
+        return self.status in self.PAYABLE_STATUSES or (self.status == Status.CLOSED and self.paid_amount > 0)
+
+    @property
+    def needs_approval(self):
+        return approval_needed(self)
+
+    # The lifecycle. Each method only changes fields; services.py checks, saves and logs.
+
+    @transition(
+        field=status,
+        source=Status.CREATED,
+        target=Status.CONFIRMED,
+        conditions=[is_complete],
+        permission=may_confirm,
+    )
+    def confirm(self, at):
+        self.confirmed_at = at
+
+    @transition(field=status, source=Status.CONFIRMED, target=Status.PROCESSING)
+    def start_processing(self, at, carrier="", tracking_number=""):
+        self.processing_at = at
+        self.carrier = carrier or self.carrier
+        self.tracking_number = tracking_number or self.tracking_number
+
+    @transition(field=status, source=Status.PROCESSING, target=Status.FINISHED)
+    def finish(self, at, invoice_number):
+        self.finished_at = at
+        self.invoice_number = invoice_number
+
+    @transition(field=status, source=list(OPEN_STATUSES), target=Status.CLOSED)
+    def close(self, at, reason):
+        self.closed_at = at
+        self.close_reason = reason
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="order_lines",
+        verbose_name=_("product"),
+        db_index=False,  # order_line_product_idx starts with it
+    )
+    description = models.CharField(
+        _("description"),
+        max_length=300,
+        help_text=_("The product's name, or what is sold without a product."),
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = money_field(_("unit price"))
+    discount = money_field(_("discount"), default=ZERO)
+    line_total = money_field(_("line total"))
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0, discount__gte=0, line_total__gte=0),
+                name="order_line_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=equals_to_the_cent(
+                    F("line_total"), F("quantity") * F("unit_price") - F("discount")
+                ),
+                name="order_line_total_adds_up",
+            ),
+            models.CheckConstraint(condition=~Q(description=""), name="order_line_described"),
+        ]
+        indexes = [models.Index(fields=["product", "order"], name="order_line_product_idx")]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.description}"
+
+
+class OrderPartQuerySet(VisibleQuerySet):
+    """Events and payments are visible with their order."""
+
+    owner_path = "order__customer__owner"
+
+
+class OrderEvent(models.Model):
+    """One step of an order's life: who moved it from which status to which, when, and why.
+
+    The creation of an order is recorded too, with an empty from_status.
+    """
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"), db_index=False
+    )  # order_event_order_at_idx starts with it
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
+    note = models.TextField(_("note"), blank=True)
+
+    objects = OrderPartQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["order", "at"], name="order_event_order_at_idx"),
+            models.Index(fields=["at"], name="order_event_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.order}: {self.from_status or '—'} → {self.to_status}"
+
+
+class Payment(models.Model):
+    """Money received for an order, or a refund (a negative amount)."""
+
+    Method = PaymentMethod
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="payments", verbose_name=_("order"), db_index=False
+    )  # payment_order_idx starts with it
+    amount = money_field(_("amount"), help_text=_("Negative for a refund."))
+    method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
+    paid_at = models.DateTimeField(_("paid at"), default=timezone.now)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = OrderPartQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["paid_at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="payment_amount_not_zero")]
+        indexes = [models.Index(fields=["order", "paid_at"], name="payment_order_idx")]
+
+    def __str__(self):
+        return f"{self.order}: {self.amount}"
+
+    @property
+    def is_refund(self):
+        return self.amount < 0
+
+
+class DocumentCounter(models.Model):
+    """The last number handed out per kind of document and year (SO-2026-…, INV-2026-…)."""
+
+    kind = models.CharField(max_length=10)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "year"], name="document_counter_unique")]
+
+    def __str__(self):
+        return f"{self.kind}-{self.year}: {self.last}"

@@ -1,9 +1,23 @@
 from django.urls import path
 
-from crm.views import section_placeholder
+from orders import views, views_products
 
 app_name = "orders"
 
 urlpatterns = [
-    path("", section_placeholder, {"section": "orders"}, name="index"),
+    path("", views.order_list, name="index"),
+    path("export/", views.order_export, name="export"),
+    path("new/", views.order_create, name="create"),
+    path("customers/", views.customer_options, name="customer_options"),
+    path("<int:pk>/", views.order_detail, name="detail"),
+    path("<int:pk>/edit/", views.order_edit, name="edit"),
+    path("<int:pk>/invoice/", views.order_invoice, name="invoice"),
+    path("<int:pk>/payments/", views.payment_add, name="payment_add"),
+    path("<int:pk>/transition/<slug:name>/", views.order_transition, name="transition"),
+    path("products/", views_products.product_list, name="products"),
+    path("products/export/", views_products.product_export, name="product_export"),
+    path("products/new/", views_products.product_create, name="product_create"),
+    path("products/<int:pk>/edit/", views_products.product_edit, name="product_edit"),
+    path("products/import/", views_products.import_upload, name="product_import"),
+    path("products/import/<uuid:token>/", views_products.import_preview, name="product_import_preview"),
 ]

@@ -72,3 +72,13 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
     assignee = factory.SelfAttribute("customer.owner")
     subject = factory.Faker("sentence", nb_words=4)
     due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.Product"
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Faker("catch_phrase")
+    series = "Sensors"
+    unit_price = factory.Faker("pydecimal", left_digits=4, right_digits=2, positive=True)

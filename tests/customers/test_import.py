@@ -12,17 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from customers import importing, services, views_import
-from customers.importing import (
-    Action,
-    ImportFileError,
-    MappingError,
-    check_mapping,
-    detect_mapping,
-    override_mapping,
-    read_table,
-    run_import,
-)
+from crm import import_views
+from crm.importing import Action, ImportFileError, MappingError, read_table
+from customers import importing, services
+from customers.importing import check_mapping, detect_mapping, override_mapping, run_import
 from customers.models import ContactMethod, Customer, Tag
 from tests.factories import UserFactory
 
@@ -157,7 +150,7 @@ def test_real_run_saves_the_good_rows_normalised_and_none_of_the_bad(sales1, sal
         ("Beta GmbH", sales1.pk),
     }
     acme = Customer.objects.get(name="Acme Ltd")
-    assert report.rows[0].customer_id == acme.pk
+    assert report.rows[0].record_id == acme.pk
     assert acme.lifecycle_stage == Customer.Lifecycle.ACTIVE
     assert acme.notes == FORMULA  # stored as typed; exports neutralise formulas
     assert list(acme.tags.all()) == [vip]
@@ -182,7 +175,7 @@ def test_a_row_matching_a_visible_customer_by_phone_updates_it(sales1):
     ]
     report = import_rows(sales1, rows, commit=True)
     assert outcome(report) == [(2, Action.UPDATE)]
-    assert report.rows[0].customer_id == existing.pk and report.rows[0].name == "Acme Ltd"
+    assert report.rows[0].record_id == existing.pk and report.rows[0].name == "Acme Ltd"
     existing.refresh_from_db()
     assert Customer.objects.count() == 1
     assert (existing.name, existing.region, existing.lifecycle_stage) == ("Acme Ltd", "上海", "active")
@@ -212,8 +205,8 @@ def test_customers_the_user_cannot_see_are_not_matched(sales1, sales2):
     )
     report = import_rows(sales1, [["name", "mobile"], ["Acme", "13800138000"]], commit=True)
     assert outcome(report) == [(2, Action.CREATE)]
-    assert report.rows[0].customer_id != theirs.pk
-    assert Customer.objects.get(pk=report.rows[0].customer_id).owner == sales1
+    assert report.rows[0].record_id != theirs.pk
+    assert Customer.objects.get(pk=report.rows[0].record_id).owner == sales1
 
 
 def test_a_row_matching_two_customers_is_rejected(manager):
@@ -320,8 +313,8 @@ def test_a_row_sharing_a_phone_with_an_earlier_row_updates_its_customer_in_any_c
         (7, Action.UPDATE),
     ]
     assert outcome(dry_run) == outcome(real_run) == expected
-    acme = Customer.objects.get(pk=real_run.rows[0].customer_id)
-    assert real_run.rows[2].customer_id == real_run.rows[5].customer_id == acme.pk
+    acme = Customer.objects.get(pk=real_run.rows[0].record_id)
+    assert real_run.rows[2].record_id == real_run.rows[5].record_id == acme.pk
     assert (acme.name, acme.region) == ("Acme again", "北京")
     assert sorted(acme.contact_methods.values_list("type", "value")) == [
         ("email", "sales@acme.cn"),
@@ -556,7 +549,7 @@ def test_the_mapping_form_refuses_two_columns_for_one_field(manager_client, uplo
 def test_unreadable_and_too_large_uploads_are_refused_at_the_field(manager_client, upload_dir, monkeypatch):
     response = upload(manager_client, b"\x00\x01\x02", name="customers.xls")
     assert "neither a CSV" in response.context["form"].errors["file"][0]
-    monkeypatch.setattr(views_import, "MAX_UPLOAD_BYTES", 10)
+    monkeypatch.setattr(import_views, "MAX_UPLOAD_BYTES", 10)
     response = upload(manager_client, csv_bytes([["name"], ["A long enough name"]]))
     assert "larger than 10 MB" in response.context["form"].errors["file"][0]
     assert not upload_dir.exists() or not list(upload_dir.iterdir())

@@ -12,7 +12,9 @@ from customers import services as customer_services
 from customers.models import Need
 from followups import services
 from followups.models import Communication, FollowUp
+from orders.models import OrderEvent
 from tests.factories import CommunicationFactory, CustomerFactory, FollowUpFactory, NeedFactory
+from tests.orders.builders import make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +25,7 @@ EVERY_KIND = {
     "need_raised",
     "need_resolved",
     "customer_change",
+    "order_event",
 }
 
 
@@ -31,7 +34,10 @@ def at(minutes_ago):
 
 
 def add_one_of_each(customer, user, minutes_ago):
-    """A need raised, a communication, a follow-up scheduled and done, a need resolved, a field change."""
+    """A need raised, an order created, a communication, a follow-up scheduled and done, a need
+    resolved, a field change."""
+    order = make_order(user, customer)
+    OrderEvent.objects.filter(order=order).update(at=at(minutes_ago + 5.5))
     NeedFactory(customer=customer, raised_at=at(minutes_ago + 6), description=f"need {minutes_ago}")
     CommunicationFactory(customer=customer, staff=user, occurred_at=at(minutes_ago + 5))
     followup = FollowUpFactory(customer=customer, assignee=user)
@@ -62,6 +68,7 @@ def test_entries_of_every_kind_newest_first(sales1):
         "followup_done",
         "followup_scheduled",
         "communication",
+        "order_event",
         "need_raised",
         "need_raised",  # the resolved need, raised earlier
         "customer_change",  # created

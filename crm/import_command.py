@@ -1,0 +1,106 @@
+"""The base of the import commands: read a file, map its columns, run the import, report per row."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from crm.importing import Action, ImportFileError, MappingError, read_table
+from crm.management.users import active_user
+
+
+class ImportCommand(BaseCommand):
+    """`manage.py import_… FILE --user USERNAME [--commit] [--map COLUMN=FIELD]` for one importer.
+
+    A subclass sets `columns` (crm.importing.Columns), `run_import` (as a staticmethod) and `help`.
+    """
+
+    columns = None
+    run_import = None
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="The CSV or .xlsx file.")
+        parser.add_argument(
+            "--user",
+            required=True,
+            help="Username of the acting user: the rows are checked and saved with that user's permissions.",
+        )
+        parser.add_argument("--commit", action="store_true", help="Save the rows (default: dry run).")
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            dest="overrides",
+            metavar="COLUMN=FIELD",
+            help=f"Map a column to a field, overriding the automatic mapping; repeatable. COLUMN= skips a "
+            f"column. Fields: {', '.join(self.columns.by_key)}.",
+        )
+
+    def handle(self, *args, file, user, commit, overrides, **options):
+        acting_user = active_user(user)
+        table = self._read(file)
+        try:
+            mapping = self.columns.override(
+                table.headers, self.columns.detect(table.headers), _parse_overrides(overrides)
+            )
+        except MappingError as error:
+            raise CommandError(str(error)) from None
+        self._write_mapping(table.headers, mapping)
+        report = self.run_import(acting_user, table, mapping, commit=commit)
+        self._write_report(report)
+
+    def _read(self, file):
+        try:
+            return read_table(Path(file).read_bytes())
+        except OSError as error:
+            raise CommandError(
+                _("Cannot read %(file)s: %(error)s") % {"file": file, "error": error.strerror}
+            ) from None
+        except ImportFileError as error:
+            raise CommandError(str(error)) from None
+
+    def _write_mapping(self, headers, mapping):
+        for header, key in zip(headers, mapping, strict=True):
+            if key:
+                line = _("Column “%(column)s” → %(field)s") % {
+                    "column": header,
+                    "field": self.columns.by_key[key].label,
+                }
+            else:
+                line = _("Column “%(column)s” is not imported") % {"column": header}
+            self.stdout.write(line)
+
+    def _write_report(self, report):
+        for row in report.rows:
+            detail = "; ".join(row.errors) if row.action == Action.REJECT else row.name
+            line = _("Row %(number)s: %(action)s — %(detail)s") % {
+                "number": row.number,
+                "action": row.action.label,
+                "detail": detail,
+            }
+            self.stdout.write(self.style.ERROR(line) if row.action == Action.REJECT else line)
+        counts = {"created": report.created, "updated": report.updated, "rejected": report.rejected}
+        if report.committed:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _("%(created)s created, %(updated)s updated, %(rejected)s rejected.") % counts
+                )
+            )
+        else:
+            self.stdout.write(
+                _("%(created)s to create, %(updated)s to update, %(rejected)s rejected.") % counts
+            )
+            self.stdout.write(
+                self.style.WARNING(_("Dry run: nothing was saved. Run again with --commit to import."))
+            )
+
+
+def _parse_overrides(overrides):
+    """{"电话": "phone"} from ["电话=phone"]; the last "=" splits, as a header may contain one."""
+    parsed = {}
+    for override in overrides:
+        header, equals, key = override.rpartition("=")
+        if not equals:
+            raise CommandError(_("--map takes COLUMN=FIELD, not “%(value)s”.") % {"value": override})
+        parsed[header.strip()] = key.strip()
+    return parsed

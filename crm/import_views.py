@@ -1,0 +1,192 @@
+"""The import pages every importer shares, for managers: upload a file, check the dry run and the
+column mapping, import.
+
+Between the dry run and the real run the file waits on disk under var/imports/, named after the
+importer, the uploading user and a random token, so another user's token finds nothing. It is
+removed once imported; files left behind by previews nobody confirmed are removed after a day.
+With several app servers, var/imports/ must be storage they share.
+"""
+
+import time
+import uuid
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import wraps
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from crm.importing import Columns, ImportFileError, MappingError, read_table
+from crm.roles import is_manager
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+UPLOAD_LIFETIME = timedelta(days=1)
+PREVIEW_ROWS = 100  # accepted rows listed on the preview; rejected rows are always listed in full
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV (UTF-8 or GB18030) or Excel .xlsx, at most 10 MB. The first row names the columns."),
+    )
+
+    def clean_file(self):
+        """The file's bytes, once they are known to hold a table."""
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(_("The file is larger than 10 MB. Split it into smaller files."))
+        data = upload.read()
+        try:
+            read_table(data)
+        except ImportFileError as error:
+            raise ValidationError(str(error)) from None
+        return data
+
+
+class MappingForm(forms.Form):
+    """One select per column of the file: the field it fills, or none."""
+
+    def __init__(self, columns, headers, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.columns = columns
+        choices = [("", _("— not imported —")), *((field.key, field.label) for field in columns.fields)]
+        for index, (header, detected) in enumerate(zip(headers, columns.detect(headers), strict=True)):
+            self.fields[f"column_{index}"] = forms.ChoiceField(
+                choices=choices,
+                required=False,
+                initial=detected,
+                label=header or _("Column %(number)s") % {"number": index + 1},
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )
+
+    def mapping(self):
+        return [self.cleaned_data[name] for name in self.fields]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                self.columns.check(self.mapping())
+            except MappingError as error:
+                raise ValidationError(str(error)) from None
+        return cleaned
+
+
+def managers_only(view):
+    @wraps(view)
+    def view_for_managers(request, *args, **kwargs):
+        if not is_manager(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return view_for_managers
+
+
+@dataclass
+class ImportPages:
+    """The pages of one importer. `run_import(user, table, mapping, commit=…)` returns an ImportReport."""
+
+    kind: str  # names the uploads of this importer
+    columns: Columns
+    run_import: object
+    title: str  # e.g. "Import customers"
+    list_title: str  # the breadcrumb and button back to the list
+    list_url: str  # a URL name
+    upload_url: str  # a URL name
+    preview_url: str  # a URL name, taking the token
+    help_template: str  # how the rows are applied, shown beside the upload form
+    record_label: str  # the report's column naming the record, e.g. "Customer"
+
+    def upload(self, request):
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            token = _store_upload(self.kind, request.user, form.cleaned_data["file"])
+            return redirect(self.preview_url, token=token)
+        return render(request, "imports/upload.html", self._context(form=form))
+
+    def preview(self, request, token):
+        """GET: the dry run with the detected mapping. POST: again with the chosen mapping, or for real."""
+        path = _upload_path(self.kind, request.user, token)
+        try:
+            table = read_table(path.read_bytes())
+        except FileNotFoundError:
+            messages.warning(
+                request, _("That upload is no longer here (imported or expired). Upload the file again.")
+            )
+            return redirect(self.upload_url)
+        form = MappingForm(self.columns, table.headers, request.POST or None)
+        if request.method != "POST":
+            mapping = self.columns.detect(table.headers)
+        elif form.is_valid():
+            mapping = form.mapping()
+        else:
+            return self._render_preview(request, table, form, report=None)
+        if "commit" in request.POST:
+            report = self.run_import(request.user, table, mapping, commit=True)
+            path.unlink(missing_ok=True)
+            return render(request, "imports/done.html", self._context(**_report_context(report)))
+        report = self.run_import(request.user, table, mapping, commit=False)
+        return self._render_preview(request, table, form, report)
+
+    def views(self):
+        """The upload and preview views, for the urls."""
+        return managers_only(self.upload), managers_only(self.preview)
+
+    def _render_preview(self, request, table, form, report):
+        samples = table.rows[0].cells
+        context = {"columns": list(zip(form, samples, strict=True)), "form": form, "report": report}
+        if report:
+            context |= _report_context(report)
+        return render(request, "imports/preview.html", self._context(**context))
+
+    def _context(self, **context):
+        return {
+            "import_title": self.title,
+            "list_title": self.list_title,
+            "list_url": reverse(self.list_url),
+            "upload_url": reverse(self.upload_url),
+            "help_template": self.help_template,
+            "record_label": self.record_label,
+            **context,
+        }
+
+
+def _report_context(report):
+    accepted = report.accepted_rows
+    return {
+        "report": report,
+        "accepted_shown": accepted[:PREVIEW_ROWS],
+        "accepted_hidden": max(len(accepted) - PREVIEW_ROWS, 0),
+    }
+
+
+def _upload_dir():
+    return Path(settings.BASE_DIR) / "var" / "imports"
+
+
+def _upload_path(kind, user, token):
+    return _upload_dir() / f"{kind}-{user.pk}-{token.hex}"
+
+
+def _store_upload(kind, user, data):
+    directory = _upload_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    _remove_stale_uploads(directory)
+    token = uuid.uuid4()
+    _upload_path(kind, user, token).write_bytes(data)
+    return token
+
+
+def _remove_stale_uploads(directory):
+    cutoff = time.time() - UPLOAD_LIFETIME.total_seconds()
+    for path in directory.iterdir():
+        with suppress(FileNotFoundError):  # another process may remove it first
+            if path.stat().st_mtime < cutoff:
+                path.unlink()

@@ -1,0 +1,239 @@
+"""Importing rows from CSV and XLSX files: reading the table, mapping its columns to fields, the report.
+
+Each importer (customers, products) declares its fields as `Columns` and applies the rows itself,
+through its app's services; this module holds what they share. The first row of a file names
+the columns; each column maps to one field (or none), recognised from its header: the field's key,
+its label in every language, or an alias.
+
+CSV files are read as UTF-8 (with or without a BOM), else as GB18030; workbooks from their
+first sheet.
+"""
+
+import csv
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import openpyxl
+from django.conf import settings
+from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+XLSX_SIGNATURE = b"PK\x03\x04"
+
+
+class ImportFileError(Exception):
+    """The file cannot be read as a table; the message tells the user why."""
+
+
+class MappingError(Exception):
+    """The column mapping cannot be used; the message tells the user why."""
+
+
+class RowRejected(Exception):
+    def __init__(self, *messages):
+        super().__init__(*messages)
+        self.messages = list(messages)
+
+
+@dataclass(frozen=True)
+class ImportField:
+    key: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+class Action(models.TextChoices):
+    CREATE = "create", gettext_lazy("Create")
+    UPDATE = "update", gettext_lazy("Update")
+    REJECT = "reject", gettext_lazy("Reject")
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # as a spreadsheet shows it: the header is row 1
+    cells: list[str]
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: list[str]
+    rows: list[Row]
+
+
+@dataclass
+class RowResult:
+    number: int
+    action: Action
+    name: str = ""
+    record_id: int | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    rows: list[RowResult]
+    committed: bool
+
+    def _count(self, action):
+        return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def created(self):
+        return self._count(Action.CREATE)
+
+    @property
+    def updated(self):
+        return self._count(Action.UPDATE)
+
+    @property
+    def rejected(self):
+        return self._count(Action.REJECT)
+
+    @property
+    def rejected_rows(self):
+        return [row for row in self.rows if row.action == Action.REJECT]
+
+    @property
+    def accepted_rows(self):
+        return [row for row in self.rows if row.action != Action.REJECT]
+
+
+# Reading
+
+
+def read_table(data):
+    """The table in a CSV or XLSX file's bytes; raises ImportFileError when it is neither."""
+    records = _xlsx_records(data) if data.startswith(XLSX_SIGNATURE) else _csv_records(data)
+    rows = [Row(number, [cell.strip() for cell in record]) for number, record in enumerate(records, start=1)]
+    rows = [row for row in rows if any(row.cells)]
+    if not rows:
+        raise ImportFileError(_("The file is empty."))
+    header, *rows = rows
+    if not rows:
+        raise ImportFileError(_("The file has a header row but no rows below it."))
+    width = len(header.cells)
+    return Table(header.cells, [Row(row.number, (row.cells + [""] * width)[:width]) for row in rows])
+
+
+def _not_a_table():
+    return ImportFileError(_("This is neither a CSV file (UTF-8 or GB18030) nor an Excel .xlsx workbook."))
+
+
+def _csv_records(data):
+    if b"\x00" in data:  # binary, or UTF-16 text, which Excel writes as "Unicode text"
+        raise _not_a_table()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise _not_a_table() from None
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise ImportFileError(_("The CSV file cannot be read: %(error)s") % {"error": error}) from None
+
+
+def _xlsx_records(data):
+    try:
+        # data_only: a formula cell gives the value Excel last computed, which is what the user sees.
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            # Some programs write wrong sheet dimensions, which read-only mode would trust.
+            sheet.reset_dimensions()
+            return [[_cell_text(value) for value in values] for values in sheet.iter_rows(values_only=True)]
+        finally:
+            workbook.close()
+    except Exception:  # a damaged workbook fails in many ways inside openpyxl and zipfile
+        raise ImportFileError(
+            _("This Excel workbook cannot be read. Save it again as .xlsx or CSV and retry.")
+        ) from None
+
+
+def _cell_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # phone numbers typed into Excel arrive as numbers
+    return str(value)
+
+
+# Mapping
+
+
+def _header_key(text):
+    return re.sub(r"[\s_\-*:：]+", "", text).casefold()
+
+
+class Columns:
+    """The fields an importer takes, and how a file's columns map to them."""
+
+    def __init__(self, fields):
+        self.fields = tuple(fields)
+        self.by_key = {import_field.key: import_field for import_field in self.fields}
+
+    def _header_index(self):
+        index = {}
+        for import_field in self.fields:
+            names = [import_field.key, *import_field.aliases]
+            for language, _name in settings.LANGUAGES:
+                with translation.override(language):
+                    names.append(str(import_field.label))
+            for name in names:
+                index.setdefault(_header_key(name), import_field.key)
+        return index
+
+    def detect(self, headers):
+        """The field key each column maps to ("" for none), recognised from its header; each field once."""
+        index, taken, mapping = self._header_index(), set(), []
+        for header in headers:
+            key = index.get(_header_key(header), "")
+            mapping.append("" if key in taken else key)
+            taken.add(key)
+        return mapping
+
+    def override(self, headers, mapping, overrides):
+        """Apply {header: field key} overrides ("" skips a column); a field named moves to its new column."""
+        for header, key in overrides.items():
+            if header not in headers:
+                raise MappingError(
+                    _("There is no column “%(column)s”. The columns are: %(columns)s.")
+                    % {"column": header, "columns": ", ".join(headers)}
+                )
+            if key and key not in self.by_key:
+                raise MappingError(
+                    _("“%(field)s” is not a field that can be imported. The fields are: %(fields)s.")
+                    % {"field": key, "fields": ", ".join(self.by_key)}
+                )
+        moved = {key for key in overrides.values() if key}
+        mapping = [
+            overrides.get(header, "" if key in moved else key)
+            for header, key in zip(headers, mapping, strict=True)
+        ]
+        self.check(mapping)
+        return mapping
+
+    def check(self, mapping):
+        counts = Counter(key for key in mapping if key)
+        repeated = [str(self.by_key[key].label) for key, count in counts.items() if count > 1]
+        if repeated:
+            raise MappingError(
+                _("Each field can come from one column only; several columns are mapped to: %(fields)s.")
+                % {"fields": ", ".join(repeated)}
+            )
+
+    def message(self, key, text):
+        """`text` led by the label of the field it is about."""
+        if key not in self.by_key:  # not about one field
+            return text
+        return _("%(field)s: %(message)s") % {"field": self.by_key[key].label, "message": text}
+
+    def values(self, row, mapping):
+        """The row's filled cells, by field key."""
+        return {key: cell for key, cell in zip(mapping, row.cells, strict=True) if key and cell}

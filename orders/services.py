@@ -1,0 +1,562 @@
+"""Every write to products, orders, their lines and payments. Each function takes the acting user.
+
+Writes to one order are serialised by locking its row (SELECT … FOR UPDATE) for the length of the
+transaction, so checks such as "refunds at most what was paid" hold however many people act at
+once. A transition is applied only if the order still has the status the user acted on; otherwise
+nothing is written and OrderConflict names the status it has now. The model's
+ConcurrentTransitionMixin refuses, besides, any save of a copy whose status is out of date.
+
+`user=None` stands for the system (operations commands): it acts with managers' rights and its
+events have no actor.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
+
+from crm.roles import is_manager
+from orders.models import (
+    ZERO,
+    DocumentCounter,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    Product,
+    Status,
+)
+
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("999999999999.99")  # what DecimalField(max_digits=14, decimal_places=2) holds
+ORDER_NUMBER, INVOICE_NUMBER = "SO", "INV"
+FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of the browser and the server differ a little
+
+# Fields an order takes at creation and while it is created; the details can change until it ends.
+MONEY_FIELDS = {"currency", "discount", "tax_rate"}
+DETAIL_FIELDS = {"payment_method", "shipping_address", "carrier", "tracking_number", "notes"}
+ORDER_FIELDS = MONEY_FIELDS | DETAIL_FIELDS
+PRODUCT_FIELDS = {"sku", "name", "series", "unit_price", "active"}
+
+
+class OrderConflict(ValidationError):
+    """Someone else changed the order's status since the user saw it; nothing was written."""
+
+    def __init__(self, order):
+        self.current_status = order.status
+        super().__init__(
+            _(
+                "Someone else changed this order meanwhile: it is now “%(status)s”. "
+                "Nothing was changed; check the order and try again."
+            )
+            % {"status": order.get_status_display()},
+            code="conflict",
+        )
+
+
+# Money
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+def line_total(quantity, unit_price, discount=ZERO):
+    """quantity × unit price − discount, exact (whole quantities, prices in cents)."""
+    return quantity * unit_price - discount
+
+
+def compute_totals(lines, *, discount=ZERO, tax_rate=ZERO):
+    """An order's totals from its lines: each line's total, summed; the order's discount off that;
+    tax at `tax_rate` percent of what remains, rounded half up to the cent; and the total."""
+    subtotal = sum((line_total(line.quantity, line.unit_price, line.discount) for line in lines), ZERO)
+    taxable = subtotal - discount
+    tax = (taxable * tax_rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    return Totals(subtotal=subtotal, discount=discount, tax=tax, total=taxable + tax)
+
+
+def _apply_totals(order, lines):
+    totals = compute_totals(lines, discount=order.discount, tax_rate=order.tax_rate)
+    errors = {}
+    if totals.discount > totals.subtotal:
+        errors["discount"] = _("The discount cannot be more than the lines add up to (%(subtotal)s).") % {
+            "subtotal": totals.subtotal
+        }
+    elif totals.total > MAX_AMOUNT:
+        errors["__all__"] = _("The order's total is too large.")
+    if errors:
+        raise ValidationError(errors)
+    order.subtotal, order.tax, order.total = totals.subtotal, totals.tax, totals.total
+    order.balance = order.total - order.paid_amount
+
+
+# Who may do what
+
+
+def can_act_on(user, order):
+    """Managers act on every order; sales staff on the orders of the customers they own."""
+    return user is None or is_manager(user) or order.customer.owner_id == user.pk
+
+
+def _require_access(user, order):
+    if not can_act_on(user, order):
+        raise PermissionDenied(_("You may not change this order."))
+
+
+def _require_manager(user):
+    if user is not None and not is_manager(user):
+        raise PermissionDenied(_("Only managers may do this."))
+
+
+def _locked(user, order):
+    """The order as committed now, its row locked until the transaction ends.
+
+    Raises OrderConflict when its status is no longer that of `order`, the copy the user acted on.
+    """
+    current = Order.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
+    _require_access(user, current)
+    if current.status != order.status:
+        raise OrderConflict(current)
+    return current
+
+
+# Numbers
+
+
+def next_number(kind, at=None):
+    """The next SO-/INV- number of the year: never handed out twice, even to concurrent transactions.
+
+    The year's counter row stays locked until the caller's transaction ends, so creators queue for it
+    for a moment; a transaction that rolls back leaves a gap, which is acceptable.
+    """
+    year = timezone.localdate(at).year
+    DocumentCounter.objects.bulk_create([DocumentCounter(kind=kind, year=year)], ignore_conflicts=True)
+    counters = DocumentCounter.objects.filter(kind=kind, year=year)
+    counters.update(last=F("last") + 1)
+    return f"{kind}-{year}-{counters.values_list('last', flat=True).get():06d}"
+
+
+# Orders and lines
+
+
+def _clean_order_fields(fields, allowed=ORDER_FIELDS):
+    unknown = set(fields) - ORDER_FIELDS
+    if unknown:
+        raise TypeError(f"unknown order fields: {sorted(unknown)}")
+    cleaned = {}
+    for name, value in fields.items():
+        if name not in allowed:
+            raise ValidationError({name: _("This can no longer be changed: the order is no longer created.")})
+        if isinstance(value, str):
+            value = " ".join(value.split()) if name != "notes" else value.strip()
+        cleaned[name] = value
+    if "currency" in cleaned:
+        cleaned["currency"] = (cleaned["currency"] or "").upper()
+    return cleaned
+
+
+def _validate_order_fields(order):
+    errors = {}
+    try:
+        order.full_clean(
+            exclude=["customer", "owner", "number", "status"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except ValidationError as error:
+        errors = error.message_dict
+    rules = {
+        "currency": (
+            lambda: len(order.currency) == 3 and order.currency.isalpha(),
+            _("Enter a three-letter currency code such as CNY."),
+        ),
+        "tax_rate": (
+            lambda: ZERO <= order.tax_rate <= 100,
+            _("The tax rate is a percentage between 0 and 100."),
+        ),
+        "discount": (lambda: order.discount >= 0, _("The discount cannot be negative.")),
+    }
+    for name, (holds, message) in rules.items():
+        if name not in errors and not holds():
+            errors[name] = [message]
+    if errors:
+        raise ValidationError(errors)
+    order.discount = order.discount.quantize(CENT)
+
+
+def _new_lines(order, lines):
+    """Unsaved, validated lines from dicts of product or description, quantity, unit_price, discount.
+
+    A product fills in the description and unit price it is missing. Raises a ValidationError with
+    each bad line's messages under lines-<index>.
+    """
+    prepared, errors = [], {}
+    for index, spec in enumerate(lines):
+        try:
+            prepared.append(_new_line(order, index, **spec))
+        except ValidationError as error:
+            errors[f"lines-{index}"] = _line_messages(error)
+    if errors:
+        raise ValidationError(errors)
+    return prepared
+
+
+def _new_line(order, index, *, product=None, description="", quantity=None, unit_price=None, discount=None):
+    description = " ".join((description or "").split()) or (product.name if product else "")
+    if unit_price is None and product is not None:
+        unit_price = product.unit_price
+    line = OrderLine(
+        order=order,
+        position=index,
+        product=product,
+        description=description,
+        quantity=quantity,
+        unit_price=unit_price,
+        discount=ZERO if discount is None else discount,
+        line_total=ZERO,
+    )
+    line.full_clean(exclude=["order", "line_total"], validate_constraints=False)
+    line.unit_price, line.discount = line.unit_price.quantize(CENT), line.discount.quantize(CENT)
+    errors = {}
+    if product is not None and not product.active and not _already_ordered(order, product):
+        errors["product"] = _("“%(product)s” is no longer sold.") % {"product": product}
+    if line.quantity <= 0:
+        errors["quantity"] = _("The quantity must be at least 1.")
+    if line.unit_price < 0:
+        errors["unit_price"] = _("The unit price cannot be negative.")
+    gross = line.quantity * line.unit_price
+    if line.discount < 0:
+        errors["discount"] = _("The discount cannot be negative.")
+    elif line.discount > gross:
+        errors["discount"] = _("The discount cannot be more than quantity × unit price (%(amount)s).") % {
+            "amount": gross
+        }
+    if gross > MAX_AMOUNT:
+        errors["quantity"] = _("This line's amount is too large.")
+    if errors:
+        raise ValidationError(errors)
+    line.line_total = line_total(line.quantity, line.unit_price, line.discount)
+    return line
+
+
+def _already_ordered(order, product):
+    """A line kept while its product was withdrawn stays valid when the lines are saved again."""
+    return order.pk is not None and order.lines.filter(product=product).exists()
+
+
+def _line_messages(error):
+    """A line's errors, each led by the name of the field it is about."""
+    if not hasattr(error, "error_dict"):
+        return error.messages
+    messages = []
+    for name, texts in error.message_dict.items():
+        label = OrderLine._meta.get_field(name).verbose_name if name != "__all__" else ""
+        messages += [f"{label.capitalize()}: {text}" if label else text for text in texts]
+    return messages
+
+
+def _order_owner(user, customer, owner):
+    if owner is None:
+        return customer.owner
+    if user is not None and owner.pk != customer.owner_id:
+        _require_manager(user)
+    return owner
+
+
+def _record(order, actor, from_status, note="", at=None):
+    return OrderEvent.objects.create(
+        order=order,
+        actor=actor,
+        at=at or timezone.now(),
+        from_status=from_status,
+        to_status=order.status,
+        note=note,
+    )
+
+
+def _validated_lines(order, lines):
+    """Validates the order's fields and its new lines together, then sets its totals from them."""
+    errors, new_lines = {}, []
+    try:
+        _validate_order_fields(order)
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    try:
+        new_lines = _new_lines(order, lines)
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if not errors:
+        try:
+            _apply_totals(order, new_lines)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+    return new_lines
+
+
+@transaction.atomic
+def create_order(user, *, customer, lines=(), owner=None, note="", **order_fields):
+    """A new order (status created) for `customer`, with its lines, numbered SO-YYYY-NNNNNN.
+
+    `lines` is a sequence of dicts with product (a Product) or description, quantity, unit_price
+    (default: the product's) and discount (an amount, default 0). `owner` defaults to the customer's
+    owner; only managers choose another. Everything is validated before anything is written: a
+    ValidationError has messages keyed by field, or by lines-<index> for the lines.
+    """
+    if not (user is None or is_manager(user) or customer.owner_id == user.pk):
+        raise PermissionDenied(_("You may only create orders for your own customers."))
+    order = Order(
+        customer=customer, owner=_order_owner(user, customer, owner), **_clean_order_fields(order_fields)
+    )
+    new_lines = _validated_lines(order, lines)
+    order.number = next_number(ORDER_NUMBER)
+    order.save()
+    OrderLine.objects.bulk_create(new_lines)
+    _record(order, user, "", note, at=order.created_at)
+    return order
+
+
+@transaction.atomic
+def update_order(user, order, *, lines=None, owner=None, **order_fields):
+    """Change an order: its details and owner until it is finished or closed; its money fields and
+    lines (replaced by `lines` when given) only while it is created."""
+    current = _locked(user, order)
+    if current.status in (Status.FINISHED, Status.CLOSED):
+        raise ValidationError(_("A finished or closed order cannot be changed."))
+    allowed = ORDER_FIELDS if current.is_editable else DETAIL_FIELDS
+    if not current.is_editable and lines is not None:
+        raise ValidationError(_("Lines can be edited only while the order is created."))
+    for name, value in _clean_order_fields(order_fields, allowed).items():
+        setattr(current, name, value)
+    if owner is not None:
+        current.owner = _order_owner(user, current.customer, owner)
+    if lines is None:
+        _validate_order_fields(current)
+        _apply_totals(current, list(current.lines.all()))
+    else:
+        new_lines = _validated_lines(current, lines)
+        current.lines.all().delete()
+        OrderLine.objects.bulk_create(new_lines)
+        current._change_reason = _("Lines changed")
+    current.save()
+    return current
+
+
+# The lifecycle
+
+
+def ensure_status(order, seen_status):
+    """Raises OrderConflict when the order no longer has the status the user saw (if one is given)."""
+    if seen_status and seen_status != order.status:
+        raise OrderConflict(order)
+
+
+def _transition(user, order, name, *args, note="", **kwargs):
+    """Apply one transition to the order as the user saw it, log it, and return the saved order."""
+    current = _locked(user, order)
+    method = getattr(current, name)
+    if not can_proceed(method, check_conditions=False):
+        raise ValidationError(
+            _("This cannot be done to an order that is “%(status)s”.")
+            % {"status": current.get_status_display()},
+            code="invalid_transition",
+        )
+    problems = transition_problems(current, name)
+    if problems:
+        raise ValidationError(problems, code="incomplete")
+    if user is not None and not has_transition_perm(method, user):
+        raise PermissionDenied(
+            _("This order's total is above the approval limit of %(limit)s: a manager must confirm it.")
+            % {"limit": settings.ORDER_APPROVAL_LIMIT}
+        )
+    from_status, at = current.status, timezone.now()
+    method(at, *args, **kwargs)
+    current._change_reason = note or None
+    try:
+        current.save()
+    except ConcurrentTransition:
+        raise OrderConflict(Order.objects.get(pk=current.pk)) from None
+    _record(current, user, from_status, note, at)
+    return current
+
+
+def transition_problems(order, name):
+    """Why the order is not ready for a transition it could otherwise take (empty when it is)."""
+    problems = []
+    if name == "confirm":
+        if not order.lines.exists():
+            problems.append(_("Add at least one line before confirming."))
+        if order.total <= 0:
+            problems.append(_("The total must be more than zero to confirm."))
+    return problems
+
+
+@transaction.atomic
+def confirm_order(user, order, *, note=""):
+    """created → confirmed: the order is complete and approved (above the limit, by a manager)."""
+    return _transition(user, order, "confirm", note=note)
+
+
+@transaction.atomic
+def start_processing(user, order, *, carrier="", tracking_number="", note=""):
+    """confirmed → processing: fulfilment has started; the carrier and tracking number may come with it."""
+    carrier, tracking_number = " ".join(carrier.split()), "".join(tracking_number.split())
+    errors = {}
+    for name, value in (("carrier", carrier), ("tracking_number", tracking_number)):
+        if len(value) > Order._meta.get_field(name).max_length:
+            errors[name] = _("Ensure this value has at most 100 characters.")
+    if errors:
+        raise ValidationError(errors)
+    return _transition(
+        user, order, "start_processing", carrier=carrier, tracking_number=tracking_number, note=note
+    )
+
+
+@transaction.atomic
+def finish_order(user, order, *, note="", override_balance=False):
+    """processing → finished: delivered and settled; issues the invoice number.
+
+    The balance must be zero, unless a manager overrides that with a note saying why.
+    """
+    current = _locked(user, order)
+    note = (note or "").strip()
+    if current.balance != 0 and current.status == Status.PROCESSING:
+        if not override_balance:
+            raise ValidationError(
+                _("The balance is %(balance)s %(currency)s: record the payments before finishing.")
+                % {"balance": current.balance, "currency": current.currency},
+                code="balance",
+            )
+        _require_manager(user)
+        if not note:
+            raise ValidationError(
+                {
+                    "note": _("Say why the order is finished with a balance of %(balance)s.")
+                    % {"balance": current.balance}
+                }
+            )
+    return _transition(user, order, "finish", note=note, invoice_number=next_number(INVOICE_NUMBER))
+
+
+@transaction.atomic
+def close_order(user, order, *, reason):
+    """created, confirmed or processing → closed: cancelled or abandoned, always with a reason."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": _("Say why the order is closed.")})
+    if len(reason) > Order._meta.get_field("close_reason").max_length:
+        raise ValidationError(
+            {"reason": _("Keep the reason under 300 characters; add details to the notes.")}
+        )
+    return _transition(user, order, "close", reason=reason, note=reason)
+
+
+TRANSITIONS = {
+    "confirm": confirm_order,
+    "start_processing": start_processing,
+    "finish": finish_order,
+    "close": close_order,
+}
+
+
+# Payments
+
+
+@transaction.atomic
+def record_payment(user, order, *, amount, method, paid_at=None, reference=""):
+    """Money received (a positive amount) or refunded (negative, at most what has been paid).
+
+    Payments are taken once the order is confirmed; a closed order takes refunds only. A payment
+    cannot exceed the balance.
+    """
+    current = _locked(user, order)
+    payment = Payment(
+        order=current,
+        amount=amount,
+        method=method,
+        paid_at=paid_at or timezone.now(),
+        reference=" ".join((reference or "").split()),
+        recorded_by=user,
+    )
+    payment.full_clean(exclude=["order"], validate_constraints=False)
+    if payment.paid_at > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError({"paid_at": _("A payment cannot be dated in the future.")})
+    _check_payment(current, payment.amount)
+    payment.save()
+    current.paid_amount += payment.amount
+    current.balance = current.total - current.paid_amount
+    current._change_reason = _("Refund recorded") if payment.is_refund else _("Payment recorded")
+    current.save()
+    return payment
+
+
+def _check_payment(order, amount):
+    if amount == 0:
+        raise ValidationError(
+            {"amount": _("Enter an amount: positive for a payment, negative for a refund.")}
+        )
+    if amount > 0 and order.status not in Order.PAYABLE_STATUSES:
+        raise ValidationError(
+            _("An order that is “%(status)s” takes no payments.") % {"status": order.get_status_display()}
+        )
+    if amount < 0 and order.status == Status.CREATED:
+        raise ValidationError(_("Nothing has been paid for this order yet."))
+    if amount < 0 and -amount > order.paid_amount:
+        raise ValidationError(
+            {
+                "amount": _("At most %(paid)s can be refunded: that is what has been paid.")
+                % {"paid": order.paid_amount}
+            }
+        )
+    if amount > order.balance:
+        raise ValidationError(
+            {"amount": _("That is more than the balance of %(balance)s.") % {"balance": order.balance}}
+        )
+
+
+# Products
+
+
+def _clean_product_fields(fields):
+    unknown = set(fields) - PRODUCT_FIELDS
+    if unknown:
+        raise TypeError(f"unknown product fields: {sorted(unknown)}")
+    cleaned = dict(fields)
+    for name in ("sku", "name", "series"):
+        if name in cleaned:
+            cleaned[name] = " ".join((cleaned[name] or "").split())
+    if "sku" in cleaned:
+        cleaned["sku"] = cleaned["sku"].upper()
+    return cleaned
+
+
+def _save_product(product):
+    product.full_clean()
+    product.save()
+    return product
+
+
+@transaction.atomic
+def create_product(user, **fields):
+    _require_manager(user)
+    return _save_product(Product(**_clean_product_fields(fields)))
+
+
+@transaction.atomic
+def update_product(user, product, **fields):
+    _require_manager(user)
+    for name, value in _clean_product_fields(fields).items():
+        setattr(product, name, value)
+    return _save_product(product)

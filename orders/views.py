@@ -1,0 +1,298 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from crm.lists import export_list, filtered_and_sorted, keyset_page
+from crm.roles import is_manager
+from customers.forms import active_users
+from customers.models import Customer
+from customers.selectors import search_customers
+from orders import selectors, services
+from orders.filters import DEFAULT_ORDER_SORT, ORDER_SORTS, OrderFilter
+from orders.forms import LineFormSet, OrderForm, PaymentForm, TransitionForm, line_initial
+from orders.models import Order
+
+CUSTOMER_OPTIONS_LIMIT = 10
+
+
+def apply_order_errors(form, formset, error):
+    """Puts a service's ValidationError next to the fields it names, and each line's on its row."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    filled = formset.filled_forms() if formset is not None else []
+    for key, texts in error.message_dict.items():
+        index = key.removeprefix("lines-")
+        if key.startswith("lines-") and index.isdigit() and int(index) < len(filled):
+            filled[int(index)].add_error(None, texts)
+        else:
+            form.add_error(key if key in form.fields else None, texts)
+
+
+# The list and its export
+
+
+def _filtered_orders(request):
+    filterset = OrderFilter(
+        request.GET,
+        queryset=selectors.orders_for_list(request.user),
+        owners=active_users() if is_manager(request.user) else None,
+    )
+    queryset, sort = filtered_and_sorted(request, filterset, ORDER_SORTS, DEFAULT_ORDER_SORT)
+    return filterset, queryset, sort
+
+
+@require_GET
+def order_list(request):
+    filterset, queryset, sort = _filtered_orders(request)
+    page = keyset_page(request, queryset, ORDER_SORTS[sort])
+    return render(request, "orders/order_list.html", {"filterset": filterset, "page": page, "sort": sort})
+
+
+EXPORT_HEADERS = [
+    gettext_noop("Number"),
+    gettext_noop("Customer"),
+    gettext_noop("Owner"),
+    gettext_noop("Status"),
+    gettext_noop("Currency"),
+    gettext_noop("Subtotal"),
+    gettext_noop("Discount"),
+    gettext_noop("Tax"),
+    gettext_noop("Total"),
+    gettext_noop("Paid"),
+    gettext_noop("Balance"),
+    gettext_noop("Payment method"),
+    gettext_noop("Carrier"),
+    gettext_noop("Tracking number"),
+    gettext_noop("Invoice number"),
+    gettext_noop("Created"),
+    gettext_noop("Confirmed"),
+    gettext_noop("Processing since"),
+    gettext_noop("Finished"),
+    gettext_noop("Closed"),
+    gettext_noop("Reason for closing"),
+]
+
+
+def _export_row(order):
+    return [
+        order.number,
+        order.customer.name,
+        order.owner.get_username(),
+        order.get_status_display(),
+        order.currency,
+        order.subtotal,
+        order.discount,
+        order.tax,
+        order.total,
+        order.paid_amount,
+        order.balance,
+        order.get_payment_method_display(),
+        order.carrier,
+        order.tracking_number,
+        order.invoice_number,
+        order.created_at,
+        order.confirmed_at,
+        order.processing_at,
+        order.finished_at,
+        order.closed_at,
+        order.close_reason,
+    ]
+
+
+@require_GET
+def order_export(request):
+    _filterset, queryset, sort = _filtered_orders(request)
+    return export_list(
+        request,
+        queryset,
+        ORDER_SORTS[sort],
+        filename="orders",
+        headers=EXPORT_HEADERS,
+        row=_export_row,
+        sheet_title=_("Orders"),
+    )
+
+
+# Creating and editing
+
+
+def _customer_from_query(request):
+    customer_id = request.GET.get("customer", "")
+    if customer_id.isdigit():
+        return Customer.objects.visible_to(request.user).filter(pk=customer_id).first()
+    return None
+
+
+def order_create(request):
+    manager = is_manager(request.user)
+    customer = _customer_from_query(request)
+    form = OrderForm(
+        request.POST or None,
+        initial={"customer": customer.pk} if customer else None,
+        user=request.user,
+        user_is_manager=manager,
+    )
+    lines = LineFormSet(request.POST or None, prefix="lines")
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        try:
+            order = services.create_order(
+                request.user,
+                customer=form.cleaned_data["customer"],
+                lines=lines.lines(),
+                **form.service_fields(),
+            )
+        except ValidationError as error:
+            apply_order_errors(form, lines, error)
+        else:
+            messages.success(request, _("Order %(number)s created.") % {"number": order.number})
+            return redirect(order)
+    chosen = form.cleaned_data.get("customer") if form.is_bound else customer
+    return render(
+        request,
+        "orders/order_form.html",
+        {"form": form, "lines": lines, "chosen_customer": chosen, "creating": True},
+    )
+
+
+def order_edit(request, pk):
+    order = selectors.get_order(request.user, pk)
+    if not order.is_open:
+        messages.warning(request, _("A finished or closed order cannot be changed."))
+        return redirect(order)
+    form = OrderForm(
+        request.POST or None, instance=order, user=request.user, user_is_manager=is_manager(request.user)
+    )
+    lines = None
+    if order.is_editable:
+        lines = LineFormSet(
+            request.POST or None,
+            prefix="lines",
+            initial=None if request.method == "POST" else line_initial(order.lines.select_related("product")),
+        )
+    if request.method == "POST" and form.is_valid() and (lines is None or lines.is_valid()):
+        fields = form.service_fields()
+        if lines is not None:
+            fields["lines"] = lines.lines()
+        try:
+            # What the user edited was shown for the status they saw: lines typed for a created order
+            # must not be dropped silently because someone confirmed it meanwhile.
+            services.ensure_status(order, request.POST.get("seen_status", ""))
+            services.update_order(request.user, Order.objects.get(pk=order.pk), **fields)
+        except ValidationError as error:
+            apply_order_errors(form, lines, error)
+        else:
+            messages.success(request, _("Order saved."))
+            return redirect(order)
+    return render(request, "orders/order_form.html", {"form": form, "lines": lines, "order": order})
+
+
+@require_GET
+def customer_options(request):
+    """htmx: the user's customers matching what is typed into the order form's customer box."""
+    query = request.GET.get("q", "").strip()
+    customers = []
+    if query:
+        matches = search_customers(Customer.objects.visible_to(request.user), query)
+        customers = list(matches.order_by("name", "id")[:CUSTOMER_OPTIONS_LIMIT])
+    return render(request, "orders/partials/customer_options.html", {"customers": customers, "query": query})
+
+
+# The order page and what is done on it
+
+
+def _detail_context(request, pk, failed_form=None, **overrides):
+    """The order page's context; `failed_form` is a transition form to show again with its errors."""
+    context = selectors.order_detail(request.user, pk)
+    for action in context["actions"]:
+        if failed_form is not None and failed_form.name == action.name:
+            action.form, failed_form = failed_form, None
+        elif action.allowed:
+            action.form = TransitionForm(action.name)
+    # A form whose action the order no longer offers (it moved on meanwhile) still says what happened.
+    context["action_errors"] = failed_form.non_field_errors() if failed_form is not None else []
+    return {**context, "payment_form": PaymentForm(), "can_edit": context["order"].is_open, **overrides}
+
+
+@require_GET
+def order_detail(request, pk):
+    return render(request, "orders/order_detail.html", _detail_context(request, pk))
+
+
+def _done(request, order, message):
+    messages.success(request, message)
+    return HttpResponseClientRedirect(order.get_absolute_url()) if request.htmx else redirect(order)
+
+
+def _failed(request, pk, partial, **context):
+    """Re-renders the part of the page whose form failed (htmx), or the whole page."""
+    context = _detail_context(request, pk, **context)
+    if request.htmx:
+        return render(request, f"orders/partials/{partial}.html", context)
+    return render(request, "orders/order_detail.html", context)
+
+
+TRANSITION_DONE = {
+    "confirm": gettext_lazy("Order %(number)s confirmed."),
+    "start_processing": gettext_lazy("Order %(number)s is being processed."),
+    "finish": gettext_lazy("Order %(number)s finished; invoice %(invoice)s issued."),
+    "close": gettext_lazy("Order %(number)s closed."),
+}
+
+
+@require_POST
+def order_transition(request, pk, name):
+    order = selectors.get_order(request.user, pk)
+    if name not in services.TRANSITIONS:
+        raise Http404
+    form = TransitionForm(name, request.POST)
+    if form.is_valid():
+        try:
+            services.ensure_status(order, request.POST.get("seen_status", ""))
+            order = services.TRANSITIONS[name](request.user, order, **form.cleaned_data)
+        except ValidationError as error:
+            apply_order_errors(form, None, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+        else:
+            message = TRANSITION_DONE[name] % {"number": order.number, "invoice": order.invoice_number}
+            return _done(request, order, message)
+    return _failed(request, pk, "actions", failed_form=form)
+
+
+@require_POST
+def payment_add(request, pk):
+    order = selectors.get_order(request.user, pk)
+    form = PaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            payment = services.record_payment(request.user, order, **form.service_fields())
+        except ValidationError as error:
+            apply_order_errors(form, None, error)
+        else:
+            template = (
+                _("Refund of %(amount)s recorded.")
+                if payment.is_refund
+                else _("Payment of %(amount)s recorded.")
+            )
+            return _done(request, order, template % {"amount": abs(payment.amount)})
+    return _failed(request, pk, "payments", payment_form=form)
+
+
+@require_GET
+def order_invoice(request, pk):
+    order = selectors.get_order(request.user, pk)
+    return render(
+        request,
+        "orders/order_invoice.html",
+        {
+            "order": order,
+            "lines": list(order.lines.select_related("product")),
+            "payments": list(order.payments.all()),
+        },
+    )

@@ -1,0 +1,101 @@
+"""Many people acting at once, on PostgreSQL: threads with their own connections.
+
+SQLite serialises every write behind one database lock and its test database cannot be shared
+between threads, so these run on PostgreSQL only; the single-connection version of the conflict
+(a stale copy) is in test_services.py and runs on both.
+"""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from orders import services
+from orders.models import Order, OrderEvent
+from tests.orders.builders import make_order
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="PostgreSQL-only: SQLite cannot run concurrent write transactions from several threads",
+    ),
+]
+
+
+def run_together(*actions):
+    """Runs each action in its own thread and connection, all starting at once; returns results or errors."""
+    barrier = threading.Barrier(len(actions))
+    results = [None] * len(actions)
+
+    def run(index, action):
+        try:
+            results[index] = action(barrier)
+        except Exception as error:  # the test inspects what each thread got
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index, action)) for index, action in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_two_concurrent_transitions_leave_one_event_and_a_consistent_order(sales1, manager, customer):
+    order = make_order(sales1, customer)
+
+    def confirm(user):
+        def act(barrier):
+            seen = Order.objects.get(pk=order.pk)  # both read the order as created
+            barrier.wait()
+            return services.confirm_order(user, seen, note=f"by {user.username}")
+
+        return act
+
+    def close(barrier):
+        seen = Order.objects.get(pk=order.pk)
+        barrier.wait()
+        return services.close_order(sales1, seen, reason="Cancelled by phone")
+
+    results = run_together(confirm(sales1), confirm(manager), close)
+    winners = [result for result in results if isinstance(result, Order)]
+    losers = [result for result in results if isinstance(result, services.OrderConflict)]
+    assert len(winners) == 1 and len(losers) == 2, results
+    order.refresh_from_db()
+    assert all(loser.current_status == order.status for loser in losers)
+    events = OrderEvent.objects.filter(order=order).exclude(to_status="created")
+    assert events.count() == 1
+    assert events.get().to_status == order.status == winners[0].status
+    stamps = [order.confirmed_at, order.closed_at]
+    assert sum(stamp is not None for stamp in stamps) == 1
+
+
+def test_concurrent_refunds_never_return_more_than_was_paid(sales1, customer):
+    order = make_order(sales1, customer)
+    services.confirm_order(sales1, order)
+    services.record_payment(sales1, Order.objects.get(pk=order.pk), amount=Decimal("300.00"), method="cash")
+
+    def refund(barrier):
+        seen = Order.objects.get(pk=order.pk)
+        barrier.wait()
+        return services.record_payment(sales1, seen, amount=Decimal("-200.00"), method="cash")
+
+    results = run_together(refund, refund)
+    assert sum(not isinstance(result, Exception) for result in results) == 1, results
+    order.refresh_from_db()
+    assert (order.paid_amount, order.balance) == (Decimal("100.00"), Decimal("200.00"))
+
+
+def test_orders_created_at_once_never_share_a_number(sales1, customer):
+    def create(barrier):
+        barrier.wait()
+        return make_order(sales1, customer).number
+
+    numbers = run_together(*[create] * 8)
+    assert all(isinstance(number, str) for number in numbers), numbers
+    assert len(set(numbers)) == 8
+    assert set(Order.objects.values_list("number", flat=True)) == set(numbers)

@@ -1,0 +1,52 @@
+import pytest
+from django.db.models import Count, Sum
+
+from crm.demo import seed_all
+from orders import demo, services
+from orders.models import Order, OrderEvent, Payment, Status
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+STAMPS = {
+    "confirmed": "confirmed_at",
+    "processing": "processing_at",
+    "finished": "finished_at",
+    "closed": "closed_at",
+}
+
+
+def test_demo_orders_walk_the_lifecycle_and_seeding_again_adds_nothing(monkeypatch):
+    monkeypatch.setattr(demo, "DEMO_ORDER_COUNT", 400)
+    monkeypatch.setattr("customers.demo.DEMO_CUSTOMER_COUNT", 30)
+    seed_all()
+    orders = Order.objects.all()
+    assert orders.count() == 400
+    assert set(orders.values_list("status", flat=True)) == set(Status.values)
+    events = {}
+    for order_id, at, source, target in OrderEvent.objects.order_by("at", "id").values_list(
+        "order", "at", "from_status", "to_status"
+    ):
+        events.setdefault(order_id, []).append((at, source, target))
+    paid = dict(Payment.objects.values("order").annotate(total=Sum("amount")).values_list("order", "total"))
+    for order in orders:
+        steps = events[order.pk]
+        assert steps[0][1:] == ("", "created") and steps[0][0] == order.created_at
+        assert [s[2] for s in steps[:-1]] == [
+            s[1] for s in steps[1:]
+        ]  # each step starts where the last ended
+        assert steps[-1][2] == order.status
+        for at, _source, target in steps[1:]:
+            assert getattr(order, STAMPS[target]) == at
+        assert order.paid_amount == paid.get(order.pk, 0)
+        assert order.total == order.subtotal - order.discount + order.tax
+    finished = orders.filter(status="finished")
+    assert not finished.filter(balance__gt=0).exists()
+    assert finished.values("invoice_number").annotate(n=Count("pk")).filter(n__gt=1).count() == 0
+    counts = (Order.objects.count(), OrderEvent.objects.count(), Payment.objects.count())
+    seed_all()
+    assert counts == (Order.objects.count(), OrderEvent.objects.count(), Payment.objects.count())
+    # Numbers handed out after the demo continue its sequence.
+    user = Order.objects.first().owner
+    new = services.create_order(user, customer=CustomerFactory(owner=user), lines=[])
+    assert new.number not in set(Order.objects.exclude(pk=new.pk).values_list("number", flat=True))

@@ -87,8 +87,12 @@ def customer_detail(user, pk):
     }
 
 
-def field_changes(history, limit=HISTORY_LIMIT):
-    """The latest changes of a record, newest first: who, when, and each field's old → new value."""
+def field_changes(history, limit=HISTORY_LIMIT, labels=None):
+    """The latest changes of a record, newest first: who, when, and each field's old → new value.
+
+    `labels` names the values of relations, {field name: {id: label}}; others show as #id.
+    """
+    labels = labels or {}
     records = list(history.order_by("-history_date", "-history_id")[: limit + 1])
     changes = []
     for index, newer in enumerate(records[:limit]):
@@ -98,11 +102,12 @@ def field_changes(history, limit=HISTORY_LIMIT):
             delta = newer.diff_against(older, foreign_keys_are_objs=False)
             for change in delta.changes:
                 field = newer.instance_type._meta.get_field(change.field)
+                names = labels.get(field.name, {})
                 entry["changes"].append(
                     {
                         "field": field.verbose_name,
-                        "old": _display(field, change.old),
-                        "new": _display(field, change.new),
+                        "old": names.get(change.old) or _display(field, change.old),
+                        "new": names.get(change.new) or _display(field, change.new),
                     }
                 )
         changes.append(entry)

@@ -57,8 +57,9 @@ def seed_users():
 
 def _seeders():
     from customers.demo import seed_customers
+    from opportunities.demo import seed_opportunities
 
-    return [seed_customers]
+    return [seed_customers, seed_opportunities]
 
 
 def seed_all():

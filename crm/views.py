@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from customers.selectors import customers_for_list, search_customers
+from opportunities.selectors import pipeline_summary
 
 # The sections of the product, in navigation order; their pages arrive with their issues.
 SECTIONS = [
@@ -38,7 +39,9 @@ SECTIONS = [
 
 
 def dashboard(request):
-    return render(request, "crm/dashboard.html", {"sections": SECTIONS})
+    return render(
+        request, "crm/dashboard.html", {"sections": SECTIONS, "pipeline": pipeline_summary(request.user)}
+    )
 
 
 def section_placeholder(request, section):

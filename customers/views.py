@@ -25,6 +25,7 @@ from customers.forms import (
     active_users,
 )
 from customers.models import ContactMethod, ContactPerson, Need
+from opportunities.selectors import open_opportunities_for_customer
 
 
 def apply_errors(form, error):
@@ -181,6 +182,7 @@ def customer_detail(request, pk):
         merge_form=MergeForm(),
         can_edit=services.can_edit_customer(request.user, customer),
         need_statuses=Need.Status.choices,
+        open_opportunities=open_opportunities_for_customer(customer),
     )
     return render(request, "customers/customer_detail.html", context)
 

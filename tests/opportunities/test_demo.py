@@ -1,4 +1,5 @@
 import random
+from itertools import pairwise
 
 import pytest
 from django.db.models import Count
@@ -61,7 +62,7 @@ def test_the_demo_covers_every_stage_and_wins_come_with_their_orders(sales1, sal
         assert (
             events[-1].to_stage_id == opportunity.stage_id and events[-1].at == opportunity.stage_entered_at
         )
-        assert all(a.to_stage_id == b.from_stage_id for a, b in zip(events, events[1:], strict=False))
+        assert all(a.to_stage_id == b.from_stage_id for a, b in pairwise(events))
 
 
 def test_the_demo_is_idempotent_and_deterministic(sales1, sales2, manager, demo_customers):

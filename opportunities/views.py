@@ -1,8 +1,9 @@
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch
 from django.utils import timezone
@@ -157,6 +158,9 @@ def opportunity_detail(request, pk):
 
 def _apply_line_errors(form, lines, error):
     """Puts a service's errors next to the fields they name: lines-<index>-<field> on the product rows."""
+    if not hasattr(error, "error_dict"):
+        apply_errors(form, error)
+        return
     other = {}
     filled = lines.filled_forms()
     for key, texts in error.message_dict.items():
@@ -169,21 +173,16 @@ def _apply_line_errors(form, lines, error):
         apply_errors(form, ValidationError(other))
 
 
-def _save_opportunity(request, form, lines, save):
-    """Runs `save` with the forms' data when both are valid; puts service errors back. The saved
-    opportunity, or None."""
+def _save_opportunity(form, lines, save):
+    """The opportunity `save` returns for the forms' data; None, with the refusal on the forms, if the
+    forms are invalid or the service refuses."""
     if not (form.is_valid() and lines.is_valid()):
         return None
     try:
         return save(form.service_fields(), lines.lines())
     except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            _apply_line_errors(form, lines, error)
-        else:
-            form.add_error(None, error.messages)
-    except PermissionDenied as error:
-        form.add_error(None, str(error))
-    return None
+        _apply_line_errors(form, lines, error)
+        return None
 
 
 def opportunity_create(request):
@@ -202,7 +201,6 @@ def opportunity_create(request):
     lines = line_formset(request.POST or None)
     if request.method == "POST":
         opportunity = _save_opportunity(
-            request,
             form,
             lines,
             lambda fields, new_lines: services.create_opportunity(request.user, lines=new_lines, **fields),
@@ -224,7 +222,6 @@ def opportunity_edit(request, pk):
     lines = line_formset(request.POST or None, opportunity)
     if request.method == "POST":
         saved = _save_opportunity(
-            request,
             form,
             lines,
             lambda fields, new_lines: services.update_opportunity(
@@ -258,10 +255,6 @@ def _dialog(request, template, context):
     return render(request, f"opportunities/{template}.html", context)
 
 
-def _service_error(error):
-    return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-
-
 @require_http_methods(["GET", "POST"])
 def opportunity_move(request, pk):
     """Move to a stage: from the board (drag and drop, or the card's Move dialog) or from the
@@ -284,8 +277,8 @@ def opportunity_move(request, pk):
         services.move_stage(
             request.user, opportunity, stage, note=form.cleaned_data["note"], from_stage=from_stage
         )
-    except (ValidationError, PermissionDenied) as error:
-        return _move_refused(request, opportunity, _service_error(error))
+    except ValidationError as error:
+        return _move_refused(request, opportunity, " ".join(error.messages))
     if _from_board(request):
         return _board_update(request)
     messages.success(request, _("Moved to “%(stage)s”.") % {"stage": stage.name})
@@ -314,55 +307,40 @@ def lose_dialog(request, opportunity, form):
     return _dialog(request, "lose", {"opportunity": opportunity, "form": form})
 
 
+def _run(form, action):
+    """What the service returns for the form's data; None, with the refusal on the form, if it refuses."""
+    if not form.is_valid():
+        return None
+    try:
+        return action(**form.cleaned_data)
+    except ValidationError as error:
+        apply_errors(form, error)
+        return None
+
+
+@require_http_methods(["GET", "POST"])
 def opportunity_win(request, pk):
     opportunity = selectors.get_opportunity(request.user, pk)
-    if request.method != "POST":
-        return win_dialog(request, opportunity, WinForm(initial={"from_stage": opportunity.stage}))
-    form = WinForm(request.POST)
-    if form.is_valid():
-        try:
-            won = services.mark_won(
-                request.user,
-                opportunity,
-                note=form.cleaned_data["note"],
-                from_stage=form.cleaned_data["from_stage"],
-            )
-        except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, error.messages if isinstance(error, ValidationError) else str(error))
-        else:
-            messages.success(
-                request,
-                _("Won! Order %(number)s was created from “%(title)s”.")
-                % {"number": won.order.number, "title": won.title},
-            )
-            target = order_url(won.order) or won.get_absolute_url()
-            return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
-    return win_dialog(request, opportunity, form)
+    form = WinForm(request.POST or None, initial={"from_stage": opportunity.stage})
+    won = request.method == "POST" and _run(form, partial(services.mark_won, request.user, opportunity))
+    if not won:
+        return win_dialog(request, opportunity, form)
+    created = _("Won! Order %(number)s was created from “%(title)s”.")
+    messages.success(request, created % {"number": won.order.number, "title": won.title})
+    target = order_url(won.order) or won.get_absolute_url()
+    return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
 
 
+@require_http_methods(["GET", "POST"])
 def opportunity_lose(request, pk):
     opportunity = selectors.get_opportunity(request.user, pk)
-    if request.method != "POST":
-        return lose_dialog(request, opportunity, LoseForm(initial={"from_stage": opportunity.stage}))
-    form = LoseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.mark_lost(
-                request.user,
-                opportunity,
-                reason=form.cleaned_data["reason"],
-                from_stage=form.cleaned_data["from_stage"],
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        except PermissionDenied as error:
-            form.add_error(None, str(error))
-        else:
-            if _from_board(request):
-                return _board_update(request)
-            messages.success(request, _("Marked as lost."))
-            return redirect(opportunity)
-    return lose_dialog(request, opportunity, form)
+    form = LoseForm(request.POST or None, initial={"from_stage": opportunity.stage})
+    if not (request.method == "POST" and _run(form, partial(services.mark_lost, request.user, opportunity))):
+        return lose_dialog(request, opportunity, form)
+    if _from_board(request):
+        return _board_update(request)
+    messages.success(request, _("Marked as lost."))
+    return redirect(opportunity)
 
 
 @require_POST
@@ -376,8 +354,8 @@ def opportunity_reopen(request, pk):
         services.reopen(
             request.user, opportunity, stage=form.cleaned_data["stage"], note=form.cleaned_data["note"]
         )
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _service_error(error))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Reopened."))
     return redirect(opportunity)

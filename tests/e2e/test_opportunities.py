@@ -1,7 +1,9 @@
+import importlib
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
@@ -11,14 +13,20 @@ from opportunities.views import order_url
 from orders.models import Order
 from tests.factories import PASSWORD, CustomerFactory, ProductFactory, UserFactory
 
-# The stages come from a data migration, which a transactional test's flush removes: restore them.
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 TITLE = "华东精密 200 台传感器"
 
 
 @pytest.fixture
-def opportunity():
+def default_stages():
+    """The stages and weights the data migration installs; an earlier transactional test's flush
+    may have emptied their tables, so install them again."""
+    importlib.import_module("opportunities.migrations.0002_default_stages").create(django_apps, None)
+
+
+@pytest.fixture
+def opportunity(default_stages):
     sales1 = UserFactory(username="sales1", groups=[Group.objects.get(name="Sales")])
     customer = CustomerFactory(owner=sales1, name="华东精密仪器有限公司")
     sensor = ProductFactory(sku="SEN-100", name="工业温度传感器", unit_price=Decimal("480.00"))

@@ -5,7 +5,7 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from opportunities import services
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, Stage
@@ -14,6 +14,14 @@ from orders.models import Order, OrderEvent, OrderLine
 from orders.services import close_order
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages below are compared in English, whatever the default language."""
+    with translation.override("en"):
+        yield
+
 
 OPEN_CODES = ["capture", "qualify", "evaluate", "demo_scheduled", "decision"]
 
@@ -51,8 +59,6 @@ def test_the_data_migration_installs_the_default_sales_process(stages):
 
 
 def test_a_stage_is_named_in_the_active_language(stages):
-    from django.utils import translation
-
     with translation.override("en"):
         assert str(stages["evaluate"]) == "Evaluate"
     with translation.override("zh-hans"):

@@ -58,9 +58,10 @@ def seed_users():
 def _seeders():
     from customers.demo import seed_customers
     from followups.demo import seed_followups
+    from opportunities.demo import seed_opportunities
     from orders.demo import seed_orders
 
-    return [seed_customers, seed_orders, seed_followups]
+    return [seed_customers, seed_orders, seed_opportunities, seed_followups]
 
 
 def seed_all():

@@ -8,6 +8,7 @@ field (the primary key) so that rows with equal sort values are neither skipped 
 import base64
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import reduce
 from operator import or_
 
@@ -33,8 +34,15 @@ class KeysetPage:
 
 def _encode(row, fields):
     values = [getattr(row, name.lstrip("-")) for name in fields]
-    raw = json.dumps([v.isoformat() if hasattr(v, "isoformat") else v for v in values])
+    raw = json.dumps([_plain(v) for v in values])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _plain(value):
+    """A sort-key value as JSON holds it: dates in ISO format, decimals as exact strings."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def _decode(cursor, model, fields):

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from customers.selectors import customers_for_list, search_customers
 from followups.selectors import my_day_counts
+from opportunities.selectors import pipeline_summary
 from orders.selectors import orders_for_list, orders_with_number
 
 # The sections of the product, in navigation order; their pages arrive with their issues.
@@ -40,7 +41,11 @@ SECTIONS = [
 
 
 def dashboard(request):
-    context = {"sections": SECTIONS, "followup_counts": my_day_counts(request.user)}
+    context = {
+        "sections": SECTIONS,
+        "followup_counts": my_day_counts(request.user),
+        "pipeline": pipeline_summary(request.user),
+    }
     return render(request, "crm/dashboard.html", context)
 
 

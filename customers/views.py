@@ -25,6 +25,7 @@ from customers.forms import (
     active_users,
 )
 from customers.models import ContactMethod, ContactPerson, Need
+from opportunities.selectors import open_opportunities_for_customer
 from orders.selectors import customer_orders
 
 
@@ -173,6 +174,7 @@ def customer_detail(request, pk):
         can_edit=services.can_edit_customer(request.user, customer),
         need_statuses=Need.Status.choices,
         orders=customer_orders(request.user, customer),
+        open_opportunities=open_opportunities_for_customer(customer),
     )
     return render(request, "customers/customer_detail.html", context)
 

@@ -1,9 +1,19 @@
 from django.urls import path
 
-from crm.views import section_placeholder
+from opportunities import views
 
 app_name = "opportunities"
 
 urlpatterns = [
-    path("", section_placeholder, {"section": "opportunities"}, name="index"),
+    path("", views.opportunity_list, name="index"),
+    path("export/", views.opportunity_export, name="export"),
+    path("board/", views.opportunity_board, name="board"),
+    path("new/", views.opportunity_create, name="create"),
+    path("customers/", views.customer_choices, name="customer_choices"),
+    path("<int:pk>/", views.opportunity_detail, name="detail"),
+    path("<int:pk>/edit/", views.opportunity_edit, name="edit"),
+    path("<int:pk>/move/", views.opportunity_move, name="move"),
+    path("<int:pk>/win/", views.opportunity_win, name="win"),
+    path("<int:pk>/lose/", views.opportunity_lose, name="lose"),
+    path("<int:pk>/reopen/", views.opportunity_reopen, name="reopen"),
 ]

@@ -45,7 +45,8 @@ def search_orders(queryset, text):
 
 def get_order(user, pk):
     """The order if the user may see it; 404 otherwise, whether it exists or not."""
-    return get_object_or_404(Order.objects.visible_to(user).select_related("customer", "owner"), pk=pk)
+    orders = Order.objects.visible_to(user).select_related("customer", "owner", "source_opportunity")
+    return get_object_or_404(orders, pk=pk)
 
 
 def order_detail(user, pk):

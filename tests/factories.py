@@ -1,4 +1,5 @@
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
@@ -79,6 +80,28 @@ class ProductFactory(factory.django.DjangoModelFactory):
         model = "orders.Product"
 
     sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
-    name = factory.Faker("catch_phrase")
+    name = factory.Sequence(lambda n: f"Product {n}")
     series = "Sensors"
-    unit_price = factory.Faker("pydecimal", left_digits=4, right_digits=2, positive=True)
+    unit_price = Decimal("100.00")
+
+
+def first_open_stage():
+    from opportunities.models import Stage
+
+    return Stage.objects.open().first()
+
+
+class OpportunityFactory(factory.django.DjangoModelFactory):
+    """A row as it is stored; tests of behaviour create opportunities through the services instead."""
+
+    class Meta:
+        model = "opportunities.Opportunity"
+        skip_postgeneration_save = True
+
+    customer = factory.SubFactory(CustomerFactory)
+    owner = factory.LazyAttribute(lambda opportunity: opportunity.customer.owner)
+    title = factory.Faker("catch_phrase")
+    stage = factory.LazyFunction(first_open_stage)
+    probability = factory.LazyAttribute(lambda opportunity: opportunity.stage.probability)
+    amount = Decimal("1000.00")
+    expected_close_date = factory.LazyFunction(lambda: date.today() + timedelta(days=30))

@@ -1,0 +1,220 @@
+"""Reads of opportunities, with visibility and the joins and sums each page needs."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Avg, Count, DecimalField, DurationField, ExpressionWrapper, F, Q, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from crm.history import field_changes
+from customers.models import Customer
+from customers.selectors import search_customers
+from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, Stage
+
+# The board shows every open opportunity, and those won or lost in the last days.
+BOARD_CLOSED_DAYS = 30
+SUMMARY_DAYS = 90
+CUSTOMER_CARD_LIMIT = 5
+CUSTOMER_CHOICES_LIMIT = 10
+CENT = Decimal("0.01")
+
+
+def opportunities_for_list(user):
+    return Opportunity.objects.visible_to(user).select_related("customer", "owner", "stage", "order")
+
+
+def get_opportunity(user, pk):
+    """The opportunity if the user may see it; 404 otherwise, whether it exists or not."""
+    return get_object_or_404(opportunities_for_list(user), pk=pk)
+
+
+def opportunity_detail(user, pk):
+    opportunity = get_opportunity(user, pk)
+    events = list(opportunity.events.select_related("actor", "from_stage", "to_stage"))
+    stages = list(Stage.objects.all())
+    return {
+        "opportunity": opportunity,
+        "lines": list(opportunity.lines.select_related("product")),
+        "events": events,
+        "stage_times": time_in_stages(events, stages, opportunity),
+        "scoring": score_breakdown(opportunity, ScoringWeights.current()),
+        "bant": bant_checklist(opportunity),
+        "stages": stages,
+        "history": field_changes(opportunity.history.select_related("history_user")),
+    }
+
+
+def time_in_stages(events, stages, opportunity, now=None):
+    """How long the opportunity has spent in each stage it entered, in pipeline order.
+
+    Each event starts a stay that lasts until the next event; the current stay lasts until now while
+    the opportunity is open. Returns dicts of stage, time (a timedelta, None for the closing stage),
+    visits and current.
+    """
+    now = now or timezone.now()
+    chronological = sorted(events, key=lambda event: (event.at, event.pk))
+    totals, visits = {}, {}
+    for index, event in enumerate(chronological):
+        stage_id = event.to_stage_id
+        visits[stage_id] = visits.get(stage_id, 0) + 1
+        if index + 1 < len(chronological):
+            left = chronological[index + 1].at
+        elif event.to_stage.is_open:
+            left = now
+        else:
+            totals.setdefault(stage_id, None)
+            continue
+        stay = left - event.at
+        totals[stage_id] = (totals.get(stage_id) or timedelta()) + stay
+    return [
+        {
+            "stage": stage,
+            "time": totals[stage.pk],
+            "visits": visits[stage.pk],
+            "current": stage.pk == opportunity.stage_id,
+        }
+        for stage in stages
+        if stage.pk in visits
+    ]
+
+
+def score_breakdown(opportunity, weights):
+    """The value score factor by factor: each score, its weight and what it contributes."""
+    factors = []
+    for factor in Opportunity.SCORE_FACTORS:
+        field = Opportunity._meta.get_field(f"score_{factor}")
+        score, weight = getattr(opportunity, field.name), getattr(weights, factor)
+        factors.append(
+            {
+                "label": field.verbose_name,
+                "help": field.help_text,
+                "score": score,
+                "weight": weight,
+                "contribution": (weight * score).quantize(CENT),
+            }
+        )
+    return {"factors": factors, "total": opportunity.value_score}
+
+
+def bant_checklist(opportunity):
+    return [
+        {
+            "label": Opportunity._meta.get_field(f"{item}_confirmed").verbose_name,
+            "confirmed": getattr(opportunity, f"{item}_confirmed"),
+            "note": getattr(opportunity, f"{item}_note"),
+        }
+        for item in Opportunity.BANT
+    ]
+
+
+def board(user, owner=None, now=None):
+    """The kanban: one column per stage with its cards, their count, amount and weighted amount.
+
+    Two queries whatever the number of cards: the stages, and the cards with their customer and owner.
+    """
+    since = (now or timezone.now()) - timedelta(days=BOARD_CLOSED_DAYS)
+    cards = (
+        Opportunity.objects.visible_to(user)
+        .filter(Q(stage__kind=Stage.Kind.OPEN) | Q(won_at__gte=since) | Q(lost_at__gte=since))
+        .select_related("customer", "owner")
+        .defer("description", "customer__notes", "customer__address")
+        .order_by("expected_close_date", "id")
+    )
+    if owner is not None:
+        cards = cards.filter(owner=owner)
+    columns = {stage.pk: {"stage": stage, "cards": []} for stage in Stage.objects.all()}
+    for card in cards:
+        columns[card.stage_id]["cards"].append(card)
+    for column in columns.values():
+        column["count"] = len(column["cards"])
+        column["amount"] = sum((card.amount for card in column["cards"]), Decimal(0))
+        column["weighted"] = sum((card.expected_value for card in column["cards"]), Decimal(0))
+    return list(columns.values())
+
+
+def pipeline_summary(user, now=None):
+    """The dashboard's pipeline: open count, amount and weighted amount per open stage; win rate,
+    won value and average sales cycle (creation to win) over the last SUMMARY_DAYS days."""
+    since = (now or timezone.now()) - timedelta(days=SUMMARY_DAYS)
+    visible = Opportunity.objects.visible_to(user)
+    per_stage = {
+        row["stage"]: row
+        for row in visible.open()
+        .values("stage")
+        .annotate(
+            count=Count("pk"),
+            total=Sum("amount"),
+            percent_weighted=Sum(
+                F("amount") * F("probability"), output_field=DecimalField(max_digits=20, decimal_places=2)
+            ),
+        )
+        .order_by()
+    }
+    stages = []
+    for stage in Stage.objects.open():
+        row = per_stage.get(stage.pk, {})
+        weighted = (row.get("percent_weighted") or Decimal(0)) / 100
+        stages.append(
+            {
+                "stage": stage,
+                "count": row.get("count", 0),
+                "amount": row.get("total") or Decimal(0),
+                "weighted": weighted.quantize(CENT),
+            }
+        )
+    largest = max((row["weighted"] for row in stages), default=0)
+    for row in stages:
+        row["share"] = round(100 * row["weighted"] / largest) if largest else 0
+    cycle = ExpressionWrapper(F("won_at") - F("created_at"), output_field=DurationField())
+    closed = visible.aggregate(
+        won=Count("pk", filter=Q(won_at__gte=since)),
+        lost=Count("pk", filter=Q(lost_at__gte=since)),
+        won_amount=Sum("amount", filter=Q(won_at__gte=since)),
+        cycle=Avg(cycle, filter=Q(won_at__gte=since)),
+    )
+    decided = closed["won"] + closed["lost"]
+    return {
+        "stages": stages,
+        "open_count": sum(row["count"] for row in stages),
+        "weighted_total": sum((row["weighted"] for row in stages), Decimal(0)),
+        "won": closed["won"],
+        "lost": closed["lost"],
+        "won_amount": closed["won_amount"] or Decimal(0),
+        "win_rate": round(100 * closed["won"] / decided) if decided else None,
+        "average_cycle": closed["cycle"],
+        "days": SUMMARY_DAYS,
+    }
+
+
+def open_opportunities_for_customer(customer, limit=CUSTOMER_CARD_LIMIT):
+    """The customer's open opportunities, next to close first: one query, up to limit + 1 rows
+    (the extra one tells the page there are more)."""
+    return list(
+        Opportunity.objects.filter(customer=customer)
+        .open()
+        .select_related("stage")
+        .order_by("expected_close_date", "id")[: limit + 1]
+    )
+
+
+def opportunity_events_for_customer(customer, limit=20):
+    """A customer's stage changes across its opportunities, newest first (for the customer timeline)."""
+    return list(
+        OpportunityEvent.objects.filter(opportunity__customer=customer)
+        .select_related("opportunity", "actor", "from_stage", "to_stage")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+def visible_customer(user, pk):
+    """The customer if the user may see it, else None (a new opportunity's starting point)."""
+    return Customer.objects.visible_to(user).filter(pk=pk).first()
+
+
+def customer_choices(user, text, limit=CUSTOMER_CHOICES_LIMIT):
+    """Customers the user may open an opportunity for, matching a fragment of name, phone or email."""
+    customers = Customer.objects.visible_to(user)
+    if text.strip():
+        customers = search_customers(customers, text)
+    return list(customers.order_by("name", "id")[:limit])

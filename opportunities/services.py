@@ -1,0 +1,482 @@
+"""Every write to opportunities and the scoring weights. Each function takes the acting user first.
+
+Who may act: managers on every opportunity, sales staff on those of the customers they own (the same
+rule as visibility and as for orders, so the order a won opportunity becomes is theirs too).
+
+Writes to one opportunity lock its row for the transaction. A stage change can name the stage the
+user saw (`from_stage`): when the opportunity has moved since, nothing is written and
+OpportunityConflict says where it is now. Every stage change writes an OpportunityEvent, which is
+what the time spent in each stage is measured from.
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import DecimalField, ExpressionWrapper, F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.roles import is_manager
+from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
+from orders.models import ZERO
+from orders.models import Status as OrderStatus
+from orders.services import MAX_AMOUNT, create_order
+
+SCORE_FIELDS = {f"score_{factor}" for factor in Opportunity.SCORE_FACTORS}
+BANT_FIELDS = {f"{item}_{suffix}" for item in Opportunity.BANT for suffix in ("confirmed", "note")}
+OPPORTUNITY_FIELDS = {
+    "title",
+    "amount",
+    "probability",
+    "expected_close_date",
+    "source",
+    "description",
+    *SCORE_FIELDS,
+    *BANT_FIELDS,
+}
+CENT = Decimal("0.01")
+
+
+class OpportunityConflict(ValidationError):
+    """Someone else moved the opportunity since the user saw it; nothing was written."""
+
+    def __init__(self, opportunity):
+        self.current_stage = opportunity.stage
+        super().__init__(
+            _(
+                "Someone else moved this opportunity meanwhile: it is now in “%(stage)s”. "
+                "Nothing was changed; check it and try again."
+            )
+            % {"stage": opportunity.stage.name},
+            code="conflict",
+        )
+
+
+# Scoring
+
+
+def weighted_sum(weights, scores):
+    """V = w_s·S + w_c·C + w_l·L + w_r·R, from dicts keyed by factor.
+
+    The one formula of the value score: with numbers it gives a number, with F() expressions the
+    SQL that recomputes every stored score at once.
+    """
+    return sum(weights[factor] * scores[factor] for factor in Opportunity.SCORE_FACTORS)
+
+
+def value_score(opportunity, weights):
+    scores = {factor: getattr(opportunity, f"score_{factor}") for factor in Opportunity.SCORE_FACTORS}
+    return Decimal(weighted_sum(weights.as_dict(), scores)).quantize(CENT)
+
+
+def validate_weights(weights):
+    """Each weight between 0 and 1 with at most two decimals, and together exactly 1."""
+    errors = {}
+    for factor in Opportunity.SCORE_FACTORS:
+        weight = weights.get(factor)
+        if weight is None or not ZERO <= weight <= 1 or weight != weight.quantize(CENT):
+            errors[factor] = _("Enter a weight between 0 and 1 with at most two decimals, such as 0.25.")
+    if errors:
+        raise ValidationError(errors)
+    total = sum(weights[factor] for factor in Opportunity.SCORE_FACTORS)
+    if total != 1:
+        raise ValidationError(
+            _("The weights add up to %(total)s; they must add up to exactly 1.") % {"total": total},
+            code="weights_sum",
+        )
+
+
+@transaction.atomic
+def update_scoring_weights(user, **weights):
+    """Managers set the value-score weights; every opportunity's stored score follows at once."""
+    _require_manager(user)
+    weights = {factor: Decimal(str(weights[factor])) for factor in Opportunity.SCORE_FACTORS}
+    validate_weights(weights)
+    row = ScoringWeights.current()
+    for factor, weight in weights.items():
+        setattr(row, factor, weight)
+    row._history_user = user
+    row.save()
+    scores = {factor: F(f"score_{factor}") for factor in Opportunity.SCORE_FACTORS}
+    formula = ExpressionWrapper(
+        weighted_sum(weights, scores), output_field=DecimalField(max_digits=5, decimal_places=2)
+    )
+    Opportunity.objects.update(value_score=formula)
+    return row
+
+
+# Who may do what
+
+
+def can_act_on(user, opportunity):
+    return is_manager(user) or opportunity.customer.owner_id == user.pk
+
+
+def _require_access(user, opportunity):
+    if not can_act_on(user, opportunity):
+        raise PermissionDenied(_("You may not change this opportunity."))
+
+
+def _require_manager(user):
+    if not is_manager(user):
+        raise PermissionDenied(_("Only managers may do this."))
+
+
+def _owner_for(user, customer, owner):
+    """The customer's owner works the opportunity unless a manager gives it to someone else."""
+    if owner is None:
+        return customer.owner
+    if owner.pk != customer.owner_id:
+        _require_manager(user)
+    return owner
+
+
+def _locked(user, opportunity, from_stage=None):
+    """The opportunity as committed now, its row locked until the transaction ends."""
+    current = (
+        Opportunity.objects.select_for_update(of=("self",))
+        .select_related("stage", "customer", "order")
+        .get(pk=opportunity.pk)
+    )
+    _require_access(user, current)
+    if from_stage is not None and current.stage_id != from_stage.pk:
+        raise OpportunityConflict(current)
+    return current
+
+
+def _stage_of_kind(kind):
+    stage = Stage.objects.filter(kind=kind).first()
+    if stage is None:
+        raise ValidationError(
+            _("No “%(kind)s” stage is configured: a manager must add one in the admin.")
+            % {"kind": Stage.Kind(kind).label}
+        )
+    return stage
+
+
+def first_open_stage():
+    return _stage_of_kind(Stage.Kind.OPEN)
+
+
+# Fields and lines
+
+
+def _clean_fields(fields):
+    unknown = set(fields) - OPPORTUNITY_FIELDS
+    if unknown:
+        raise TypeError(f"unknown opportunity fields: {sorted(unknown)}")
+    cleaned = dict(fields)
+    for name, value in fields.items():
+        if isinstance(value, str):
+            cleaned[name] = value.strip() if name == "description" else " ".join(value.split())
+    return cleaned
+
+
+def _new_lines(opportunity, lines):
+    """Unsaved, validated lines from dicts of product, quantity and unit_price (default: the product's).
+
+    Errors are keyed lines-<index>-<field>, so a form can show each next to its field.
+    """
+    prepared, errors = [], {}
+    kept_products = set(opportunity.lines.values_list("product_id", flat=True)) if opportunity.pk else set()
+    for index, spec in enumerate(lines):
+        line_errors = {}
+        try:
+            prepared.append(_new_line(opportunity, index, kept_products, **spec))
+        except ValidationError as error:
+            line_errors = error.message_dict
+        for field, messages in line_errors.items():
+            errors[f"lines-{index}-{field}"] = messages
+    if errors:
+        raise ValidationError(errors)
+    return prepared
+
+
+def _new_line(opportunity, index, kept_products, *, product=None, quantity=None, unit_price=None):
+    if product is None:
+        raise ValidationError({"product": [_("Choose a product.")]})
+    line = OpportunityLine(
+        opportunity=opportunity,
+        position=index,
+        product=product,
+        quantity=quantity,
+        unit_price=product.unit_price if unit_price is None else unit_price,
+    )
+    errors = {}
+    if not product.active and product.pk not in kept_products:
+        errors["product"] = [_("“%(product)s” is no longer sold.") % {"product": product}]
+    if not quantity or quantity < 1:
+        errors["quantity"] = [_("The quantity must be at least 1.")]
+    elif line.unit_price < 0:
+        errors["unit_price"] = [_("The unit price cannot be negative.")]
+    elif line.total > MAX_AMOUNT:
+        errors["quantity"] = [_("This line's amount is too large.")]
+    if errors:
+        raise ValidationError(errors)
+    return line
+
+
+def _lines_total(lines):
+    total = sum((line.total for line in lines), ZERO)
+    if total > MAX_AMOUNT:
+        raise ValidationError({"amount": _("The lines add up to more than an amount can hold.")})
+    return total
+
+
+def _validate(opportunity):
+    opportunity.full_clean(exclude=["customer", "owner", "stage"], validate_constraints=False)
+
+
+def _prepare(opportunity, lines):
+    """Validates the fields and the new lines together; sets the amount and the value score from them.
+
+    `lines` None keeps the saved lines. With lines, the amount is their total.
+    """
+    errors, new_lines = {}, None
+    if lines is not None:
+        try:
+            new_lines = _new_lines(opportunity, lines)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+    if new_lines:
+        opportunity.amount = _lines_total(new_lines)
+    elif new_lines is None and opportunity.pk and opportunity.lines.exists():
+        opportunity.amount = _lines_total(opportunity.lines.all())
+    if opportunity.amount is None:
+        errors.setdefault("amount", []).append(
+            _("Enter the expected amount, or add the products of interest.")
+        )
+    try:
+        _validate(opportunity)
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+    opportunity.value_score = value_score(opportunity, ScoringWeights.current())
+    return new_lines
+
+
+def _record(opportunity, actor, from_stage, note="", at=None):
+    return OpportunityEvent.objects.create(
+        opportunity=opportunity,
+        actor=actor,
+        at=at or timezone.now(),
+        from_stage=from_stage,
+        to_stage=opportunity.stage,
+        note=note,
+    )
+
+
+def _save(opportunity, user, reason=None):
+    opportunity._history_user = user
+    opportunity._change_reason = reason
+    opportunity.save()
+
+
+# Creating and editing
+
+
+@transaction.atomic
+def create_opportunity(user, *, customer, stage=None, owner=None, lines=(), **fields):
+    """A new opportunity for `customer`, in `stage` (default: the first open stage).
+
+    `lines` is a sequence of dicts with product, quantity and optionally unit_price; with lines the
+    amount is their total. The probability defaults to the stage's. Raises ValidationError keyed by
+    field (lines-<index>-<field> for the lines) before writing anything.
+    """
+    if not (is_manager(user) or customer.owner_id == user.pk):
+        raise PermissionDenied(_("You may only create opportunities for your own customers."))
+    stage = stage or first_open_stage()
+    if not stage.is_open:
+        raise ValidationError(
+            {"stage": _("A new opportunity starts in an open stage; win or lose it afterwards.")}
+        )
+    fields = _clean_fields(fields)
+    if fields.get("probability") is None:
+        fields["probability"] = stage.probability
+    opportunity = Opportunity(
+        customer=customer, owner=_owner_for(user, customer, owner), stage=stage, **fields
+    )
+    new_lines = _prepare(opportunity, list(lines))
+    opportunity.stage_entered_at = timezone.now()
+    _save(opportunity, user)
+    OpportunityLine.objects.bulk_create(new_lines)
+    _record(opportunity, user, None, at=opportunity.stage_entered_at)
+    return opportunity
+
+
+@transaction.atomic
+def update_opportunity(user, opportunity, *, lines=None, owner=None, **fields):
+    """Change an open opportunity's details; `lines`, when given, replace its lines.
+
+    The stage changes only through move_stage, mark_won, mark_lost and reopen.
+    """
+    current = _locked(user, opportunity)
+    if not current.stage.is_open:
+        raise ValidationError(_("A won or lost opportunity cannot be changed; reopen it first."))
+    for name, value in _clean_fields(fields).items():
+        setattr(current, name, value)
+    if owner is not None:
+        current.owner = _owner_for(user, current.customer, owner)
+    new_lines = _prepare(current, None if lines is None else list(lines))
+    _save(current, user, _("Lines changed") if new_lines is not None else None)
+    if new_lines is not None:
+        current.lines.all().delete()
+        OpportunityLine.objects.bulk_create(new_lines)
+    return current
+
+
+# The pipeline
+
+
+def _enter(opportunity, stage, user, note, reason=None):
+    """Puts the opportunity into `stage` at its default probability and records the move."""
+    from_stage, now = opportunity.stage, timezone.now()
+    opportunity.stage, opportunity.stage_entered_at, opportunity.probability = stage, now, stage.probability
+    _save(opportunity, user, reason or note or None)
+    _record(opportunity, user, from_stage, note, at=now)
+    return opportunity
+
+
+def _require_open(opportunity):
+    if not opportunity.stage.is_open:
+        raise ValidationError(
+            _("This opportunity is already “%(stage)s”: reopen it first.")
+            % {"stage": opportunity.stage.name},
+            code="closed",
+        )
+
+
+@transaction.atomic
+def move_stage(user, opportunity, stage, *, note="", from_stage=None):
+    """Move an open opportunity to another open stage; its probability becomes the stage's default.
+
+    Moving to the stage it is in changes nothing and records nothing.
+    """
+    current = _locked(user, opportunity, from_stage)
+    _require_open(current)
+    if not stage.is_open:
+        raise ValidationError(_("Win or lose the opportunity to close it."), code="closing_stage")
+    if stage.pk == current.stage_id:
+        return current
+    return _enter(current, stage, user, (note or "").strip())
+
+
+def _order_lines(opportunity):
+    lines = list(opportunity.lines.select_related("product"))
+    if not lines:
+        raise ValidationError(
+            _("Add the products of interest before winning: the order is made from them."), code="no_lines"
+        )
+    return lines
+
+
+def _order_problems(error, lines):
+    """create_order's refusal, as sentences a salesperson can act on."""
+    problems = []
+    for key, messages in error.message_dict.items():
+        if key.startswith("lines-"):
+            line = lines[int(key.split("-")[1])]
+            prefix = _("Line %(number)s (%(product)s)") % {
+                "number": line.position + 1,
+                "product": line.product,
+            }
+            problems += [f"{prefix}: {message}" for message in messages]
+        else:
+            problems += messages
+    return problems
+
+
+@transaction.atomic
+def mark_won(user, opportunity, *, note="", from_stage=None):
+    """Win an open opportunity: its lines become an order (customer, products, quantities, prices),
+    linked both ways, in the same transaction. When the order cannot be made, nothing is written and
+    the ValidationError says why."""
+    current = _locked(user, opportunity, from_stage)
+    _require_open(current)
+    won = _stage_of_kind(Stage.Kind.WON)
+    lines = _order_lines(current)
+    note = (note or "").strip()
+    try:
+        order = create_order(
+            user,
+            customer=current.customer,
+            owner=current.owner if is_manager(user) else None,
+            lines=[
+                {"product": ln.product, "quantity": ln.quantity, "unit_price": ln.unit_price} for ln in lines
+            ],
+            note=note
+            or _("From opportunity #%(id)s “%(title)s”") % {"id": current.pk, "title": current.title},
+        )
+    except ValidationError as error:
+        raise ValidationError(
+            [
+                _("The order could not be created, so the opportunity is not won:"),
+                *_order_problems(error, lines),
+            ],
+            code="order_refused",
+        ) from None
+    current.order, current.won_at = order, timezone.now()
+    return _enter(current, won, user, note, reason=_("Won: order %(number)s") % {"number": order.number})
+
+
+@transaction.atomic
+def mark_lost(user, opportunity, *, reason, from_stage=None):
+    """Lose an open opportunity, always saying why."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": _("Say why the opportunity was lost.")})
+    if len(reason) > Opportunity._meta.get_field("lost_reason").max_length:
+        raise ValidationError({"reason": _("Keep the reason under 300 characters.")})
+    current = _locked(user, opportunity, from_stage)
+    _require_open(current)
+    lost = _stage_of_kind(Stage.Kind.LOST)
+    current.lost_at, current.lost_reason = timezone.now(), reason
+    return _enter(current, lost, user, reason)
+
+
+def stage_before_closing(opportunity):
+    """The open stage the opportunity was in when it was won or lost (default: the first open stage)."""
+    event = opportunity.events.filter(to_stage=opportunity.stage).select_related("from_stage").first()
+    if event and event.from_stage and event.from_stage.is_open:
+        return event.from_stage
+    return first_open_stage()
+
+
+def reopen_problem(opportunity):
+    """Why a closed opportunity cannot be reopened yet, or None: a won one's order must be closed."""
+    order = opportunity.order
+    if order is not None and order.status != OrderStatus.CLOSED:
+        return _(
+            "Its order %(number)s is “%(status)s”: close the order before reopening the opportunity."
+        ) % {
+            "number": order.number,
+            "status": order.get_status_display(),
+        }
+    return None
+
+
+@transaction.atomic
+def reopen(user, opportunity, *, stage=None, note=""):
+    """Back into the pipeline (default: the stage it left when it closed).
+
+    A won opportunity reopens only once its order has been closed; the order is then unlinked, and the
+    event names it, so that winning it again makes a new order.
+    """
+    current = _locked(user, opportunity)
+    if current.stage.is_open:
+        raise ValidationError(_("This opportunity is open already."), code="open")
+    stage = stage or stage_before_closing(current)
+    if not stage.is_open:
+        raise ValidationError({"stage": _("Choose an open stage to reopen it in.")})
+    problem = reopen_problem(current)
+    if problem:
+        raise ValidationError(problem, code="order_open")
+    note = (note or "").strip()
+    if current.order is not None:
+        unlinked = _("Order %(number)s unlinked.") % {"number": current.order.number}
+        note = f"{note} {unlinked}".strip()
+        current.order = None
+    current.won_at, current.lost_at, current.lost_reason = None, None, ""
+    return _enter(current, stage, user, note, reason=_("Reopened"))

@@ -1,0 +1,358 @@
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
+
+from crm.exports import export_response
+from crm.pagination import paginate
+from customers.forms import active_users
+from customers.views import apply_errors
+from opportunities import selectors, services
+from opportunities.filters import DEFAULT_SORT, SORTS, OpportunityFilter
+from opportunities.forms import LoseForm, MoveForm, OpportunityForm, ReopenForm, WinForm, line_formset
+from opportunities.models import Stage
+
+NEW_OPPORTUNITY_CLOSE_DAYS = 30
+
+
+# The list and its export
+
+
+def _filtered(request):
+    filterset = OpportunityFilter(
+        request.GET, queryset=selectors.opportunities_for_list(request.user), user=request.user
+    )
+    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else DEFAULT_SORT
+    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    return filterset, queryset, sort
+
+
+@require_GET
+def opportunity_list(request):
+    filterset, queryset, sort = _filtered(request)
+    page = paginate(
+        queryset,
+        SORTS[sort],
+        cursor=request.GET.get("cursor", ""),
+        direction=request.GET.get("page", "first"),
+        page_size=settings.LIST_PAGE_SIZE,
+    )
+    return render(
+        request, "opportunities/opportunity_list.html", {"filterset": filterset, "page": page, "sort": sort}
+    )
+
+
+EXPORT_HEADERS = [
+    "ID",
+    "Title",
+    "Customer",
+    "Owner",
+    "Stage",
+    "Amount",
+    "Probability (%)",
+    "Expected value",
+    "Expected close date",
+    "Value score",
+    "Qualification score",
+    "Source",
+    "Order",
+    "Reason lost",
+    "Created",
+    "Updated",
+]
+
+
+def _export_row(opportunity):
+    return [
+        opportunity.pk,
+        opportunity.title,
+        opportunity.customer.name,
+        opportunity.owner.get_username(),
+        opportunity.stage.name,
+        opportunity.amount,
+        opportunity.probability,
+        opportunity.expected_value,
+        opportunity.expected_close_date,
+        opportunity.value_score,
+        opportunity.qualification_score,
+        opportunity.get_source_display(),
+        opportunity.order.number if opportunity.order else "",
+        opportunity.lost_reason,
+        opportunity.created_at,
+        opportunity.updated_at,
+    ]
+
+
+@require_GET
+def opportunity_export(request):
+    _filterset, queryset, sort = _filtered(request)
+    rows = (_export_row(o) for o in queryset.order_by(*SORTS[sort]).iterator(chunk_size=2000))
+    headers = [_(h) for h in EXPORT_HEADERS]
+    return export_response(
+        request.GET.get("format"), "opportunities", headers, rows, sheet_title=_("Opportunities")
+    )
+
+
+# The board
+
+
+def _board_owner(request):
+    """The people the board can be filtered by, and the one chosen (None: everyone)."""
+    owner_id = request.GET.get("owner") or request.POST.get("owner") or ""
+    owners = list(active_users())
+    owner = next((person for person in owners if str(person.pk) == owner_id), None)
+    return owners, owner
+
+
+def _render_board(request, error=None):
+    owners, owner = _board_owner(request)
+    context = {
+        "columns": selectors.board(request.user, owner),
+        "stages": list(Stage.objects.all()),
+        "owners": owners,
+        "owner": owner,
+        "board_error": error,
+        "now": timezone.now(),
+    }
+    if request.htmx:
+        return render(request, "opportunities/partials/board.html", context)
+    return render(request, "opportunities/board.html", context)
+
+
+@require_GET
+def opportunity_board(request):
+    return _render_board(request)
+
+
+# One opportunity
+
+
+def opportunity_detail(request, pk):
+    context = selectors.opportunity_detail(request.user, pk)
+    opportunity = context["opportunity"]
+    context.update(
+        can_act=services.can_act_on(request.user, opportunity),
+        move_form=MoveForm(initial={"stage": opportunity.stage, "from_stage": opportunity.stage}),
+        reopen_form=ReopenForm(),
+        reopen_problem=None if opportunity.is_open else services.reopen_problem(opportunity),
+    )
+    return render(request, "opportunities/opportunity_detail.html", context)
+
+
+def _apply_line_errors(form, lines, error):
+    """Puts a service's errors next to the fields they name: lines-<index>-<field> on the product rows."""
+    if not hasattr(error, "error_dict"):
+        apply_errors(form, error)
+        return
+    other = {}
+    filled = lines.filled_forms()
+    for key, texts in error.message_dict.items():
+        if key.startswith("lines-"):
+            _prefix, index, field = key.split("-", 2)
+            filled[int(index)].add_error(field if field in lines.form.base_fields else None, texts)
+        else:
+            other[key] = texts
+    if other:
+        apply_errors(form, ValidationError(other))
+
+
+def _save_opportunity(form, lines, save):
+    """The opportunity `save` returns for the forms' data; None, with the refusal on the forms, if the
+    forms are invalid or the service refuses."""
+    if not (form.is_valid() and lines.is_valid()):
+        return None
+    try:
+        return save(form.service_fields(), lines.lines())
+    except ValidationError as error:
+        _apply_line_errors(form, lines, error)
+        return None
+
+
+def opportunity_create(request):
+    customer_id = request.GET.get("customer", "")
+    customer = None
+    if customer_id.isdigit():
+        customer = selectors.visible_customer(request.user, int(customer_id))
+    initial = {
+        "expected_close_date": timezone.localdate() + timedelta(days=NEW_OPPORTUNITY_CLOSE_DAYS),
+        "customer": customer,
+        "customer_search": customer.name if customer else "",
+        "amount": None,
+        "probability": None,
+    }
+    form = OpportunityForm(request.POST or None, initial=initial, user=request.user, creating=True)
+    lines = line_formset(request.POST or None)
+    if request.method == "POST":
+        opportunity = _save_opportunity(
+            form,
+            lines,
+            lambda fields, new_lines: services.create_opportunity(request.user, lines=new_lines, **fields),
+        )
+        if opportunity:
+            messages.success(request, _("Opportunity “%(title)s” created.") % {"title": opportunity.title})
+            return redirect(opportunity)
+    return render(
+        request, "opportunities/opportunity_form.html", {"form": form, "lines": lines, "creating": True}
+    )
+
+
+def opportunity_edit(request, pk):
+    opportunity = selectors.get_opportunity(request.user, pk)
+    if not opportunity.is_open:
+        messages.error(request, _("A won or lost opportunity cannot be changed; reopen it first."))
+        return redirect(opportunity)
+    form = OpportunityForm(request.POST or None, instance=opportunity, user=request.user, creating=False)
+    lines = line_formset(request.POST or None, opportunity)
+    if request.method == "POST":
+        saved = _save_opportunity(
+            form,
+            lines,
+            lambda fields, new_lines: services.update_opportunity(
+                request.user, opportunity, lines=new_lines, **fields
+            ),
+        )
+        if saved:
+            messages.success(request, _("Opportunity saved."))
+            return redirect(saved)
+        opportunity.refresh_from_db()
+    return render(
+        request,
+        "opportunities/opportunity_form.html",
+        {"form": form, "lines": lines, "opportunity": opportunity},
+    )
+
+
+# Stage changes
+
+
+def _from_board(request):
+    return bool(request.htmx and request.POST.get("board"))
+
+
+def _dialog(request, template, context):
+    """A form as the board's dialog, or (without htmx) as a page of its own."""
+    if request.htmx:
+        response = render(request, f"opportunities/partials/{template}_dialog.html", context)
+        response = reswap(retarget(response, "#board-dialog-content"), "innerHTML")
+        return trigger_client_event(response, "board:dialog", after="settle")
+    return render(request, f"opportunities/{template}.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def opportunity_move(request, pk):
+    """Move to a stage: from the board (drag and drop, or the card's Move dialog) or from the
+    opportunity's page. Open stages take the move at once; won and lost ask first, in a dialog."""
+    opportunity = selectors.get_opportunity(request.user, pk)
+    if request.method == "GET":
+        if not request.htmx:
+            return redirect(opportunity)
+        form = MoveForm(initial={"stage": opportunity.stage, "from_stage": opportunity.stage})
+        return _dialog(request, "move", {"opportunity": opportunity, "form": form})
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return _move_refused(request, opportunity, _("Choose a stage."))
+    stage, from_stage = form.cleaned_data["stage"], form.cleaned_data["from_stage"]
+    if stage.kind == Stage.Kind.WON:
+        return win_dialog(request, opportunity, WinForm(initial={"from_stage": from_stage}))
+    if stage.kind == Stage.Kind.LOST:
+        return lose_dialog(request, opportunity, LoseForm(initial={"from_stage": from_stage}))
+    try:
+        services.move_stage(
+            request.user, opportunity, stage, note=form.cleaned_data["note"], from_stage=from_stage
+        )
+    except ValidationError as error:
+        return _move_refused(request, opportunity, " ".join(error.messages))
+    if _from_board(request):
+        return _board_update(request)
+    messages.success(request, _("Moved to “%(stage)s”.") % {"stage": stage.name})
+    return redirect(opportunity)
+
+
+def _board_update(request, error=None):
+    """The board redrawn after a change made on it, closing the dialog the change came from."""
+    response = reswap(retarget(_render_board(request, error), "#board"), "innerHTML")
+    return trigger_client_event(response, "board:close-dialog")
+
+
+def _move_refused(request, opportunity, message):
+    if _from_board(request):
+        return _board_update(request, error=message)
+    messages.error(request, message)
+    return redirect(opportunity)
+
+
+def win_dialog(request, opportunity, form):
+    lines = list(opportunity.lines.select_related("product"))
+    return _dialog(request, "win", {"opportunity": opportunity, "form": form, "lines": lines})
+
+
+def lose_dialog(request, opportunity, form):
+    return _dialog(request, "lose", {"opportunity": opportunity, "form": form})
+
+
+def _run(form, action):
+    """What the service returns for the form's data; None, with the refusal on the form, if it refuses."""
+    if not form.is_valid():
+        return None
+    try:
+        return action(**form.cleaned_data)
+    except ValidationError as error:
+        apply_errors(form, error)
+        return None
+
+
+@require_http_methods(["GET", "POST"])
+def opportunity_win(request, pk):
+    opportunity = selectors.get_opportunity(request.user, pk)
+    form = WinForm(request.POST or None, initial={"from_stage": opportunity.stage})
+    won = request.method == "POST" and _run(form, partial(services.mark_won, request.user, opportunity))
+    if not won:
+        return win_dialog(request, opportunity, form)
+    created = _("Won! Order %(number)s was created from “%(title)s”.")
+    messages.success(request, created % {"number": won.order.number, "title": won.title})
+    target = won.order.get_absolute_url()
+    return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+
+
+@require_http_methods(["GET", "POST"])
+def opportunity_lose(request, pk):
+    opportunity = selectors.get_opportunity(request.user, pk)
+    form = LoseForm(request.POST or None, initial={"from_stage": opportunity.stage})
+    if not (request.method == "POST" and _run(form, partial(services.mark_lost, request.user, opportunity))):
+        return lose_dialog(request, opportunity, form)
+    if _from_board(request):
+        return _board_update(request)
+    messages.success(request, _("Marked as lost."))
+    return redirect(opportunity)
+
+
+@require_POST
+def opportunity_reopen(request, pk):
+    opportunity = selectors.get_opportunity(request.user, pk)
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an open stage to reopen it in."))
+        return redirect(opportunity)
+    try:
+        services.reopen(
+            request.user, opportunity, stage=form.cleaned_data["stage"], note=form.cleaned_data["note"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Reopened."))
+    return redirect(opportunity)
+
+
+@require_GET
+def customer_choices(request):
+    """htmx: the customers matching what is typed into the opportunity form's customer field."""
+    customers = selectors.customer_choices(request.user, request.GET.get("customer_search", ""))
+    return render(request, "opportunities/partials/customer_choices.html", {"customers": customers})

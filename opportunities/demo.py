@@ -2,7 +2,8 @@
 believable stage history; the won ones come with the orders they became.
 
 The opportunities, their lines, events and history are inserted in bulk; each won one's order is
-made by orders.services.create_order, as winning makes it, then dated back to the day it was won.
+made by orders.services.create_order, as winning makes it, then dated back to the day it was won
+and walked on through its lifecycle like the other demo orders.
 """
 
 from datetime import timedelta
@@ -13,7 +14,8 @@ from django.utils import timezone
 from customers.models import Customer
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
 from opportunities.services import value_score
-from orders.models import Order, OrderEvent, Product
+from orders.demo import walk_on
+from orders.models import Product
 from orders.services import create_order, create_product
 
 DEMO_OPPORTUNITY_COUNT = 360
@@ -205,7 +207,6 @@ def _order_for(context, plan):
         ],
         note=opportunity.title,
     )
-    Order.objects.filter(pk=order.pk).update(created_at=opportunity.won_at, updated_at=opportunity.won_at)
-    OrderEvent.objects.filter(order=order).update(at=opportunity.won_at, actor=opportunity.owner)
-    order.history.update(history_date=opportunity.won_at)
+    order.events.update(actor=opportunity.owner)
+    walk_on(context, order, opportunity.won_at)
     return order

@@ -132,6 +132,34 @@ def _build(context, rng, created_at, customer, products, now):
     return item
 
 
+def walk_on(context, order, created_at):
+    """Dates an order made through the services (e.g. by winning an opportunity) back to
+    `created_at` and walks it on through the lifecycle as the other demo orders walk."""
+    item = _Built(order, lines=[])
+    order.created_at = created_at
+    status = _walk(context, context.rng, item, timezone.now())
+    if status == Status.FINISHED:
+        order.invoice_number = services.next_number("INV", order.finished_at)
+    stamps = ["confirmed_at", "processing_at", "finished_at", "closed_at", "close_reason", "invoice_number"]
+    Order.objects.filter(pk=order.pk).update(
+        status=status,
+        number=services.next_number("SO", created_at),
+        created_at=created_at,
+        updated_at=max(event.at for event in [*item.events, OrderEvent(at=created_at)]),
+        paid_amount=order.paid_amount,
+        balance=order.total - order.paid_amount,
+        carrier=order.carrier,
+        tracking_number=order.tracking_number,
+        **{stamp: getattr(order, stamp) for stamp in stamps},
+    )
+    order.events.update(at=created_at)
+    order.history.update(history_date=created_at)
+    for part in (*item.events, *item.payments):
+        part.order = order
+    OrderEvent.objects.bulk_create(item.events)
+    Payment.objects.bulk_create(item.payments)
+
+
 def _line(rng, index, product):
     quantity = (
         rng.choice([1, 1, 2, 3, 5, 10, 20, 50]) if product.unit_price < 5000 else rng.choice([1, 1, 1, 2, 3])

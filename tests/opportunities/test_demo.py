@@ -8,7 +8,7 @@ from faker import Faker
 from crm.demo import DEMO_SEED, DemoContext
 from opportunities.demo import DEMO_OPPORTUNITY_COUNT, seed_opportunities
 from opportunities.models import Opportunity, Stage
-from orders.models import Order
+from orders.models import DocumentCounter, Order, Payment
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +55,8 @@ def test_the_demo_covers_every_stage_and_wins_come_with_their_orders(sales1, sal
             opportunity.lines.values_list("product_id", "quantity", "unit_price")
         )
     assert not Opportunity.objects.filter(stage__kind="lost", lost_reason="").exists()
+    # The orders walked on from the day they were won, as far as their age allows.
+    assert {"created", "finished"} <= set(Order.objects.values_list("status", flat=True))
 
     for opportunity in Opportunity.objects.prefetch_related("events")[:50]:
         events = sorted(opportunity.events.all(), key=lambda event: event.at)
@@ -71,6 +73,8 @@ def test_the_demo_is_idempotent_and_deterministic(sales1, sales2, manager, demo_
     seed_opportunities(context(sales1, sales2, manager))
     assert signature() == first  # a second run adds nothing
     Opportunity.objects.all().delete()
+    Payment.objects.all().delete()
     Order.objects.all().delete()
+    DocumentCounter.objects.all().delete()
     seed_opportunities(context(sales1, sales2, manager))
     assert signature() == first

@@ -56,7 +56,7 @@ def test_the_demo_covers_every_stage_and_wins_come_with_their_orders(sales1, sal
         )
     assert not Opportunity.objects.filter(stage__kind="lost", lost_reason="").exists()
     # The orders walked on from the day they were won, as far as their age allows.
-    assert {"created", "finished"} <= set(Order.objects.values_list("status", flat=True))
+    assert "finished" in set(Order.objects.values_list("status", flat=True))
 
     for opportunity in Opportunity.objects.prefetch_related("events")[:50]:
         events = sorted(opportunity.events.all(), key=lambda event: event.at)

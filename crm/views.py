@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from customers.selectors import customers_for_list, search_customers
 from followups.selectors import my_day_counts
-from opportunities.selectors import pipeline_summary
+from opportunities.selectors import opportunities_for_list, pipeline_summary, search_opportunities
 from orders.selectors import orders_for_list, orders_with_number
 
 # The sections of the product, in navigation order; their pages arrive with their issues.
@@ -64,14 +64,18 @@ SEARCH_RESULT_LIMIT = 20
 
 def search(request):
     """The header's search box: customers by name, phone, email or contact person, orders by number,
-    a fragment at a time."""
+    opportunities by title or customer name, a fragment at a time."""
     query = request.GET.get("q", "").strip()
-    customers, orders = [], []
+    customers, orders, opportunities = [], [], []
     if query:
         matches = search_customers(customers_for_list(request.user), query).order_by("-updated_at", "-id")
         customers = list(matches[: SEARCH_RESULT_LIMIT + 1])
         numbered = orders_with_number(orders_for_list(request.user), query).order_by("-created_at", "-id")
         orders = list(numbered[: SEARCH_RESULT_LIMIT + 1])
+        deals = search_opportunities(opportunities_for_list(request.user), query).order_by(
+            "-updated_at", "-id"
+        )
+        opportunities = list(deals[: SEARCH_RESULT_LIMIT + 1])
     return render(
         request,
         "crm/search.html",
@@ -81,6 +85,8 @@ def search(request):
             "more_customers": len(customers) > SEARCH_RESULT_LIMIT,
             "orders": orders[:SEARCH_RESULT_LIMIT],
             "more_orders": len(orders) > SEARCH_RESULT_LIMIT,
+            "opportunities": opportunities[:SEARCH_RESULT_LIMIT],
+            "more_opportunities": len(opportunities) > SEARCH_RESULT_LIMIT,
         },
     )
 

@@ -1,12 +1,13 @@
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from customers.filters import ANY
+from crm.filters import ANY
+from crm.forms import DateInput
 from customers.forms import active_users
 from customers.models import Customer
 from opportunities.models import Opportunity, Stage
+from opportunities.selectors import search_opportunities
 
 # Sort keys offered by the list page and the keyset ordering each maps to (each has an index).
 SORTS = {
@@ -24,10 +25,6 @@ SORTS = {
     "-updated": ["-updated_at", "-id"],
 }
 DEFAULT_SORT = "close"
-
-
-def _date_input():
-    return forms.DateInput(attrs={"type": "date"})
 
 
 def _number_input(step):
@@ -48,10 +45,10 @@ class OpportunityFilter(django_filters.FilterSet):
         queryset=Customer.objects.none(), label=_("Customer"), widget=forms.HiddenInput
     )
     close_after = django_filters.DateFilter(
-        field_name="expected_close_date", lookup_expr="gte", label=_("Closing from"), widget=_date_input()
+        field_name="expected_close_date", lookup_expr="gte", label=_("Closing from"), widget=DateInput
     )
     close_before = django_filters.DateFilter(
-        field_name="expected_close_date", lookup_expr="lte", label=_("Closing until"), widget=_date_input()
+        field_name="expected_close_date", lookup_expr="lte", label=_("Closing until"), widget=DateInput
     )
     amount_min = django_filters.NumberFilter(
         field_name="amount", lookup_expr="gte", label=_("Amount from"), widget=_number_input("any")
@@ -75,4 +72,4 @@ class OpportunityFilter(django_filters.FilterSet):
         self.filters["customer"].queryset = Customer.objects.visible_to(user)
 
     def filter_search(self, queryset, name, value):
-        return queryset.filter(Q(title__icontains=value) | Q(customer__name__icontains=value))
+        return search_opportunities(queryset, value)

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from crm.forms import DateInput
 from crm.roles import is_manager
 from customers.forms import active_users
 from customers.models import Customer
@@ -47,7 +48,7 @@ class OpportunityForm(forms.ModelForm):
             *BANT_FIELDS,
         ]
         widgets = {
-            "expected_close_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "expected_close_date": DateInput(),
             "description": forms.Textarea(attrs={"rows": 3}),
             **{name: forms.NumberInput(attrs={"min": 0, "max": 100, "step": 1}) for name in SCORE_FIELDS},
         }

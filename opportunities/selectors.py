@@ -24,6 +24,16 @@ def opportunities_for_list(user):
     return Opportunity.objects.visible_to(user).select_related("customer", "owner", "stage", "order")
 
 
+def search_opportunities(queryset, text):
+    """Opportunities whose title contains `text`, or whose customer's name does (each part uses its
+    own trigram index on PostgreSQL)."""
+    text = text.strip()
+    if not text:
+        return queryset
+    customers = Customer.objects.filter(name__icontains=text).values("pk")
+    return queryset.filter(Q(title__icontains=text) | Q(customer__in=customers))
+
+
 def get_opportunity(user, pk):
     """The opportunity if the user may see it; 404 otherwise, whether it exists or not."""
     return get_object_or_404(opportunities_for_list(user), pk=pk)

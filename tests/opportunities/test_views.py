@@ -480,3 +480,13 @@ def test_managers_see_and_act_on_everything(manager_client, sales2, customer2, s
     manager_client.post(url("move", theirs), {"stage": stages["qualify"].pk})
     theirs.refresh_from_db()
     assert theirs.stage == stages["qualify"]
+
+
+def test_the_header_search_finds_visible_opportunities_by_title_or_customer(
+    sales_client, sales1, sales2, customer1, customer2, new_opportunity
+):
+    mine = new_opportunity(sales1, customer1, title="Boiler retrofit")
+    new_opportunity(sales2, customer2, title="Boiler replacement")
+    assert sales_client.get(reverse("search") + "?q=boiler").context["opportunities"] == [mine]
+    assert sales_client.get(reverse("search") + "?q=mine lt").context["opportunities"] == [mine]
+    assert sales_client.get(reverse("search") + "?q=Theirs").context["opportunities"] == []

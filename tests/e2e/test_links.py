@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_from_an_order_log_a_call_with_its_followup_and_from_an_opportunity_schedule_one(
-    page, live_server, login, screenshot
+    page, live_server, login, screenshot, default_stages
 ):
     sales1 = UserFactory(
         username="sales1", first_name="Lei", last_name="Zhang", groups=[Group.objects.get(name="Sales")]

@@ -20,6 +20,8 @@ from followups.selectors import LINKED_LIMIT
 from opportunities import services as opportunity_services
 from opportunities.models import Opportunity
 from tests.factories import CommunicationFactory, CustomerFactory, FollowUpFactory, OpportunityFactory
+from tests.followups.test_pages import communication_data, minute_input
+from tests.followups.test_services import log, schedule
 from tests.orders.builders import make_order
 
 pytestmark = pytest.mark.django_db
@@ -56,24 +58,6 @@ def theirs(sales2):
     """sales2's customer with an order and an opportunity that sales1 must never reach."""
     customer = CustomerFactory(owner=sales2, name="Secret Trading Ltd")
     return make_order(sales2, customer), new_opportunity(sales2, customer, title="Secret deal")
-
-
-def log(user, customer, **fields):
-    return services.log_communication(
-        user, customer, **{"channel": "phone", "subject": "Price", "content": "Asked for a quote.", **fields}
-    )
-
-
-def schedule(user, customer, **fields):
-    return services.schedule_followup(
-        user,
-        customer,
-        **{"subject": "Send the quote", "due_at": timezone.now() + timedelta(days=1), **fields},
-    )
-
-
-def minute_input(moment):
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
 
 def nothing_written():
@@ -205,15 +189,7 @@ def test_the_quick_add_page_starts_linked_and_returns_where_it_came_from(sales_c
     content = sales_client.get(url).content.decode()
     assert f'href="{order.get_absolute_url()}">Cancel' in content
 
-    data = {
-        "channel": "visit",
-        "direction": "out",
-        "occurred_at": minute_input(timezone.now()),
-        "subject": "Delivery check",
-        "content": "All arrived.",
-        "order": order.pk,
-    }
-    response = sales_client.post(url, data)
+    response = sales_client.post(url, communication_data(order=order.pk))
     assert response.status_code == 302 and response["Location"] == order.get_absolute_url()
     assert Communication.objects.get().order == order
 
@@ -237,14 +213,7 @@ def test_the_quick_add_page_starts_linked_and_returns_where_it_came_from(sales_c
 
 def test_the_quick_add_page_never_returns_to_another_site(sales_client, customer):
     url = reverse("followups:log", args=[customer.pk]) + "?next=https://evil.example.com/"
-    data = {
-        "channel": "phone",
-        "direction": "out",
-        "occurred_at": minute_input(timezone.now()),
-        "subject": "Call",
-        "content": "Talked.",
-    }
-    assert sales_client.post(url, data)["Location"] == customer.get_absolute_url()
+    assert sales_client.post(url, communication_data())["Location"] == customer.get_absolute_url()
 
 
 # --- the attacker: sales1 posting the ids of sales2's records ----------------------------------
@@ -256,18 +225,14 @@ def test_posting_someone_elses_order_or_opportunity_is_a_field_error(
     sales_client, customer, theirs, url_name, htmx
 ):
     order, opportunity = theirs
-    data = {
-        "channel": "phone",
-        "direction": "out",
-        "occurred_at": minute_input(timezone.now()),
-        "subject": "Hijack",
-        "content": "Linked to someone else's records.",
-        "due_at": minute_input(timezone.now() + timedelta(days=1)),
-        "assignee": customer.owner_id,
-        "priority": "normal",
-        "order": order.pk,
-        "opportunity": opportunity.pk,
-    }
+    data = communication_data(
+        subject="Hijack",
+        due_at=minute_input(timezone.now() + timedelta(days=1)),
+        assignee=customer.owner_id,
+        priority="normal",
+        order=order.pk,
+        opportunity=opportunity.pk,
+    )
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
     response = sales_client.post(reverse(url_name, args=[customer.pk]), data, **headers)
     assert response.status_code == 200

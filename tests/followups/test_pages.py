@@ -512,14 +512,21 @@ def test_the_communication_page(sales_client, sales1):
 def test_the_admin_lists_searches_and_cancels(manager_client, manager):
     customer = CustomerFactory(name="Admin Test Co")
     followup = FollowUpFactory(customer=customer, subject="Stale task")
-    CommunicationFactory(customer=customer)
+    communication = CommunicationFactory(customer=customer)
     for url in [
         reverse("admin:followups_followup_changelist") + "?q=Admin+Test",
         reverse("admin:followups_communication_changelist") + "?channel__exact=phone",
-        reverse("admin:followups_followup_change", args=[followup.pk]),
         reverse("admin:followups_reminderdigest_changelist"),
     ]:
         assert manager_client.get(url).status_code == 200, url
+    for url in [
+        reverse("admin:followups_followup_change", args=[followup.pk]),
+        reverse("admin:followups_communication_change", args=[communication.pk]),
+    ]:
+        content = manager_client.get(url).content.decode()
+        # The order and the opportunity are given by id, not chosen from a select of them all.
+        assert 'name="order" id="id_order" class="vForeignKeyRawIdAdminField"' in content, url
+        assert 'name="opportunity" id="id_opportunity" class="vForeignKeyRawIdAdminField"' in content, url
     manager_client.post(
         reverse("admin:followups_followup_changelist"),
         {"action": "cancel_followups", "_selected_action": [followup.pk]},

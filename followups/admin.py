@@ -14,7 +14,8 @@ class CommunicationAdmin(SimpleHistoryAdmin):
     search_fields = ["subject", "content", "customer__name"]
     list_select_related = ["customer", "staff"]
     autocomplete_fields = ["customer"]
-    raw_id_fields = ["contact_person", "staff"]
+    # Ids, not selects of every order and opportunity there is.
+    raw_id_fields = ["contact_person", "staff", "order", "opportunity"]
     date_hierarchy = "occurred_at"
     readonly_fields = ["created_at", "updated_at"]
     show_full_result_count = False
@@ -27,7 +28,15 @@ class FollowUpAdmin(SimpleHistoryAdmin):
     search_fields = ["subject", "notes", "result", "customer__name"]
     list_select_related = ["customer", "assignee"]
     autocomplete_fields = ["customer"]
-    raw_id_fields = ["contact_person", "communication", "assignee", "completed_by", "created_by"]
+    raw_id_fields = [
+        "contact_person",
+        "communication",
+        "order",
+        "opportunity",
+        "assignee",
+        "completed_by",
+        "created_by",
+    ]
     date_hierarchy = "due_at"
     readonly_fields = ["created_at", "updated_at"]
     show_full_result_count = False

@@ -1,6 +1,7 @@
 """Demo communications and follow-ups: a year of conversations with the demo customers, in the
 customer's language, and the follow-ups they called for; sales1 and sales2 find overdue and
-due-today follow-ups in My day.
+due-today follow-ups in My day. Some are about one of the customer's orders or opportunities (one
+made before the conversation), so their pages have something to show.
 
 Written in bulk (with their history) for speed: the services refuse what a demo needs, such as
 follow-ups scheduled in the past.
@@ -13,8 +14,12 @@ from django.utils import timezone
 from crm.filters import end_of_day
 from customers.models import ContactPerson, Customer
 from followups.models import Communication, FollowUp
+from opportunities.models import Opportunity
+from orders.models import Order
 
 HISTORY_DAYS = 300
+# How often a conversation is about an order, and about an opportunity, when the customer has one.
+ORDER_SHARE, OPPORTUNITY_SHARE = 0.35, 0.4
 CONVERSATIONS = {
     "zh": [
         ("介绍新产品线", "电话介绍了今年的新产品线，客户对传感器系列很感兴趣，希望收到详细报价。"),
@@ -84,18 +89,50 @@ def seed_followups(context):
     persons = {}
     for person in ContactPerson.objects.order_by("pk"):
         persons.setdefault(person.customer_id, []).append(person)
+    records = _Records()
     communications, followups = [], []
     for customer in customers:
         for _ in range(rng.choice([0, 1, 1, 2, 2, 3, 4, 6])):
             communication = _communication(rng, customer, persons, now)
+            records.link(rng, communication, communication.occurred_at)
             communications.append(communication)
             if rng.random() < 0.45:
                 followups.append(_followup_of(rng, communication, now))
     _save_communications(communications)
     for followup in followups:
         followup.communication_id = followup.communication.pk
-    followups += _my_day(rng, customers, context, now)
-    _save_followups(followups)
+    planned = _my_day(rng, customers, context, now)
+    for followup in planned:
+        records.link(rng, followup, followup.created_at)
+    _save_followups(followups + planned)
+
+
+class _Records:
+    """Each customer's orders and opportunities, oldest first, read in two queries."""
+
+    def __init__(self):
+        self.by_kind = {
+            "order": self._by_customer(Order.objects.all()),
+            "opportunity": self._by_customer(Opportunity.objects.all()),
+        }
+
+    @staticmethod
+    def _by_customer(queryset):
+        by_customer = {}
+        rows = queryset.order_by("created_at", "pk").values_list("customer_id", "created_at", "pk")
+        for customer_id, created_at, pk in rows:
+            by_customer.setdefault(customer_id, []).append((created_at, pk))
+        return by_customer
+
+    def link(self, rng, item, moment):
+        """Now and then, make `item` about one of its customer's latest orders and opportunities made
+        before `moment`."""
+        for kind, share in (("order", ORDER_SHARE), ("opportunity", OPPORTUNITY_SHARE)):
+            made = [
+                pk for created_at, pk in self.by_kind[kind].get(item.customer_id, []) if created_at < moment
+            ]
+            if made and rng.random() < share:
+                setattr(item, f"{kind}_id", rng.choice(made[-3:]))
 
 
 def _communication(rng, customer, persons, now):
@@ -124,6 +161,7 @@ def _followup_of(rng, communication, now):
     due_time = time(rng.choice([9, 10, 11, 14, 15, 16]), rng.choice([0, 30]))
     followup = _followup(rng, customer, created, timezone.make_aware(datetime.combine(due_day, due_time)))
     followup.communication = communication
+    followup.order_id, followup.opportunity_id = communication.order_id, communication.opportunity_id
     if followup.due_at < now:
         chance = rng.random()
         if chance < 0.1:

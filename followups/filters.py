@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.filters import ANY, DayFromFilter, DayUntilFilter
@@ -6,6 +7,8 @@ from customers.forms import active_users
 from customers.models import Customer
 from customers.selectors import search_customers
 from followups.models import Communication, FollowUp
+from opportunities.models import Opportunity
+from orders.models import Order
 
 # Sort keys each list offers and the keyset ordering each maps to (each has an index).
 FOLLOWUP_SORTS = {
@@ -37,7 +40,24 @@ class UserFilter(django_filters.ModelChoiceFilter):
         super().__init__(queryset=active_users(), empty_label=ANY, **kwargs)
 
 
-class FollowUpFilter(django_filters.FilterSet):
+class LinkedRecordFilterSet(django_filters.FilterSet):
+    """Rows about one order or one opportunity (the "see all" of those pages); the user must see it,
+    else the filter is invalid and the list shows nothing."""
+
+    order = django_filters.ModelChoiceFilter(
+        queryset=Order.objects.none(), label=_("Order"), widget=forms.HiddenInput
+    )
+    opportunity = django_filters.ModelChoiceFilter(
+        queryset=Opportunity.objects.none(), label=_("Opportunity"), widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["order"].queryset = Order.objects.visible_to(user)
+        self.filters["opportunity"].queryset = Opportunity.objects.visible_to(user)
+
+
+class FollowUpFilter(LinkedRecordFilterSet):
     customer = CustomerSearchFilter()
     assignee = UserFilter(label=_("Assignee"))
     status = django_filters.ChoiceFilter(choices=FollowUp.Status.choices, label=_("Status"), empty_label=ANY)
@@ -49,7 +69,7 @@ class FollowUpFilter(django_filters.FilterSet):
         fields = []
 
 
-class CommunicationFilter(django_filters.FilterSet):
+class CommunicationFilter(LinkedRecordFilterSet):
     customer = CustomerSearchFilter()
     staff = UserFilter(label=_("Staff member"))
     channel = django_filters.ChoiceFilter(

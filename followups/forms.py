@@ -18,23 +18,84 @@ def next_morning():
     return timezone.make_aware(datetime.combine(timezone.localdate() + timedelta(days=1), DEFAULT_DUE_TIME))
 
 
+# A link offers at most this many of the customer's records (newest first), and the one already chosen.
+LINK_CHOICES_LIMIT = 50
+NOT_THE_CUSTOMERS = _("Choose one of this customer's records.")
+
+
+class OrderLinkField(forms.ModelChoiceField):
+    ordering = ("-created_at", "-id")
+
+    def label_from_instance(self, order):
+        return f"{order.number} · {order.get_status_display()}"
+
+
+class OpportunityLinkField(forms.ModelChoiceField):
+    ordering = ("-created_at", "-id")
+
+    def __init__(self, queryset, **kwargs):
+        super().__init__(queryset.select_related("stage"), **kwargs)
+
+    def label_from_instance(self, opportunity):
+        return f"{opportunity.title} · {opportunity.stage.name}"
+
+
+LINK_FIELD_CLASSES = {"order": OrderLinkField, "opportunity": OpportunityLinkField}
+
+
+class CustomerRecords:
+    """The records of a customer that the links of a page's forms offer, each kind read once for
+    all the forms (the customer page shows two), so the page's queries do not grow with its forms."""
+
+    def __init__(self, customer, user):
+        self.customer, self.user = customer, user
+        self._read = {}
+
+    def queryset(self, field):
+        """What the link may point at: the customer's records that the user sees."""
+        records = field.queryset.filter(customer=self.customer)
+        return records.visible_to(self.user) if hasattr(records, "visible_to") else records
+
+    def offered(self, name, field, selected):
+        """The records the link's select lists: the newest few (or the model's order), and the one
+        `selected` (a pk) if it is the customer's but not among them."""
+        queryset = field.queryset
+        if name not in self._read:
+            ordering = getattr(field, "ordering", None)
+            ordered = queryset.order_by(*ordering) if ordering else queryset
+            self._read[name] = list(ordered[:LINK_CHOICES_LIMIT])
+        records = self._read[name]
+        if selected.isdigit() and int(selected) not in {record.pk for record in records}:
+            records = [*records, *queryset.filter(pk=selected)]
+        return records
+
+
 class CustomerRecordsMixin:
-    """The optional links of the model (its LINK_FIELDS) offer only the customer's own records.
+    """The optional links of the model (its LINK_FIELDS) offer only the customer's own records, those
+    the user sees; `records` (a CustomerRecords) shares what was read with the page's other forms.
 
     Each link's choices are read once, so a template can ask whether there are any (a form shows
     no contact person field for a customer without contact persons).
     """
 
-    def __init__(self, *args, customer, **kwargs):
+    def __init__(self, *args, customer, user, records=None, **kwargs):
         super().__init__(*args, **kwargs)
+        records = records or CustomerRecords(customer, user)
         for name in self.link_names():
             field = self.fields[name]
-            field.queryset = field.queryset.filter(customer=customer)
-            records = [(record.pk, field.label_from_instance(record)) for record in field.queryset]
-            field.choices = [("", field.empty_label), *records] if records else []
+            field.queryset = records.queryset(field)
+            field.error_messages["invalid_choice"] = NOT_THE_CUSTOMERS
+            offered = records.offered(name, field, self._chosen_pk(name))
+            choices = [(record.pk, field.label_from_instance(record)) for record in offered]
+            field.choices = [("", field.empty_label), *choices] if choices else []
 
     def link_names(self):
         return [name for name in self._meta.model.LINK_FIELDS if name in self.fields]
+
+    def _chosen_pk(self, name):
+        """The record the link holds: posted, or given as the initial value (e.g. from the page's address)."""
+        value = self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name)
+        return str(getattr(value, "pk", value) or "")
 
     def links(self):
         return {name: self.cleaned_data.get(name) for name in self.link_names()}
@@ -76,12 +137,23 @@ class CommunicationForm(OwnIdsMixin, CustomerRecordsMixin, forms.ModelForm):
 
     class Meta:
         model = Communication
-        fields = ["channel", "direction", "occurred_at", "contact_person", "subject", "content", "outcome"]
+        fields = [
+            "channel",
+            "direction",
+            "occurred_at",
+            "contact_person",
+            "subject",
+            "content",
+            "outcome",
+            "order",
+            "opportunity",
+        ]
         widgets = {"occurred_at": DateTimeInput, "content": forms.Textarea(attrs={"rows": 3})}
         labels = {"occurred_at": _("When")}
+        field_classes = LINK_FIELD_CLASSES
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.fields["occurred_at"].initial = timezone.now
         self.fields["followup_due_at"].initial = next_morning
         self.fields["followup_assignee"].initial = user.pk
@@ -121,11 +193,21 @@ class FollowUpForm(OwnIdsMixin, CustomerRecordsMixin, forms.ModelForm):
 
     class Meta:
         model = FollowUp
-        fields = ["subject", "due_at", "assignee", "priority", "contact_person", "notes"]
+        fields = [
+            "subject",
+            "due_at",
+            "assignee",
+            "priority",
+            "contact_person",
+            "order",
+            "opportunity",
+            "notes",
+        ]
         widgets = {"due_at": DateTimeInput, "notes": forms.Textarea(attrs={"rows": 2})}
+        field_classes = LINK_FIELD_CLASSES
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.fields["due_at"].initial = next_morning
         self.fields["assignee"].initial = user.pk
         read_choices_once(self.fields["assignee"])
@@ -202,9 +284,11 @@ def quick_add_context(
 ):
     """What the customer page's quick-add area shows: a form to log a communication and one to
     schedule a follow-up, fresh unless given (with their errors), and which of them is open."""
+    records = CustomerRecords(customer, user)
     return {
         "customer": customer,
-        "communication_form": communication_form or CommunicationForm(customer=customer, user=user),
-        "followup_form": followup_form or FollowUpForm(customer=customer, user=user),
+        "communication_form": communication_form
+        or CommunicationForm(customer=customer, user=user, records=records),
+        "followup_form": followup_form or FollowUpForm(customer=customer, user=user, records=records),
         "active_tab": active_tab,
     }

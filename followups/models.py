@@ -11,6 +11,25 @@ from crm.models import TimeStampedModel, VisibleQuerySet
 from customers.models import ContactPerson, Customer, Need
 
 
+def record_link(to, verbose_name, related_name):
+    """An optional link to an order or an opportunity of the same customer.
+
+    SET_NULL: a communication or a follow-up belongs to its customer and stands on its own; the record
+    it mentions is context. Deleting that record (a manager removing a duplicate opportunity in the
+    admin; orders are never deleted) neither is blocked by the notes about it nor takes them along,
+    and the field history still names it. No index of its own: the composite indexes below start with it.
+    """
+    return models.ForeignKey(
+        to,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name=related_name,
+        verbose_name=verbose_name,
+        db_index=False,
+    )
+
+
 class CommunicationQuerySet(VisibleQuerySet):
     owner_path = "customer__owner"
 
@@ -32,8 +51,8 @@ class Communication(TimeStampedModel):
         IN = "in", _("Incoming")
 
     # Optional links to other records of the same customer; services check that each belongs
-    # to the customer, forms offer only the customer's records. An order and an opportunity join here.
-    LINK_FIELDS = ("contact_person",)
+    # to the customer (and that the user sees it), forms offer only the customer's records.
+    LINK_FIELDS = ("contact_person", "order", "opportunity")
 
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="communications", verbose_name=_("customer")
@@ -46,6 +65,8 @@ class Communication(TimeStampedModel):
         related_name="communications",
         verbose_name=_("contact person"),
     )
+    order = record_link("orders.Order", _("order"), "communications")
+    opportunity = record_link("opportunities.Opportunity", _("opportunity"), "communications")
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.PHONE)
     direction = models.CharField(
         _("direction"), max_length=3, choices=Direction.choices, default=Direction.OUT
@@ -79,6 +100,9 @@ class Communication(TimeStampedModel):
             models.Index(fields=["occurred_at", "id"], name="communication_occurred_idx"),
             models.Index(fields=["staff", "occurred_at", "id"], name="communication_staff_idx"),
             models.Index(fields=["channel", "occurred_at", "id"], name="communication_channel_idx"),
+            # An order's or opportunity's page and the list filtered by one of them, newest first.
+            models.Index(fields=["order", "occurred_at", "id"], name="communication_order_idx"),
+            models.Index(fields=["opportunity", "occurred_at", "id"], name="communication_opportunity_idx"),
         ]
 
     def __str__(self):
@@ -106,7 +130,7 @@ class FollowUp(TimeStampedModel):
         CANCELLED = "cancelled", _("Cancelled")
 
     Priority = Need.Priority
-    LINK_FIELDS = ("contact_person",)
+    LINK_FIELDS = ("contact_person", "order", "opportunity")
 
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="followups", verbose_name=_("customer")
@@ -127,6 +151,8 @@ class FollowUp(TimeStampedModel):
         related_name="followups",
         verbose_name=_("from communication"),
     )
+    order = record_link("orders.Order", _("order"), "followups")
+    opportunity = record_link("opportunities.Opportunity", _("opportunity"), "followups")
     subject = models.CharField(_("subject"), max_length=200)
     notes = models.TextField(_("notes"), blank=True)
     due_at = models.DateTimeField(_("due"))
@@ -186,6 +212,9 @@ class FollowUp(TimeStampedModel):
             # The customer's timeline: scheduled and completed follow-ups.
             models.Index(fields=["customer", "created_at", "id"], name="followup_customer_created_idx"),
             models.Index(fields=["customer", "completed_at", "id"], name="followup_customer_done_idx"),
+            # An order's or opportunity's page and the list filtered by one of them, newest first.
+            models.Index(fields=["order", "created_at", "id"], name="followup_order_idx"),
+            models.Index(fields=["opportunity", "created_at", "id"], name="followup_opportunity_idx"),
         ]
 
     def __str__(self):

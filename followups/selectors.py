@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from crm.filters import end_of_day, start_of_day
 from crm.history import field_changes
+from customers.services import can_edit_customer
 from followups.models import Communication, FollowUp
 
 # Most rows one page shows; beyond them the page links to the filtered list.
@@ -18,14 +19,17 @@ MY_DAY_LIMIT = 100
 UPCOMING_DAYS, UPCOMING_LIMIT = 7, 20  # My day also shows what comes in the next days
 WEEK_LIMIT = 400
 DIGEST_ITEM_LIMIT = 50
+LINKED_LIMIT = 5  # an order's or opportunity's page shows its newest few of each
 
 
 def communications_for_list(user):
-    return Communication.objects.visible_to(user).select_related("customer", "staff", "contact_person")
+    return Communication.objects.visible_to(user).select_related(
+        "customer", "staff", "contact_person", "order", "opportunity"
+    )
 
 
 def followups_for_list(user):
-    return FollowUp.objects.visible_to(user).select_related("customer", "assignee")
+    return FollowUp.objects.visible_to(user).select_related("customer", "assignee", "order", "opportunity")
 
 
 def get_communication(user, pk):
@@ -58,6 +62,40 @@ def followup_detail(user, pk):
     }
 
 
+@dataclass
+class Linked:
+    """The card of an order's or an opportunity's page: its newest communications and follow-ups."""
+
+    link: str  # the field that points at the record: "order" or "opportunity"
+    record: object
+    communications: list
+    followups: list
+    more_communications: bool
+    more_followups: bool
+    can_add: bool
+
+
+def linked_to(user, link, record):
+    """The communications and follow-ups about `record` (an order or an opportunity the user sees),
+    newest first, LINKED_LIMIT of each: two queries, whatever there is."""
+    about = {link: record}
+    communications = list(
+        communications_for_list(user).filter(**about).order_by("-occurred_at", "-id")[: LINKED_LIMIT + 1]
+    )
+    followups = list(
+        followups_for_list(user).filter(**about).order_by("-created_at", "-id")[: LINKED_LIMIT + 1]
+    )
+    return Linked(
+        link=link,
+        record=record,
+        communications=communications[:LINKED_LIMIT],
+        followups=followups[:LINKED_LIMIT],
+        more_communications=len(communications) > LINKED_LIMIT,
+        more_followups=len(followups) > LINKED_LIMIT,
+        can_add=can_edit_customer(user, record.customer),
+    )
+
+
 def _due_by_end_of_today(now):
     return FollowUp.objects.open().filter(due_at__lt=end_of_day(timezone.localdate(now)))
 
@@ -77,7 +115,11 @@ def my_day_counts(user, now=None):
 def my_day(user, now=None):
     """The user's open follow-ups that are overdue or due today, soonest first, and what comes next."""
     now = now or timezone.now()
-    mine = FollowUp.objects.open().filter(assignee=user).select_related("customer", "contact_person")
+    mine = (
+        FollowUp.objects.open()
+        .filter(assignee=user)
+        .select_related("customer", "contact_person", "order", "opportunity")
+    )
     end_of_today = end_of_day(timezone.localdate(now))
     followups = list(mine.filter(due_at__lt=end_of_today).order_by("due_at", "id")[:MY_DAY_LIMIT])
     upcoming = mine.filter(due_at__gte=end_of_today, due_at__lt=end_of_today + timedelta(days=UPCOMING_DAYS))

@@ -50,16 +50,24 @@ def _model_errors(instance, exclude):
     return {}
 
 
-def _link_errors(model, customer, links):
-    """Each optional link (model.LINK_FIELDS) must be a record of the same customer."""
+def _link_errors(model, user, customer, links):
+    """Each optional link (model.LINK_FIELDS) must be a record of the same customer that the user sees.
+
+    Whatever is wrong, the message is the same: it does not tell whether someone else's record exists.
+    """
     unknown = set(links) - set(model.LINK_FIELDS)
     if unknown:
         raise TypeError(f"{model.__name__} has no links {sorted(unknown)}")
     return {
         name: [_("Choose one of this customer's records.")]
         for name, record in links.items()
-        if record is not None and record.customer_id != customer.pk
+        if record is not None and not (record.customer_id == customer.pk and _visible(user, record))
     }
+
+
+def _visible(user, record):
+    records = type(record)._default_manager
+    return not hasattr(records, "visible_to") or records.visible_to(user).filter(pk=record.pk).exists()
 
 
 def _require_customer(user, customer):
@@ -93,7 +101,7 @@ def _new_communication(user, customer, *, channel, subject, content, occurred_at
         errors["content"] = [_("Write down what was said.")]
     if communication.occurred_at > timezone.now() + FUTURE_GRACE:
         errors["occurred_at"] = [_("This is in the future: schedule a follow-up for it instead.")]
-    return communication, errors | _link_errors(Communication, customer, links)
+    return communication, errors | _link_errors(Communication, user, customer, links)
 
 
 def due_errors(due_at):
@@ -128,7 +136,12 @@ def _new_followup(
     if not followup.subject:
         errors["subject"] = [_("Say what is to be done.")]
     errors |= due_errors(due_at) | _assignee_errors(followup.assignee)
-    return followup, errors | _link_errors(FollowUp, customer, links)
+    return followup, errors | _link_errors(FollowUp, user, customer, links)
+
+
+def _shared_links(links):
+    """The links of a communication that the follow-up it calls for takes over: the same person and record."""
+    return {name: record for name, record in links.items() if name in FollowUp.LINK_FIELDS}
 
 
 @transaction.atomic
@@ -147,9 +160,11 @@ def log_communication(
 ):
     """Record a conversation the acting user had with a customer.
 
+    `links` are those of Communication.LINK_FIELDS: a contact person, an order, an opportunity.
     With `followup` (a dict of schedule_followup's keyword arguments; the subject defaults to the
-    communication's), the follow-up it calls for is scheduled in the same step, linked to it; its
-    field errors are keyed followup_<field>. Nothing is written unless both are valid.
+    communication's), the follow-up it calls for is scheduled in the same step, linked to it and to
+    the communication's links; its field errors are keyed followup_<field>. Nothing is written unless
+    both are valid.
     """
     _require_customer(user, customer)
     communication, errors = _new_communication(
@@ -172,6 +187,8 @@ def log_communication(
     _save(user, communication)
     if followup is not None:
         task.communication = communication
+        for name, record in _shared_links(links).items():  # checked with the communication
+            setattr(task, name, record)
         _save(user, task)
     touch_customer(customer)
     return communication
@@ -182,7 +199,7 @@ def schedule_followup(user, customer, **fields):
     """Schedule what is to be done next with a customer.
 
     Takes subject, due_at, and optionally assignee (default: the acting user), priority, notes and
-    the links of FollowUp.LINK_FIELDS (a contact person, the communication it comes from).
+    the links of FollowUp.LINK_FIELDS (a contact person, an order, an opportunity).
     """
     _require_customer(user, customer)
     followup, errors = _new_followup(user, customer, **fields)

@@ -9,7 +9,7 @@ def register_sources():
         timeline.Source(
             "communication",
             "followups/timeline/communication.html",
-            Communication.objects.select_related("staff", "contact_person"),
+            Communication.objects.select_related("staff", "contact_person", "order", "opportunity"),
             "occurred_at",
         )
     )
@@ -18,7 +18,7 @@ def register_sources():
         timeline.Source(
             "followup_scheduled",
             "followups/timeline/followup_scheduled.html",
-            FollowUp.objects.select_related("assignee", "created_by"),
+            FollowUp.objects.select_related("assignee", "created_by", "order", "opportunity"),
             "created_at",
         )
     )
@@ -26,7 +26,7 @@ def register_sources():
         timeline.Source(
             "followup_done",
             "followups/timeline/followup_done.html",
-            FollowUp.objects.select_related("completed_by"),
+            FollowUp.objects.select_related("completed_by", "order", "opportunity"),
             "completed_at",
         )
     )

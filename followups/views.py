@@ -36,14 +36,31 @@ from followups.models import FollowUp
 # --- the customer page: log a communication, schedule a follow-up ----------------------------
 
 
+def _next_url(request):
+    """The page a plain form returns to (`next`, posted or in the address), when it is on this site."""
+    url = request.POST.get("next") or request.GET.get("next", "")
+    return url if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}) else ""
+
+
+def _links_asked_for(request, form_class):
+    """Links given in the address, e.g. ?order=12 from an order's page: the form starts with them."""
+    return {name: request.GET[name] for name in form_class._meta.model.LINK_FIELDS if name in request.GET}
+
+
 def _add_to_customer(request, customer_pk, form_class, tab, action, saved_message):
     """Runs a quick-add form of the customer page.
 
     From the page's htmx form it answers with the quick-add area (errors at the fields, or a fresh
-    form) and tells the timeline to reload; without htmx it is a page of its own.
+    form) and tells the timeline to reload; without htmx it is a page of its own (phones, and the
+    buttons of an order's or opportunity's page), which returns to `next` once saved.
     """
     customer = customer_selectors.get_customer(request.user, customer_pk)
-    form = form_class(request.POST or None, customer=customer, user=request.user)
+    form = form_class(
+        request.POST or None,
+        customer=customer,
+        user=request.user,
+        initial=_links_asked_for(request, form_class),
+    )
     saved = request.method == "POST" and save_from_form(form, lambda data: action(customer, form))
     if request.htmx:
         context = quick_add_context(
@@ -53,10 +70,12 @@ def _add_to_customer(request, customer_pk, form_class, tab, action, saved_messag
             request, "followups/partials/quick_add.html", {**context, "saved": saved_message if saved else ""}
         )
         return trigger_client_event(response, timeline.CHANGED_EVENT) if saved else response
+    back = _next_url(request) or customer.get_absolute_url()
     if saved:
         messages.success(request, saved_message)
-        return redirect(customer)
-    return render(request, "followups/add_to_customer.html", {"customer": customer, "form": form, "tab": tab})
+        return redirect(back)
+    context = {"customer": customer, "form": form, "tab": tab, "back": back}
+    return render(request, "followups/add_to_customer.html", context)
 
 
 def communication_log(request, customer_pk):
@@ -86,10 +105,7 @@ def followup_schedule(request, customer_pk):
 
 def _back(request, followup):
     """Where a plain form returns to: the page it came from (`next`), or the follow-up's page."""
-    back = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        return redirect(back)
-    return redirect(followup)
+    return redirect(_next_url(request) or followup)
 
 
 def _act(request, pk, form_class, action, done_message, moves=False):
@@ -233,7 +249,7 @@ def _filtered(request, filterset_class, queryset, sorts, default_sort, defaults=
     data = request.GET.copy()
     for name, value in (defaults or {}).items():
         data.setdefault(name, value)
-    filterset = filterset_class(data, queryset=queryset)
+    filterset = filterset_class(data, queryset=queryset, user=request.user)
     rows, sort = filtered_and_sorted(request, filterset, sorts, default_sort)
     return filterset, rows, sort
 
@@ -292,6 +308,11 @@ def _user_name(user):
     return user.get_full_name() or user.get_username()
 
 
+def _record_names(item):
+    """The order number and opportunity title a communication or follow-up is about, for the exports."""
+    return [item.order.number if item.order else "", item.opportunity.title if item.opportunity else ""]
+
+
 FOLLOWUP_EXPORT_HEADERS = [
     "ID",
     gettext_noop("Due"),
@@ -304,6 +325,8 @@ FOLLOWUP_EXPORT_HEADERS = [
     gettext_noop("Result"),
     gettext_noop("Completed at"),
     gettext_noop("Created"),
+    gettext_noop("Order"),
+    gettext_noop("Opportunity"),
 ]
 
 
@@ -320,6 +343,7 @@ def _followup_row(followup):
         followup.result,
         followup.completed_at,
         followup.created_at,
+        *_record_names(followup),
     ]
 
 
@@ -334,6 +358,8 @@ COMMUNICATION_EXPORT_HEADERS = [
     gettext_noop("Outcome"),
     gettext_noop("Contact person"),
     gettext_noop("Staff member"),
+    gettext_noop("Order"),
+    gettext_noop("Opportunity"),
 ]
 
 
@@ -349,6 +375,7 @@ def _communication_row(communication):
         communication.outcome,
         communication.contact_person.name if communication.contact_person else "",
         _user_name(communication.staff),
+        *_record_names(communication),
     ]
 
 

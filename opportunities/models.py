@@ -332,6 +332,15 @@ class OpportunityEvent(models.Model):
     def __str__(self):
         return f"{self.opportunity}: {self.from_stage or '—'} → {self.to_stage}"
 
+    @property
+    def change(self):
+        """What the event was: "created", "moved" (between open stages), "won", "lost" or "reopened"."""
+        if self.from_stage_id is None:
+            return "created"
+        if not self.to_stage.is_open:
+            return self.to_stage.kind
+        return "moved" if self.from_stage.is_open else "reopened"
+
 
 DEFAULT_WEIGHTS = {
     "segmentation": Decimal("0.30"),

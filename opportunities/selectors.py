@@ -10,7 +10,7 @@ from django.utils import timezone
 from crm.history import field_changes
 from customers.models import Customer
 from customers.selectors import search_customers
-from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, Stage
+from opportunities.models import Opportunity, ScoringWeights, Stage
 
 # The board shows every open opportunity, and those won or lost in the last days.
 BOARD_CLOSED_DAYS = 30
@@ -205,15 +205,6 @@ def open_opportunities_for_customer(customer, limit=CUSTOMER_CARD_LIMIT):
         .open()
         .select_related("stage")
         .order_by("expected_close_date", "id")[: limit + 1]
-    )
-
-
-def opportunity_events_for_customer(customer, limit=20):
-    """A customer's stage changes across its opportunities, newest first (for the customer timeline)."""
-    return list(
-        OpportunityEvent.objects.filter(opportunity__customer=customer)
-        .select_related("opportunity", "actor", "from_stage", "to_stage")
-        .order_by("-at", "-id")[:limit]
     )
 
 

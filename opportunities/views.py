@@ -14,6 +14,7 @@ from crm.exports import export_response
 from crm.pagination import paginate
 from customers.forms import active_users
 from customers.views import apply_errors
+from followups.selectors import linked_to
 from opportunities import selectors, services
 from opportunities.filters import DEFAULT_SORT, SORTS, OpportunityFilter
 from opportunities.forms import LoseForm, MoveForm, OpportunityForm, ReopenForm, WinForm, line_formset
@@ -142,6 +143,7 @@ def opportunity_detail(request, pk):
         move_form=MoveForm(initial={"stage": opportunity.stage, "from_stage": opportunity.stage}),
         reopen_form=ReopenForm(),
         reopen_problem=None if opportunity.is_open else services.reopen_problem(opportunity),
+        linked=linked_to(request.user, "opportunity", opportunity),
     )
     return render(request, "opportunities/opportunity_detail.html", context)
 

@@ -12,6 +12,7 @@ from crm.roles import is_manager
 from customers.forms import active_users
 from customers.models import Customer
 from customers.selectors import search_customers
+from followups.selectors import linked_to
 from orders import selectors, services
 from orders.filters import DEFAULT_ORDER_SORT, ORDER_SORTS, OrderFilter
 from orders.forms import LineFormSet, OrderForm, PaymentForm, TransitionForm, line_initial
@@ -216,7 +217,14 @@ def _detail_context(request, pk, failed_form=None, **overrides):
             action.form = TransitionForm(action.name)
     # A form whose action the order no longer offers (it moved on meanwhile) still says what happened.
     context["action_errors"] = failed_form.non_field_errors() if failed_form is not None else []
-    return {**context, "payment_form": PaymentForm(), "can_edit": context["order"].is_open, **overrides}
+    order = context["order"]
+    return {
+        **context,
+        "payment_form": PaymentForm(),
+        "can_edit": order.is_open,
+        "linked": linked_to(request.user, "order", order),
+        **overrides,
+    }
 
 
 @require_GET

@@ -1,4 +1,7 @@
+from urllib.parse import urlencode
+
 from django import template
+from django.urls import reverse
 from django.utils.html import format_html
 
 from crm.roles import is_manager
@@ -24,13 +27,39 @@ def channel_icon(channel):
     return CHANNEL_ICONS.get(channel, "chat-square-text")
 
 
+def _may_open(context, customer):
+    """Whether the user may open the customer's page, and so its orders and opportunities: a follow-up's
+    assignee may see a colleague's customer by name only."""
+    user = context["request"].user
+    return is_manager(user) or customer.owner_id == user.pk
+
+
 @register.simple_tag(takes_context=True)
 def customer_link(context, customer):
-    """The customer's name, linked to its page when the user may open it (a follow-up's assignee may not)."""
-    user = context["request"].user
-    if is_manager(user) or customer.owner_id == user.pk:
+    """The customer's name, linked to its page when the user may open it."""
+    if _may_open(context, customer):
         return format_html('<a href="{}">{}</a>', customer.get_absolute_url(), customer.name)
     return customer.name
+
+
+@register.inclusion_tag("followups/partials/record_links.html", takes_context=True)
+def record_links(context, item, customer_shown=False):
+    """The order and the opportunity a communication or follow-up is about, linked when the user may
+    open them. `customer_shown`: the page is the customer's own (its timeline), so they may."""
+    return {
+        "order": item.order,
+        "opportunity": item.opportunity,
+        "can_open": customer_shown or _may_open(context, item.customer),
+    }
+
+
+@register.simple_tag
+def linked_add_url(card, url_name):
+    """The quick-add page (log or schedule) for the record of an order's or opportunity's card: already
+    linked to it, and back to the record's page once saved."""
+    record = card.record
+    query = urlencode({card.link: record.pk, "next": record.get_absolute_url()})
+    return f"{reverse(url_name, args=[record.customer_id])}?{query}"
 
 
 @register.inclusion_tag("followups/partials/quick_add.html", takes_context=True)

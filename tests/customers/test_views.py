@@ -17,6 +17,7 @@ from tests.factories import (
     CustomerFactory,
     FollowUpFactory,
     NeedFactory,
+    OpportunityFactory,
 )
 from tests.orders.builders import order_in
 
@@ -61,13 +62,16 @@ def test_list_runs_a_fixed_number_of_queries(request, client_fixture, sales1):
 
 
 def add_timeline_entries(customer, user, index):
-    """An entry of every kind: communication, follow-up scheduled and done, needs, changes, an order."""
-    CommunicationFactory(customer=customer, staff=user)
-    followup = FollowUpFactory(customer=customer, assignee=user)
+    """An entry of every kind: communication and follow-up scheduled and done (about an order and an
+    opportunity, which the quick-add forms then offer), needs, changes, an order and an opportunity."""
+    order = order_in("finished" if index % 3 else "created", user, customer)  # the orders card and its events
+    opportunity = OpportunityFactory(customer=customer, title=f"Deal {index}")  # the opportunities card
+    opportunity.events.create(to_stage=opportunity.stage, actor=user)
+    CommunicationFactory(customer=customer, staff=user, order=order, opportunity=opportunity)
+    followup = FollowUpFactory(customer=customer, assignee=user, order=order, opportunity=opportunity)
     followup_services.complete_followup(user, followup, f"result {index}")
     services.resolve_need(user, NeedFactory(customer=customer))
     services.update_customer(user, customer, notes=f"note {index}")
-    order_in("finished" if index % 3 else "created", user, customer)  # the orders card and its events
 
 
 def test_detail_runs_a_fixed_number_of_queries(sales_client, sales1):
@@ -82,6 +86,10 @@ def test_detail_runs_a_fixed_number_of_queries(sales_client, sales1):
         add_timeline_entries(customer, sales1, i + 1)
     response = sales_client.get(customer.get_absolute_url())
     assert response.context["timeline"].has_more
+    kinds = {entry.kind for entry in response.context["timeline"].entries}
+    assert {"communication", "order_event", "opportunity_event"} <= kinds
+    offered = response.context["communication_form"].fields["order"].choices
+    assert len(offered) > 40
     assert count_queries(sales_client, customer.get_absolute_url()) == few
 
 

@@ -1,6 +1,8 @@
+import importlib
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
@@ -30,3 +32,10 @@ def login(page, live_server):
         ).click()
 
     return log_in
+
+
+@pytest.fixture
+def default_stages():
+    """The stages and weights the data migration installs; an earlier transactional test's flush
+    may have emptied their tables, so install them again."""
+    importlib.import_module("opportunities.migrations.0002_default_stages").create(django_apps, None)

@@ -1,9 +1,7 @@
-import importlib
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
@@ -15,13 +13,6 @@ from tests.factories import PASSWORD, CustomerFactory, ProductFactory, UserFacto
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 TITLE = "华东精密 200 台传感器"
-
-
-@pytest.fixture
-def default_stages():
-    """The stages and weights the data migration installs; an earlier transactional test's flush
-    may have emptied their tables, so install them again."""
-    importlib.import_module("opportunities.migrations.0002_default_stages").create(django_apps, None)
 
 
 @pytest.fixture

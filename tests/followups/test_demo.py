@@ -2,7 +2,7 @@ import random
 from datetime import timedelta
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 from faker import Faker
 
@@ -10,7 +10,10 @@ from crm.demo import DEMO_SEED, DemoContext, seed_users
 from followups.demo import seed_followups
 from followups.models import Communication, FollowUp
 from followups.selectors import my_day_counts
-from tests.factories import CustomerFactory
+from opportunities.models import Opportunity
+from orders.models import Order
+from tests.factories import CustomerFactory, OpportunityFactory
+from tests.orders.builders import make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +31,14 @@ def context():
 
 def snapshot():
     return (
-        list(Communication.objects.order_by("pk").values_list("customer__name", "subject", "occurred_at")),
-        list(FollowUp.objects.order_by("pk").values_list("subject", "status", "due_at")),
+        list(
+            Communication.objects.order_by("pk").values_list(
+                "customer__name", "subject", "occurred_at", "order", "opportunity"
+            )
+        ),
+        list(
+            FollowUp.objects.order_by("pk").values_list("subject", "status", "due_at", "order", "opportunity")
+        ),
     )
 
 
@@ -37,7 +46,12 @@ def test_demo_followups_fill_my_day_in_both_languages_and_run_once():
     demo = context()
     for index in range(40):
         owner = demo.sales[index % 2]
-        CustomerFactory(owner=owner, name=f"华东仪器 {index}" if index % 3 else f"Acme {index}")
+        customer = CustomerFactory(owner=owner, name=f"华东仪器 {index}" if index % 3 else f"Acme {index}")
+        make_order(owner, customer)
+        OpportunityFactory(customer=customer)
+    long_ago = timezone.now() - timedelta(days=400)
+    Order.objects.update(created_at=long_ago)
+    Opportunity.objects.update(created_at=long_ago)
     seed_followups(demo)
 
     for user in demo.sales:
@@ -52,6 +66,14 @@ def test_demo_followups_fill_my_day_in_both_languages_and_run_once():
     assert done.completed_at >= done.created_at
     assert [record.history_type for record in done.history.order_by("history_date")] == ["+", "~"]
     assert Communication.objects.filter(created_at__lt=timezone.now() - timedelta(days=30)).exists()
+    for model in (Communication, FollowUp):
+        about_orders = model.objects.filter(order__isnull=False)
+        about_opportunities = model.objects.filter(opportunity__isnull=False)
+        assert about_orders.exists() and about_opportunities.exists(), model
+        assert not about_orders.exclude(order__customer=F("customer")).exists()
+        assert not about_opportunities.exclude(opportunity__customer=F("customer")).exists()
+    linked = FollowUp.objects.filter(communication__order__isnull=False).first()
+    assert linked.order_id == linked.communication.order_id
 
     before = snapshot()
     seed_followups(context())
@@ -60,7 +82,8 @@ def test_demo_followups_fill_my_day_in_both_languages_and_run_once():
     Communication.objects.all().delete()
     FollowUp.objects.all().delete()
     seed_followups(context())
-    assert [row[:2] for row in snapshot()[0]] == [row[:2] for row in before[0]], (
+    again = snapshot()
+    assert [row[:2] + row[3:] for row in again[0]] == [row[:2] + row[3:] for row in before[0]], (
         "the same seed, the same data"
     )
-    assert [row[:2] for row in snapshot()[1]] == [row[:2] for row in before[1]]
+    assert [row[:2] + row[3:] for row in again[1]] == [row[:2] + row[3:] for row in before[1]]

@@ -17,7 +17,14 @@ from crm import timeline
 from customers import services as customer_services
 from followups import services
 from followups.models import Communication, FollowUp
-from tests.factories import CommunicationFactory, CustomerFactory, FollowUpFactory, UserFactory
+from tests.factories import (
+    CommunicationFactory,
+    CustomerFactory,
+    FollowUpFactory,
+    OpportunityFactory,
+    UserFactory,
+)
+from tests.orders.builders import make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -401,18 +408,27 @@ def test_the_communication_list_filters(sales_client, sales1, sales2):
 
 @pytest.mark.parametrize("url_name", ["followups:index", "followups:communications"])
 def test_the_lists_cost_a_fixed_number_of_queries(sales_client, sales1, url_name):
-    for index in range(3):
-        customer = CustomerFactory(owner=sales1)
-        FollowUpFactory(customer=customer, due_at=timezone.now() + timedelta(hours=index + 1))
-        CommunicationFactory(customer=customer)
+    """With the rows' orders and opportunities named, and narrowed to one of them."""
+    linked = CustomerFactory(owner=sales1)
+    links = {"order": make_order(sales1, linked), "opportunity": OpportunityFactory(customer=linked)}
+
+    def add_rows(count, start):
+        for index in range(start, start + count):
+            customer = CustomerFactory(owner=sales1)
+            FollowUpFactory(customer=customer, due_at=timezone.now() + timedelta(hours=index + 1))
+            CommunicationFactory(customer=customer)
+            FollowUpFactory(customer=linked, due_at=timezone.now() + timedelta(hours=index + 1), **links)
+            CommunicationFactory(customer=linked, **links)
+
+    add_rows(2, 0)
     url = reverse(url_name)
-    few = count_queries(sales_client, url)
-    for index in range(60):
-        customer = CustomerFactory(owner=sales1)
-        FollowUpFactory(customer=customer, due_at=timezone.now() + timedelta(hours=index + 5))
-        CommunicationFactory(customer=customer)
+    narrowed = f"{url}?order={links['order'].pk}&opportunity={links['opportunity'].pk}"
+    few, few_narrowed = count_queries(sales_client, url), count_queries(sales_client, narrowed)
+    add_rows(30, 2)
     assert count_queries(sales_client, url) == few
     assert count_queries(sales_client, url + "?page=last") == few
+    assert count_queries(sales_client, narrowed) == few_narrowed
+    assert count_queries(sales_client, narrowed + "&page=last") == few_narrowed
 
 
 def test_exports_are_filtered_and_neutralise_formulas(sales_client, sales1):
@@ -496,14 +512,21 @@ def test_the_communication_page(sales_client, sales1):
 def test_the_admin_lists_searches_and_cancels(manager_client, manager):
     customer = CustomerFactory(name="Admin Test Co")
     followup = FollowUpFactory(customer=customer, subject="Stale task")
-    CommunicationFactory(customer=customer)
+    communication = CommunicationFactory(customer=customer)
     for url in [
         reverse("admin:followups_followup_changelist") + "?q=Admin+Test",
         reverse("admin:followups_communication_changelist") + "?channel__exact=phone",
-        reverse("admin:followups_followup_change", args=[followup.pk]),
         reverse("admin:followups_reminderdigest_changelist"),
     ]:
         assert manager_client.get(url).status_code == 200, url
+    for url in [
+        reverse("admin:followups_followup_change", args=[followup.pk]),
+        reverse("admin:followups_communication_change", args=[communication.pk]),
+    ]:
+        content = manager_client.get(url).content.decode()
+        # The order and the opportunity are given by id, not chosen from a select of them all.
+        assert 'name="order" id="id_order" class="vForeignKeyRawIdAdminField"' in content, url
+        assert 'name="opportunity" id="id_opportunity" class="vForeignKeyRawIdAdminField"' in content, url
     manager_client.post(
         reverse("admin:followups_followup_changelist"),
         {"action": "cancel_followups", "_selected_action": [followup.pk]},

@@ -124,7 +124,7 @@ def test_a_contact_person_of_another_customer_is_refused(sales1, customer):
 
 def test_unknown_links_are_a_programming_error(sales1, customer):
     with pytest.raises(TypeError):
-        log(sales1, customer, order=None)
+        log(sales1, customer, payment=None)
 
 
 def test_managers_log_on_any_customer(manager, customer):

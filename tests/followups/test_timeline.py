@@ -12,6 +12,8 @@ from customers import services as customer_services
 from customers.models import Need
 from followups import services
 from followups.models import Communication, FollowUp
+from opportunities import services as opportunity_services
+from opportunities.models import OpportunityEvent
 from orders.models import OrderEvent
 from tests.factories import CommunicationFactory, CustomerFactory, FollowUpFactory, NeedFactory
 from tests.orders.builders import make_order
@@ -26,6 +28,7 @@ EVERY_KIND = {
     "need_resolved",
     "customer_change",
     "order_event",
+    "opportunity_event",
 }
 
 
@@ -34,13 +37,18 @@ def at(minutes_ago):
 
 
 def add_one_of_each(customer, user, minutes_ago):
-    """A need raised, an order created, a communication, a follow-up scheduled and done, a need
-    resolved, a field change."""
+    """A need raised, an order and an opportunity created, a communication and a follow-up scheduled
+    and done about them, a need resolved, a field change."""
     order = make_order(user, customer)
     OrderEvent.objects.filter(order=order).update(at=at(minutes_ago + 5.5))
+    opportunity = opportunity_services.create_opportunity(
+        user, customer=customer, title=f"Deal {minutes_ago}", expected_close_date=timezone.localdate()
+    )
+    OpportunityEvent.objects.filter(opportunity=opportunity).update(at=at(minutes_ago + 5.25))
     NeedFactory(customer=customer, raised_at=at(minutes_ago + 6), description=f"need {minutes_ago}")
-    CommunicationFactory(customer=customer, staff=user, occurred_at=at(minutes_ago + 5))
-    followup = FollowUpFactory(customer=customer, assignee=user)
+    links = {"order": order, "opportunity": opportunity}
+    CommunicationFactory(customer=customer, staff=user, occurred_at=at(minutes_ago + 5), **links)
+    followup = FollowUpFactory(customer=customer, assignee=user, **links)
     FollowUp.objects.filter(pk=followup.pk).update(created_at=at(minutes_ago + 4))
     services.complete_followup(user, followup, "Called back")
     FollowUp.objects.filter(pk=followup.pk).update(completed_at=at(minutes_ago + 3))
@@ -68,6 +76,7 @@ def test_entries_of_every_kind_newest_first(sales1):
         "followup_done",
         "followup_scheduled",
         "communication",
+        "opportunity_event",
         "order_event",
         "need_raised",
         "need_raised",  # the resolved need, raised earlier
@@ -179,3 +188,20 @@ def test_the_timeline_costs_a_fixed_number_of_queries(sales_client, sales1):
     assert b"timeline-more" in response.content
     # Session, user, role, customer, then one query per source.
     assert few == 4 + len(EVERY_KIND)
+
+
+def test_communication_and_followup_entries_name_their_order_and_opportunity(sales_client, sales1):
+    customer = CustomerFactory(owner=sales1)
+    add_one_of_each(customer, sales1, 10)
+    order, opportunity = customer.orders.get(), customer.opportunities.get()
+    _count, response = timeline_queries(sales_client, customer)
+    entries = response.content.decode().split('<li class="timeline-entry"')[1:]
+    linked = [entry for entry in entries if 'data-testid="record-links"' in entry]
+    assert [entry.split('"')[1] for entry in linked] == [
+        "followup_done",
+        "followup_scheduled",
+        "communication",
+    ]
+    for entry in linked:
+        assert f'<a href="{order.get_absolute_url()}">{order.number}</a>' in entry
+        assert f'<a href="{opportunity.get_absolute_url()}">{opportunity.title}</a>' in entry

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from itertools import permutations
 from unittest import mock
@@ -9,7 +9,6 @@ from django.utils import timezone, translation
 
 from opportunities import services
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, Stage
-from opportunities.selectors import opportunity_events_for_customer
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import close_order
 
@@ -461,35 +460,3 @@ def test_a_won_opportunity_reopens_only_once_its_order_is_closed(sales1, custome
     second_order = services.mark_won(sales1, reopened).order
     assert second_order != first_order
     assert second_order.source_opportunity == reopened
-
-
-# --- the events for the customer timeline ----------------------------------------------------
-
-
-def test_a_customers_opportunity_events_come_newest_first_with_a_limit(
-    sales1, sales2, customer1, customer2, stages, new_opportunity
-):
-    first = new_opportunity(sales1, customer1)
-    second = new_opportunity(sales1, customer1, title="Second deal")
-    new_opportunity(sales2, customer2)
-    services.move_stage(sales1, first, stages["qualify"])
-    now = timezone.now()
-    for hours_ago, opportunity, code in [
-        (4, first, "capture"),
-        (3, second, "capture"),
-        (1, first, "qualify"),
-    ]:
-        OpportunityEvent.objects.filter(opportunity=opportunity, to_stage__code=code).update(
-            at=now - timedelta(hours=hours_ago)
-        )
-    events = opportunity_events_for_customer(customer1, limit=2)
-    assert [(e.opportunity_id, e.to_stage.code) for e in events] == [
-        (first.pk, "qualify"),
-        (second.pk, "capture"),
-    ]
-    everything = opportunity_events_for_customer(customer1)
-    assert [(e.opportunity_id, e.to_stage.code) for e in everything] == [
-        (first.pk, "qualify"),
-        (second.pk, "capture"),
-        (first.pk, "capture"),
-    ]

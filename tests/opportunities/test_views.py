@@ -12,7 +12,7 @@ from opportunities import services
 from opportunities.models import Opportunity, OpportunityEvent, Stage
 from orders.models import Order
 from tests.customers.test_views import count_queries
-from tests.factories import CustomerFactory, OpportunityFactory
+from tests.factories import CommunicationFactory, CustomerFactory, FollowUpFactory, OpportunityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -139,12 +139,17 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(
 ):
     opportunity = new_opportunity(sales1, customer1)
     services.move_stage(sales1, opportunity, stages["qualify"])  # the history names a stage
+    CommunicationFactory(customer=customer1, opportunity=opportunity)
     few = count_queries(sales_client, opportunity.get_absolute_url())
     for _ in range(10):
         services.move_stage(sales1, opportunity, stages["qualify"])
         services.move_stage(sales1, opportunity, stages["capture"])
         services.update_opportunity(sales1, opportunity, description="more")
+        CommunicationFactory(customer=customer1, opportunity=opportunity)
+        FollowUpFactory(customer=customer1, opportunity=opportunity, assignee=sales1)
     assert count_queries(sales_client, opportunity.get_absolute_url()) == few
+    card = sales_client.get(opportunity.get_absolute_url()).context["linked"]
+    assert card.more_communications and card.more_followups
     won = services.mark_won(sales1, new_opportunity(sales1, customer1))
     few = count_queries(sales_client, won.get_absolute_url())
     services.mark_won(sales1, opportunity)

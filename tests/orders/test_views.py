@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from orders import services
 from orders.models import Order, OrderEvent, OrderLine, Payment
 from tests.customers.test_views import count_queries
-from tests.factories import CustomerFactory, ProductFactory
+from tests.factories import CommunicationFactory, CustomerFactory, FollowUpFactory, ProductFactory
 from tests.orders.builders import make_order, order_in
 
 pytestmark = pytest.mark.django_db
@@ -49,9 +49,13 @@ def test_the_list_runs_a_fixed_number_of_queries(request, client_fixture, sales1
 
 
 def test_the_detail_page_runs_a_fixed_number_of_queries(sales_client, sales1, customer):
-    """Per status (each offers other steps); the same whatever the lines, payments and events."""
+    """Per status (each offers other steps); the same whatever the lines, payments, events, and the
+    communications and follow-ups about it."""
 
     def busy(order, lines, payments):
+        for _ in range(lines // 4):
+            CommunicationFactory(customer=customer, order=order, contact_person=None)
+            FollowUpFactory(customer=customer, order=order, assignee=sales1)
         order = services.update_order(
             sales1,
             order,
@@ -73,6 +77,8 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(sales_client, sales1, cu
     assert count_queries(sales_client, small.get_absolute_url()) == count_queries(
         sales_client, large.get_absolute_url()
     )
+    card = sales_client.get(large.get_absolute_url()).context["linked"]
+    assert card.more_communications and card.more_followups
 
 
 def test_the_invoice_page_runs_a_fixed_number_of_queries(sales_client, sales1, customer):

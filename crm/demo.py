@@ -6,9 +6,12 @@ takes a DemoContext and creates its records only when they are not there yet.
 
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db.models import Min
 from faker import Faker
 
 from crm.roles import MANAGERS, SALES
@@ -61,7 +64,38 @@ def _seeders():
     from opportunities.demo import seed_opportunities
     from orders.demo import seed_orders
 
-    return [seed_customers, seed_orders, seed_opportunities, seed_followups]
+    return [seed_customers, seed_orders, seed_opportunities, seed_followups, _customers_predate_their_records]
+
+
+# Each app's seeder dates its records on its own; a customer must still exist before the first of them.
+CUSTOMER_RECORD_TIMES = [
+    ("customers.Need", "raised_at"),
+    ("orders.Order", "created_at"),
+    ("opportunities.Opportunity", "created_at"),
+    ("followups.Communication", "occurred_at"),
+    ("followups.FollowUp", "created_at"),
+]
+LEAD_TIME = timedelta(days=3)
+
+
+def _customers_predate_their_records(context):
+    """Moves a customer's creation (and its history's) back to before its earliest record."""
+    from customers.models import Customer
+
+    earliest = {}
+    for label, field in CUSTOMER_RECORD_TIMES:
+        firsts = apps.get_model(label).objects.values("customer").annotate(first=Min(field))
+        for row in firsts.values_list("customer", "first"):
+            earliest[row[0]] = min(earliest.get(row[0], row[1]), row[1])
+    late = [
+        customer
+        for customer in Customer.objects.filter(pk__in=earliest).only("pk", "created_at")
+        if customer.created_at > earliest[customer.pk] - LEAD_TIME
+    ]
+    for customer in late:
+        customer.created_at = earliest[customer.pk] - LEAD_TIME
+        customer.history.filter(history_type="+").update(history_date=customer.created_at)
+    Customer.objects.bulk_update(late, ["created_at"], batch_size=500)
 
 
 def seed_all():

@@ -4,15 +4,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 from django.views.defaults import server_error
 
+from crm.demo import CUSTOMER_RECORD_TIMES
 from crm.roles import is_manager
+from customers.models import Customer
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -159,6 +163,19 @@ def test_seed_demo_is_idempotent_and_the_demo_logins_work(client):
     assert manager.is_staff and is_manager(manager)
     response = client.post(reverse("login"), {"username": "sales1", "password": "demo"})
     assert response["Location"] == reverse("dashboard")
+
+
+@override_settings(DEBUG=True)
+def test_demo_customers_exist_before_their_first_record():
+    call_command("seed_demo")
+    for label, field in CUSTOMER_RECORD_TIMES:
+        model = apps.get_model(label)
+        assert model.objects.exists(), label
+        early = model.objects.filter(**{f"{field}__lt": F("customer__created_at")})
+        assert not early.exists(), label
+    # The timeline's "created" entry moved with the customer.
+    created = dict(Customer.history.filter(history_type="+").values_list("id", "history_date"))
+    assert created == dict(Customer.objects.values_list("id", "created_at"))
 
 
 def test_production_settings_pass_the_deploy_check():

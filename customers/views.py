@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
@@ -59,21 +60,21 @@ def customer_list(request):
 
 EXPORT_HEADERS = [
     "ID",
-    "Name",
-    "Kind",
-    "Owner",
-    "Lifecycle stage",
-    "Source",
-    "Industry",
-    "Size",
-    "Region",
-    "Address",
-    "Phone",
-    "Email",
-    "Tags",
-    "Open needs",
-    "Created",
-    "Updated",
+    gettext_noop("Name"),
+    gettext_noop("Kind"),
+    gettext_noop("Owner"),
+    gettext_noop("Lifecycle stage"),
+    gettext_noop("Source"),
+    gettext_noop("Industry"),
+    gettext_noop("Size"),
+    gettext_noop("Region"),
+    gettext_noop("Address"),
+    gettext_noop("Phone"),
+    gettext_noop("Email"),
+    gettext_noop("Tags"),
+    gettext_noop("Open needs"),
+    gettext_noop("Created"),
+    gettext_noop("Updated"),
 ]
 
 

@@ -1,19 +1,18 @@
 from datetime import timedelta
 from functools import partial
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
-from crm.exports import export_response
-from crm.pagination import paginate
+from crm.forms import apply_errors
+from crm.lists import export_list, filtered_and_sorted, keyset_page
 from customers.forms import active_users
-from customers.views import apply_errors
 from followups.selectors import linked_to
 from opportunities import selectors, services
 from opportunities.filters import DEFAULT_SORT, SORTS, OpportunityFilter
@@ -30,21 +29,14 @@ def _filtered(request):
     filterset = OpportunityFilter(
         request.GET, queryset=selectors.opportunities_for_list(request.user), user=request.user
     )
-    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else DEFAULT_SORT
-    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    queryset, sort = filtered_and_sorted(request, filterset, SORTS, DEFAULT_SORT)
     return filterset, queryset, sort
 
 
 @require_GET
 def opportunity_list(request):
     filterset, queryset, sort = _filtered(request)
-    page = paginate(
-        queryset,
-        SORTS[sort],
-        cursor=request.GET.get("cursor", ""),
-        direction=request.GET.get("page", "first"),
-        page_size=settings.LIST_PAGE_SIZE,
-    )
+    page = keyset_page(request, queryset, SORTS[sort])
     return render(
         request, "opportunities/opportunity_list.html", {"filterset": filterset, "page": page, "sort": sort}
     )
@@ -52,21 +44,21 @@ def opportunity_list(request):
 
 EXPORT_HEADERS = [
     "ID",
-    "Title",
-    "Customer",
-    "Owner",
-    "Stage",
-    "Amount",
-    "Probability (%)",
-    "Expected value",
-    "Expected close date",
-    "Value score",
-    "Qualification score",
-    "Source",
-    "Order",
-    "Reason lost",
-    "Created",
-    "Updated",
+    gettext_noop("Title"),
+    gettext_noop("Customer"),
+    gettext_noop("Owner"),
+    gettext_noop("Stage"),
+    gettext_noop("Amount"),
+    gettext_noop("Probability (%)"),
+    gettext_noop("Expected value"),
+    gettext_noop("Expected close date"),
+    gettext_noop("Value score"),
+    gettext_noop("Qualification score"),
+    gettext_noop("Source"),
+    gettext_noop("Order"),
+    gettext_noop("Reason lost"),
+    gettext_noop("Created"),
+    gettext_noop("Updated"),
 ]
 
 
@@ -94,10 +86,14 @@ def _export_row(opportunity):
 @require_GET
 def opportunity_export(request):
     _filterset, queryset, sort = _filtered(request)
-    rows = (_export_row(o) for o in queryset.order_by(*SORTS[sort]).iterator(chunk_size=2000))
-    headers = [_(h) for h in EXPORT_HEADERS]
-    return export_response(
-        request.GET.get("format"), "opportunities", headers, rows, sheet_title=_("Opportunities")
+    return export_list(
+        request,
+        queryset,
+        SORTS[sort],
+        filename="opportunities",
+        headers=EXPORT_HEADERS,
+        row=_export_row,
+        sheet_title=_("Opportunities"),
     )
 
 

@@ -11,7 +11,7 @@ from followups.selectors import my_day_counts
 from opportunities.selectors import opportunities_for_list, pipeline_summary, search_opportunities
 from orders.selectors import orders_for_list, orders_with_number
 
-# The sections of the product, in navigation order; their pages arrive with their issues.
+# The sections of the product, in navigation order, as the dashboard introduces them.
 SECTIONS = [
     {
         "key": "customers",
@@ -49,14 +49,8 @@ def dashboard(request):
     return render(request, "crm/dashboard.html", context)
 
 
-def section_placeholder(request, section):
-    """The landing page of a section whose pages have not been built yet."""
-    current = next(s for s in SECTIONS if s["key"] == section)
-    return render(request, "crm/section_placeholder.html", {"section": current})
-
-
 def reports(request):
-    return render(request, "crm/reports.html", {"sections": SECTIONS})
+    return render(request, "crm/reports.html")
 
 
 SEARCH_RESULT_LIMIT = 20

@@ -45,7 +45,7 @@ class CustomerAdmin(SimpleHistoryAdmin):
         survivor, *others = queryset.order_by("created_at", "pk")
         try:
             for other in others:
-                services.merge_customers(request.user, survivor, other)
+                services.merge_customers(actor=request.user, survivor=survivor, merged=other)
         except (ValidationError, PermissionDenied) as error:
             self.message_user(request, str(error), level="error")
             return

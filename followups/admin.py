@@ -47,7 +47,9 @@ class FollowUpAdmin(SimpleHistoryAdmin):
         cancelled = 0
         for followup in queryset.open().select_related("customer"):
             try:
-                services.cancel_followup(request.user, followup, reason=_("Cancelled in the admin"))
+                services.cancel_followup(
+                    actor=request.user, followup=followup, reason=_("Cancelled in the admin")
+                )
             except (ValidationError, PermissionDenied) as error:
                 reason = " ".join(getattr(error, "messages", [str(error)]))
                 self.message_user(request, f"{followup}: {reason}", level="error")

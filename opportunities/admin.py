@@ -95,7 +95,7 @@ class OpportunityAdmin(SimpleHistoryAdmin):
             name: form.cleaned_data[name] for name in form.changed_data if name in services.OPPORTUNITY_FIELDS
         }
         owner = form.cleaned_data.get("owner") if "owner" in form.changed_data else None
-        services.update_opportunity(request.user, obj, owner=owner, **fields)
+        services.update_opportunity(actor=request.user, opportunity=obj, owner=owner, **fields)
 
 
 @admin.register(ScoringWeights)
@@ -126,4 +126,4 @@ class ScoringWeightsAdmin(SimpleHistoryAdmin):
         return redirect(reverse("admin:opportunities_scoringweights_change", args=[weights.pk]))
 
     def save_model(self, request, obj, form, change):
-        services.update_scoring_weights(request.user, **form.cleaned_data)
+        services.update_scoring_weights(actor=request.user, **form.cleaned_data)

@@ -83,7 +83,7 @@ class OrderAdmin(SimpleHistoryAdmin):
             name: form.cleaned_data[name] for name in form.changed_data if name in services.DETAIL_FIELDS
         }
         try:
-            services.update_order(request.user, Order.objects.get(pk=obj.pk), **details)
+            services.update_order(actor=request.user, order=Order.objects.get(pk=obj.pk), **details)
         except (ValidationError, PermissionDenied) as error:
             self.message_user(request, " ".join(_messages(error)), level=messages.ERROR)
 
@@ -92,7 +92,7 @@ class OrderAdmin(SimpleHistoryAdmin):
         done, failed = 0, []
         for order in queryset.select_related("customer"):
             try:
-                step(request.user, order, **arguments)
+                step(actor=request.user, order=order, **arguments)
             except (ValidationError, PermissionDenied) as error:
                 failed.append(f"{order.number}: {' '.join(_messages(error))}")
             else:
@@ -156,6 +156,6 @@ class ProductAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in services.PRODUCT_FIELDS}
         if change:
-            services.update_product(request.user, Product.objects.get(pk=obj.pk), **fields)
+            services.update_product(actor=request.user, product=Product.objects.get(pk=obj.pk), **fields)
         else:
-            obj.pk = services.create_product(request.user, **fields).pk
+            obj.pk = services.create_product(actor=request.user, **fields).pk

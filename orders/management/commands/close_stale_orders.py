@@ -48,7 +48,7 @@ class Command(BaseCommand):
                 self.stdout.write(line)
                 continue
             try:
-                services.close_order(actor, order, reason=reason)
+                services.close_order(actor=actor, order=order, reason=reason)
             except (ValidationError, PermissionDenied) as error:
                 messages = error.messages if isinstance(error, ValidationError) else [str(error)]
                 self.stdout.write(self.style.ERROR(f"{line}\t{' '.join(messages)}"))

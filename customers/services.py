@@ -268,6 +268,32 @@ def add_tag(*, actor: User | None, customers: Iterable[Customer], tag_name: str)
     return tag
 
 
+def _named_tag(tag: Tag, name: str) -> Tag:
+    """`tag` renamed to `name`, validated: a tag name is unique whatever its case."""
+    try:
+        tag.name = clean_tag_name(name)
+    except ValidationError as error:
+        raise ValidationError({"name": error.messages}) from None
+    if Tag.objects.filter(name__iexact=tag.name).exclude(pk=tag.pk).exists():
+        raise ValidationError({"name": _("There is already a tag “%(tag)s”.") % {"tag": tag.name}})
+    tag.save()
+    return tag
+
+
+@transaction.atomic
+def create_tag(*, actor: User | None, name: str) -> Tag:
+    """A new tag (managers only)."""
+    require_manager(actor)
+    return _named_tag(Tag(), name)
+
+
+@transaction.atomic
+def rename_tag(*, actor: User | None, tag: Tag, name: str) -> Tag:
+    """Rename a tag (managers only); its customers keep it."""
+    require_manager(actor)
+    return _named_tag(tag, name)
+
+
 def _make_primary(method: ContactMethod) -> None:
     ContactMethod.objects.filter(customer_id=method.customer_id, type=method.type, is_primary=True).exclude(
         pk=method.pk

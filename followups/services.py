@@ -28,7 +28,7 @@ from customers.access import can_change_customer
 from customers.models import Customer
 from customers.services import touch_customer
 from followups import selectors
-from followups.access import require_change_followup
+from followups.access import require_change_communication, require_change_followup
 from followups.models import Communication, FollowUp, ReminderDigest
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,12 @@ def _model_errors(instance: models.Model, exclude: list[str]) -> dict[str, list[
     return {}
 
 
+def _check_link_names(model: type[Communication] | type[FollowUp], links: Mapping[str, Any]) -> None:
+    unknown = set(links) - set(model.LINK_FIELDS)
+    if unknown:
+        raise TypeError(f"{model.__name__} has no links {sorted(unknown)}")
+
+
 def _link_errors(
     model: type[Communication] | type[FollowUp],
     actor: User | None,
@@ -69,9 +75,7 @@ def _link_errors(
 
     Whatever is wrong, the message is the same: it does not tell whether someone else's record exists.
     """
-    unknown = set(links) - set(model.LINK_FIELDS)
-    if unknown:
-        raise TypeError(f"{model.__name__} has no links {sorted(unknown)}")
+    _check_link_names(model, links)
     return {
         name: [_("Choose one of this customer's records.")]
         for name, record in links.items()
@@ -104,9 +108,13 @@ def _new_communication(
     outcome: str,
     links: Mapping[str, Any],
 ) -> tuple[Communication, dict[str, list[str]]]:
+    _check_link_names(Communication, links)
+    staff = staff or actor
+    if staff is not None and (actor is None or staff.pk != actor.pk):
+        require_manager(actor)
     communication = Communication(
         customer=customer,
-        staff=staff or actor,
+        staff=staff,
         channel=channel,
         direction=direction,
         occurred_at=occurred_at or timezone.now(),
@@ -115,18 +123,26 @@ def _new_communication(
         outcome=_one_line(outcome),
         **links,
     )
-    errors = _model_errors(communication, exclude=["customer", "staff", *links])
-    if communication.staff is None:
+    errors = _communication_errors(actor, communication)
+    if staff is None:
         errors["staff"] = [_("Say who talked to the customer.")]
-    elif actor is None or communication.staff.pk != actor.pk:
-        require_manager(actor)
+    return communication, errors
+
+
+def _links(record: Communication | FollowUp) -> dict[str, models.Model | None]:
+    return {name: getattr(record, name) for name in record.LINK_FIELDS}
+
+
+def _communication_errors(actor: User | None, communication: Communication) -> dict[str, list[str]]:
+    """What is wrong with a communication about to be saved, keyed by field."""
+    errors = _model_errors(communication, exclude=["customer", "staff", *Communication.LINK_FIELDS])
     if not communication.subject:
         errors["subject"] = [_("Enter a subject.")]
     if not communication.content:
         errors["content"] = [_("Write down what was said.")]
     if communication.occurred_at > timezone.now() + FUTURE_GRACE:
         errors["occurred_at"] = [_("This is in the future: schedule a follow-up for it instead.")]
-    return communication, errors | _link_errors(Communication, actor, customer, links)
+    return errors | _link_errors(Communication, actor, communication.customer, _links(communication))
 
 
 def due_errors(due_at: datetime | None) -> dict[str, list[str]]:
@@ -155,6 +171,7 @@ def _new_followup(
     notes: str = "",
     **links: Any,
 ) -> tuple[FollowUp, dict[str, list[str]]]:
+    _check_link_names(FollowUp, links)
     followup = FollowUp(
         customer=customer,
         subject=_one_line(subject),
@@ -165,11 +182,23 @@ def _new_followup(
         created_by=actor,
         **links,
     )
-    errors = _model_errors(followup, exclude=["customer", "assignee", "created_by", "due_at", *links])
+    return followup, _followup_errors(actor, followup, due_changed=True, assignee_changed=True)
+
+
+def _followup_errors(
+    actor: User | None, followup: FollowUp, *, due_changed: bool, assignee_changed: bool
+) -> dict[str, list[str]]:
+    """What is wrong with a follow-up about to be saved, keyed by field; an overdue follow-up keeps its
+    due time, and a follow-up its assignee, unless they are changed."""
+    exclude = ["customer", "assignee", "created_by", "completed_by", "due_at", *FollowUp.LINK_FIELDS]
+    errors = _model_errors(followup, exclude=exclude)
     if not followup.subject:
         errors["subject"] = [_("Say what is to be done.")]
-    errors |= due_errors(due_at) | _assignee_errors(followup.assignee)
-    return followup, errors | _link_errors(FollowUp, actor, customer, links)
+    if due_changed:
+        errors |= due_errors(followup.due_at)
+    if assignee_changed:
+        errors |= _assignee_errors(followup.assignee)
+    return errors | _link_errors(FollowUp, actor, followup.customer, _links(followup))
 
 
 def _shared_links(links: Mapping[str, Any]) -> dict[str, Any]:
@@ -256,6 +285,56 @@ def _open_for(actor: User | None, followup: FollowUp) -> None:
             _("This follow-up is no longer open: it is %(status)s.")
             % {"status": followup.get_status_display().lower()}
         )
+
+
+COMMUNICATION_FIELDS = {"channel", "direction", "occurred_at", "subject", "content", "outcome"}
+FOLLOWUP_FIELDS = {"subject", "notes", "priority", "due_at", "assignee"}
+ONE_LINE_FIELDS, TEXT_FIELDS = {"subject", "outcome"}, {"content", "notes"}
+
+
+def _apply(record: Communication | FollowUp, fields: Mapping[str, Any], allowed: set[str]) -> set[str]:
+    """Sets the fields (among `allowed` and the record's links) as they are stored; returns those that
+    change."""
+    allowed = allowed | set(record.LINK_FIELDS)
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"{type(record).__name__} has no editable fields {sorted(unknown)}")
+    changed = set()
+    for name, value in fields.items():
+        if name in ONE_LINE_FIELDS:
+            value = _one_line(value)
+        elif name in TEXT_FIELDS:
+            value = _text(value)
+        if getattr(record, name) != value:
+            changed.add(name)
+        setattr(record, name, value)
+    return changed
+
+
+@transaction.atomic
+def update_communication(*, actor: User | None, communication: Communication, **fields: Any) -> Communication:
+    """Correct a logged communication: its channel, direction, time, subject, content, outcome and links
+    (of Communication.LINK_FIELDS), validated as when it was logged. Its customer and staff member stay."""
+    require_change_communication(actor, communication)
+    _apply(communication, fields, COMMUNICATION_FIELDS)
+    errors = _communication_errors(actor, communication)
+    if errors:
+        raise ValidationError(errors)
+    return _save(actor, communication)
+
+
+@transaction.atomic
+def update_followup(*, actor: User | None, followup: FollowUp, **fields: Any) -> FollowUp:
+    """Change an open follow-up: its subject, notes, priority, due time, assignee and links (of
+    FollowUp.LINK_FIELDS). Completing and cancelling it have their own services."""
+    _open_for(actor, followup)
+    changed = _apply(followup, fields, FOLLOWUP_FIELDS)
+    errors = _followup_errors(
+        actor, followup, due_changed="due_at" in changed, assignee_changed="assignee" in changed
+    )
+    if errors:
+        raise ValidationError(errors)
+    return _save(actor, followup)
 
 
 @transaction.atomic

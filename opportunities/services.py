@@ -114,6 +114,49 @@ def update_scoring_weights(*, actor: User | None, **weights: Any) -> ScoringWeig
     return row
 
 
+# The pipeline's stages
+
+STAGE_FIELDS = {"code", "name_en", "name_zh_hans", "position", "probability", "kind"}
+FIXED_ONCE_USED = {"code", "kind"}  # opportunities rely on a stage's kind, integrations on its code
+
+
+def stage_in_use(stage: Stage) -> bool:
+    """Whether opportunities are, or have been, in the stage."""
+    return stage.pk is not None and (
+        stage.opportunities.exists() or OpportunityEvent.objects.filter(to_stage=stage).exists()
+    )
+
+
+def _save_stage(stage: Stage, fields: Mapping[str, Any]) -> Stage:
+    unknown = set(fields) - STAGE_FIELDS
+    if unknown:
+        raise TypeError(f"unknown stage fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(stage, name, " ".join(value.split()) if isinstance(value, str) else value)
+    stage.full_clean()
+    stage.save()
+    return stage
+
+
+@transaction.atomic
+def create_stage(*, actor: User | None, **fields: Any) -> Stage:
+    """A new stage of the pipeline (managers only)."""
+    require_manager(actor)
+    return _save_stage(Stage(), fields)
+
+
+@transaction.atomic
+def update_stage(*, actor: User | None, stage: Stage, **fields: Any) -> Stage:
+    """Rename, reorder or re-weigh a stage (managers only); its code and kind stay once it is used."""
+    require_manager(actor)
+    stage = Stage.objects.select_for_update().get(pk=stage.pk)
+    fixed = {name for name in FIXED_ONCE_USED if name in fields and fields[name] != getattr(stage, name)}
+    if fixed and stage_in_use(stage):
+        message = _("Opportunities have been in this stage: this can no longer be changed.")
+        raise ValidationError(dict.fromkeys(sorted(fixed), message))
+    return _save_stage(stage, fields)
+
+
 # Who may do what
 
 

@@ -109,7 +109,7 @@ class FollowUpAdmin(ServiceAdmin, SimpleHistoryAdmin):
 
 @admin.register(ReminderDigest)
 class ReminderDigestAdmin(admin.ModelAdmin):
-    list_display = ["user", "date", "sent_at", "overdue", "due_today"]
+    list_display = ["user", "date", "claimed_at", "sent_at", "overdue", "due_today"]
     list_filter = ["date"]
     search_fields = ["user__username", "user__email"]
     list_select_related = ["user"]

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -394,7 +395,17 @@ def cancel_followup(*, actor: User | None, followup: FollowUp, reason: str = "")
 
 # --- reminders -------------------------------------------------------------------------------
 
-SENT, ALREADY_SENT, NO_EMAIL, WOULD_SEND, FAILED = "sent", "already sent", "no email", "would send", "failed"
+SENT, ALREADY_SENT, SENDING, NO_EMAIL, WOULD_SEND, FAILED = (
+    "sent",
+    "already sent",
+    "being sent by another run",
+    "no email",
+    "would send",
+    "failed",
+)
+QUEUED = "queued"  # claimed inside the caller's transaction: sent once that commits
+# A claim this old that was never marked sent was left by a run that died before it could tell: sent again.
+ABANDONED_CLAIM = timedelta(hours=1)
 
 
 @dataclass
@@ -403,12 +414,12 @@ class DigestOutcome:
     status: str
 
 
-def digest_language(user):
+def digest_language(user: User) -> str:
     """The language of a user's emails: the CRM keeps no per-user language yet, so the site's."""
     return settings.LANGUAGE_CODE
 
 
-def _digest_message(digest, today):
+def _digest_message(digest: selectors.Digest, today: date) -> EmailMultiAlternatives:
     user = digest.user
     with translation.override(digest_language(user)):
         context = {
@@ -429,39 +440,75 @@ def _digest_message(digest, today):
     return message
 
 
-def _send_digest(digest, today, dry_run):
-    if not digest.user.email:
-        return NO_EMAIL
-    if dry_run:
-        return WOULD_SEND
+def _claim(digest: selectors.Digest, today: date) -> str | ReminderDigest:
+    """The user's digest row for the day, claimed for this run; or, when another run has it, that run's
+    status (ALREADY_SENT or SENDING). Claiming is one INSERT (unique on user and day) or, for an abandoned
+    claim, one conditional UPDATE: however many runs try at once, one gets the row."""
+    now = timezone.now()
+    counts = {"overdue": digest.overdue_count, "due_today": digest.due_today_count}
     try:
         with transaction.atomic():
-            ReminderDigest.objects.create(
-                user=digest.user, date=today, overdue=digest.overdue_count, due_today=digest.due_today_count
-            )
-            _digest_message(digest, today).send()
+            return ReminderDigest.objects.create(user=digest.user, date=today, claimed_at=now, **counts)
     except IntegrityError:
-        return ALREADY_SENT  # another run recorded this user's digest first
-    except OSError:  # the mail server refused or is unreachable (smtplib's errors are OSErrors)
-        logger.exception("Reminder digest to %s failed; the next run retries it.", digest.user.email)
-        return FAILED
-    return SENT
+        pass
+    rows = ReminderDigest.objects.filter(user=digest.user, date=today)
+    if rows.filter(sent_at__isnull=True, claimed_at__lt=now - ABANDONED_CLAIM).update(
+        claimed_at=now, **counts
+    ):
+        return rows.get()
+    return ALREADY_SENT if rows.filter(sent_at__isnull=False).exists() else SENDING
 
 
-def send_reminder_digests(*, now=None, dry_run=False):
+def _deliver(outcome: DigestOutcome, claim: ReminderDigest, today: date) -> None:
+    """Sends a claimed digest, outside any transaction; marks it sent once the mail server accepted it,
+    or gives the claim up, for the next run to retry, when it did not."""
+    try:
+        _digest_message(outcome.digest, today).send()
+    except Exception:  # the mail server refused or is unreachable, or the message could not be made
+        logger.exception("Reminder digest to %s failed; the next run retries it.", outcome.digest.user.email)
+        ReminderDigest.objects.filter(pk=claim.pk, sent_at__isnull=True).delete()
+        outcome.status = FAILED
+        return
+    ReminderDigest.objects.filter(pk=claim.pk).update(sent_at=timezone.now())
+    outcome.status = SENT
+
+
+def _send_digest(digest: selectors.Digest, today: date, dry_run: bool) -> DigestOutcome:
+    outcome = DigestOutcome(digest, QUEUED)
+    if not digest.user.email:
+        outcome.status = NO_EMAIL
+    elif dry_run:
+        outcome.status = WOULD_SEND
+    else:
+        with transaction.atomic():
+            claim = _claim(digest, today)
+            if isinstance(claim, str):
+                outcome.status = claim
+            else:
+                # Sent once the claim is committed: at once, or when the caller's transaction commits.
+                transaction.on_commit(partial(_deliver, outcome, claim, today))
+    return outcome
+
+
+def send_reminder_digests(*, now: datetime | None = None, dry_run: bool = False) -> list[DigestOutcome]:
     """Email each user with open follow-ups overdue or due today a digest of them, once a day.
 
-    The system acts here, for nobody in particular (`manage.py send_followup_reminders`, run by
-    cron). A user's digest is recorded (ReminderDigest, unique per user and day) in the transaction
-    that sends it: a second run the same day sends nothing twice, even when both run at once, and
-    a send that fails is retried by the next run. Returns a DigestOutcome per user with follow-ups due.
+    The system acts here, for nobody in particular (`manage.py send_followup_reminders`, run by cron).
+    Each user's digest row (ReminderDigest, unique per user and day) is claimed and committed first; the
+    mail is sent after that commit, outside any transaction, and the row marked sent once the mail server
+    accepted it. So a second run the same day sends nothing twice, even when both run at once; a send that
+    fails gives the claim up, for the next run to retry; and called inside a transaction that rolls back,
+    it sends nothing. Returns a DigestOutcome per user with follow-ups due (QUEUED while the caller's
+    transaction has not committed yet).
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
-    sent_today = set(ReminderDigest.objects.filter(date=today).values_list("user_id", flat=True))
+    sent_today = set(
+        ReminderDigest.objects.filter(date=today, sent_at__isnull=False).values_list("user_id", flat=True)
+    )
     return [
-        DigestOutcome(
-            digest, ALREADY_SENT if digest.user.pk in sent_today else _send_digest(digest, today, dry_run)
-        )
+        DigestOutcome(digest, ALREADY_SENT)
+        if digest.user.pk in sent_today
+        else _send_digest(digest, today, dry_run)
         for digest in selectors.reminder_digests(now)
     ]

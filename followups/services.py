@@ -198,7 +198,7 @@ def _followup_errors(
     if due_changed:
         errors |= due_errors(followup.due_at)
     if assignee_changed:
-        errors |= _assignee_errors(followup.assignee)
+        errors |= _assignee_errors(followup.assignee if followup.assignee_id else None)
     return errors | _link_errors(FollowUp, actor, followup.customer, _links(followup))
 
 

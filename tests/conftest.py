@@ -6,6 +6,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.contrib.auth.models import Group
 from django.db import connections
+from django.forms import MultiWidget
 
 from tests.factories import UserFactory
 
@@ -102,3 +103,43 @@ def mail_server(settings):
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     yield server
     controller.stop()
+
+
+def _admin_page_data(page):
+    """What an admin change page posts back when saved unchanged: its form's and its inlines' fields."""
+    data, forms = {}, [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data |= {management.add_prefix(name): management[name].value() for name in management.fields}
+        forms += inline.formset.forms
+    for form in forms:
+        for name, field in form.fields.items():
+            value, key = form[name].value(), form.add_prefix(name)
+            if value is None or value is False:
+                continue
+            if isinstance(field.widget, MultiWidget):  # the admin's date and time are two inputs
+                parts = value if isinstance(value, list) else field.widget.decompress(value)
+                data |= {f"{key}_{index}": "" if part is None else part for index, part in enumerate(parts)}
+            else:
+                data[key] = value
+    return data
+
+
+@pytest.fixture
+def admin_form():
+    """`admin_form(client, url)`: the data of the admin page at `url`, ready to change and post."""
+
+    def read(client, url):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        return _admin_page_data(page)
+
+    return read
+
+
+def add_inline_row(data, prefix, **fields):
+    """Adds a new row to an inline's posted data."""
+    index = int(data[f"{prefix}-TOTAL_FORMS"])
+    data[f"{prefix}-TOTAL_FORMS"] = index + 1
+    data |= {f"{prefix}-{index}-{name}": value for name, value in fields.items()}
+    return data

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils.functional import Promise
@@ -85,7 +85,7 @@ def access(
     """
     try:
         record = records.visible_to(user).get(pk=pk)  # type: ignore[attr-defined]
-    except (records.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if for_write and not can_change(user, record):
         raise Http404

@@ -43,12 +43,13 @@ def _with_refusals(form_class: type[forms.BaseForm], request: HttpRequest) -> An
     refused = getattr(request, REFUSAL_ATTRIBUTE, None)
     if refused is None:
         return form_class
+    errors = refused.errors
 
     class RefusedForm(form_class):  # type: ignore[valid-type,misc]
         def clean(self) -> Any:
             cleaned = super().clean()
-            if self.prefix in refused.errors:
-                apply_errors(self, _as_validation_error(refused.errors[self.prefix]))
+            if self.prefix in errors:
+                apply_errors(self, _as_validation_error(errors[self.prefix]))
             return cleaned
 
     RefusedForm.__name__ = form_class.__name__
@@ -63,7 +64,7 @@ class ServiceModelForm(forms.ModelForm):
         try:
             self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
         except ValidationError as error:
-            self._update_errors(error)
+            apply_errors(self, error)
 
 
 class ServiceInlineFormSet(BaseInlineFormSet):
@@ -192,7 +193,7 @@ class ServiceInline(admin.TabularInline):
     def get_formset(self, request: HttpRequest, obj: Model | None = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)
         formset.form = _with_refusals(formset.form, request)
-        formset.service_inline = self
+        formset.service_inline = self  # type: ignore[attr-defined]
         return formset
 
     def save_through_services(

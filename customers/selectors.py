@@ -1,6 +1,6 @@
 """Reads of customers and what hangs off them, with visibility and the joins each page needs."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -155,7 +155,7 @@ def _counts(needs: QuerySet[Need], field: str, choices: Any) -> list[dict[str, A
     ]
 
 
-def _monthly(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def _monthly(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     months: dict[datetime, dict[str, Any]] = {}
     for row in rows:
         month = months.setdefault(row["month"], {"month": row["month"], "raised": 0, "resolved": 0})

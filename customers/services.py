@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import ManyToOneRel
+from django.db.models import ForeignObjectRel
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
@@ -157,9 +157,7 @@ def _insert_customers(
 ) -> None:
     """Insert validated customers, each (customer, methods, tags), with their history, tags and methods."""
     customers = Customer.objects.bulk_create([customer for customer, _methods, _tags in new])
-    Customer.history.bulk_history_create(  # type: ignore[attr-defined]
-        customers, default_user=actor, default_change_reason=None
-    )
+    Customer.history.bulk_history_create(customers, default_user=actor, default_change_reason=None)
     Through = Customer.tags.through
     Through.objects.bulk_create(
         [Through(customer_id=customer.pk, tag_id=tag.pk) for customer, _methods, tags in new for tag in tags],
@@ -469,7 +467,7 @@ def touch_customer(customer: Customer) -> None:
     Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
 
 
-def _customer_foreign_keys() -> Iterator[ManyToOneRel]:
+def _customer_foreign_keys() -> Iterator[ForeignObjectRel]:
     """Every one-to-many relation into Customer, including those later apps add (orders, …)."""
     for relation in Customer._meta.related_objects:
         if relation.one_to_many:

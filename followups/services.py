@@ -70,7 +70,7 @@ def _link_errors(
     model: type[Communication] | type[FollowUp],
     actor: User | None,
     customer: Customer,
-    links: Mapping[str, models.Model | None],
+    links: Mapping[str, Any],
 ) -> dict[str, list[str]]:
     """Each optional link (model.LINK_FIELDS) must be a record of the same customer that the user sees.
 
@@ -173,7 +173,7 @@ def _new_followup(
     **links: Any,
 ) -> tuple[FollowUp, dict[str, list[str]]]:
     _check_link_names(FollowUp, links)
-    followup = FollowUp(
+    followup = FollowUp(  # type: ignore[misc]  # the due time may be missing: _followup_errors says so
         customer=customer,
         subject=_one_line(subject),
         notes=_text(notes),

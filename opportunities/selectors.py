@@ -217,7 +217,7 @@ def open_opportunities_for_customer(
 
 def customer_choices(user: User, text: str, limit: int = CUSTOMER_CHOICES_LIMIT) -> list[Customer]:
     """Customers the user may open an opportunity for, matching a fragment of name, phone or email."""
-    customers = Customer.objects.visible_to(user)
+    customers: QuerySet[Customer] = Customer.objects.visible_to(user)
     if text.strip():
         customers = search_customers(customers, text)
     return list(customers.order_by("name", "id")[:limit])

@@ -237,7 +237,7 @@ def _new_line(
     kept_products: set[int],
     *,
     product: Product | None = None,
-    quantity: int | None = None,
+    quantity: Any = None,  # as typed: validated here
     unit_price: Decimal | None = None,
 ) -> OpportunityLine:
     if product is None:

@@ -22,7 +22,7 @@ from orders.services import CENT, transition_problems
 
 CUSTOMER_CARD_ORDERS = 5
 # Where each status's clock starts: the stamp of the transition into it.
-STATUS_SINCE = {
+STATUS_SINCE: dict[str, str] = {
     Status.CREATED: "created_at",
     Status.CONFIRMED: "confirmed_at",
     Status.PROCESSING: "processing_at",

@@ -11,7 +11,7 @@ Each function takes its arguments by keyword, the acting user as `actor`; `None`
 history name no user. Who may change an order is decided in orders/access.py.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -118,7 +118,7 @@ def _locked(actor: User | None, order: Order) -> Order:
     """
     current = Order.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
     require_change_order(actor, current)
-    current._history_user = actor  # type: ignore[attr-defined]  # its history names the actor, even None
+    current._history_user = actor  # its history names the actor, even None
     if current.status != order.status:
         raise OrderConflict(current)
     return current
@@ -212,14 +212,14 @@ def _new_line(
     *,
     product: Product | None = None,
     description: str = "",
-    quantity: int | None = None,
+    quantity: Any = None,  # as typed: validated here
     unit_price: Decimal | None = None,
     discount: Decimal | None = None,
 ) -> OrderLine:
     description = " ".join((description or "").split()) or (product.name if product else "")
     if unit_price is None and product is not None:
         unit_price = product.unit_price
-    line = OrderLine(
+    line = OrderLine(  # type: ignore[misc]  # the unit price may be missing: full_clean says so
         order=order,
         position=index,
         product=product,
@@ -264,7 +264,7 @@ def _line_messages(error: ValidationError) -> list[str]:
         return error.messages
     messages: list[str] = []
     for name, texts in error.message_dict.items():
-        label = OrderLine._meta.get_field(name).verbose_name if name != "__all__" else ""
+        label = OrderLine._meta.get_field(name).verbose_name if name != "__all__" else ""  # type: ignore[union-attr]
         messages += [f"{label.capitalize()}: {text}" if label else text for text in texts]
     return messages
 
@@ -333,7 +333,7 @@ def create_order(
     order = Order(
         customer=customer, owner=_order_owner(actor, customer, owner), **_clean_order_fields(order_fields)
     )
-    order._history_user = actor  # type: ignore[attr-defined]
+    order._history_user = actor
     new_lines = _validated_lines(order, lines)
     order.number = next_number(ORDER_NUMBER)
     order.save()
@@ -488,7 +488,7 @@ def close_order(*, actor: User | None, order: Order, reason: str) -> Order:
     return _transition(actor, order, "close", reason=reason, note=reason)
 
 
-TRANSITIONS = {
+TRANSITIONS: dict[str, Callable[..., Order]] = {
     "confirm": confirm_order,
     "start_processing": start_processing,
     "finish": finish_order,

@@ -113,3 +113,22 @@ def test_scoring_weights_that_do_not_add_up_are_refused_at_the_form(manager_clie
     data = {"segmentation": "0.5", "characteristics": "0.5", "relationship": "0.5", "resources": "0"}
     response = manager_client.post(url, data)
     assert response.status_code == 200 and response.context["adminform"].form.non_field_errors()
+
+
+def test_the_stage_list_refuses_what_the_service_refuses_and_saves_nothing(manager_client):
+    url = reverse("admin:opportunities_stage_changelist")
+    formset = manager_client.get(url).context["cl"].formset
+    data = {
+        formset.management_form.add_prefix(name): value
+        for name, value in formset.management_form.initial.items()
+    }
+    for form in formset.forms:
+        data |= {form.add_prefix(name): form[name].value() for name in form.fields}
+    won = next(form for form in formset.forms if form.instance.kind == "won")
+    data[won.add_prefix("probability")] = 50
+    data[formset.forms[0].add_prefix("name_en")] = "First contact"
+    response = manager_client.post(url, {**data, "_save": "Save"})
+    assert response.status_code == 200
+    assert response.context["cl"].formset.forms[formset.forms.index(won)].non_field_errors()
+    assert Stage.objects.get(kind="won").probability == 100
+    assert not Stage.objects.filter(name_en="First contact").exists()  # the whole save was rolled back

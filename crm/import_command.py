@@ -10,7 +10,7 @@ from crm.management.users import active_user
 
 
 class ImportCommand(BaseCommand):
-    """`manage.py import_… FILE --user USERNAME [--commit] [--map COLUMN=FIELD]` for one importer.
+    """`manage.py import_… FILE [--user USERNAME] [--commit] [--map COLUMN=FIELD]` for one importer.
 
     A subclass sets `columns` (crm.importing.Columns), `run_import` (as a staticmethod) and `help`.
     """
@@ -22,8 +22,8 @@ class ImportCommand(BaseCommand):
         parser.add_argument("file", help="The CSV or .xlsx file.")
         parser.add_argument(
             "--user",
-            required=True,
-            help="Username of the acting user: the rows are checked and saved with that user's permissions.",
+            help="Username of the acting user: the rows are checked and saved with that user's permissions "
+            "(default: the system, with managers' rights and no user in the history).",
         )
         parser.add_argument("--commit", action="store_true", help="Save the rows (default: dry run).")
         parser.add_argument(
@@ -37,7 +37,7 @@ class ImportCommand(BaseCommand):
         )
 
     def handle(self, *args, file, user, commit, overrides, **options):
-        acting_user = active_user(user)
+        acting_user = active_user(user) if user else None
         table = self._read(file)
         try:
             mapping = self.columns.override(
@@ -46,7 +46,7 @@ class ImportCommand(BaseCommand):
         except MappingError as error:
             raise CommandError(str(error)) from None
         self._write_mapping(table.headers, mapping)
-        report = self.run_import(acting_user, table, mapping, commit=commit)
+        report = self.run_import(actor=acting_user, table=table, mapping=mapping, commit=commit)
         self._write_report(report)
 
     def _read(self, file):

@@ -129,10 +129,10 @@ class ImportPages:
         else:
             return self._render_preview(request, table, form, report=None)
         if "commit" in request.POST:
-            report = self.run_import(request.user, table, mapping, commit=True)
+            report = self.run_import(actor=request.user, table=table, mapping=mapping, commit=True)
             path.unlink(missing_ok=True)
             return render(request, "imports/done.html", self._context(**_report_context(report)))
-        report = self.run_import(request.user, table, mapping, commit=False)
+        report = self.run_import(actor=request.user, table=table, mapping=mapping, commit=False)
         return self._render_preview(request, table, form, report)
 
     def views(self):

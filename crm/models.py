@@ -2,7 +2,9 @@
 
 from functools import reduce
 from operator import or_
+from typing import Self
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +21,7 @@ class TimeStampedModel(models.Model):
 
 
 class VisibleQuerySet(models.QuerySet):
-    """Rows a user may see: managers see all, everyone else what they own.
+    """Rows a user may see: managers and the system (None) see all, everyone else what they own.
 
     `owner_path` names the user a row belongs to, following relations where the row hangs
     off something owned (e.g. "customer__owner"); a tuple of paths makes a row visible to
@@ -28,8 +30,8 @@ class VisibleQuerySet(models.QuerySet):
 
     owner_path = "owner"
 
-    def visible_to(self, user):
-        if is_manager(user):
+    def visible_to(self, user: User | AnonymousUser | None) -> Self:
+        if user is None or is_manager(user):
             return self
         if not user.is_authenticated:
             return self.none()

@@ -9,7 +9,8 @@ the forms do it. How a row is applied:
   several customers is rejected). The update sets the fields whose cells are filled (an empty
   cell never clears anything) and adds the contact methods and tags the customer lacks.
 - Otherwise it creates a customer, owned by the importing user unless the owner column names
-  someone else, which only managers may do.
+  someone else, which only managers (and the system) may do. An import run by the system (a command
+  without --user) takes the owner from the owner column.
 
 The whole file runs in one transaction, CHUNK_SIZE rows at a time. One query finds the customers
 a chunk's rows match. Rows that create customers are validated and inserted together by
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.db.models import prefetch_related_objects
@@ -39,6 +41,7 @@ from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from crm.access import acts_as_manager
 from crm.importing import (
     Action,
     Columns,
@@ -46,8 +49,8 @@ from crm.importing import (
     ImportReport,
     RowRejected,
     RowResult,
+    Table,
 )
-from crm.roles import is_manager
 from customers import services
 from customers.models import ContactMethod, Customer, Tag
 from customers.normalise import normalise_contact_value
@@ -96,10 +99,10 @@ detect_mapping, override_mapping, check_mapping = COLUMNS.detect, COLUMNS.overri
 # Running
 
 
-def run_import(user, table, mapping, *, commit):
-    """Apply every row as `user` (see the module docstring); without `commit`, roll it all back."""
+def run_import(*, actor: User | None, table: Table, mapping: list[str], commit: bool) -> ImportReport:
+    """Apply every row as `actor` (see the module docstring); without `commit`, roll it all back."""
     check_mapping(mapping)
-    importer = _Importer(user, table, mapping)
+    importer = _Importer(actor, table, mapping)
     with transaction.atomic():
         results = []
         for start in range(0, len(table.rows), CHUNK_SIZE):
@@ -139,9 +142,9 @@ class _Importer:
     _Pending of a row not yet inserted, so that later rows see them as they would one by one.
     """
 
-    def __init__(self, user, table, mapping):
-        self.user = user
-        self.is_manager = is_manager(user)
+    def __init__(self, actor, table, mapping):
+        self.actor = actor
+        self.is_manager = acts_as_manager(actor)
         self.columns = [(index, key) for index, key in enumerate(mapping) if key]
         self.owners = _owners_by_username(table, mapping)
         self.tags = {tag.name.lower(): tag for tag in Tag.objects.all()}
@@ -175,7 +178,7 @@ class _Importer:
         matches = defaultdict(set)
         keys = set().union(*(row.keys for row in prepared))
         if keys:
-            methods = ContactMethod.objects.visible_to(self.user).filter(type__in=MATCH_KEYS, value__in=keys)
+            methods = ContactMethod.objects.visible_to(self.actor).filter(type__in=MATCH_KEYS, value__in=keys)
             for value, customer_id in methods.values_list("value", "customer_id"):
                 matches[value].add(customer_id)
         return matches
@@ -227,7 +230,9 @@ class _Importer:
         """Create the customers of the pending rows."""
         if not self.pending:
             return
-        results = services.bulk_create_customers(self.user, [pending.spec for pending in self.pending])
+        results = services.bulk_create_customers(
+            actor=self.actor, specs=[pending.spec for pending in self.pending]
+        )
         for pending, result in zip(self.pending, results, strict=True):
             if isinstance(result, ValidationError):
                 contact_keys = [method["type"] for method in pending.spec["contact_methods"]]
@@ -252,7 +257,7 @@ class _Importer:
     def _add_new_tags(self):
         """Create the tags the chunk's saved rows name that did not exist, and tag their customers."""
         for name, customers in self.new_tags.values():
-            tag = services.add_tag(self.user, customers, name)
+            tag = services.add_tag(actor=self.actor, customers=customers, tag_name=name)
             self.tags[tag.name.lower()] = tag
 
     def _owner(self, username):
@@ -262,7 +267,7 @@ class _Importer:
         if owner is None:
             message = _("There is no active user “%(username)s”.") % {"username": username}
             raise RowRejected(COLUMNS.message("owner", message))
-        if owner.pk != self.user.pk and not self.is_manager:
+        if not self.is_manager and owner.pk != self.actor.pk:
             raise RowRejected(
                 COLUMNS.message("owner", _("Only managers may import customers for someone else."))
             )
@@ -308,12 +313,15 @@ class _Importer:
         if fields or added_tags:
             try:
                 services.update_customer(
-                    self.user, customer, tags=(current_tags | added_tags) if added_tags else None, **fields
+                    actor=self.actor,
+                    customer=customer,
+                    tags=(current_tags | added_tags) if added_tags else None,
+                    **fields,
                 )
             except ValidationError as error:
                 raise RowRejected(*_messages(error)) from None
         if row.owner and row.owner.pk != customer.owner_id:
-            services.reassign_owner(self.user, [customer], row.owner)
+            services.reassign_owner(actor=self.actor, customers=[customer], new_owner=row.owner)
         self._add_contact_methods(customer, identities, row.values)
 
     def _add_contact_methods(self, customer, identities, values):
@@ -321,7 +329,9 @@ class _Importer:
             if key not in values or _method_identity(key, _normalised(key, values[key])) in identities:
                 continue
             try:
-                method = services.add_contact_method(self.user, customer, type=key, value=values[key])
+                method = services.add_contact_method(
+                    actor=self.actor, customer=customer, type=key, value=values[key]
+                )
             except ValidationError as error:
                 raise RowRejected(*(COLUMNS.message(key, text) for text in error.messages)) from None
             identities.add(_method_identity(method.type, method.value))

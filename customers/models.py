@@ -185,6 +185,19 @@ class ContactMethod(models.Model):
     def __str__(self):
         return f"{self.get_type_display()}: {self.value}"
 
+    @property
+    def is_phone(self):
+        return self.type in self.PHONE_TYPES
+
+    @property
+    def href(self):
+        """What the value links to (rendered only through the link_to filter), or "" for none."""
+        if self.is_phone:
+            return f"tel:{self.value}"
+        if self.type == self.Type.EMAIL:
+            return f"mailto:{self.value}"
+        return self.value if self.type == self.Type.WEBSITE else ""
+
 
 class ContactPerson(models.Model):
     customer = models.ForeignKey(
@@ -209,6 +222,14 @@ class ContactPerson(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def phone_href(self):
+        return f"tel:{self.phone}" if self.phone else ""
+
+    @property
+    def email_href(self):
+        return f"mailto:{self.email}" if self.email else ""
 
 
 class Need(TimeStampedModel):

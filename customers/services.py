@@ -1,12 +1,24 @@
-"""Every write to customers and what hangs off them. Each function takes the acting user."""
+"""Every write to customers and what hangs off them.
 
-from django.core.exceptions import PermissionDenied, ValidationError
+Each function takes its arguments by keyword, the acting user as `actor`; `None` is the system
+(automation, commands, imports run by operations), which acts with managers' rights and is named by
+no history row. Who may change a customer is decided in customers/access.py.
+"""
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import ForeignObjectRel
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from crm.roles import is_manager
+from crm.access import require, require_manager
+from customers.access import can_change_customer, require_change_customer
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import normalise_contact_value, normalise_email, normalise_phone
 
@@ -25,21 +37,7 @@ CUSTOMER_FIELDS = {
 }
 
 
-def can_edit_customer(user, customer):
-    return is_manager(user) or customer.owner_id == user.pk
-
-
-def _require_edit(user, customer):
-    if not can_edit_customer(user, customer):
-        raise PermissionDenied(_("You may not change this customer."))
-
-
-def _require_manager(user):
-    if not is_manager(user):
-        raise PermissionDenied(_("Only managers may do this."))
-
-
-def _clean_customer_fields(fields):
+def _clean_customer_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - CUSTOMER_FIELDS
     if unknown:
         raise TypeError(f"unknown customer fields: {sorted(unknown)}")
@@ -50,27 +48,35 @@ def _clean_customer_fields(fields):
     return cleaned
 
 
-def _validate_customer(customer):
+def _validate_customer(customer: Customer) -> None:
     if customer.kind != Customer.Kind.PERSON:
         customer.gender, customer.birth_date = "", None
     customer.full_clean(exclude=["tags", "owner"], validate_constraints=False)
 
 
-def _save_customer(customer):
+def _save_customer(customer: Customer) -> None:
     _validate_customer(customer)
     customer._change_reason = None  # not the reason of an earlier change to this instance
     customer.save()
 
 
-def _new_customer(user, *, owner=None, contact_methods=(), **fields):
+def _new_customer(
+    actor: User | None,
+    *,
+    owner: User | None = None,
+    contact_methods: Sequence[Mapping[str, Any]] = (),
+    **fields: Any,
+) -> tuple[Customer, list[ContactMethod]]:
     """An unsaved customer and its unsaved contact methods, validated as create_customer saves them.
 
     Raises PermissionDenied for sales staff creating for someone else, and ValidationError keyed by
     field, or by contact_methods-<index> for the contact methods.
     """
-    owner = owner or user
-    if owner.pk != user.pk:
-        _require_manager(user)
+    owner = owner or actor
+    if owner is None:
+        raise ValidationError({"owner": _("Choose who owns the customer.")})
+    if actor is None or owner.pk != actor.pk:
+        require_manager(actor)
     customer = Customer(owner=owner, **_clean_customer_fields(fields))
     _validate_customer(customer)
     methods, errors = _new_contact_methods(customer, contact_methods)
@@ -80,12 +86,21 @@ def _new_customer(user, *, owner=None, contact_methods=(), **fields):
 
 
 @transaction.atomic
-def create_customer(user, *, owner=None, tags=(), contact_methods=(), **fields):
+def create_customer(
+    *,
+    actor: User | None,
+    owner: User | None = None,
+    tags: Iterable[Tag] = (),
+    contact_methods: Sequence[Mapping[str, Any]] = (),
+    **fields: Any,
+) -> Customer:
     """Create a customer owned by `owner` (default: the acting user) with its first contact methods.
 
     `contact_methods` is a sequence of dicts with type, value and optionally note and is_primary.
+    The system (no actor) names the owner.
     """
-    customer, methods = _new_customer(user, owner=owner, contact_methods=contact_methods, **fields)
+    customer, methods = _new_customer(actor, owner=owner, contact_methods=contact_methods, **fields)
+    customer._history_user = actor  # type: ignore[attr-defined]
     customer.save()
     if tags:
         customer.tags.add(*tags)
@@ -93,7 +108,9 @@ def create_customer(user, *, owner=None, tags=(), contact_methods=(), **fields):
     return customer
 
 
-def bulk_create_customers(user, specs):
+def bulk_create_customers(
+    *, actor: User | None, specs: Sequence[Mapping[str, Any]]
+) -> list[Customer | ValidationError]:
     """Create a customer for each spec, a dict of create_customer's keyword arguments, as it would.
 
     Returns, for each spec in order, the customer created or the ValidationError that refused it.
@@ -102,12 +119,13 @@ def bulk_create_customers(user, specs):
     that (a constraint the validation does not see, or a concurrent change), they are created
     one by one instead, and the spec the database refuses is reported with its error.
     """
-    results, valid = [], {}
+    results: list[Customer | ValidationError] = []
+    valid: dict[int, tuple[Customer, list[ContactMethod], Iterable[Tag]]] = {}
     for index, spec in enumerate(specs):
         fields = dict(spec)
         tags = fields.pop("tags", ())
         try:
-            customer, methods = _new_customer(user, **fields)
+            customer, methods = _new_customer(actor, **fields)
         except ValidationError as error:
             results.append(error)
         else:
@@ -119,13 +137,13 @@ def bulk_create_customers(user, specs):
         if valid and connection.features.can_return_rows_from_bulk_insert:  # methods need the new ids
             try:
                 with transaction.atomic():
-                    _insert_customers(user, list(valid.values()))
+                    _insert_customers(actor, list(valid.values()))
                 return results
             except IntegrityError:
                 pass
         for index in valid:
             try:
-                results[index] = create_customer(user, **specs[index])
+                results[index] = create_customer(actor=actor, **specs[index])
             except IntegrityError as error:
                 reason = str(error).splitlines()[0]
                 results[index] = ValidationError(
@@ -134,10 +152,12 @@ def bulk_create_customers(user, specs):
     return results
 
 
-def _insert_customers(user, new):
+def _insert_customers(
+    actor: User | None, new: list[tuple[Customer, list[ContactMethod], Iterable[Tag]]]
+) -> None:
     """Insert validated customers, each (customer, methods, tags), with their history, tags and methods."""
     customers = Customer.objects.bulk_create([customer for customer, _methods, _tags in new])
-    Customer.history.bulk_history_create(customers, default_user=user, default_change_reason=None)
+    Customer.history.bulk_history_create(customers, default_user=actor, default_change_reason=None)
     Through = Customer.tags.through
     Through.objects.bulk_create(
         [Through(customer_id=customer.pk, tag_id=tag.pk) for customer, _methods, tags in new for tag in tags],
@@ -146,14 +166,16 @@ def _insert_customers(user, new):
     ContactMethod.objects.bulk_create([method for _customer, methods, _tags in new for method in methods])
 
 
-def _normalised_value(method_type, value):
+def _normalised_value(method_type: str, value: str) -> str:
     try:
         return normalise_contact_value(method_type, value)
     except ValidationError as error:
         raise ValidationError({"value": error.messages}) from None
 
 
-def _prepared_method(customer, *, type, value, note="", is_primary=False):
+def _prepared_method(
+    customer: Customer, *, type: str, value: str, note: str = "", is_primary: bool = False
+) -> ContactMethod:
     value = _normalised_value(type, value)
     method = ContactMethod(
         customer=customer, type=type, value=value, note=note.strip(), is_primary=is_primary
@@ -162,9 +184,13 @@ def _prepared_method(customer, *, type, value, note="", is_primary=False):
     return method
 
 
-def _new_contact_methods(customer, contact_methods):
+def _new_contact_methods(
+    customer: Customer, contact_methods: Sequence[Mapping[str, Any]]
+) -> tuple[list[ContactMethod], dict[str, list[str]]]:
     """A new customer's contact methods, validated and unsaved, as add_contact_method would leave them."""
-    methods, errors, seen = [], {}, set()
+    methods: list[ContactMethod] = []
+    errors: dict[str, list[str]] = {}
+    seen: set[tuple[str, str]] = set()
     for index, fields in enumerate(contact_methods):
         try:
             method = _prepared_method(customer, **fields)
@@ -185,8 +211,11 @@ def _new_contact_methods(customer, contact_methods):
 
 
 @transaction.atomic
-def update_customer(user, customer, *, tags=None, **fields):
-    _require_edit(user, customer)
+def update_customer(
+    *, actor: User | None, customer: Customer, tags: Iterable[Tag] | None = None, **fields: Any
+) -> Customer:
+    require_change_customer(actor, customer)
+    customer._history_user = actor  # type: ignore[attr-defined]  # its history names the actor, even None
     for name, value in _clean_customer_fields(fields).items():
         setattr(customer, name, value)
     _save_customer(customer)
@@ -196,9 +225,9 @@ def update_customer(user, customer, *, tags=None, **fields):
 
 
 @transaction.atomic
-def reassign_owner(user, customers, new_owner):
+def reassign_owner(*, actor: User | None, customers: Iterable[Customer], new_owner: User) -> int:
     """Give customers to another user (managers only); returns how many changed."""
-    _require_manager(user)
+    require_manager(actor)
     changed = [c for c in customers if c.owner_id != new_owner.pk]
     for customer in changed:
         customer.owner = new_owner
@@ -208,13 +237,13 @@ def reassign_owner(user, customers, new_owner):
         changed,
         Customer,
         ["owner", "updated_at"],
-        default_user=user,
+        default_user=actor,
         default_change_reason=_("Owner reassigned"),
     )
     return len(changed)
 
 
-def clean_tag_name(tag_name):
+def clean_tag_name(tag_name: str) -> str:
     """A tag name as add_tag stores it; raises ValidationError when it cannot be one."""
     tag_name = " ".join((tag_name or "").split())
     if not tag_name:
@@ -225,9 +254,9 @@ def clean_tag_name(tag_name):
 
 
 @transaction.atomic
-def add_tag(user, customers, tag_name):
+def add_tag(*, actor: User | None, customers: Iterable[Customer], tag_name: str) -> Tag:
     """Tag customers (managers only); returns the tag."""
-    _require_manager(user)
+    require_manager(actor)
     tag_name = clean_tag_name(tag_name)
     tag = Tag.objects.filter(name__iexact=tag_name).first() or Tag.objects.create(name=tag_name)
     Through = Customer.tags.through
@@ -237,21 +266,55 @@ def add_tag(user, customers, tag_name):
     return tag
 
 
-def _make_primary(method):
+def _named_tag(tag: Tag, name: str) -> Tag:
+    """`tag` renamed to `name`, validated: a tag name is unique whatever its case."""
+    try:
+        tag.name = clean_tag_name(name)
+    except ValidationError as error:
+        raise ValidationError({"name": error.messages}) from None
+    if Tag.objects.filter(name__iexact=tag.name).exclude(pk=tag.pk).exists():
+        raise ValidationError({"name": _("There is already a tag “%(tag)s”.") % {"tag": tag.name}})
+    tag.save()
+    return tag
+
+
+@transaction.atomic
+def create_tag(*, actor: User | None, name: str) -> Tag:
+    """A new tag (managers only)."""
+    require_manager(actor)
+    return _named_tag(Tag(), name)
+
+
+@transaction.atomic
+def rename_tag(*, actor: User | None, tag: Tag, name: str) -> Tag:
+    """Rename a tag (managers only); its customers keep it."""
+    require_manager(actor)
+    return _named_tag(tag, name)
+
+
+def _make_primary(method: ContactMethod) -> None:
     ContactMethod.objects.filter(customer_id=method.customer_id, type=method.type, is_primary=True).exclude(
         pk=method.pk
     ).update(is_primary=False)
 
 
-def _check_method_unique(method):
+def _check_method_unique(method: ContactMethod) -> None:
     clash = ContactMethod.objects.filter(customer_id=method.customer_id, type=method.type, value=method.value)
     if clash.exclude(pk=method.pk).exists():
         raise ValidationError({"value": _("This customer already has this contact method.")})
 
 
 @transaction.atomic
-def add_contact_method(user, customer, *, type, value, note="", is_primary=False):
-    _require_edit(user, customer)
+def add_contact_method(
+    *,
+    actor: User | None,
+    customer: Customer,
+    type: str,
+    value: str,
+    note: str = "",
+    is_primary: bool = False,
+) -> ContactMethod:
+    require_change_customer(actor, customer)
     method = _prepared_method(customer, type=type, value=value, note=note, is_primary=is_primary)
     _check_method_unique(method)
     first_of_type = not ContactMethod.objects.filter(customer=customer, type=type).exists()
@@ -264,8 +327,16 @@ def add_contact_method(user, customer, *, type, value, note="", is_primary=False
 
 
 @transaction.atomic
-def update_contact_method(user, method, *, type, value, note="", is_primary=False):
-    _require_edit(user, method.customer)
+def update_contact_method(
+    *,
+    actor: User | None,
+    method: ContactMethod,
+    type: str,
+    value: str,
+    note: str = "",
+    is_primary: bool = False,
+) -> ContactMethod:
+    require_change_customer(actor, method.customer)
     value = _normalised_value(type, value)
     old_type, was_primary = method.type, method.is_primary
     method.type, method.value, method.note, method.is_primary = type, value, note.strip(), is_primary
@@ -281,15 +352,15 @@ def update_contact_method(user, method, *, type, value, note="", is_primary=Fals
 
 
 @transaction.atomic
-def remove_contact_method(user, method):
-    _require_edit(user, method.customer)
+def remove_contact_method(*, actor: User | None, method: ContactMethod) -> None:
+    require_change_customer(actor, method.customer)
     method.delete()
     if method.is_primary:
         _promote_next_primary(method.customer_id, method.type)
     touch_customer(method.customer)
 
 
-def _promote_next_primary(customer_id, method_type):
+def _promote_next_primary(customer_id: int, method_type: str) -> None:
     siblings = ContactMethod.objects.filter(customer_id=customer_id, type=method_type)
     if not siblings.filter(is_primary=True).exists():
         successor = siblings.order_by("id").first()
@@ -298,7 +369,7 @@ def _promote_next_primary(customer_id, method_type):
             successor.save(update_fields=["is_primary"])
 
 
-def _clean_person(fields):
+def _clean_person(fields: Mapping[str, Any]) -> dict[str, str]:
     cleaned = {key: " ".join((fields.get(key) or "").split()) for key in ("name", "title", "phone", "email")}
     errors = {}
     if cleaned["phone"]:
@@ -317,8 +388,8 @@ def _clean_person(fields):
 
 
 @transaction.atomic
-def add_contact_person(user, customer, **fields):
-    _require_edit(user, customer)
+def add_contact_person(*, actor: User | None, customer: Customer, **fields: Any) -> ContactPerson:
+    require_change_customer(actor, customer)
     person = ContactPerson(customer=customer, **_clean_person(fields))
     person.full_clean()
     person.save()
@@ -327,8 +398,8 @@ def add_contact_person(user, customer, **fields):
 
 
 @transaction.atomic
-def update_contact_person(user, person, **fields):
-    _require_edit(user, person.customer)
+def update_contact_person(*, actor: User | None, person: ContactPerson, **fields: Any) -> ContactPerson:
+    require_change_customer(actor, person.customer)
     for name, value in _clean_person(fields).items():
         setattr(person, name, value)
     person.full_clean()
@@ -337,23 +408,29 @@ def update_contact_person(user, person, **fields):
 
 
 @transaction.atomic
-def remove_contact_person(user, person):
-    _require_edit(user, person.customer)
+def remove_contact_person(*, actor: User | None, person: ContactPerson) -> None:
+    require_change_customer(actor, person.customer)
     person.delete()
 
 
 @transaction.atomic
 def raise_need(
-    user, customer, *, description, type=Need.Type.PRODUCT, priority=Need.Priority.NORMAL, raised_at=None
-):
-    _require_edit(user, customer)
+    *,
+    actor: User | None,
+    customer: Customer,
+    description: str,
+    type: str = Need.Type.PRODUCT,
+    priority: str = Need.Priority.NORMAL,
+    raised_at: datetime | None = None,
+) -> Need:
+    require_change_customer(actor, customer)
     need = Need(
         customer=customer,
         type=type,
         description=(description or "").strip(),
         priority=priority,
         raised_at=raised_at or timezone.now(),
-        raised_by=user,
+        raised_by=actor,
     )
     need.full_clean()
     need.save()
@@ -362,9 +439,9 @@ def raise_need(
 
 
 @transaction.atomic
-def update_need(user, need, **fields):
+def update_need(*, actor: User | None, need: Need, **fields: Any) -> Need:
     """Change a need; moving it to met or dropped stamps resolved_at, reopening clears it."""
-    _require_edit(user, need.customer)
+    require_change_customer(actor, need.customer)
     if "description" in fields:
         fields["description"] = (fields["description"] or "").strip()
     for name in ("type", "description", "priority", "status"):
@@ -379,18 +456,18 @@ def update_need(user, need, **fields):
     return need
 
 
-def resolve_need(user, need, status=Need.Status.MET):
+def resolve_need(*, actor: User | None, need: Need, status: str = Need.Status.MET) -> Need:
     if status not in Need.CLOSED_STATUSES:
         raise ValidationError({"status": _("A need is resolved as met or dropped.")})
-    return update_need(user, need, status=status)
+    return update_need(actor=actor, need=need, status=status)
 
 
-def touch_customer(customer):
+def touch_customer(customer: Customer) -> None:
     """Contact details, needs and conversations are activity on the customer (the list's "last updated")."""
     Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
 
 
-def _customer_foreign_keys():
+def _customer_foreign_keys() -> Iterator[ForeignObjectRel]:
     """Every one-to-many relation into Customer, including those later apps add (orders, …)."""
     for relation in Customer._meta.related_objects:
         if relation.one_to_many:
@@ -398,7 +475,7 @@ def _customer_foreign_keys():
 
 
 @transaction.atomic
-def merge_customers(user, survivor, merged):
+def merge_customers(*, actor: User | None, survivor: Customer, merged: Customer) -> Customer:
     """Move everything from `merged` onto `survivor`, then delete `merged`.
 
     Allowed to managers and to the owner of both. Contact methods the survivor already has are
@@ -406,8 +483,11 @@ def merge_customers(user, survivor, merged):
     """
     if survivor.pk == merged.pk:
         raise ValidationError(_("A customer cannot be merged into itself."))
-    if not is_manager(user) and not (survivor.owner_id == merged.owner_id == user.pk):
-        raise PermissionDenied(_("Only managers or the owner of both customers may merge them."))
+    require(
+        can_change_customer(actor, survivor) and can_change_customer(actor, merged),
+        _("Only managers or the owner of both customers may merge them."),
+    )
+    survivor._history_user = merged._history_user = actor  # type: ignore[attr-defined]
     kept = set(ContactMethod.objects.filter(customer=survivor).values_list("type", "value"))
     primary_types = set(
         ContactMethod.objects.filter(customer=survivor, is_primary=True).values_list("type", flat=True)

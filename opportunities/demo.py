@@ -89,7 +89,9 @@ def _catalogue(context):
     products = Product.objects.filter(active=True).order_by("sku")
     if not products.exists():
         for sku, name, series, price in FALLBACK_CATALOGUE:
-            create_product(context.manager, sku=sku, name=name, series=series, unit_price=Decimal(price))
+            create_product(
+                actor=context.manager, sku=sku, name=name, series=series, unit_price=Decimal(price)
+            )
     return list(products)
 
 
@@ -199,7 +201,7 @@ def _order_for(context, plan):
     """The order a won opportunity became, made as winning makes it and dated the day it was won."""
     opportunity = plan.opportunity
     order = create_order(
-        context.manager,
+        actor=context.manager,
         customer=opportunity.customer,
         owner=opportunity.owner,
         lines=[

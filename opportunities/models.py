@@ -67,7 +67,8 @@ class Stage(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="open") | Q(kind="won", probability=100) | Q(kind="lost", probability=0),
                 name="stage_closed_probability",
-                violation_error_message=_("A won stage has a probability of 100%, a lost stage 0%."),
+                # Django formats the message with the constraint's name: a percent sign is written %%.
+                violation_error_message=_("A won stage has a probability of 100%%, a lost stage 0%%."),
             ),
             models.CheckConstraint(condition=Q(kind__in=["open", "won", "lost"]), name="stage_kind_known"),
             models.CheckConstraint(condition=~Q(name_en="") & ~Q(name_zh_hans=""), name="stage_named"),

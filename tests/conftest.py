@@ -1,7 +1,12 @@
+import asyncio
 import os
+import socket
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.contrib.auth.models import Group
+from django.db import connections
+from django.forms import MultiWidget
 
 from tests.factories import UserFactory
 
@@ -52,3 +57,89 @@ def sales_client(client, sales1):
 def manager_client(client, manager):
     client.force_login(manager)
     return client
+
+
+class MailServer:
+    """What the test SMTP server received, and how it behaves: `refuse` answers 550, `delay` (seconds)
+    keeps the client waiting, `on_message` (called with the envelope, in a thread of its own, with its
+    own database connection) looks at the world as the message arrives."""
+
+    def __init__(self):
+        self.messages, self.refuse, self.delay, self.on_message = [], False, 0, None
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.on_message is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._look, envelope)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.refuse:
+            return "550 Mailbox unavailable"
+        self.messages.append(envelope)
+        return "250 OK"
+
+    def _look(self, envelope):
+        try:
+            self.on_message(envelope)
+        finally:
+            connections.close_all()
+
+    @property
+    def recipients(self):
+        return sorted(address for envelope in self.messages for address in envelope.rcpt_tos)
+
+
+@pytest.fixture
+def mail_server(settings):
+    """A real SMTP server on 127.0.0.1 that Django's SMTP backend sends to."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = MailServer()
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 10
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    controller.stop()
+
+
+def _admin_page_data(page):
+    """What an admin change page posts back when saved unchanged: its form's and its inlines' fields."""
+    data, forms = {}, [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data |= {management.add_prefix(name): management[name].value() for name in management.fields}
+        forms += inline.formset.forms
+    for form in forms:
+        for name, field in form.fields.items():
+            value, key = form[name].value(), form.add_prefix(name)
+            if value is None or value is False:
+                continue
+            if isinstance(field.widget, MultiWidget):  # the admin's date and time are two inputs
+                parts = value if isinstance(value, list) else field.widget.decompress(value)
+                data |= {f"{key}_{index}": "" if part is None else part for index, part in enumerate(parts)}
+            else:
+                data[key] = value
+    return data
+
+
+@pytest.fixture
+def admin_form():
+    """`admin_form(client, url)`: the data of the admin page at `url`, ready to change and post."""
+
+    def read(client, url):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        return _admin_page_data(page)
+
+    return read
+
+
+def add_inline_row(data, prefix, **fields):
+    """Adds a new row to an inline's posted data."""
+    index = int(data[f"{prefix}-TOTAL_FORMS"])
+    data[f"{prefix}-TOTAL_FORMS"] = index + 1
+    data |= {f"{prefix}-{index}-{name}": value for name, value in fields.items()}
+    return data

@@ -49,7 +49,7 @@ def csv_bytes(rows, encoding="utf-8-sig"):
 
 def import_rows(user, rows, *, commit, encoding="utf-8-sig"):
     table = read_table(csv_bytes(rows, encoding))
-    return run_import(user, table, detect_mapping(table.headers), commit=commit)
+    return run_import(actor=user, table=table, mapping=detect_mapping(table.headers), commit=commit)
 
 
 def database_state():
@@ -164,7 +164,7 @@ def test_real_run_saves_the_good_rows_normalised_and_none_of_the_bad(sales1, sal
 
 def test_a_row_matching_a_visible_customer_by_phone_updates_it(sales1):
     existing = services.create_customer(
-        sales1,
+        actor=sales1,
         name="Acme Ltd",
         region="上海",
         contact_methods=[{"type": "mobile", "value": "13800138000"}],
@@ -187,7 +187,7 @@ def test_a_row_matching_a_visible_customer_by_phone_updates_it(sales1):
 
 def test_an_update_with_a_bad_value_is_rejected_and_leaves_the_customer_as_it_was(sales1):
     existing = services.create_customer(
-        sales1, name="Acme", contact_methods=[{"type": "email", "value": "a@acme.cn"}]
+        actor=sales1, name="Acme", contact_methods=[{"type": "email", "value": "a@acme.cn"}]
     )
     rows = [["email", "lifecycle_stage", "mobile"], ["a@acme.cn", "active", "12345"]]
     report = import_rows(sales1, rows, commit=True)
@@ -201,7 +201,7 @@ def test_an_update_with_a_bad_value_is_rejected_and_leaves_the_customer_as_it_wa
 
 def test_customers_the_user_cannot_see_are_not_matched(sales1, sales2):
     theirs = services.create_customer(
-        sales2, name="Acme", contact_methods=[{"type": "mobile", "value": "13800138000"}]
+        actor=sales2, name="Acme", contact_methods=[{"type": "mobile", "value": "13800138000"}]
     )
     report = import_rows(sales1, [["name", "mobile"], ["Acme", "13800138000"]], commit=True)
     assert outcome(report) == [(2, Action.CREATE)]
@@ -211,10 +211,10 @@ def test_customers_the_user_cannot_see_are_not_matched(sales1, sales2):
 
 def test_a_row_matching_two_customers_is_rejected(manager):
     first = services.create_customer(
-        manager, name="A", contact_methods=[{"type": "mobile", "value": "13800138000"}]
+        actor=manager, name="A", contact_methods=[{"type": "mobile", "value": "13800138000"}]
     )
     second = services.create_customer(
-        manager, name="B", contact_methods=[{"type": "email", "value": "b@b.cn"}]
+        actor=manager, name="B", contact_methods=[{"type": "email", "value": "b@b.cn"}]
     )
     report = import_rows(manager, [["mobile", "email"], ["13800138000", "b@b.cn"]], commit=True)
     assert report.rows[0].action == Action.REJECT
@@ -252,7 +252,7 @@ def test_managers_set_any_owner_and_create_tags_once(manager, sales2, vip):
 
 def test_managers_reassign_the_owner_of_a_matched_customer(manager, sales1, sales2):
     existing = services.create_customer(
-        sales1, name="Acme", contact_methods=[{"type": "email", "value": "a@acme.cn"}]
+        actor=sales1, name="Acme", contact_methods=[{"type": "email", "value": "a@acme.cn"}]
     )
     import_rows(manager, [["email", "owner"], ["a@acme.cn", "sales2"]], commit=True)
     existing.refresh_from_db()
@@ -276,7 +276,7 @@ def test_a_gb18030_csv_with_chinese_headers_and_chinese_choice_labels(sales1):
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
     table = read_table(data)
-    report = run_import(sales1, table, detect_mapping(table.headers), commit=True)
+    report = run_import(actor=sales1, table=table, mapping=detect_mapping(table.headers), commit=True)
     assert outcome(report) == [(2, Action.CREATE)]
     customer = Customer.objects.get()
     assert (customer.name, customer.lifecycle_stage, customer.kind, customer.region) == (
@@ -337,7 +337,7 @@ def test_new_customers_are_inserted_a_chunk_at_a_time_with_one_savepoint_each(sa
 
 def test_a_new_tag_is_created_only_when_a_saved_row_names_it(manager, sales1):
     existing = services.create_customer(
-        sales1, name="Acme", contact_methods=[{"type": "email", "value": "a@acme.cn"}]
+        actor=sales1, name="Acme", contact_methods=[{"type": "email", "value": "a@acme.cn"}]
     )
     rows = [
         ["name", "email", "mobile", "tags"],
@@ -357,7 +357,7 @@ def test_a_new_tag_is_created_only_when_a_saved_row_names_it(manager, sales1):
 
 def test_a_rejected_update_leaves_nothing_for_the_next_row_updating_that_customer(sales1):
     existing = services.create_customer(
-        sales1, name="Acme", contact_methods=[{"type": "email", "value": "a@acme.cn"}]
+        actor=sales1, name="Acme", contact_methods=[{"type": "email", "value": "a@acme.cn"}]
     )
     rows = [
         ["email", "lifecycle_stage", "mobile", "region"],
@@ -396,7 +396,7 @@ def test_an_xlsx_workbook_imports_with_numbers_as_phone_numbers(sales1):
         ]
     )
     table = read_table(data)
-    report = run_import(sales1, table, detect_mapping(table.headers), commit=True)
+    report = run_import(actor=sales1, table=table, mapping=detect_mapping(table.headers), commit=True)
     assert outcome(report) == [(2, Action.CREATE), (4, Action.CREATE)]
     assert set(ContactMethod.objects.values_list("value", flat=True)) == {
         "+8613800138000",

@@ -91,7 +91,7 @@ def test_closing_asks_for_a_reason_and_a_confirmation_on_a_phone(page, live_serv
     from orders import services
 
     order = services.create_order(
-        sales1,
+        actor=sales1,
         customer=customer,
         lines=[{"description": "Cable", "quantity": 3, "unit_price": Decimal("18.00")}],
     )

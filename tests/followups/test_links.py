@@ -43,7 +43,10 @@ def customer(sales1):
 
 def new_opportunity(user, customer, title="Sensors for line 3"):
     return opportunity_services.create_opportunity(
-        user, customer=customer, title=title, expected_close_date=timezone.localdate() + timedelta(days=30)
+        actor=user,
+        customer=customer,
+        title=title,
+        expected_close_date=timezone.localdate() + timedelta(days=30),
     )
 
 
@@ -300,7 +303,7 @@ def test_without_links_the_card_says_so_and_offers_no_see_all(sales_client, reco
 def test_the_lists_narrow_to_one_record(sales_client, sales1, customer, records):
     order, opportunity = records
     done = schedule(sales1, customer, order=order, subject="Done already")
-    services.complete_followup(sales1, done, "Shipped")
+    services.complete_followup(actor=sales1, followup=done, result="Shipped")
     schedule(sales1, customer, order=order, subject="Check delivery")
     schedule(sales1, customer, subject="Unrelated")
     log(sales1, customer, opportunity=opportunity, subject="Demo talk")

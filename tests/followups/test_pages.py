@@ -151,8 +151,10 @@ def test_without_htmx_the_forms_are_pages_of_their_own(sales_client, customer):
 
 
 def test_contact_persons_of_the_customer_are_offered(sales_client, sales1, customer):
-    person = customer_services.add_contact_person(sales1, customer, name="李工")
-    customer_services.add_contact_person(sales1, CustomerFactory(owner=sales1), name="Not this one")
+    person = customer_services.add_contact_person(actor=sales1, customer=customer, name="李工")
+    customer_services.add_contact_person(
+        actor=sales1, customer=CustomerFactory(owner=sales1), name="Not this one"
+    )
     content = sales_client.get(customer.get_absolute_url()).content.decode()
     assert "李工" in content and "Not this one" not in content
     sales_client.post(
@@ -285,7 +287,9 @@ def test_my_day_the_week_and_the_dashboard_cost_a_fixed_number_of_queries(sales_
         other = CustomerFactory(owner=sales1)
         FollowUpFactory(customer=other, due_at=timezone.now() - timedelta(hours=index))
         FollowUpFactory(customer=other, due_at=timezone.now() + timedelta(hours=index + 1))
-        services.reschedule_followup(sales1, first, timezone.now() + timedelta(days=index + 1))
+        services.reschedule_followup(
+            actor=sales1, followup=first, due_at=timezone.now() + timedelta(days=index + 1)
+        )
     assert [count_queries(sales_client, url) for url in pages] == few
 
 
@@ -456,8 +460,8 @@ def test_exports_are_filtered_and_neutralise_formulas(sales_client, sales1):
 
 def test_the_followup_page_acts_and_keeps_the_history(sales_client, sales1, sales2):
     followup = services.schedule_followup(
-        sales1,
-        CustomerFactory(owner=sales1),
+        actor=sales1,
+        customer=CustomerFactory(owner=sales1),
         subject="Send the quote",
         due_at=timezone.now() + timedelta(days=1),
     )
@@ -494,8 +498,8 @@ def test_an_action_with_bad_input_says_so_and_changes_nothing(sales_client, sale
 def test_the_communication_page(sales_client, sales1):
     customer = CustomerFactory(owner=sales1)
     communication = services.log_communication(
-        sales1,
-        customer,
+        actor=sales1,
+        customer=customer,
         channel="visit",
         subject="Plant visit",
         content="Two new lines next year.",

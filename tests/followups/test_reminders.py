@@ -14,7 +14,8 @@ from followups import services
 from followups.models import ReminderDigest
 from tests.factories import CustomerFactory, FollowUpFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+# The digest is sent after its claim commits: these tests commit, as the command does.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def sales_user(username, **fields):

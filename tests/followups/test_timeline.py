@@ -42,7 +42,7 @@ def add_one_of_each(customer, user, minutes_ago):
     order = make_order(user, customer)
     OrderEvent.objects.filter(order=order).update(at=at(minutes_ago + 5.5))
     opportunity = opportunity_services.create_opportunity(
-        user, customer=customer, title=f"Deal {minutes_ago}", expected_close_date=timezone.localdate()
+        actor=user, customer=customer, title=f"Deal {minutes_ago}", expected_close_date=timezone.localdate()
     )
     OpportunityEvent.objects.filter(opportunity=opportunity).update(at=at(minutes_ago + 5.25))
     NeedFactory(customer=customer, raised_at=at(minutes_ago + 6), description=f"need {minutes_ago}")
@@ -50,12 +50,12 @@ def add_one_of_each(customer, user, minutes_ago):
     CommunicationFactory(customer=customer, staff=user, occurred_at=at(minutes_ago + 5), **links)
     followup = FollowUpFactory(customer=customer, assignee=user, **links)
     FollowUp.objects.filter(pk=followup.pk).update(created_at=at(minutes_ago + 4))
-    services.complete_followup(user, followup, "Called back")
+    services.complete_followup(actor=user, followup=followup, result="Called back")
     FollowUp.objects.filter(pk=followup.pk).update(completed_at=at(minutes_ago + 3))
     resolved = NeedFactory(customer=customer, raised_at=at(minutes_ago + 7))
-    customer_services.resolve_need(user, resolved)
+    customer_services.resolve_need(actor=user, need=resolved)
     Need.objects.filter(pk=resolved.pk).update(resolved_at=at(minutes_ago + 2))
-    customer_services.update_customer(user, customer, notes=f"changed {minutes_ago}")
+    customer_services.update_customer(actor=user, customer=customer, notes=f"changed {minutes_ago}")
     latest = customer.history.latest("history_id")
     customer.history.filter(history_id=latest.history_id).update(history_date=at(minutes_ago + 1))
 
@@ -128,7 +128,7 @@ def test_a_bad_cursor_gives_the_first_page(sales1):
 def test_a_field_change_on_the_next_page_still_shows_its_old_value(sales1):
     customer = CustomerFactory(owner=sales1, notes="")
     for index in range(5):
-        customer_services.update_customer(sales1, customer, notes=f"v{index}")
+        customer_services.update_customer(actor=sales1, customer=customer, notes=f"v{index}")
     first = timeline.customer_timeline(customer, page_size=2)
     second = timeline.customer_timeline(customer, first.next_cursor, page_size=2)
     changes = [entry.item["changes"][0] for entry in first.entries + second.entries]
@@ -170,7 +170,7 @@ def timeline_queries(client, customer, cursor=""):
 
 def test_the_timeline_costs_a_fixed_number_of_queries(sales_client, sales1):
     customer = CustomerFactory(owner=sales1)
-    customer_services.add_contact_person(sales1, customer, name="李工")
+    customer_services.add_contact_person(actor=sales1, customer=customer, name="李工")
     add_one_of_each(customer, sales1, 500)
     few, response = timeline_queries(sales_client, customer)
     kinds = {entry.kind for entry in response.context["timeline"].entries}

@@ -78,7 +78,9 @@ def test_the_board_partial_also_runs_a_fixed_number_of_queries(manager_client, s
 def test_columns_count_and_sum_their_cards(sales_client, sales1, customer1, stages, new_opportunity):
     new_opportunity(sales1, customer1, stage="evaluate")  # 700
     new_opportunity(sales1, customer1, stage="evaluate", lines=False, amount=Decimal("300"))
-    old = services.mark_lost(sales1, new_opportunity(sales1, customer1), reason="Too expensive")
+    old = services.mark_lost(
+        actor=sales1, opportunity=new_opportunity(sales1, customer1), reason="Too expensive"
+    )
     Opportunity.objects.filter(pk=old.pk).update(lost_at=timezone.now() - timedelta(days=31))
     columns = {c["stage"].code: c for c in sales_client.get(BOARD).context["columns"]}
     evaluate = columns["evaluate"]

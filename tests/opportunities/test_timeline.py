@@ -31,10 +31,12 @@ def test_every_stage_change_is_on_the_timeline_newest_first(
     sales_client, sales1, customer1, stages, new_opportunity
 ):
     opportunity = new_opportunity(sales1, customer1)
-    services.move_stage(sales1, opportunity, stages["qualify"], note="Budget confirmed")
-    services.mark_lost(sales1, opportunity, reason="Went with a competitor")
-    services.reopen(sales1, opportunity)
-    services.mark_won(sales1, opportunity)
+    services.move_stage(
+        actor=sales1, opportunity=opportunity, stage=stages["qualify"], note="Budget confirmed"
+    )
+    services.mark_lost(actor=sales1, opportunity=opportunity, reason="Went with a competitor")
+    services.reopen(actor=sales1, opportunity=opportunity)
+    services.mark_won(actor=sales1, opportunity=opportunity)
     start = timezone.now() - timedelta(hours=10)
     for hours, event in enumerate(OpportunityEvent.objects.order_by("at", "id")):
         OpportunityEvent.objects.filter(pk=event.pk).update(at=start + timedelta(hours=hours))

@@ -1,12 +1,15 @@
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from orders import services
 from orders.models import Order, OrderEvent, Product
 from tests.orders.builders import make_order, order_in
 
@@ -192,3 +195,34 @@ def test_close_stale_orders_acts_as_the_system_without_a_user(sales1, customer):
     assert OrderEvent.objects.get(order=stale, to_status="closed").actor is None
     with pytest.raises(CommandError, match="no active user"):
         call_command("close_stale_orders", "--older-than", "30d", "--reason", "x", "--user", "ghost")
+
+
+def test_saving_an_order_the_service_refuses_shows_why_at_the_form(
+    manager_client, admin_form, sales1, customer
+):
+    order = order_in("created", sales1, customer)
+    url = reverse("admin:orders_order_change", args=[order.pk])
+    data = admin_form(manager_client, url)  # the page as the manager opened it
+    services.close_order(actor=sales1, order=order, reason="Customer cancelled")  # meanwhile
+    data["notes"] = "Call first"
+    response = manager_client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        "A finished or closed order cannot be changed."
+    ]
+    assert Order.objects.get(pk=order.pk).notes == ""
+
+
+def test_close_stale_orders_fails_when_the_service_refuses_one(sales1, customer, monkeypatch):
+    order = make_order(sales1, customer)
+    long_ago = timezone.now() - timedelta(days=60)
+    Order.objects.filter(pk=order.pk).update(created_at=long_ago, updated_at=long_ago)
+
+    def refuse(**arguments):
+        raise ValidationError("The order is locked by the warehouse.")
+
+    monkeypatch.setattr(services, "close_order", refuse)
+    with pytest.raises(CommandError, match="1 orders could not be closed"):
+        call_command(
+            "close_stale_orders", "--older-than", "30d", "--reason", "Stale", "--commit", stdout=io.StringIO()
+        )

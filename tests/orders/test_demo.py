@@ -48,5 +48,5 @@ def test_demo_orders_walk_the_lifecycle_and_seeding_again_adds_nothing(monkeypat
     assert counts == (Order.objects.count(), OrderEvent.objects.count(), Payment.objects.count())
     # Numbers handed out after the demo continue its sequence.
     user = Order.objects.first().owner
-    new = services.create_order(user, customer=CustomerFactory(owner=user), lines=[])
+    new = services.create_order(actor=user, customer=CustomerFactory(owner=user), lines=[])
     assert new.number not in set(Order.objects.exclude(pk=new.pk).values_list("number", flat=True))

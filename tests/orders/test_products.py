@@ -100,10 +100,10 @@ def test_import_creates_updates_and_rejects_rows(manager, product):
     table = read_table(csv_bytes(ROWS))
     mapping = COLUMNS.detect(table.headers)
     assert mapping == ["sku", "name", "series", "unit_price", "active"]
-    dry = run_import(manager, table, mapping, commit=False)
+    dry = run_import(actor=manager, table=table, mapping=mapping, commit=False)
     assert [row.action for row in dry.rows] == [Action.UPDATE, Action.CREATE, *[Action.REJECT] * 4]
     assert Product.objects.count() == 1 and Product.objects.get().unit_price == D("19.99")
-    report = run_import(manager, table, mapping, commit=True)
+    report = run_import(actor=manager, table=table, mapping=mapping, commit=True)
     assert (report.created, report.updated, report.rejected) == (1, 1, 4)
     assert any("Unit price" in error for error in report.rows[2].errors)
     assert report.rows[3].errors == ["Unit price: “abc” is not a price."]

@@ -28,8 +28,10 @@ def busy_orders(owner, count):
     for index in range(count):
         customer = CustomerFactory(owner=owner)
         lines = [{"description": f"Item {n}", "quantity": n + 1, "unit_price": D("10.00")} for n in range(3)]
-        order = services.confirm_order(owner, make_order(owner, customer, lines=lines))
-        services.record_payment(owner, order, amount=D("5.00"), method="cash", reference=f"R{index}")
+        order = services.confirm_order(actor=owner, order=make_order(owner, customer, lines=lines))
+        services.record_payment(
+            actor=owner, order=order, amount=D("5.00"), method="cash", reference=f"R{index}"
+        )
         orders.append(order)
     return orders
 
@@ -57,20 +59,24 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(sales_client, sales1, cu
             CommunicationFactory(customer=customer, order=order, contact_person=None)
             FollowUpFactory(customer=customer, order=order, assignee=sales1)
         order = services.update_order(
-            sales1,
-            order,
+            actor=sales1,
+            order=order,
             lines=[{"description": f"L{n}", "quantity": 1, "unit_price": D("9")} for n in range(lines)],
         )
-        order = services.confirm_order(sales1, order)
+        order = services.confirm_order(actor=sales1, order=order)
         for n in range(payments):
-            services.record_payment(sales1, order, amount=D("1.00"), method="cash", reference=f"R{n}")
-        return services.start_processing(sales1, Order.objects.get(pk=order.pk), tracking_number="SF1")
+            services.record_payment(
+                actor=sales1, order=order, amount=D("1.00"), method="cash", reference=f"R{n}"
+            )
+        return services.start_processing(
+            actor=sales1, order=Order.objects.get(pk=order.pk), tracking_number="SF1"
+        )
 
     small, large = make_order(sales1, customer), make_order(sales1, customer)
     assert count_queries(sales_client, small.get_absolute_url()) == count_queries(
         sales_client,
         services.update_order(
-            sales1, large, lines=[{"product": ProductFactory(), "quantity": 1}] * 40
+            actor=sales1, order=large, lines=[{"product": ProductFactory(), "quantity": 1}] * 40
         ).get_absolute_url(),
     )
     small, large = busy(small, 1, 1), busy(large, 40, 20)
@@ -85,7 +91,7 @@ def test_the_invoice_page_runs_a_fixed_number_of_queries(sales_client, sales1, c
     order = make_order(sales1, customer)
     few = count_queries(sales_client, reverse("orders:invoice", args=[order.pk]))
     order = services.update_order(
-        sales1, order, lines=[{"product": ProductFactory(), "quantity": 1} for _ in range(30)]
+        actor=sales1, order=order, lines=[{"product": ProductFactory(), "quantity": 1} for _ in range(30)]
     )
     assert count_queries(sales_client, reverse("orders:invoice", args=[order.pk])) == few
 
@@ -300,7 +306,7 @@ def test_edit_lines_while_created_and_only_details_after(sales_client, sales1, c
     assert sales_client.post(edit, payload).status_code == 302
     order.refresh_from_db()
     assert order.total == D("452.00")
-    services.confirm_order(sales1, order)
+    services.confirm_order(actor=sales1, order=order)
     response = sales_client.get(edit)
     assert response.context["lines"] is None and "discount" not in response.context["form"].fields
     response = sales_client.post(
@@ -361,7 +367,7 @@ def test_closing_without_a_reason_says_so_and_changes_nothing(sales_client, sale
 
 def test_a_step_on_an_order_someone_else_moved_names_its_status(sales_client, sales1, manager, customer):
     order = make_order(sales1, customer)
-    services.close_order(manager, order, reason="Duplicate")
+    services.close_order(actor=manager, order=order, reason="Duplicate")
     response = sales_client.post(
         transition_url(order, "confirm"), {"seen_status": "created"}, headers={"HX-Request": "true"}
     )
@@ -452,7 +458,7 @@ def test_line_edits_for_an_order_confirmed_meanwhile_are_refused_not_dropped(
     sales_client, sales1, manager, customer
 ):
     order = make_order(sales1, customer)
-    services.confirm_order(manager, order)
+    services.confirm_order(actor=manager, order=order)
     payload = create_payload(
         customer.pk,
         seen_status="created",

@@ -4,8 +4,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_update_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from crm.history import change_reason
 from crm.roles import is_manager
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import normalise_contact_value, normalise_email, normalise_phone
@@ -56,9 +57,10 @@ def _validate_customer(customer):
     customer.full_clean(exclude=["tags", "owner"], validate_constraints=False)
 
 
-def _save_customer(customer):
+def _save_customer(user, customer, reason=None):
     _validate_customer(customer)
-    customer._change_reason = None  # not the reason of an earlier change to this instance
+    customer._history_user = user  # the history names the acting user, in a command too
+    customer._change_reason = reason  # never the reason of an earlier change to this instance
     customer.save()
 
 
@@ -86,10 +88,11 @@ def create_customer(user, *, owner=None, tags=(), contact_methods=(), **fields):
     `contact_methods` is a sequence of dicts with type, value and optionally note and is_primary.
     """
     customer, methods = _new_customer(user, owner=owner, contact_methods=contact_methods, **fields)
+    customer._history_user = user
     customer.save()
     if tags:
         customer.tags.add(*tags)
-    ContactMethod.objects.bulk_create(methods)
+    bulk_create_with_history(methods, ContactMethod, default_user=user)
     return customer
 
 
@@ -143,7 +146,10 @@ def _insert_customers(user, new):
         [Through(customer_id=customer.pk, tag_id=tag.pk) for customer, _methods, tags in new for tag in tags],
         ignore_conflicts=True,
     )
-    ContactMethod.objects.bulk_create([method for _customer, methods, _tags in new for method in methods])
+    methods = ContactMethod.objects.bulk_create(
+        [method for _customer, methods, _tags in new for method in methods]
+    )
+    ContactMethod.history.bulk_history_create(methods, default_user=user)
 
 
 def _normalised_value(method_type, value):
@@ -186,10 +192,20 @@ def _new_contact_methods(customer, contact_methods):
 
 @transaction.atomic
 def update_customer(user, customer, *, tags=None, **fields):
+    """Change a customer's fields and, when `tags` is given, its tags: the history names the tags
+    added and removed."""
     _require_edit(user, customer)
     for name, value in _clean_customer_fields(fields).items():
         setattr(customer, name, value)
-    _save_customer(customer)
+    reason = None
+    if tags is not None:
+        tags = list(tags)
+        old, new = set(customer.tags.values_list("name", flat=True)), {tag.name for tag in tags}
+        if old != new:
+            reason = change_reason(
+                "tags_changed", tags_added=sorted(new - old), tags_removed=sorted(old - new)
+            )
+    _save_customer(user, customer, reason)
     if tags is not None:
         customer.tags.set(tags)
     return customer
@@ -203,14 +219,9 @@ def reassign_owner(user, customers, new_owner):
     for customer in changed:
         customer.owner = new_owner
         customer.updated_at = timezone.now()
-        customer._change_reason = _("Owner reassigned")
-    bulk_update_with_history(
-        changed,
-        Customer,
-        ["owner", "updated_at"],
-        default_user=user,
-        default_change_reason=_("Owner reassigned"),
-    )
+        customer._change_reason = change_reason("owner_reassigned")
+        customer._history_user = user
+    bulk_update_with_history(changed, Customer, ["owner", "updated_at"], default_user=user)
     return len(changed)
 
 
@@ -231,16 +242,35 @@ def add_tag(user, customers, tag_name):
     tag_name = clean_tag_name(tag_name)
     tag = Tag.objects.filter(name__iexact=tag_name).first() or Tag.objects.create(name=tag_name)
     Through = Customer.tags.through
+    customers = list(customers)
+    tagged = set(
+        Through.objects.filter(tag=tag, customer_id__in=[c.pk for c in customers]).values_list(
+            "customer_id", flat=True
+        )
+    )
+    untagged = [customer for customer in customers if customer.pk not in tagged]
     Through.objects.bulk_create(
-        [Through(customer_id=c.pk, tag_id=tag.pk) for c in customers], ignore_conflicts=True
+        [Through(customer_id=c.pk, tag_id=tag.pk) for c in untagged], ignore_conflicts=True
+    )
+    Customer.history.bulk_history_create(
+        untagged,
+        update=True,
+        default_user=user,
+        default_change_reason=change_reason("tags_changed", tags_added=[tag.name]),
     )
     return tag
 
 
-def _make_primary(method):
-    ContactMethod.objects.filter(customer_id=method.customer_id, type=method.type, is_primary=True).exclude(
-        pk=method.pk
-    ).update(is_primary=False)
+def _demote_primary(user, method):
+    """The customer's other primary method of the method's type is primary no more (with its history)."""
+    others = ContactMethod.objects.filter(
+        customer_id=method.customer_id, type=method.type, is_primary=True
+    ).exclude(pk=method.pk)
+    demoted = list(others)
+    for other in demoted:
+        other.is_primary = False
+    if demoted:
+        bulk_update_with_history(demoted, ContactMethod, ["is_primary"], default_user=user)
 
 
 def _check_method_unique(method):
@@ -257,7 +287,8 @@ def add_contact_method(user, customer, *, type, value, note="", is_primary=False
     first_of_type = not ContactMethod.objects.filter(customer=customer, type=type).exists()
     method.is_primary = is_primary or first_of_type
     if method.is_primary:
-        ContactMethod.objects.filter(customer=customer, type=type, is_primary=True).update(is_primary=False)
+        _demote_primary(user, method)
+    method._history_user = user
     method.save()
     touch_customer(customer)
     return method
@@ -272,10 +303,11 @@ def update_contact_method(user, method, *, type, value, note="", is_primary=Fals
     _check_method_unique(method)
     method.full_clean(validate_constraints=False)
     if is_primary:
-        _make_primary(method)
+        _demote_primary(user, method)
+    method._history_user = user
     method.save()
     if was_primary and (old_type != type or not is_primary):
-        _promote_next_primary(method.customer_id, old_type)
+        _promote_next_primary(user, method.customer_id, old_type)
     touch_customer(method.customer)
     return method
 
@@ -283,18 +315,20 @@ def update_contact_method(user, method, *, type, value, note="", is_primary=Fals
 @transaction.atomic
 def remove_contact_method(user, method):
     _require_edit(user, method.customer)
+    method._history_user = user
     method.delete()
     if method.is_primary:
-        _promote_next_primary(method.customer_id, method.type)
+        _promote_next_primary(user, method.customer_id, method.type)
     touch_customer(method.customer)
 
 
-def _promote_next_primary(customer_id, method_type):
+def _promote_next_primary(user, customer_id, method_type):
     siblings = ContactMethod.objects.filter(customer_id=customer_id, type=method_type)
     if not siblings.filter(is_primary=True).exists():
         successor = siblings.order_by("id").first()
         if successor:
             successor.is_primary = True
+            successor._history_user = user
             successor.save(update_fields=["is_primary"])
 
 
@@ -321,6 +355,7 @@ def add_contact_person(user, customer, **fields):
     _require_edit(user, customer)
     person = ContactPerson(customer=customer, **_clean_person(fields))
     person.full_clean()
+    person._history_user = user
     person.save()
     touch_customer(customer)
     return person
@@ -332,6 +367,7 @@ def update_contact_person(user, person, **fields):
     for name, value in _clean_person(fields).items():
         setattr(person, name, value)
     person.full_clean()
+    person._history_user = user
     person.save()
     return person
 
@@ -339,6 +375,7 @@ def update_contact_person(user, person, **fields):
 @transaction.atomic
 def remove_contact_person(user, person):
     _require_edit(user, person.customer)
+    person._history_user = user
     person.delete()
 
 
@@ -390,6 +427,20 @@ def touch_customer(customer):
     Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
 
 
+def _move_records(user, relation, merged, survivor, reason):
+    """Moves the records of one relation from `merged` to `survivor` in one UPDATE; a model with a
+    history records the move of each (who, when, from which customer to which) in one INSERT."""
+    field = relation.field
+    records = relation.related_model._base_manager.filter(**{field.name: merged})
+    history = getattr(relation.related_model, "history", None)
+    moving = list(records) if history is not None else []
+    records.update(**{field.name: survivor})
+    for record in moving:
+        setattr(record, field.attname, survivor.pk)
+    if moving:
+        history.bulk_history_create(moving, update=True, default_user=user, default_change_reason=reason)
+
+
 def _customer_foreign_keys():
     """Every one-to-many relation into Customer, including those later apps add (orders, …)."""
     for relation in Customer._meta.related_objects:
@@ -408,11 +459,13 @@ def merge_customers(user, survivor, merged):
         raise ValidationError(_("A customer cannot be merged into itself."))
     if not is_manager(user) and not (survivor.owner_id == merged.owner_id == user.pk):
         raise PermissionDenied(_("Only managers or the owner of both customers may merge them."))
+    moved = change_reason("moved_by_merge", customer=merged.pk, name=merged.name)
     kept = set(ContactMethod.objects.filter(customer=survivor).values_list("type", "value"))
     primary_types = set(
         ContactMethod.objects.filter(customer=survivor, is_primary=True).values_list("type", flat=True)
     )
     for method in ContactMethod.objects.filter(customer=merged):
+        method._history_user, method._change_reason = user, moved
         if (method.type, method.value) in kept:
             method.delete()
         else:
@@ -422,13 +475,15 @@ def merge_customers(user, survivor, merged):
             method.save()
     for relation in _customer_foreign_keys():
         if relation.related_model is not ContactMethod:
-            relation.related_model._base_manager.filter(**{relation.field.name: merged}).update(
-                **{relation.field.name: survivor}
-            )
-    survivor.tags.add(*merged.tags.all())
-    reason = _("Merged customer #%(id)s “%(name)s” into this one") % {"id": merged.pk, "name": merged.name}
-    survivor._change_reason = reason
-    survivor.save()
-    merged._change_reason = _("Merged into customer #%(id)s") % {"id": survivor.pk}
+            _move_records(user, relation, merged, survivor, moved)
+    added = merged.tags.exclude(pk__in=survivor.tags.values("pk"))
+    added_names = sorted(added.values_list("name", flat=True))
+    survivor.tags.add(*added)
+    reason = {"customer": merged.pk, "name": merged.name}
+    if added_names:
+        reason["tags_added"] = added_names
+    _save_customer(user, survivor, change_reason("merged_from", **reason))
+    merged._history_user = user
+    merged._change_reason = change_reason("merged_into", customer=survivor.pk)
     merged.delete()
     return survivor

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from crm.history import change_reason
 from crm.roles import is_manager
 from customers.services import can_edit_customer, touch_customer
 from followups import selectors
@@ -235,7 +236,7 @@ def reschedule_followup(user, followup, due_at):
     if errors:
         raise ValidationError(errors)
     followup.due_at = due_at
-    return _save(user, followup, _("Rescheduled"))
+    return _save(user, followup, change_reason("rescheduled"))
 
 
 def postponed_due_at(followup, day):
@@ -258,7 +259,7 @@ def reassign_followup(user, followup, assignee):
     if assignee.pk == followup.assignee_id:
         return followup
     followup.assignee = assignee
-    return _save(user, followup, _("Reassigned"))
+    return _save(user, followup, change_reason("reassigned"))
 
 
 @transaction.atomic
@@ -270,7 +271,7 @@ def complete_followup(user, followup, result):
         raise ValidationError({"result": [_("Write down the result.")]})
     followup.status, followup.result = FollowUp.Status.DONE, result
     followup.completed_at, followup.completed_by = timezone.now(), user
-    _save(user, followup, _("Completed"))
+    _save(user, followup, change_reason("completed"))
     touch_customer(followup.customer)
     return followup
 
@@ -280,7 +281,7 @@ def cancel_followup(user, followup, reason=""):
     """Drop a follow-up that is no longer needed; the reason is kept as its result."""
     _open_for(user, followup)
     followup.status, followup.result = FollowUp.Status.CANCELLED, _text(reason)
-    return _save(user, followup, _("Cancelled"))
+    return _save(user, followup, change_reason("cancelled"))
 
 
 # --- reminders -------------------------------------------------------------------------------

@@ -40,8 +40,16 @@ class LineInline(ReadOnlyInline):
 
 class EventInline(ReadOnlyInline):
     model = OpportunityEvent
-    fields = ["at", "from_stage", "to_stage", "actor", "note"]
+    fields = ["at", "what_happened", "actor", "note"]
+    readonly_fields = ["what_happened"]
     ordering = ["at", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor", "from_stage", "to_stage")
+
+    @admin.display(description=_("What happened"))
+    def what_happened(self, event):
+        return event.summary
 
 
 @admin.register(Opportunity)

@@ -58,12 +58,14 @@ def opportunity_detail(user, pk):
 def time_in_stages(events, stages, opportunity, now=None):
     """How long the opportunity has spent in each stage it entered, in pipeline order.
 
-    Each event starts a stay that lasts until the next event; the current stay lasts until now while
+    Each stage change starts a stay that lasts until the next event; the current stay lasts until now while
     the opportunity is open. Returns dicts of stage, time (a timedelta, None for the closing stage),
     visits and current.
     """
     now = now or timezone.now()
-    chronological = sorted(events, key=lambda event: (event.at, event.pk))
+    chronological = sorted(
+        (event for event in events if event.is_stage_change), key=lambda event: (event.at, event.pk)
+    )
     totals, visits = {}, {}
     for index, event in enumerate(chronological):
         stage_id = event.to_stage_id

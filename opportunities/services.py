@@ -5,8 +5,8 @@ rule as visibility and as for orders, so the order a won opportunity becomes is 
 
 Writes to one opportunity lock its row for the transaction. A stage change can name the stage the
 user saw (`from_stage`): when the opportunity has moved since, nothing is written and
-OpportunityConflict says where it is now. Every stage change writes an OpportunityEvent, which is
-what the time spent in each stage is measured from.
+OpportunityConflict says where it is now. Every stage change records an event (opportunities/events.py),
+which is what the time spent in each stage is measured from.
 """
 
 from decimal import Decimal
@@ -17,8 +17,10 @@ from django.db.models import DecimalField, ExpressionWrapper, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.history import change_reason
 from crm.roles import is_manager
-from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
+from opportunities import events
+from opportunities.models import Opportunity, OpportunityLine, ScoringWeights, Stage
 from orders.models import ZERO
 from orders.models import Status as OrderStatus
 from orders.services import MAX_AMOUNT, create_order
@@ -257,17 +259,6 @@ def _prepare(opportunity, lines):
     return new_lines
 
 
-def _record(opportunity, actor, from_stage, note="", at=None):
-    return OpportunityEvent.objects.create(
-        opportunity=opportunity,
-        actor=actor,
-        at=at or timezone.now(),
-        from_stage=from_stage,
-        to_stage=opportunity.stage,
-        note=note,
-    )
-
-
 def _save(opportunity, user, reason=None):
     opportunity._history_user = user
     opportunity._change_reason = reason
@@ -302,7 +293,7 @@ def create_opportunity(user, *, customer, stage=None, owner=None, lines=(), **fi
     opportunity.stage_entered_at = timezone.now()
     _save(opportunity, user)
     OpportunityLine.objects.bulk_create(new_lines)
-    _record(opportunity, user, None, at=opportunity.stage_entered_at)
+    events.opportunity_created(opportunity=opportunity, actor=user)
     return opportunity
 
 
@@ -317,26 +308,31 @@ def update_opportunity(user, opportunity, *, lines=None, owner=None, **fields):
         raise ValidationError(_("A won or lost opportunity cannot be changed; reopen it first."))
     for name, value in _clean_fields(fields).items():
         setattr(current, name, value)
+    old_owner = current.owner
     if owner is not None:
         current.owner = _owner_for(user, current.customer, owner)
     new_lines = _prepare(current, None if lines is None else list(lines))
-    _save(current, user, _("Lines changed") if new_lines is not None else None)
+    _save(current, user, change_reason("lines_changed") if new_lines is not None else None)
     if new_lines is not None:
         current.lines.all().delete()
         OpportunityLine.objects.bulk_create(new_lines)
+    if current.owner_id != old_owner.pk:
+        events.owner_changed(opportunity=current, actor=user, old_owner=old_owner)
     return current
 
 
 # The pipeline
 
 
-def _enter(opportunity, stage, user, note, reason=None):
-    """Puts the opportunity into `stage` at its default probability and records the move."""
-    from_stage, now = opportunity.stage, timezone.now()
-    opportunity.stage, opportunity.stage_entered_at, opportunity.probability = stage, now, stage.probability
-    _save(opportunity, user, reason or note or None)
-    _record(opportunity, user, from_stage, note, at=now)
-    return opportunity
+def _enter(opportunity, stage, user, reason):
+    """Puts the opportunity into `stage` at its default probability; returns the stage it left.
+
+    The caller records the event that says why."""
+    from_stage = opportunity.stage
+    opportunity.stage, opportunity.stage_entered_at = stage, timezone.now()
+    opportunity.probability = stage.probability
+    _save(opportunity, user, reason)
+    return from_stage
 
 
 def _require_open(opportunity):
@@ -360,7 +356,9 @@ def move_stage(user, opportunity, stage, *, note="", from_stage=None):
         raise ValidationError(_("Win or lose the opportunity to close it."), code="closing_stage")
     if stage.pk == current.stage_id:
         return current
-    return _enter(current, stage, user, (note or "").strip())
+    from_stage = _enter(current, stage, user, change_reason("stage_moved"))
+    events.stage_moved(opportunity=current, actor=user, from_stage=from_stage, note=(note or "").strip())
+    return current
 
 
 def _order_lines(opportunity):
@@ -406,8 +404,8 @@ def mark_won(user, opportunity, *, note="", from_stage=None):
             lines=[
                 {"product": ln.product, "quantity": ln.quantity, "unit_price": ln.unit_price} for ln in lines
             ],
-            note=note
-            or _("From opportunity #%(id)s “%(title)s”") % {"id": current.pk, "title": current.title},
+            note=note,
+            opportunity=current,
         )
     except ValidationError as error:
         raise ValidationError(
@@ -418,7 +416,9 @@ def mark_won(user, opportunity, *, note="", from_stage=None):
             code="order_refused",
         ) from None
     current.order, current.won_at = order, timezone.now()
-    return _enter(current, won, user, note, reason=_("Won: order %(number)s") % {"number": order.number})
+    from_stage = _enter(current, won, user, change_reason("won", order_number=order.number))
+    events.opportunity_won(opportunity=current, actor=user, from_stage=from_stage, note=note)
+    return current
 
 
 @transaction.atomic
@@ -433,12 +433,18 @@ def mark_lost(user, opportunity, *, reason, from_stage=None):
     _require_open(current)
     lost = _stage_of_kind(Stage.Kind.LOST)
     current.lost_at, current.lost_reason = timezone.now(), reason
-    return _enter(current, lost, user, reason)
+    from_stage = _enter(current, lost, user, change_reason("lost"))
+    events.opportunity_lost(opportunity=current, actor=user, from_stage=from_stage)
+    return current
 
 
 def stage_before_closing(opportunity):
     """The open stage the opportunity was in when it was won or lost (default: the first open stage)."""
-    event = opportunity.events.filter(to_stage=opportunity.stage).select_related("from_stage").first()
+    event = (
+        opportunity.events.filter(to_stage=opportunity.stage, from_stage__isnull=False)
+        .select_related("from_stage")
+        .first()
+    )
     if event and event.from_stage and event.from_stage.is_open:
         return event.from_stage
     return first_open_stage()
@@ -473,10 +479,14 @@ def reopen(user, opportunity, *, stage=None, note=""):
     problem = reopen_problem(current)
     if problem:
         raise ValidationError(problem, code="order_open")
-    note = (note or "").strip()
-    if current.order is not None:
-        unlinked = _("Order %(number)s unlinked.") % {"number": current.order.number}
-        note = f"{note} {unlinked}".strip()
-        current.order = None
+    unlinked_order, current.order = current.order, None
     current.won_at, current.lost_at, current.lost_reason = None, None, ""
-    return _enter(current, stage, user, note, reason=_("Reopened"))
+    from_stage = _enter(current, stage, user, change_reason("reopened"))
+    events.opportunity_reopened(
+        opportunity=current,
+        actor=user,
+        from_stage=from_stage,
+        unlinked_order=unlinked_order,
+        note=(note or "").strip(),
+    )
+    return current

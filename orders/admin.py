@@ -40,8 +40,15 @@ class PaymentInline(ReadOnlyInline):
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    fields = ["at", "from_status", "to_status", "actor", "note"]
+    fields = ["at", "what_happened", "actor", "note"]
     ordering = ["at", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("What happened"))
+    def what_happened(self, event):
+        return event.summary
 
 
 @admin.register(Order)

@@ -12,7 +12,7 @@ from django_fsm import can_proceed, has_transition_perm
 from crm.history import field_changes
 from crm.roles import is_manager
 from customers.models import Customer
-from orders.models import Order, Product, Status
+from orders.models import Order, OrderLine, Product, Status
 from orders.services import CENT, can_act_on, transition_problems
 
 CUSTOMER_CARD_ORDERS = 5
@@ -56,7 +56,7 @@ def order_detail(user, pk):
         "lines": list(order.lines.select_related("product")),
         "payments": list(order.payments.select_related("recorded_by")),
         "events": list(order.events.select_related("actor").order_by("-at", "-id")),
-        "history": field_changes(order.history.select_related("history_user")),
+        "history": field_changes(order.history.all(), OrderLine.history.filter(order=order.pk)),
         "actions": available_actions(user, order),
     }
 

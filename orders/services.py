@@ -21,13 +21,15 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from crm.history import change_reason
 from crm.roles import is_manager
+from orders import events
 from orders.models import (
     ZERO,
     DocumentCounter,
     Order,
-    OrderEvent,
     OrderLine,
     Payment,
     Product,
@@ -274,17 +276,6 @@ def _order_owner(user, customer, owner):
     return owner
 
 
-def _record(order, actor, from_status, note="", at=None):
-    return OrderEvent.objects.create(
-        order=order,
-        actor=actor,
-        at=at or timezone.now(),
-        from_status=from_status,
-        to_status=order.status,
-        note=note,
-    )
-
-
 def _validated_lines(order, lines):
     """Validates the order's fields and its new lines together, then sets its totals from them."""
     errors, new_lines = {}, []
@@ -307,13 +298,14 @@ def _validated_lines(order, lines):
 
 
 @transaction.atomic
-def create_order(user, *, customer, lines=(), owner=None, note="", **order_fields):
+def create_order(user, *, customer, lines=(), owner=None, note="", opportunity=None, **order_fields):
     """A new order (status created) for `customer`, with its lines, numbered SO-YYYY-NNNNNN.
 
     `lines` is a sequence of dicts with product (a Product) or description, quantity, unit_price
     (default: the product's) and discount (an amount, default 0). `owner` defaults to the customer's
-    owner; only managers choose another. Everything is validated before anything is written: a
-    ValidationError has messages keyed by field, or by lines-<index> for the lines.
+    owner; only managers choose another. `opportunity` is the one won into this order, which its
+    first event names. Everything is validated before anything is written: a ValidationError has
+    messages keyed by field, or by lines-<index> for the lines.
     """
     if not (user is None or is_manager(user) or customer.owner_id == user.pk):
         raise PermissionDenied(_("You may only create orders for your own customers."))
@@ -322,22 +314,25 @@ def create_order(user, *, customer, lines=(), owner=None, note="", **order_field
     )
     new_lines = _validated_lines(order, lines)
     order.number = next_number(ORDER_NUMBER)
+    order._history_user = user
     order.save()
-    OrderLine.objects.bulk_create(new_lines)
-    _record(order, user, "", note, at=order.created_at)
+    bulk_create_with_history(new_lines, OrderLine, default_user=user)
+    events.order_created(order=order, actor=user, note=note, opportunity=opportunity)
     return order
 
 
 @transaction.atomic
 def update_order(user, order, *, lines=None, owner=None, **order_fields):
     """Change an order: its details and owner until it is finished or closed; its money fields and
-    lines (replaced by `lines` when given) only while it is created."""
+    lines (replaced by `lines` when given) only while it is created. Each kind of change is an event."""
     current = _locked(user, order)
     if current.status in (Status.FINISHED, Status.CLOSED):
         raise ValidationError(_("A finished or closed order cannot be changed."))
     allowed = ORDER_FIELDS if current.is_editable else DETAIL_FIELDS
     if not current.is_editable and lines is not None:
         raise ValidationError(_("Lines can be edited only while the order is created."))
+    before = {name: getattr(current, name) for name in ORDER_FIELDS}
+    old_owner, old_total = current.owner, current.total
     for name, value in _clean_order_fields(order_fields, allowed).items():
         setattr(current, name, value)
     if owner is not None:
@@ -346,12 +341,37 @@ def update_order(user, order, *, lines=None, owner=None, **order_fields):
         _validate_order_fields(current)
         _apply_totals(current, list(current.lines.all()))
     else:
-        new_lines = _validated_lines(current, lines)
-        current.lines.all().delete()
-        OrderLine.objects.bulk_create(new_lines)
-        current._change_reason = _("Lines changed")
+        _replace_lines(user, current, _validated_lines(current, lines))
+        current._change_reason = change_reason("lines_changed")
+    current._history_user = user
     current.save()
+    changed = sorted(name for name in ORDER_FIELDS if getattr(current, name) != before[name])
+    if lines is not None:
+        events.lines_changed(order=current, actor=user, old_total=old_total)
+    if current.owner_id != old_owner.pk:
+        events.owner_changed(order=current, actor=user, old_owner=old_owner)
+    if changed:
+        events.details_changed(order=current, actor=user, fields=changed)
     return current
+
+
+def _replace_lines(user, order, new_lines):
+    """The order's lines become `new_lines`, line by line, so that each line's history shows what
+    changed: the line at each position is updated, extra ones added, missing ones removed."""
+    old_lines = list(order.lines.order_by("position", "id"))
+    fields = ["position", "product", "description", "quantity", "unit_price", "discount", "line_total"]
+    updated = []
+    for old, new in zip(old_lines, new_lines, strict=False):
+        if any(getattr(old, name) != getattr(new, name) for name in fields):
+            for name in fields:
+                setattr(old, name, getattr(new, name))
+            updated.append(old)
+    for removed in old_lines[len(new_lines) :]:
+        removed._history_user = user
+        removed.delete()
+    if updated:
+        bulk_update_with_history(updated, OrderLine, fields, default_user=user)
+    bulk_create_with_history(new_lines[len(old_lines) :], OrderLine, default_user=user)
 
 
 # The lifecycle
@@ -383,13 +403,24 @@ def _transition(user, order, name, *args, note="", **kwargs):
         )
     from_status, at = current.status, timezone.now()
     method(at, *args, **kwargs)
-    current._change_reason = note or None
+    current._change_reason = change_reason(f"order_{current.status}")
+    current._history_user = user
     try:
         current.save()
     except ConcurrentTransition:
         raise OrderConflict(Order.objects.get(pk=current.pk)) from None
-    _record(current, user, from_status, note, at)
+    if name == "close":
+        events.order_closed(order=current, actor=user, from_status=from_status)
+    else:
+        TRANSITION_EVENTS[name](order=current, actor=user, note=note)
     return current
+
+
+TRANSITION_EVENTS = {
+    "confirm": events.order_confirmed,
+    "start_processing": events.processing_started,
+    "finish": events.order_finished,
+}
 
 
 def transition_problems(order, name):
@@ -460,7 +491,7 @@ def close_order(user, order, *, reason):
         raise ValidationError(
             {"reason": _("Keep the reason under 300 characters; add details to the notes.")}
         )
-    return _transition(user, order, "close", reason=reason, note=reason)
+    return _transition(user, order, "close", reason=reason)
 
 
 TRANSITIONS = {
@@ -497,8 +528,11 @@ def record_payment(user, order, *, amount, method, paid_at=None, reference=""):
     payment.save()
     current.paid_amount += payment.amount
     current.balance = current.total - current.paid_amount
-    current._change_reason = _("Refund recorded") if payment.is_refund else _("Payment recorded")
+    current._change_reason = change_reason("refund_recorded" if payment.is_refund else "payment_recorded")
+    current._history_user = user
     current.save()
+    record_event = events.refund_recorded if payment.is_refund else events.payment_recorded
+    record_event(order=current, actor=user, payment=payment)
     return payment
 
 

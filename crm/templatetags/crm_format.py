@@ -1,6 +1,8 @@
 import phonenumbers
 from django import template
 
+from crm.history import actor_name
+
 register = template.Library()
 
 
@@ -14,3 +16,9 @@ def phone(value):
     except phonenumbers.NumberParseException:
         return value
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@register.filter
+def actor(user):
+    """Who did something: a person by their full name, nobody (automation, commands) as the system."""
+    return actor_name(user)

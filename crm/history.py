@@ -8,8 +8,7 @@ an older version) is shown as it is.
 """
 
 import json
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -112,10 +111,12 @@ def actor_name(user: Any) -> str:
 
 
 def with_previous(history: QuerySet) -> QuerySet:
-    """History records annotated with the id of the record before each (of the same object)."""
-    pk_name = history.model.instance_type._meta.pk.attname
+    """History records annotated with the id of the record before each (of the same object), with
+    who made them and the records they name (so that naming them costs no query)."""
+    model = history.model
+    pk_name = model.instance_type._meta.pk.attname
     earlier = (
-        history.model._default_manager.filter(**{pk_name: OuterRef(pk_name)})
+        model._default_manager.filter(**{pk_name: OuterRef(pk_name)})
         .filter(
             Q(history_date__lt=OuterRef("history_date"))
             | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
@@ -123,33 +124,50 @@ def with_previous(history: QuerySet) -> QuerySet:
         .order_by("-history_date", "-history_id")
         .values("history_id")[:1]
     )
-    return history.annotate(previous_history_id=Subquery(earlier))
+    return history.select_related(*_related_fields(model)).annotate(previous_history_id=Subquery(earlier))
+
+
+def _related_fields(model: type[Model]) -> list[str]:
+    return [field.name for field in model._meta.concrete_fields if field.is_relation]
 
 
 def field_changes(history: QuerySet, *parts: QuerySet, limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
     """The latest changes of a record and of its `parts` (e.g. an order's lines), newest first.
 
     Each is who, when, why, and each field's old → new value; a part's names what it is. Costs two
-    queries per history, plus one per kind of related record named, whatever the data.
+    queries per history, whatever the data.
     """
-    records = []
+    records, previous = [], {}
     for queryset in (history, *parts):
-        records += with_previous(queryset.select_related("history_user")).order_by(
-            "-history_date", "-history_id"
-        )[:limit]
+        window = with_previous(queryset).order_by("-history_date", "-history_id")
+        found, before = read_window(window[:limit])
+        records += found
+        previous |= before
     records.sort(key=lambda record: (record.history_date, record.history_id), reverse=True)
-    return describe_changes(records[:limit], main_model=history.model)
+    return describe_changes(records[:limit], previous, main_model=history.model)
 
 
-def describe_changes(records: Sequence[Any], main_model: type[Model] | None = None) -> list[dict[str, Any]]:
+def read_window(window: QuerySet) -> tuple[list[Any], dict[tuple[type, int], Any]]:
+    """The records of `window` (a queryset through with_previous()) and the records before them,
+    in two queries whatever they hold."""
+    records = list(window)
+    model = window.model
+    before = model._default_manager.select_related(*_related_fields(model)).filter(
+        history_id__in=window.values("previous_history_id")
+    )
+    return records, {(model, record.history_id): record for record in before}
+
+
+def describe_changes(
+    records: Sequence[Any], previous: Mapping[tuple[type, int], Any], main_model: type[Model] | None = None
+) -> list[dict[str, Any]]:
     """Each history record with its fields' old → new values, its reason, and what it is about.
 
-    `records` come from querysets passed through with_previous(): each is compared with the record
-    before it, read with one query per history model. A record of another model than `main_model`
-    (a part of the record the page is about) names itself as its `subject`.
+    Each record is compared with the record before it, found in `previous` (see read_window). A
+    record of another model than `main_model` (a part of the record the page is about) names itself
+    as its `subject`.
     """
-    previous = _previous_records(records)
-    described, related = [], defaultdict(set)
+    described = []
     for record in records:
         older = previous.get((type(record), getattr(record, "previous_history_id", None)))
         entry = {
@@ -162,32 +180,15 @@ def describe_changes(records: Sequence[Any], main_model: type[Model] | None = No
             delta = record.diff_against(older, foreign_keys_are_objs=False)
             for change in delta.changes:
                 field = record.instance_type._meta.get_field(change.field)
-                if field.is_relation:
-                    related[field.related_model] |= {value for value in (change.old, change.new) if value}
-                entry["changes"].append({"field": field, "old": change.old, "new": change.new})
+                entry["changes"].append(
+                    {
+                        "field": field.verbose_name,
+                        "old": _display(field, change.old, older),
+                        "new": _display(field, change.new, record),
+                    }
+                )
         described.append(entry)
-    names = {model: _names(model, pks) for model, pks in related.items()}
-    for entry in described:
-        for change in entry["changes"]:
-            field = change["field"]
-            change.update(
-                field=field.verbose_name,
-                old=_display(field, change["old"], names),
-                new=_display(field, change["new"], names),
-            )
     return described
-
-
-def _previous_records(records: Iterable[Any]) -> dict[tuple[type, int], Any]:
-    wanted = defaultdict(set)
-    for record in records:
-        if getattr(record, "previous_history_id", None):
-            wanted[type(record)].add(record.previous_history_id)
-    return {
-        (model, pk): found
-        for model, pks in wanted.items()
-        for pk, found in model._default_manager.in_bulk(pks).items()
-    }
 
 
 def _subject(record: Any) -> str:
@@ -195,18 +196,16 @@ def _subject(record: Any) -> str:
     return f"{record.instance_type._meta.verbose_name.capitalize()}: {record.instance}"
 
 
-def _names(model: type[Model], pks: Iterable[Any]) -> dict[Any, str]:
-    """How each of these records is named in a change history: people by their full name."""
-    user_model = get_user_model()
-    return {
-        pk: actor_name(record) if model is user_model else str(record)
-        for pk, record in model._base_manager.in_bulk(pks).items()
-    }
-
-
-def _display(field: Any, value: Any, names: Mapping[type[Model], Mapping[Any, str]]) -> Any:
+def _display(field: Any, value: Any, record: Any) -> Any:
+    """A field's value as a change history shows it; a related record by its name (read with
+    `record`), or by its id once it is gone."""
     if field.choices:
         return dict(field.flatchoices).get(value, value) or "—"
     if field.is_relation:
-        return names[field.related_model].get(value, f"#{value}") if value else "—"
+        if not value:
+            return "—"
+        related = getattr(record, field.name, None)
+        if related is None:
+            return f"#{value}"
+        return actor_name(related) if isinstance(related, get_user_model()) else str(related)
     return value if value not in (None, "") else "—"

@@ -2,7 +2,7 @@
 its tags, its contact methods and its contact persons."""
 
 from crm import timeline
-from crm.history import describe_changes, with_previous
+from crm.history import describe_changes, read_window, with_previous
 from customers.models import ContactMethod, ContactPerson, Customer, Need
 
 
@@ -15,7 +15,8 @@ class FieldChangesSource(timeline.Source):
         super().__init__(kind, template, queryset, "history_date", customer_path=customer_path)
 
     def entries(self, customer, cursor, limit):
-        described = describe_changes(self.rows(customer, cursor, limit), main_model=Customer.history.model)
+        records, previous = read_window(self.window(customer, cursor, limit))
+        described = describe_changes(records, previous, main_model=Customer.history.model)
         return [
             timeline.Entry(d["record"].history_date, self.kind, d["record"].pk, self.template, d)
             for d in described

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 HISTORY_LIMIT = 30
@@ -38,7 +38,7 @@ REASONS: dict[str, Promise] = {
     # opportunities
     "stage_moved": _("Moved to another stage"),
     "won": _("Won: order %(order_number)s"),
-    "lost": _("Lost"),
+    "lost": pgettext_lazy("stage kind", "Lost"),
     "reopened": _("Reopened"),
     # follow-ups
     "rescheduled": _("Rescheduled"),
@@ -83,7 +83,7 @@ def describe_reason(stored: str | None) -> str:
     if parsed is None:
         return stored or ""
     code, parameters = parsed
-    text = gettext(str(REASONS[code]))
+    text = str(REASONS[code])  # in the active language
     text = text % parameters if parameters else text
     tags = _describe_tags(parameters)
     if not tags:

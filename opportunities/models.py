@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext, pgettext_lazy
+from django.utils.translation import get_language, gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -394,9 +394,11 @@ class OpportunityEvent(models.Model):
         if self.type == self.Type.WON:
             if facts.get("order_number"):
                 return gettext("Won: order %(order_number)s") % facts
-            return gettext("Won")
+            return pgettext("stage kind", "Won")
         if self.type == self.Type.LOST:
-            return gettext("Lost: %(reason)s") % facts if facts.get("reason") else gettext("Lost")
+            return (
+                gettext("Lost: %(reason)s") % facts if facts.get("reason") else pgettext("stage kind", "Lost")
+            )
         if self.type == self.Type.REOPENED:
             text = gettext("Reopened in %(stage)s") % {"stage": self.to_stage.name}
             if facts.get("unlinked_order_number"):

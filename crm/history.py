@@ -192,8 +192,11 @@ def describe_changes(
 
 
 def _subject(record: Any) -> str:
-    """A part's kind and name as a change history shows it, e.g. “Order line: 2 × Widget”."""
-    return f"{record.instance_type._meta.verbose_name.capitalize()}: {record.instance}"
+    """A part's kind and name as a change history shows it, e.g. Order line “2 × Widget”."""
+    return gettext("%(kind)s “%(name)s”") % {
+        "kind": str(record.instance_type._meta.verbose_name).capitalize(),
+        "name": record.instance,
+    }
 
 
 def _display(field: Any, value: Any, record: Any) -> Any:

@@ -1,7 +1,9 @@
 """Every write to customers and what hangs off them. Each function takes the acting user."""
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import ForeignObjectRel
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -57,7 +59,7 @@ def _validate_customer(customer):
     customer.full_clean(exclude=["tags", "owner"], validate_constraints=False)
 
 
-def _save_customer(user, customer, reason=None):
+def _save_customer(user: User | None, customer: Customer, reason: str | None = None) -> None:
     _validate_customer(customer)
     customer._history_user = user  # the history names the acting user, in a command too
     customer._change_reason = reason  # never the reason of an earlier change to this instance
@@ -261,7 +263,7 @@ def add_tag(user, customers, tag_name):
     return tag
 
 
-def _demote_primary(user, method):
+def _demote_primary(user: User | None, method: ContactMethod) -> None:
     """The customer's other primary method of the method's type is primary no more (with its history)."""
     others = ContactMethod.objects.filter(
         customer_id=method.customer_id, type=method.type, is_primary=True
@@ -322,7 +324,7 @@ def remove_contact_method(user, method):
     touch_customer(method.customer)
 
 
-def _promote_next_primary(user, customer_id, method_type):
+def _promote_next_primary(user: User | None, customer_id: int, method_type: str) -> None:
     siblings = ContactMethod.objects.filter(customer_id=customer_id, type=method_type)
     if not siblings.filter(is_primary=True).exists():
         successor = siblings.order_by("id").first()
@@ -427,7 +429,9 @@ def touch_customer(customer):
     Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
 
 
-def _move_records(user, relation, merged, survivor, reason):
+def _move_records(
+    user: User | None, relation: ForeignObjectRel, merged: Customer, survivor: Customer, reason: str
+) -> None:
     """Moves the records of one relation from `merged` to `survivor` in one UPDATE; a model with a
     history records the move of each (who, when, from which customer to which) in one INSERT."""
     field = relation.field

@@ -1,6 +1,8 @@
 """The customer's own entries on its timeline: needs raised and resolved, and changes to its fields,
 its tags, its contact methods and its contact persons."""
 
+from django.db.models import QuerySet
+
 from crm import timeline
 from crm.history import describe_changes, read_window, with_previous
 from customers.models import ContactMethod, ContactPerson, Customer, Need
@@ -10,11 +12,11 @@ class FieldChangesSource(timeline.Source):
     """Changes to the customer's fields, or to records of one kind that are part of it: each history
     record against the one before it (two queries)."""
 
-    def __init__(self, kind, template, history, customer_path="customer"):
+    def __init__(self, kind: str, template: str, history: QuerySet, customer_path: str = "customer") -> None:
         queryset = with_previous(history.select_related("history_user"))
         super().__init__(kind, template, queryset, "history_date", customer_path=customer_path)
 
-    def entries(self, customer, cursor, limit):
+    def entries(self, customer: Customer, cursor: timeline.Cursor | None, limit: int) -> list[timeline.Entry]:
         records, previous = read_window(self.window(customer, cursor, limit))
         described = describe_changes(records, previous, main_model=Customer.history.model)
         return [

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -44,11 +46,11 @@ class EventInline(ReadOnlyInline):
     readonly_fields = ["what_happened"]
     ordering = ["at", "id"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OpportunityEvent]:
         return super().get_queryset(request).select_related("actor", "from_stage", "to_stage")
 
     @admin.display(description=_("What happened"))
-    def what_happened(self, event):
+    def what_happened(self, event: OpportunityEvent) -> str:
         return event.summary
 
 

@@ -101,7 +101,7 @@ class _Plan:
         self.opportunity, self.lines, self.steps = opportunity, lines, steps
 
 
-def _events(plan):
+def _events(plan: "_Plan") -> list[OpportunityEvent]:
     """The events the services record along the plan's steps, unsaved."""
     opportunity = plan.opportunity
     recorded = []

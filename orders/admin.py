@@ -4,6 +4,8 @@ edits are saved by services.update_order."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -43,11 +45,11 @@ class OrderEventInline(ReadOnlyInline):
     fields = ["at", "what_happened", "actor", "note"]
     ordering = ["at", "id"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderEvent]:
         return super().get_queryset(request).select_related("actor")
 
     @admin.display(description=_("What happened"))
-    def what_happened(self, event):
+    def what_happened(self, event: OrderEvent) -> str:
         return event.summary
 
 

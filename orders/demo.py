@@ -7,7 +7,7 @@ number once finished), with totals from services.compute_totals. Numbers follow 
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -140,7 +140,7 @@ def _build(context, rng, created_at, customer, products, now):
     return item
 
 
-def _last_step(item, created_at):
+def _last_step(item: _Built, created_at: datetime) -> datetime:
     return max([created_at, *(arguments["at"] for _record, arguments in item.steps)])
 
 
@@ -289,7 +289,7 @@ def _insert(context, built):
     OrderLine.history.bulk_history_create(lines, default_user=context.manager, batch_size=1000)
 
 
-def _record(built):
+def _record(built: list[_Built]) -> None:
     """Inserts the orders' payments, then the events of every step and payment, as the services
     record them."""
     payments = [payment for item in built for payment in item.payments]

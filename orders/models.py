@@ -427,7 +427,7 @@ class OrderEvent(models.Model):
             return gettext("Details changed: %(fields)s") % {"fields": _field_names(Order, facts["fields"])}
         return self.get_type_display()
 
-    def _payment_summary(self, facts):
+    def _payment_summary(self, facts: dict) -> str:
         values = {
             "amount": _money(facts.get("amount", "0")),
             "currency": facts.get("currency", ""),

@@ -15,6 +15,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -355,7 +356,7 @@ def update_order(user, order, *, lines=None, owner=None, **order_fields):
     return current
 
 
-def _replace_lines(user, order, new_lines):
+def _replace_lines(user: User | None, order: Order, new_lines: list[OrderLine]) -> None:
     """The order's lines become `new_lines`, line by line, so that each line's history shows what
     changed: the line at each position is updated, extra ones added, missing ones removed."""
     old_lines = list(order.lines.order_by("position", "id"))

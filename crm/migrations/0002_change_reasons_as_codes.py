@@ -7,6 +7,7 @@ The mapping is frozen here, as the sentences were when they were stored, in Engl
 """
 
 import json
+from typing import Any
 import re
 
 from django.db import migrations
@@ -53,14 +54,14 @@ HISTORICAL_MODELS = [
 ]
 
 
-def encode(code, **parameters):
+def encode(code: str, **parameters: Any) -> str:
     """As crm.history.change_reason stores a code."""
     if not parameters:
         return code
     return json.dumps({"code": code, **parameters}, ensure_ascii=False, sort_keys=True)
 
 
-def convert_change_reason(text):
+def convert_change_reason(text: str | None) -> str | None:
     """The code a stored sentence becomes, or the text unchanged when it is no sentence of ours."""
     if not text:
         return text
@@ -77,7 +78,7 @@ def convert_change_reason(text):
     return text
 
 
-def forwards(apps, schema_editor):
+def forwards(apps: Any, schema_editor: Any) -> None:
     for app_label, model_name in HISTORICAL_MODELS:
         records = apps.get_model(app_label, model_name).objects
         stored = records.exclude(history_change_reason__isnull=True).exclude(history_change_reason="")

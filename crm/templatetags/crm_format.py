@@ -1,5 +1,6 @@
 import phonenumbers
 from django import template
+from django.contrib.auth.base_user import AbstractBaseUser
 
 from crm.history import actor_name
 
@@ -19,6 +20,6 @@ def phone(value):
 
 
 @register.filter
-def actor(user):
+def actor(user: AbstractBaseUser | None) -> str:
     """Who did something: a person by their full name, nobody (automation, commands) as the system."""
     return actor_name(user)

@@ -5,6 +5,7 @@ lost event's note was the reason; a reopening's note ended with "Order SO-… un
 """
 
 import re
+from typing import Any
 from itertools import groupby
 
 from django.db import migrations
@@ -16,7 +17,7 @@ UNLINKED = [
 BATCH = 1000
 
 
-def _unlinked(note):
+def _unlinked(note: str) -> tuple[str | None, str]:
     """The order number a reopening's note says was unlinked, and the note without that sentence."""
     for pattern in UNLINKED:
         match = pattern.search(note)
@@ -25,7 +26,9 @@ def _unlinked(note):
     return None, note
 
 
-def convert_opportunity_events(events, linked_order_number=None):
+def convert_opportunity_events(
+    events: list[tuple[str | None, str, str]], linked_order_number: str | None = None
+) -> list[tuple[str, dict[str, Any], str]]:
     """(type, parameters, note) for each of one opportunity's events, given oldest first as
     (kind of the stage left or None, kind of the stage entered, note); `linked_order_number` is the
     order the opportunity is linked to now, which its last win made."""
@@ -53,7 +56,7 @@ def convert_opportunity_events(events, linked_order_number=None):
     return [tuple(event) for event in converted]
 
 
-def forwards(apps, schema_editor):
+def forwards(apps: Any, schema_editor: Any) -> None:
     OpportunityEvent = apps.get_model("opportunities", "OpportunityEvent")
     events = OpportunityEvent.objects.select_related("from_stage", "to_stage", "opportunity__order").order_by(
         "opportunity_id", "at", "pk"

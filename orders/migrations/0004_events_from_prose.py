@@ -5,6 +5,7 @@ stays the note. Payments, which recorded no event before, get theirs.
 """
 
 import re
+from typing import Any
 
 from django.db import migrations
 
@@ -21,7 +22,7 @@ FROM_OPPORTUNITY = [
 BATCH = 1000
 
 
-def convert_order_event(from_status, to_status, note):
+def convert_order_event(from_status: str, to_status: str, note: str) -> tuple[str, dict[str, Any], str]:
     """(type, parameters, note) of an event stored as from_status → to_status with a note."""
     note = note or ""
     if not from_status:
@@ -37,7 +38,7 @@ def convert_order_event(from_status, to_status, note):
     return event_type, {}, note
 
 
-def order_facts(event_type, order):
+def order_facts(event_type: str, order: dict[str, Any]) -> dict[str, Any]:
     """What the event of `event_type` names of the order: carrier and tracking number, the invoice."""
     if event_type == "processing_started":
         return {"carrier": order["carrier"], "tracking_number": order["tracking_number"]}
@@ -46,7 +47,7 @@ def order_facts(event_type, order):
     return {}
 
 
-def forwards(apps, schema_editor):
+def forwards(apps: Any, schema_editor: Any) -> None:
     OrderEvent = apps.get_model("orders", "OrderEvent")
     Payment = apps.get_model("orders", "Payment")
     pending = []

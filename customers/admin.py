@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from crm.admin_site import HistoryAdmin
 from customers import services
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 
@@ -27,7 +27,7 @@ class NeedInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin):
+class CustomerAdmin(HistoryAdmin):
     list_display = ["name", "kind", "owner", "lifecycle_stage", "source", "industry", "region", "created_at"]
     list_filter = ["lifecycle_stage", "kind", "source", "industry", "size", "tags", "owner", "created_at"]
     search_fields = ["name", "contact_methods__value", "contact_persons__name", "region"]
@@ -60,7 +60,7 @@ class CustomerAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Need)
-class NeedAdmin(SimpleHistoryAdmin):
+class NeedAdmin(HistoryAdmin):
     list_display = ["customer", "type", "priority", "status", "raised_at", "resolved_at"]
     list_filter = ["status", "priority", "type", "raised_at"]
     search_fields = ["description", "customer__name"]

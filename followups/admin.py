@@ -1,14 +1,14 @@
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from crm.admin_site import HistoryAdmin
 from followups import services
 from followups.models import Communication, FollowUp, ReminderDigest
 
 
 @admin.register(Communication)
-class CommunicationAdmin(SimpleHistoryAdmin):
+class CommunicationAdmin(HistoryAdmin):
     list_display = ["subject", "customer", "channel", "direction", "occurred_at", "staff"]
     list_filter = ["channel", "direction", "occurred_at", "staff"]
     search_fields = ["subject", "content", "customer__name"]
@@ -22,7 +22,7 @@ class CommunicationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(SimpleHistoryAdmin):
+class FollowUpAdmin(HistoryAdmin):
     list_display = ["subject", "customer", "due_at", "assignee", "priority", "status", "completed_at"]
     list_filter = ["status", "priority", "due_at", "assignee"]
     search_fields = ["subject", "notes", "result", "customer__name"]

@@ -4,8 +4,8 @@ from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from crm.admin_site import HistoryAdmin
 from opportunities import services
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
 
@@ -55,7 +55,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(SimpleHistoryAdmin):
+class OpportunityAdmin(HistoryAdmin):
     """Details can be corrected here; stage changes, winning and the product lines happen on the
     opportunity's page, where they record their events and make the order."""
 
@@ -109,7 +109,7 @@ class OpportunityAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ScoringWeights)
-class ScoringWeightsAdmin(SimpleHistoryAdmin):
+class ScoringWeightsAdmin(HistoryAdmin):
     """One row; the model's constraints refuse weights outside 0–1 or not adding up to 1."""
 
     fieldsets = [

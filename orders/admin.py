@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
+from crm.admin_site import HistoryAdmin
 from orders import services
 from orders.forms import ProductForm
 from orders.models import Order, OrderEvent, OrderLine, Payment, Product
@@ -54,7 +54,7 @@ class OrderEventInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(SimpleHistoryAdmin):
+class OrderAdmin(HistoryAdmin):
     list_display = ["number", "customer", "owner", "status", "total", "balance", "currency", "created_at"]
     list_filter = ["status", "created_at", "confirmed_at", "owner"]
     search_fields = ["number", "customer__name", "invoice_number", "tracking_number"]
@@ -155,7 +155,7 @@ def _messages(error):
 
 
 @admin.register(Product)
-class ProductAdmin(SimpleHistoryAdmin):
+class ProductAdmin(HistoryAdmin):
     form = ProductForm
     list_display = ["sku", "name", "series", "unit_price", "active"]
     list_filter = ["active", "series"]

@@ -225,3 +225,12 @@ def test_a_change_by_the_system_names_the_system(client, sales1):
         history = shown[shown.index('id="history"') :]
         assert f"· {system}" in history
         assert f"· {system}" in shown[shown.index('id="order-events"') : shown.index('id="history"')]
+
+
+def test_the_admins_history_page_reads_the_reasons(manager_client, manager, sales1):
+    customer = CustomerFactory(owner=sales1)
+    services.reassign_owner(manager, [customer], manager)
+    manager_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    response = manager_client.get(reverse("admin:customers_customer_history", args=[customer.pk]))
+    assert response.status_code == 200
+    assert "已更换负责人" in response.content.decode() and "owner_reassigned" not in response.content.decode()

@@ -100,6 +100,15 @@ def _describe_tags(parameters: Mapping[str, Any]) -> str:
     return gettext("; ").join(parts)
 
 
+def set_history_context(instance: Model, *, user: Any, reason: str | None = None) -> None:
+    """Who makes the next change to `instance` and why (a change_reason()): its history record says so.
+
+    `user` None is the system; the reason of an earlier change of the same instance is never reused.
+    """
+    instance._history_user = user  # type: ignore[attr-defined]
+    instance._change_reason = reason  # type: ignore[attr-defined]
+
+
 def actor_name(user: Any) -> str:
     """Who did something, as pages name them: a person by their full name, nobody as the system."""
     if user is None:
@@ -137,7 +146,8 @@ def field_changes(history: QuerySet, *parts: QuerySet, limit: int = HISTORY_LIMI
     Each is who, when, why, and each field's old → new value; a part's names what it is. Costs two
     queries per history, whatever the data.
     """
-    records, previous = [], {}
+    records: list[Any] = []
+    previous: dict[tuple[type, Any], Any] = {}
     for queryset in (history, *parts):
         window = with_previous(queryset).order_by("-history_date", "-history_id")
         found, before = read_window(window[:limit])
@@ -147,7 +157,7 @@ def field_changes(history: QuerySet, *parts: QuerySet, limit: int = HISTORY_LIMI
     return describe_changes(records[:limit], previous, main_model=history.model)
 
 
-def read_window(window: QuerySet) -> tuple[list[Any], dict[tuple[type, int], Any]]:
+def read_window(window: QuerySet) -> tuple[list[Any], dict[tuple[type, Any], Any]]:
     """The records of `window` (a queryset through with_previous()) and the records before them,
     in two queries whatever they hold."""
     records = list(window)
@@ -159,7 +169,7 @@ def read_window(window: QuerySet) -> tuple[list[Any], dict[tuple[type, int], Any
 
 
 def describe_changes(
-    records: Sequence[Any], previous: Mapping[tuple[type, int], Any], main_model: type[Model] | None = None
+    records: Sequence[Any], previous: Mapping[tuple[type, Any], Any], main_model: type[Model] | None = None
 ) -> list[dict[str, Any]]:
     """Each history record with its fields' old → new values, its reason, and what it is about.
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from crm.history import change_reason
+from crm.history import change_reason, set_history_context
 from crm.roles import is_manager
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import normalise_contact_value, normalise_email, normalise_phone
@@ -61,8 +61,7 @@ def _validate_customer(customer):
 
 def _save_customer(user: User | None, customer: Customer, reason: str | None = None) -> None:
     _validate_customer(customer)
-    customer._history_user = user  # the history names the acting user, in a command too
-    customer._change_reason = reason  # never the reason of an earlier change to this instance
+    set_history_context(customer, user=user, reason=reason)
     customer.save()
 
 
@@ -90,7 +89,7 @@ def create_customer(user, *, owner=None, tags=(), contact_methods=(), **fields):
     `contact_methods` is a sequence of dicts with type, value and optionally note and is_primary.
     """
     customer, methods = _new_customer(user, owner=owner, contact_methods=contact_methods, **fields)
-    customer._history_user = user
+    set_history_context(customer, user=user)
     customer.save()
     if tags:
         customer.tags.add(*tags)
@@ -290,7 +289,7 @@ def add_contact_method(user, customer, *, type, value, note="", is_primary=False
     method.is_primary = is_primary or first_of_type
     if method.is_primary:
         _demote_primary(user, method)
-    method._history_user = user
+    set_history_context(method, user=user)
     method.save()
     touch_customer(customer)
     return method
@@ -306,7 +305,7 @@ def update_contact_method(user, method, *, type, value, note="", is_primary=Fals
     method.full_clean(validate_constraints=False)
     if is_primary:
         _demote_primary(user, method)
-    method._history_user = user
+    set_history_context(method, user=user)
     method.save()
     if was_primary and (old_type != type or not is_primary):
         _promote_next_primary(user, method.customer_id, old_type)
@@ -317,7 +316,7 @@ def update_contact_method(user, method, *, type, value, note="", is_primary=Fals
 @transaction.atomic
 def remove_contact_method(user, method):
     _require_edit(user, method.customer)
-    method._history_user = user
+    set_history_context(method, user=user)
     method.delete()
     if method.is_primary:
         _promote_next_primary(user, method.customer_id, method.type)
@@ -330,7 +329,7 @@ def _promote_next_primary(user: User | None, customer_id: int, method_type: str)
         successor = siblings.order_by("id").first()
         if successor:
             successor.is_primary = True
-            successor._history_user = user
+            set_history_context(successor, user=user)
             successor.save(update_fields=["is_primary"])
 
 
@@ -357,7 +356,7 @@ def add_contact_person(user, customer, **fields):
     _require_edit(user, customer)
     person = ContactPerson(customer=customer, **_clean_person(fields))
     person.full_clean()
-    person._history_user = user
+    set_history_context(person, user=user)
     person.save()
     touch_customer(customer)
     return person
@@ -369,7 +368,7 @@ def update_contact_person(user, person, **fields):
     for name, value in _clean_person(fields).items():
         setattr(person, name, value)
     person.full_clean()
-    person._history_user = user
+    set_history_context(person, user=user)
     person.save()
     return person
 
@@ -377,7 +376,7 @@ def update_contact_person(user, person, **fields):
 @transaction.atomic
 def remove_contact_person(user, person):
     _require_edit(user, person.customer)
-    person._history_user = user
+    set_history_context(person, user=user)
     person.delete()
 
 
@@ -437,12 +436,14 @@ def _move_records(
     field = relation.field
     records = relation.related_model._base_manager.filter(**{field.name: merged})
     history = getattr(relation.related_model, "history", None)
-    moving = list(records) if history is not None else []
+    if history is None:
+        records.update(**{field.name: survivor})
+        return
+    moving = list(records)
     records.update(**{field.name: survivor})
     for record in moving:
         setattr(record, field.attname, survivor.pk)
-    if moving:
-        history.bulk_history_create(moving, update=True, default_user=user, default_change_reason=reason)
+    history.bulk_history_create(moving, update=True, default_user=user, default_change_reason=reason)
 
 
 def _customer_foreign_keys():
@@ -469,7 +470,7 @@ def merge_customers(user, survivor, merged):
         ContactMethod.objects.filter(customer=survivor, is_primary=True).values_list("type", flat=True)
     )
     for method in ContactMethod.objects.filter(customer=merged):
-        method._history_user, method._change_reason = user, moved
+        set_history_context(method, user=user, reason=moved)
         if (method.type, method.value) in kept:
             method.delete()
         else:
@@ -487,7 +488,6 @@ def merge_customers(user, survivor, merged):
     if added_names:
         reason["tags_added"] = added_names
     _save_customer(user, survivor, change_reason("merged_from", **reason))
-    merged._history_user = user
-    merged._change_reason = change_reason("merged_into", customer=survivor.pk)
+    set_history_context(merged, user=user, reason=change_reason("merged_into", customer=survivor.pk))
     merged.delete()
     return survivor

@@ -385,11 +385,11 @@ class OpportunityEvent(models.Model):
         """What happened, as a sentence in the active language, from the type, stages and parameters."""
         facts = self.parameters
         if self.type == self.Type.CREATED:
-            return gettext("Created in %(stage)s") % {"stage": self.to_stage.name}
+            return gettext("Created in %(stage)s") % {"stage": _stage_name(self.to_stage)}
         if self.type == self.Type.STAGE_MOVED:
             return gettext("Moved from %(from)s to %(to)s") % {
-                "from": self.from_stage.name,
-                "to": self.to_stage.name,
+                "from": _stage_name(self.from_stage),
+                "to": _stage_name(self.to_stage),
             }
         if self.type == self.Type.WON:
             if facts.get("order_number"):
@@ -400,7 +400,7 @@ class OpportunityEvent(models.Model):
                 gettext("Lost: %(reason)s") % facts if facts.get("reason") else pgettext("stage kind", "Lost")
             )
         if self.type == self.Type.REOPENED:
-            text = gettext("Reopened in %(stage)s") % {"stage": self.to_stage.name}
+            text = gettext("Reopened in %(stage)s") % {"stage": _stage_name(self.to_stage)}
             if facts.get("unlinked_order_number"):
                 text = gettext("%(reopened)s; order %(order_number)s unlinked") % {
                     "reopened": text,
@@ -413,6 +413,10 @@ class OpportunityEvent(models.Model):
                 "new": facts["new_owner"],
             }
         return self.get_type_display()
+
+
+def _stage_name(stage: Stage | None) -> str:
+    return stage.name if stage else "—"
 
 
 DEFAULT_WEIGHTS = {

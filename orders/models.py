@@ -450,7 +450,7 @@ def _field_names(model: type[models.Model], names: list[str]) -> str:
     labels = []
     for name in names:
         try:
-            labels.append(str(model._meta.get_field(name).verbose_name))
+            labels.append(str(getattr(model._meta.get_field(name), "verbose_name", name)))
         except FieldDoesNotExist:
             labels.append(name)
     return ", ".join(labels)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from crm.history import change_reason
+from crm.history import change_reason, set_history_context
 from crm.roles import is_manager
 from orders import events
 from orders.models import (
@@ -315,7 +315,7 @@ def create_order(user, *, customer, lines=(), owner=None, note="", opportunity=N
     )
     new_lines = _validated_lines(order, lines)
     order.number = next_number(ORDER_NUMBER)
-    order._history_user = user
+    set_history_context(order, user=user)
     order.save()
     bulk_create_with_history(new_lines, OrderLine, default_user=user)
     events.order_created(order=order, actor=user, note=note, opportunity=opportunity)
@@ -343,8 +343,9 @@ def update_order(user, order, *, lines=None, owner=None, **order_fields):
         _apply_totals(current, list(current.lines.all()))
     else:
         _replace_lines(user, current, _validated_lines(current, lines))
-        current._change_reason = change_reason("lines_changed")
-    current._history_user = user
+    set_history_context(
+        current, user=user, reason=change_reason("lines_changed") if lines is not None else None
+    )
     current.save()
     changed = sorted(name for name in ORDER_FIELDS if getattr(current, name) != before[name])
     if lines is not None:
@@ -368,7 +369,7 @@ def _replace_lines(user: User | None, order: Order, new_lines: list[OrderLine]) 
                 setattr(old, name, getattr(new, name))
             updated.append(old)
     for removed in old_lines[len(new_lines) :]:
-        removed._history_user = user
+        set_history_context(removed, user=user)
         removed.delete()
     if updated:
         bulk_update_with_history(updated, OrderLine, fields, default_user=user)
@@ -404,8 +405,7 @@ def _transition(user, order, name, *args, note="", **kwargs):
         )
     from_status, at = current.status, timezone.now()
     method(at, *args, **kwargs)
-    current._change_reason = change_reason(f"order_{current.status}")
-    current._history_user = user
+    set_history_context(current, user=user, reason=change_reason(f"order_{current.status}"))
     try:
         current.save()
     except ConcurrentTransition:
@@ -529,8 +529,8 @@ def record_payment(user, order, *, amount, method, paid_at=None, reference=""):
     payment.save()
     current.paid_amount += payment.amount
     current.balance = current.total - current.paid_amount
-    current._change_reason = change_reason("refund_recorded" if payment.is_refund else "payment_recorded")
-    current._history_user = user
+    reason = change_reason("refund_recorded" if payment.is_refund else "payment_recorded")
+    set_history_context(current, user=user, reason=reason)
     current.save()
     record_event = events.refund_recorded if payment.is_refund else events.payment_recorded
     record_event(order=current, actor=user, payment=payment)

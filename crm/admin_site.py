@@ -1,9 +1,15 @@
 from functools import update_wrapper
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from crm.history import describe_reason
 
 
 class CRMAdminSite(admin.AdminSite):
@@ -29,3 +35,16 @@ class CRMAdminSite(admin.AdminSite):
         if not request.user.is_authenticated:
             return redirect_to_login(request.GET.get("next") or request.get_full_path())
         return super().login(request, extra_context)
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's admin, whose history page shows each change reason in the reader's language
+    (crm/history.py) and names the system for changes nobody made by hand."""
+
+    def set_history_delta_changes(
+        self, request: HttpRequest, historical_records: Page, *args: Any, **kwargs: Any
+    ) -> None:
+        # The hook simple-history calls with the page's records before rendering them.
+        super().set_history_delta_changes(request, historical_records, *args, **kwargs)
+        for record in historical_records:
+            record.history_change_reason = describe_reason(record.history_change_reason)

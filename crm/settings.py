@@ -205,3 +205,7 @@ ORDER_APPROVAL_LIMIT = env_decimal("ORDER_APPROVAL_LIMIT", "100000")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# A history record's change reason is a code with parameters (crm/history.py), rendered when shown;
+# a text column holds them whatever their length.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

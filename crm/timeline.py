@@ -16,9 +16,10 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 PAGE_SIZE = 20
 # The htmx event a response triggers when it changed what the timeline shows: the timeline reloads.
@@ -82,11 +83,15 @@ class Source:
         self.kind, self.template, self.queryset = kind, template, queryset
         self.time_field, self.customer_path = time_field, customer_path
 
-    def rows(self, customer, cursor, limit):
+    def window(self, customer: Any, cursor: "Cursor | None", limit: int) -> QuerySet:
+        """The rows of one page, as a queryset."""
         rows = self.queryset.filter(**{self.customer_path: customer.pk, f"{self.time_field}__isnull": False})
         if cursor:
             rows = rows.filter(cursor.older(self.kind, self.time_field))
-        return list(rows.order_by(f"-{self.time_field}", "-pk")[:limit])
+        return rows.order_by(f"-{self.time_field}", "-pk")[:limit]
+
+    def rows(self, customer, cursor, limit):
+        return list(self.window(customer, cursor, limit))
 
     def entry(self, row):
         return Entry(getattr(row, self.time_field), self.kind, row.pk, self.template, row)

@@ -4,8 +4,8 @@ so what the pages normalise and refuse, the admin normalises and refuses too, at
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from crm.admin_site import HistoryAdmin
 from crm.service_admin import ServiceAdmin, ServiceInline, actor, changed_fields
 from customers import services
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
@@ -83,7 +83,7 @@ class NeedInline(ServiceInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceAdmin, SimpleHistoryAdmin):
+class CustomerAdmin(ServiceAdmin, HistoryAdmin):
     list_display = ["name", "kind", "owner", "lifecycle_stage", "source", "industry", "region", "created_at"]
     list_filter = ["lifecycle_stage", "kind", "source", "industry", "size", "tags", "owner", "created_at"]
     search_fields = ["name", "contact_methods__value", "contact_persons__name", "region"]
@@ -135,7 +135,7 @@ class CustomerAdmin(ServiceAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Need)
-class NeedAdmin(ServiceAdmin, SimpleHistoryAdmin):
+class NeedAdmin(ServiceAdmin, HistoryAdmin):
     list_display = ["customer", "type", "priority", "status", "raised_at", "resolved_at"]
     list_filter = ["status", "priority", "type", "raised_at"]
     search_fields = ["description", "customer__name"]

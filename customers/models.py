@@ -167,6 +167,7 @@ class ContactMethod(models.Model):
     note = models.CharField(_("note"), max_length=200, blank=True)
     is_primary = models.BooleanField(_("primary"), default=False)
 
+    history = HistoricalRecords()
     objects = CustomerPartQuerySet.as_manager()
 
     class Meta:
@@ -208,6 +209,7 @@ class ContactPerson(models.Model):
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     email = models.EmailField(_("email"), blank=True)
 
+    history = HistoricalRecords()
     objects = CustomerPartQuerySet.as_manager()
 
     class Meta:

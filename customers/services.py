@@ -15,9 +15,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ForeignObjectRel
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_update_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from crm.access import require, require_manager
+from crm.history import change_reason, set_history_context
 from customers.access import can_change_customer, require_change_customer
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import normalise_contact_value, normalise_email, normalise_phone
@@ -54,9 +55,9 @@ def _validate_customer(customer: Customer) -> None:
     customer.full_clean(exclude=["tags", "owner"], validate_constraints=False)
 
 
-def _save_customer(customer: Customer) -> None:
+def _save_customer(actor: User | None, customer: Customer, reason: str | None = None) -> None:
     _validate_customer(customer)
-    customer._change_reason = None  # not the reason of an earlier change to this instance
+    set_history_context(customer, user=actor, reason=reason)
     customer.save()
 
 
@@ -100,11 +101,11 @@ def create_customer(
     The system (no actor) names the owner.
     """
     customer, methods = _new_customer(actor, owner=owner, contact_methods=contact_methods, **fields)
-    customer._history_user = actor  # type: ignore[attr-defined]
+    set_history_context(customer, user=actor)
     customer.save()
     if tags:
         customer.tags.add(*tags)
-    ContactMethod.objects.bulk_create(methods)
+    bulk_create_with_history(methods, ContactMethod, default_user=actor)
     return customer
 
 
@@ -163,7 +164,10 @@ def _insert_customers(
         [Through(customer_id=customer.pk, tag_id=tag.pk) for customer, _methods, tags in new for tag in tags],
         ignore_conflicts=True,
     )
-    ContactMethod.objects.bulk_create([method for _customer, methods, _tags in new for method in methods])
+    methods = ContactMethod.objects.bulk_create(
+        [method for _customer, methods, _tags in new for method in methods]
+    )
+    ContactMethod.history.bulk_history_create(methods, default_user=actor)
 
 
 def _normalised_value(method_type: str, value: str) -> str:
@@ -214,11 +218,20 @@ def _new_contact_methods(
 def update_customer(
     *, actor: User | None, customer: Customer, tags: Iterable[Tag] | None = None, **fields: Any
 ) -> Customer:
+    """Change a customer's fields and, when `tags` is given, its tags: the history names the tags
+    added and removed."""
     require_change_customer(actor, customer)
-    customer._history_user = actor  # type: ignore[attr-defined]  # its history names the actor, even None
     for name, value in _clean_customer_fields(fields).items():
         setattr(customer, name, value)
-    _save_customer(customer)
+    reason = None
+    if tags is not None:
+        tags = list(tags)
+        old, new = set(customer.tags.values_list("name", flat=True)), {tag.name for tag in tags}
+        if old != new:
+            reason = change_reason(
+                "tags_changed", tags_added=sorted(new - old), tags_removed=sorted(old - new)
+            )
+    _save_customer(actor, customer, reason)
     if tags is not None:
         customer.tags.set(tags)
     return customer
@@ -232,14 +245,8 @@ def reassign_owner(*, actor: User | None, customers: Iterable[Customer], new_own
     for customer in changed:
         customer.owner = new_owner
         customer.updated_at = timezone.now()
-        customer._change_reason = _("Owner reassigned")
-    bulk_update_with_history(
-        changed,
-        Customer,
-        ["owner", "updated_at"],
-        default_user=actor,
-        default_change_reason=_("Owner reassigned"),
-    )
+        set_history_context(customer, user=actor, reason=change_reason("owner_reassigned"))
+    bulk_update_with_history(changed, Customer, ["owner", "updated_at"], default_user=actor)
     return len(changed)
 
 
@@ -260,8 +267,21 @@ def add_tag(*, actor: User | None, customers: Iterable[Customer], tag_name: str)
     tag_name = clean_tag_name(tag_name)
     tag = Tag.objects.filter(name__iexact=tag_name).first() or Tag.objects.create(name=tag_name)
     Through = Customer.tags.through
+    customers = list(customers)
+    tagged = set(
+        Through.objects.filter(tag=tag, customer_id__in=[c.pk for c in customers]).values_list(
+            "customer_id", flat=True
+        )
+    )
+    untagged = [customer for customer in customers if customer.pk not in tagged]
     Through.objects.bulk_create(
-        [Through(customer_id=c.pk, tag_id=tag.pk) for c in customers], ignore_conflicts=True
+        [Through(customer_id=c.pk, tag_id=tag.pk) for c in untagged], ignore_conflicts=True
+    )
+    Customer.history.bulk_history_create(
+        untagged,
+        update=True,
+        default_user=actor,
+        default_change_reason=change_reason("tags_changed", tags_added=[tag.name]),
     )
     return tag
 
@@ -292,10 +312,16 @@ def rename_tag(*, actor: User | None, tag: Tag, name: str) -> Tag:
     return _named_tag(tag, name)
 
 
-def _make_primary(method: ContactMethod) -> None:
-    ContactMethod.objects.filter(customer_id=method.customer_id, type=method.type, is_primary=True).exclude(
-        pk=method.pk
-    ).update(is_primary=False)
+def _demote_primary(actor: User | None, method: ContactMethod) -> None:
+    """The customer's other primary method of the method's type is primary no more (with its history)."""
+    others = ContactMethod.objects.filter(
+        customer_id=method.customer_id, type=method.type, is_primary=True
+    ).exclude(pk=method.pk)
+    demoted = list(others)
+    for other in demoted:
+        other.is_primary = False
+    if demoted:
+        bulk_update_with_history(demoted, ContactMethod, ["is_primary"], default_user=actor)
 
 
 def _check_method_unique(method: ContactMethod) -> None:
@@ -320,7 +346,8 @@ def add_contact_method(
     first_of_type = not ContactMethod.objects.filter(customer=customer, type=type).exists()
     method.is_primary = is_primary or first_of_type
     if method.is_primary:
-        ContactMethod.objects.filter(customer=customer, type=type, is_primary=True).update(is_primary=False)
+        _demote_primary(actor, method)
+    set_history_context(method, user=actor)
     method.save()
     touch_customer(customer)
     return method
@@ -343,10 +370,11 @@ def update_contact_method(
     _check_method_unique(method)
     method.full_clean(validate_constraints=False)
     if is_primary:
-        _make_primary(method)
+        _demote_primary(actor, method)
+    set_history_context(method, user=actor)
     method.save()
     if was_primary and (old_type != type or not is_primary):
-        _promote_next_primary(method.customer_id, old_type)
+        _promote_next_primary(actor, method.customer_id, old_type)
     touch_customer(method.customer)
     return method
 
@@ -354,18 +382,20 @@ def update_contact_method(
 @transaction.atomic
 def remove_contact_method(*, actor: User | None, method: ContactMethod) -> None:
     require_change_customer(actor, method.customer)
+    set_history_context(method, user=actor)
     method.delete()
     if method.is_primary:
-        _promote_next_primary(method.customer_id, method.type)
+        _promote_next_primary(actor, method.customer_id, method.type)
     touch_customer(method.customer)
 
 
-def _promote_next_primary(customer_id: int, method_type: str) -> None:
+def _promote_next_primary(actor: User | None, customer_id: int, method_type: str) -> None:
     siblings = ContactMethod.objects.filter(customer_id=customer_id, type=method_type)
     if not siblings.filter(is_primary=True).exists():
         successor = siblings.order_by("id").first()
         if successor:
             successor.is_primary = True
+            set_history_context(successor, user=actor)
             successor.save(update_fields=["is_primary"])
 
 
@@ -392,6 +422,7 @@ def add_contact_person(*, actor: User | None, customer: Customer, **fields: Any)
     require_change_customer(actor, customer)
     person = ContactPerson(customer=customer, **_clean_person(fields))
     person.full_clean()
+    set_history_context(person, user=actor)
     person.save()
     touch_customer(customer)
     return person
@@ -403,6 +434,7 @@ def update_contact_person(*, actor: User | None, person: ContactPerson, **fields
     for name, value in _clean_person(fields).items():
         setattr(person, name, value)
     person.full_clean()
+    set_history_context(person, user=actor)
     person.save()
     return person
 
@@ -410,6 +442,7 @@ def update_contact_person(*, actor: User | None, person: ContactPerson, **fields
 @transaction.atomic
 def remove_contact_person(*, actor: User | None, person: ContactPerson) -> None:
     require_change_customer(actor, person.customer)
+    set_history_context(person, user=actor)
     person.delete()
 
 
@@ -467,6 +500,24 @@ def touch_customer(customer: Customer) -> None:
     Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
 
 
+def _move_records(
+    actor: User | None, relation: ForeignObjectRel, merged: Customer, survivor: Customer, reason: str
+) -> None:
+    """Moves the records of one relation from `merged` to `survivor` in one UPDATE; a model with a
+    history records the move of each (who, when, from which customer to which) in one INSERT."""
+    field = relation.field
+    records = relation.related_model._base_manager.filter(**{field.name: merged})
+    history = getattr(relation.related_model, "history", None)
+    if history is None:
+        records.update(**{field.name: survivor})
+        return
+    moving = list(records)
+    records.update(**{field.name: survivor})
+    for record in moving:
+        setattr(record, field.attname, survivor.pk)
+    history.bulk_history_create(moving, update=True, default_user=actor, default_change_reason=reason)
+
+
 def _customer_foreign_keys() -> Iterator[ForeignObjectRel]:
     """Every one-to-many relation into Customer, including those later apps add (orders, …)."""
     for relation in Customer._meta.related_objects:
@@ -487,12 +538,13 @@ def merge_customers(*, actor: User | None, survivor: Customer, merged: Customer)
         can_change_customer(actor, survivor) and can_change_customer(actor, merged),
         _("Only managers or the owner of both customers may merge them."),
     )
-    survivor._history_user = merged._history_user = actor  # type: ignore[attr-defined]
+    moved = change_reason("moved_by_merge", customer=merged.pk, name=merged.name)
     kept = set(ContactMethod.objects.filter(customer=survivor).values_list("type", "value"))
     primary_types = set(
         ContactMethod.objects.filter(customer=survivor, is_primary=True).values_list("type", flat=True)
     )
     for method in ContactMethod.objects.filter(customer=merged):
+        set_history_context(method, user=actor, reason=moved)
         if (method.type, method.value) in kept:
             method.delete()
         else:
@@ -502,13 +554,14 @@ def merge_customers(*, actor: User | None, survivor: Customer, merged: Customer)
             method.save()
     for relation in _customer_foreign_keys():
         if relation.related_model is not ContactMethod:
-            relation.related_model._base_manager.filter(**{relation.field.name: merged}).update(
-                **{relation.field.name: survivor}
-            )
-    survivor.tags.add(*merged.tags.all())
-    reason = _("Merged customer #%(id)s “%(name)s” into this one") % {"id": merged.pk, "name": merged.name}
-    survivor._change_reason = reason
-    survivor.save()
-    merged._change_reason = _("Merged into customer #%(id)s") % {"id": survivor.pk}
+            _move_records(actor, relation, merged, survivor, moved)
+    added = merged.tags.exclude(pk__in=survivor.tags.values("pk"))
+    added_names = sorted(added.values_list("name", flat=True))
+    survivor.tags.add(*added)
+    reason = {"customer": merged.pk, "name": merged.name}
+    if added_names:
+        reason["tags_added"] = added_names
+    _save_customer(actor, survivor, change_reason("merged_from", **reason))
+    set_history_context(merged, user=actor, reason=change_reason("merged_into", customer=survivor.pk))
     merged.delete()
     return survivor

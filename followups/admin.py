@@ -4,8 +4,8 @@ followups.services, which refuse a link to another customer's record at the fiel
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from crm.admin_site import HistoryAdmin
 from crm.service_admin import ServiceAdmin, actor, changed_fields
 from followups import services
 from followups.models import Communication, FollowUp, ReminderDigest
@@ -22,7 +22,7 @@ def _filled(form, names):
 
 
 @admin.register(Communication)
-class CommunicationAdmin(ServiceAdmin, SimpleHistoryAdmin):
+class CommunicationAdmin(ServiceAdmin, HistoryAdmin):
     list_display = ["subject", "customer", "channel", "direction", "occurred_at", "staff"]
     list_filter = ["channel", "direction", "occurred_at", "staff"]
     search_fields = ["subject", "content", "customer__name"]
@@ -52,7 +52,7 @@ class CommunicationAdmin(ServiceAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(ServiceAdmin, SimpleHistoryAdmin):
+class FollowUpAdmin(ServiceAdmin, HistoryAdmin):
     list_display = ["subject", "customer", "due_at", "assignee", "priority", "status", "completed_at"]
     list_filter = ["status", "priority", "due_at", "assignee"]
     search_fields = ["subject", "notes", "result", "customer__name"]

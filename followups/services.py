@@ -25,6 +25,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.access import can_see, require_manager
+from crm.history import change_reason, set_history_context
 from customers.access import can_change_customer
 from customers.models import Customer
 from customers.services import touch_customer
@@ -90,8 +91,7 @@ def _require_customer(actor: User | None, customer: Customer) -> None:
 
 
 def _save(actor: User | None, instance: Communication | FollowUp, reason: str | None = None) -> Any:
-    instance._history_user = actor  # the history names the actor, in a command too
-    instance._change_reason = reason
+    set_history_context(instance, user=actor, reason=reason)
     instance.save()
     return instance
 
@@ -345,7 +345,7 @@ def reschedule_followup(*, actor: User | None, followup: FollowUp, due_at: datet
     if errors:
         raise ValidationError(errors)
     followup.due_at = due_at
-    return _save(actor, followup, _("Rescheduled"))
+    return _save(actor, followup, change_reason("rescheduled"))
 
 
 def postponed_due_at(followup: FollowUp, day: date) -> datetime:
@@ -368,7 +368,7 @@ def reassign_followup(*, actor: User | None, followup: FollowUp, assignee: User)
     if assignee.pk == followup.assignee_id:
         return followup
     followup.assignee = assignee
-    return _save(actor, followup, _("Reassigned"))
+    return _save(actor, followup, change_reason("reassigned"))
 
 
 @transaction.atomic
@@ -380,7 +380,7 @@ def complete_followup(*, actor: User | None, followup: FollowUp, result: str) ->
         raise ValidationError({"result": [_("Write down the result.")]})
     followup.status, followup.result = FollowUp.Status.DONE, result
     followup.completed_at, followup.completed_by = timezone.now(), actor
-    _save(actor, followup, _("Completed"))
+    _save(actor, followup, change_reason("completed"))
     touch_customer(followup.customer)
     return followup
 
@@ -390,7 +390,7 @@ def cancel_followup(*, actor: User | None, followup: FollowUp, reason: str = "")
     """Drop a follow-up that is no longer needed; the reason is kept as its result."""
     _open_for(actor, followup)
     followup.status, followup.result = FollowUp.Status.CANCELLED, _text(reason)
-    return _save(actor, followup, _("Cancelled"))
+    return _save(actor, followup, change_reason("cancelled"))
 
 
 # --- reminders -------------------------------------------------------------------------------

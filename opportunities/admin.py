@@ -2,11 +2,13 @@
 through opportunities.services with its refusals at the fields (crm/service_admin.py)."""
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from crm.admin_site import HistoryAdmin
 from crm.service_admin import ServiceAdmin, actor, changed_fields
 from opportunities import services
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
@@ -49,12 +51,20 @@ class LineInline(ReadOnlyInline):
 
 class EventInline(ReadOnlyInline):
     model = OpportunityEvent
-    fields = ["at", "from_stage", "to_stage", "actor", "note"]
+    fields = ["at", "what_happened", "actor", "note"]
+    readonly_fields = ["what_happened"]
     ordering = ["at", "id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OpportunityEvent]:
+        return super().get_queryset(request).select_related("actor", "from_stage", "to_stage")
+
+    @admin.display(description=_("What happened"))
+    def what_happened(self, event: OpportunityEvent) -> str:
+        return event.summary
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(ServiceAdmin, SimpleHistoryAdmin):
+class OpportunityAdmin(ServiceAdmin, HistoryAdmin):
     """Details can be corrected here; stage changes, winning and the product lines happen on the
     opportunity's page, where they record their events and make the order."""
 
@@ -110,7 +120,7 @@ class OpportunityAdmin(ServiceAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(ScoringWeights)
-class ScoringWeightsAdmin(ServiceAdmin, SimpleHistoryAdmin):
+class ScoringWeightsAdmin(ServiceAdmin, HistoryAdmin):
     """One row; the model's constraints refuse weights outside 0–1 or not adding up to 1."""
 
     fieldsets = [

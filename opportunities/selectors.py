@@ -60,12 +60,14 @@ def time_in_stages(
 ) -> list[dict[str, Any]]:
     """How long the opportunity has spent in each stage it entered, in pipeline order.
 
-    Each event starts a stay that lasts until the next event; the current stay lasts until now while
+    Each stage change starts a stay that lasts until the next event; the current stay lasts until now while
     the opportunity is open. Returns dicts of stage, time (a timedelta, None for the closing stage),
     visits and current.
     """
     now = now or timezone.now()
-    chronological = sorted(events, key=lambda event: (event.at, event.pk))
+    chronological = sorted(
+        (event for event in events if event.is_stage_change), key=lambda event: (event.at, event.pk)
+    )
     totals: dict[int, timedelta | None] = {}
     visits: dict[int, int] = {}
     for index, event in enumerate(chronological):

@@ -6,12 +6,11 @@ Who may change an opportunity is decided in opportunities/access.py.
 
 Writes to one opportunity lock its row for the transaction. A stage change can name the stage the
 user saw (`from_stage`): when the opportunity has moved since, nothing is written and
-OpportunityConflict says where it is now. Every stage change writes an OpportunityEvent, which is
-what the time spent in each stage is measured from.
+OpportunityConflict says where it is now. Every stage change records an event (opportunities/events.py),
+which is what the time spent in each stage is measured from.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,8 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.access import acts_as_manager, require, require_manager
+from crm.history import change_reason, set_history_context
 from customers.access import can_change_customer
 from customers.models import Customer
+from opportunities import events
 from opportunities.access import require_change_opportunity
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
 from orders.models import ZERO, Product
@@ -104,7 +105,7 @@ def update_scoring_weights(*, actor: User | None, **weights: Any) -> ScoringWeig
     row = ScoringWeights.current()
     for factor, weight in weights.items():
         setattr(row, factor, weight)
-    row._history_user = actor
+    set_history_context(row, user=actor)
     row.save()
     scores = {factor: F(f"score_{factor}") for factor in Opportunity.SCORE_FACTORS}
     formula = ExpressionWrapper(
@@ -306,26 +307,8 @@ def _prepare(
     return new_lines
 
 
-def _record(
-    opportunity: Opportunity,
-    actor: User | None,
-    from_stage: Stage | None,
-    note: str = "",
-    at: datetime | None = None,
-) -> OpportunityEvent:
-    return OpportunityEvent.objects.create(
-        opportunity=opportunity,
-        actor=actor,
-        at=at or timezone.now(),
-        from_stage=from_stage,
-        to_stage=opportunity.stage,
-        note=note,
-    )
-
-
 def _save(opportunity: Opportunity, actor: User | None, reason: str | None = None) -> None:
-    opportunity._history_user = actor
-    opportunity._change_reason = reason
+    set_history_context(opportunity, user=actor, reason=reason)
     opportunity.save()
 
 
@@ -366,7 +349,7 @@ def create_opportunity(
     opportunity.stage_entered_at = timezone.now()
     _save(opportunity, actor)
     OpportunityLine.objects.bulk_create(new_lines)
-    _record(opportunity, actor, None, at=opportunity.stage_entered_at)
+    events.opportunity_created(opportunity=opportunity, actor=actor)
     return opportunity
 
 
@@ -388,28 +371,31 @@ def update_opportunity(
         raise ValidationError(_("A won or lost opportunity cannot be changed; reopen it first."))
     for name, value in _clean_fields(fields).items():
         setattr(current, name, value)
+    old_owner = current.owner
     if owner is not None:
         current.owner = _owner_for(actor, current.customer, owner)
     new_lines = _prepare(current, None if lines is None else list(lines))
-    _save(current, actor, _("Lines changed") if new_lines is not None else None)
+    _save(current, actor, change_reason("lines_changed") if new_lines is not None else None)
     if new_lines is not None:
         current.lines.all().delete()
         OpportunityLine.objects.bulk_create(new_lines)
+    if current.owner_id != old_owner.pk:
+        events.owner_changed(opportunity=current, actor=actor, old_owner=old_owner)
     return current
 
 
 # The pipeline
 
 
-def _enter(
-    opportunity: Opportunity, stage: Stage, actor: User | None, note: str, reason: str | None = None
-) -> Opportunity:
-    """Puts the opportunity into `stage` at its default probability and records the move."""
-    from_stage, now = opportunity.stage, timezone.now()
-    opportunity.stage, opportunity.stage_entered_at, opportunity.probability = stage, now, stage.probability
-    _save(opportunity, actor, reason or note or None)
-    _record(opportunity, actor, from_stage, note, at=now)
-    return opportunity
+def _enter(opportunity: Opportunity, stage: Stage, actor: User | None, reason: str | None) -> Stage:
+    """Puts the opportunity into `stage` at its default probability; returns the stage it left.
+
+    The caller records the event that says why."""
+    from_stage = opportunity.stage
+    opportunity.stage, opportunity.stage_entered_at = stage, timezone.now()
+    opportunity.probability = stage.probability
+    _save(opportunity, actor, reason)
+    return from_stage
 
 
 def _require_open(opportunity: Opportunity) -> None:
@@ -440,7 +426,9 @@ def move_stage(
         raise ValidationError(_("Win or lose the opportunity to close it."), code="closing_stage")
     if stage.pk == current.stage_id:
         return current
-    return _enter(current, stage, actor, (note or "").strip())
+    from_stage = _enter(current, stage, actor, change_reason("stage_moved"))
+    events.stage_moved(opportunity=current, actor=actor, from_stage=from_stage, note=(note or "").strip())
+    return current
 
 
 def _order_lines(opportunity: Opportunity) -> list[OpportunityLine]:
@@ -488,8 +476,8 @@ def mark_won(
             lines=[
                 {"product": ln.product, "quantity": ln.quantity, "unit_price": ln.unit_price} for ln in lines
             ],
-            note=note
-            or _("From opportunity #%(id)s “%(title)s”") % {"id": current.pk, "title": current.title},
+            note=note,
+            opportunity=current,
         )
     except ValidationError as error:
         raise ValidationError(
@@ -500,7 +488,9 @@ def mark_won(
             code="order_refused",
         ) from None
     current.order, current.won_at = order, timezone.now()
-    return _enter(current, won, actor, note, reason=_("Won: order %(number)s") % {"number": order.number})
+    from_stage = _enter(current, won, actor, change_reason("won", order_number=order.number))
+    events.opportunity_won(opportunity=current, actor=actor, from_stage=from_stage, note=note)
+    return current
 
 
 @transaction.atomic
@@ -517,12 +507,18 @@ def mark_lost(
     _require_open(current)
     lost = _stage_of_kind(Stage.Kind.LOST)
     current.lost_at, current.lost_reason = timezone.now(), reason
-    return _enter(current, lost, actor, reason)
+    from_stage = _enter(current, lost, actor, change_reason("lost"))
+    events.opportunity_lost(opportunity=current, actor=actor, from_stage=from_stage)
+    return current
 
 
 def stage_before_closing(opportunity: Opportunity) -> Stage:
     """The open stage the opportunity was in when it was won or lost (default: the first open stage)."""
-    event = opportunity.events.filter(to_stage=opportunity.stage).select_related("from_stage").first()
+    event = (
+        opportunity.events.filter(to_stage=opportunity.stage, from_stage__isnull=False)
+        .select_related("from_stage")
+        .first()
+    )
     if event and event.from_stage and event.from_stage.is_open:
         return event.from_stage
     return first_open_stage()
@@ -559,10 +555,14 @@ def reopen(
     problem = reopen_problem(current)
     if problem:
         raise ValidationError(problem, code="order_open")
-    note = (note or "").strip()
-    if current.order is not None:
-        unlinked = _("Order %(number)s unlinked.") % {"number": current.order.number}
-        note = f"{note} {unlinked}".strip()
-        current.order = None
+    unlinked_order, current.order = current.order, None
     current.won_at, current.lost_at, current.lost_reason = None, None, ""
-    return _enter(current, stage, actor, note, reason=_("Reopened"))
+    from_stage = _enter(current, stage, actor, change_reason("reopened"))
+    events.opportunity_reopened(
+        opportunity=current,
+        actor=actor,
+        from_stage=from_stage,
+        unlinked_order=unlinked_order,
+        note=(note or "").strip(),
+    )
+    return current

@@ -4,11 +4,13 @@ edits are saved by services.update_order, which refuses at the field (crm/servic
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
+from crm.admin_site import HistoryAdmin
 from crm.service_admin import ServiceAdmin, actor, changed_fields
 from orders import services
 from orders.forms import ProductForm
@@ -41,12 +43,19 @@ class PaymentInline(ReadOnlyInline):
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    fields = ["at", "from_status", "to_status", "actor", "note"]
+    fields = ["at", "what_happened", "actor", "note"]
     ordering = ["at", "id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderEvent]:
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("What happened"))
+    def what_happened(self, event: OrderEvent) -> str:
+        return event.summary
 
 
 @admin.register(Order)
-class OrderAdmin(ServiceAdmin, SimpleHistoryAdmin):
+class OrderAdmin(ServiceAdmin, HistoryAdmin):
     list_display = ["number", "customer", "owner", "status", "total", "balance", "currency", "created_at"]
     list_filter = ["status", "created_at", "confirmed_at", "owner"]
     search_fields = ["number", "customer__name", "invoice_number", "tracking_number"]
@@ -143,7 +152,7 @@ def _messages(error):
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceAdmin, SimpleHistoryAdmin):
+class ProductAdmin(ServiceAdmin, HistoryAdmin):
     form = ProductForm
     list_display = ["sku", "name", "series", "unit_price", "active"]
     list_filter = ["active", "series"]

@@ -17,7 +17,7 @@ from crm.access import acts_as_manager
 from crm.history import field_changes
 from customers.models import Customer
 from orders.access import can_change_order
-from orders.models import Order, Product, Status
+from orders.models import Order, OrderLine, Product, Status
 from orders.services import CENT, transition_problems
 
 CUSTOMER_CARD_ORDERS = 5
@@ -55,7 +55,7 @@ def order_detail(user: User, order: Order) -> dict[str, Any]:
         "lines": list(order.lines.select_related("product")),
         "payments": list(order.payments.select_related("recorded_by")),
         "events": list(order.events.select_related("actor").order_by("-at", "-id")),
-        "history": field_changes(order.history.select_related("history_user")),
+        "history": field_changes(order.history.all(), OrderLine.history.filter(order=order.pk)),
         "actions": available_actions(user, order),
     }
 

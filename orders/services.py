@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -25,16 +25,22 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from crm.access import require, require_manager
+from crm.history import change_reason, set_history_context
 from customers.access import can_change_customer
 from customers.models import Customer
+from orders import events
 from orders.access import require_change_order
+
+if TYPE_CHECKING:
+    from opportunities.models import Opportunity
+
 from orders.models import (
     ZERO,
     DocumentCounter,
     Order,
-    OrderEvent,
     OrderLine,
     Payment,
     Product,
@@ -118,7 +124,7 @@ def _locked(actor: User | None, order: Order) -> Order:
     """
     current = Order.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
     require_change_order(actor, current)
-    current._history_user = actor  # its history names the actor, even None
+    set_history_context(current, user=actor)
     if current.status != order.status:
         raise OrderConflict(current)
     return current
@@ -277,19 +283,6 @@ def _order_owner(actor: User | None, customer: Customer, owner: User | None) -> 
     return owner
 
 
-def _record(
-    order: Order, actor: User | None, from_status: str, note: str = "", at: datetime | None = None
-) -> OrderEvent:
-    return OrderEvent.objects.create(
-        order=order,
-        actor=actor,
-        at=at or timezone.now(),
-        from_status=from_status,
-        to_status=order.status,
-        note=note,
-    )
-
-
 def _validated_lines(order: Order, lines: Sequence[Mapping[str, Any]]) -> list[OrderLine]:
     """Validates the order's fields and its new lines together, then sets its totals from them."""
     errors: dict[str, Any] = {}
@@ -320,25 +313,27 @@ def create_order(
     lines: Sequence[Mapping[str, Any]] = (),
     owner: User | None = None,
     note: str = "",
+    opportunity: "Opportunity | None" = None,
     **order_fields: Any,
 ) -> Order:
     """A new order (status created) for `customer`, with its lines, numbered SO-YYYY-NNNNNN.
 
     `lines` is a sequence of dicts with product (a Product) or description, quantity, unit_price
     (default: the product's) and discount (an amount, default 0). `owner` defaults to the customer's
-    owner; only managers choose another. Everything is validated before anything is written: a
-    ValidationError has messages keyed by field, or by lines-<index> for the lines.
+    owner; only managers choose another. `opportunity` is the one won into this order, which its
+    first event names. Everything is validated before anything is written: a ValidationError has
+    messages keyed by field, or by lines-<index> for the lines.
     """
     require(can_change_customer(actor, customer), _("You may only create orders for your own customers."))
     order = Order(
         customer=customer, owner=_order_owner(actor, customer, owner), **_clean_order_fields(order_fields)
     )
-    order._history_user = actor
     new_lines = _validated_lines(order, lines)
     order.number = next_number(ORDER_NUMBER)
+    set_history_context(order, user=actor)
     order.save()
-    OrderLine.objects.bulk_create(new_lines)
-    _record(order, actor, "", note, at=order.created_at)
+    bulk_create_with_history(new_lines, OrderLine, default_user=actor)
+    events.order_created(order=order, actor=actor, note=note, opportunity=opportunity)
     return order
 
 
@@ -352,13 +347,15 @@ def update_order(
     **order_fields: Any,
 ) -> Order:
     """Change an order: its details and owner until it is finished or closed; its money fields and
-    lines (replaced by `lines` when given) only while it is created."""
+    lines (replaced by `lines` when given) only while it is created. Each kind of change is an event."""
     current = _locked(actor, order)
     if current.status in (Status.FINISHED, Status.CLOSED):
         raise ValidationError(_("A finished or closed order cannot be changed."))
     allowed = ORDER_FIELDS if current.is_editable else DETAIL_FIELDS
     if not current.is_editable and lines is not None:
         raise ValidationError(_("Lines can be edited only while the order is created."))
+    before = {name: getattr(current, name) for name in ORDER_FIELDS}
+    old_owner, old_total = current.owner, current.total
     for name, value in _clean_order_fields(order_fields, allowed).items():
         setattr(current, name, value)
     if owner is not None:
@@ -367,12 +364,38 @@ def update_order(
         _validate_order_fields(current)
         _apply_totals(current, list(current.lines.all()))
     else:
-        new_lines = _validated_lines(current, lines)
-        current.lines.all().delete()
-        OrderLine.objects.bulk_create(new_lines)
-        current._change_reason = _("Lines changed")
+        _replace_lines(actor, current, _validated_lines(current, lines))
+    set_history_context(
+        current, user=actor, reason=change_reason("lines_changed") if lines is not None else None
+    )
     current.save()
+    changed = sorted(name for name in ORDER_FIELDS if getattr(current, name) != before[name])
+    if lines is not None:
+        events.lines_changed(order=current, actor=actor, old_total=old_total)
+    if current.owner_id != old_owner.pk:
+        events.owner_changed(order=current, actor=actor, old_owner=old_owner)
+    if changed:
+        events.details_changed(order=current, actor=actor, fields=changed)
     return current
+
+
+def _replace_lines(user: User | None, order: Order, new_lines: list[OrderLine]) -> None:
+    """The order's lines become `new_lines`, line by line, so that each line's history shows what
+    changed: the line at each position is updated, extra ones added, missing ones removed."""
+    old_lines = list(order.lines.order_by("position", "id"))
+    fields = ["position", "product", "description", "quantity", "unit_price", "discount", "line_total"]
+    updated = []
+    for old, new in zip(old_lines, new_lines, strict=False):
+        if any(getattr(old, name) != getattr(new, name) for name in fields):
+            for name in fields:
+                setattr(old, name, getattr(new, name))
+            updated.append(old)
+    for removed in old_lines[len(new_lines) :]:
+        set_history_context(removed, user=user)
+        removed.delete()
+    if updated:
+        bulk_update_with_history(updated, OrderLine, fields, default_user=user)
+    bulk_create_with_history(new_lines[len(old_lines) :], OrderLine, default_user=user)
 
 
 # The lifecycle
@@ -404,13 +427,23 @@ def _transition(actor: User | None, order: Order, name: str, *, note: str = "", 
         )
     from_status, at = current.status, timezone.now()
     method(at, **kwargs)
-    current._change_reason = note or None
+    set_history_context(current, user=actor, reason=change_reason(f"order_{current.status}"))
     try:
         current.save()
     except ConcurrentTransition:
         raise OrderConflict(Order.objects.get(pk=current.pk)) from None
-    _record(current, actor, from_status, note, at)
+    if name == "close":
+        events.order_closed(order=current, actor=actor, from_status=from_status)
+    else:
+        TRANSITION_EVENTS[name](order=current, actor=actor, note=note)
     return current
+
+
+TRANSITION_EVENTS = {
+    "confirm": events.order_confirmed,
+    "start_processing": events.processing_started,
+    "finish": events.order_finished,
+}
 
 
 def transition_problems(order: Order, name: str) -> list[str]:
@@ -485,7 +518,7 @@ def close_order(*, actor: User | None, order: Order, reason: str) -> Order:
         raise ValidationError(
             {"reason": _("Keep the reason under 300 characters; add details to the notes.")}
         )
-    return _transition(actor, order, "close", reason=reason, note=reason)
+    return _transition(actor, order, "close", reason=reason)
 
 
 TRANSITIONS: dict[str, Callable[..., Order]] = {
@@ -530,8 +563,11 @@ def record_payment(
     payment.save()
     current.paid_amount += payment.amount
     current.balance = current.total - current.paid_amount
-    current._change_reason = _("Refund recorded") if payment.is_refund else _("Payment recorded")
+    reason = change_reason("refund_recorded" if payment.is_refund else "payment_recorded")
+    set_history_context(current, user=actor, reason=reason)
     current.save()
+    record_event = events.refund_recorded if payment.is_refund else events.payment_recorded
+    record_event(order=current, actor=actor, payment=payment)
     return payment
 
 
@@ -577,7 +613,7 @@ def _clean_product_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def _save_product(actor: User | None, product: Product) -> Product:
     product.full_clean()
-    product._history_user = actor  # type: ignore[attr-defined]
+    set_history_context(product, user=actor)
     product.save()
     return product
 

@@ -1,7 +1,10 @@
 import phonenumbers
 from django import template
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
+
+from crm.history import actor_name
 
 register = template.Library()
 
@@ -40,3 +43,9 @@ def link_to(label: object, href: object) -> SafeString:
             return conditional_escape(label)
         return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', href, label)
     return format_html('<a href="{}">{}</a>', href, label)
+
+
+@register.filter
+def actor(user: AbstractBaseUser | None) -> str:
+    """Who did something: a person by their full name, nobody (automation, commands) as the system."""
+    return actor_name(user)

@@ -119,7 +119,7 @@ def test_changing_the_owner_in_the_admin_reassigns_through_the_service(
     assert manager_client.post(change_url(customer), data).status_code == 302
     customer.refresh_from_db()
     assert customer.owner == sales2
-    assert customer.history.first().history_change_reason == "Owner reassigned"
+    assert customer.history.first().history_change_reason == "owner_reassigned"
 
 
 def test_needs_in_the_admin_keep_resolved_at_in_step_with_their_status(manager_client, admin_form, customer):

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from crm import import_views
+from crm.history import parse_reason
 from crm.importing import Action, ImportFileError, MappingError, read_table
 from customers import importing, services
 from customers.importing import check_mapping, detect_mapping, override_mapping, run_import
@@ -415,7 +416,11 @@ def test_ten_thousand_rows_import(manager, vip):
     ]
     report = import_rows(manager, rows, commit=True)
     assert (report.created, report.rejected) == (10_000, 0)
-    assert Customer.objects.count() == Customer.history.count() == 10_000
+    assert Customer.objects.count() == Customer.history.filter(history_type="+").count() == 10_000
+    # The first chunk's customers were tagged with the tag the import created: their history says so.
+    tagged = Customer.history.filter(history_type="~").values_list("history_change_reason", flat=True)
+    expected = ("tags_changed", {"tags_added": ["批量"]})
+    assert tagged and all(parse_reason(reason) == expected for reason in tagged)
     assert ContactMethod.objects.count() == 20_000
     assert Customer.tags.through.objects.count() == 20_000
     assert Tag.objects.count() == 2

@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import translation
 
+from crm.history import parse_reason
 from customers import selectors, services
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from tests.factories import ContactMethodFactory, CustomerFactory, NeedFactory
@@ -177,7 +178,10 @@ def test_merge_moves_everything_and_deduplicates_methods(sales1):
     need.refresh_from_db()
     assert need.customer == survivor
     assert list(survivor.tags.values_list("name", flat=True)) == ["VIP"]
-    assert f"#{merged_pk}" in survivor.history.first().history_change_reason
+    assert parse_reason(survivor.history.first().history_change_reason) == (
+        "merged_from",
+        {"customer": merged_pk, "name": "华东科技有限公司", "tags_added": ["VIP"]},
+    )
     assert Customer.history.filter(id=merged_pk, history_type="-").exists()
 
 

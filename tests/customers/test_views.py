@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from customers import services
 from customers.models import ContactMethod, ContactPerson, Customer, Need
 from followups import services as followup_services
+from opportunities import events as opportunity_events
 from tests.factories import (
     CommunicationFactory,
     ContactMethodFactory,
@@ -66,7 +67,7 @@ def add_timeline_entries(customer, user, index):
     opportunity, which the quick-add forms then offer), needs, changes, an order and an opportunity."""
     order = order_in("finished" if index % 3 else "created", user, customer)  # the orders card and its events
     opportunity = OpportunityFactory(customer=customer, title=f"Deal {index}")  # the opportunities card
-    opportunity.events.create(to_stage=opportunity.stage, actor=user)
+    opportunity_events.opportunity_created(opportunity=opportunity, actor=user)
     CommunicationFactory(customer=customer, staff=user, order=order, opportunity=opportunity)
     followup = FollowUpFactory(customer=customer, assignee=user, order=order, opportunity=opportunity)
     followup_services.complete_followup(actor=user, followup=followup, result=f"result {index}")

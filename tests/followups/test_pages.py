@@ -478,7 +478,7 @@ def test_the_followup_page_acts_and_keeps_the_history(sales_client, sales1, sale
     content = page.content.decode()
     assert "Bought elsewhere" in content and page.context["can_act"] is False
     reasons = [entry["record"].history_change_reason for entry in page.context["history"]]
-    assert reasons == ["Cancelled", "Reassigned", "Rescheduled", None]
+    assert reasons == ["cancelled", "reassigned", "rescheduled", None]
     assert page.context["history"][1]["changes"] == [
         {"field": "assignee", "old": sales1.get_full_name(), "new": sales2.get_full_name()}
     ]

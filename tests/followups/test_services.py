@@ -177,7 +177,7 @@ def test_rescheduling_and_postponing(sales1, customer):
     followup.refresh_from_db()
     assert timezone.localtime(followup.due_at).date() == monday
     assert timezone.localtime(followup.due_at).time() == time(15, 30)
-    assert followup.history.first().history_change_reason == "Rescheduled"
+    assert followup.history.first().history_change_reason == "rescheduled"
 
 
 def test_rescheduling_into_the_past_is_refused(sales1, customer):
@@ -214,7 +214,7 @@ def test_completing_needs_a_result_and_stamps_who_and_when(sales1, customer):
     assert followup.completed_by == sales1
     assert followup.completed_at > timezone.now() - timedelta(minutes=1)
     latest = followup.history.first()
-    assert latest.history_change_reason == "Completed" and latest.history_user == sales1
+    assert latest.history_change_reason == "completed" and latest.history_user == sales1
 
 
 def test_a_closed_followup_cannot_be_changed_again(sales1, sales2, customer):

@@ -27,9 +27,13 @@ EVERY_KIND = {
     "need_raised",
     "need_resolved",
     "customer_change",
+    "contact_method_change",
+    "contact_person_change",
     "order_event",
     "opportunity_event",
 }
+# The sources that read a record's history: each reads the records before its entries too.
+HISTORY_KINDS = {"customer_change", "contact_method_change", "contact_person_change"}
 
 
 def at(minutes_ago):
@@ -38,7 +42,7 @@ def at(minutes_ago):
 
 def add_one_of_each(customer, user, minutes_ago):
     """A need raised, an order and an opportunity created, a communication and a follow-up scheduled
-    and done about them, a need resolved, a field change."""
+    and done about them, a need resolved, a contact method and a contact person added, a field change."""
     order = make_order(user, customer)
     OrderEvent.objects.filter(order=order).update(at=at(minutes_ago + 5.5))
     opportunity = opportunity_services.create_opportunity(
@@ -55,6 +59,12 @@ def add_one_of_each(customer, user, minutes_ago):
     resolved = NeedFactory(customer=customer, raised_at=at(minutes_ago + 7))
     customer_services.resolve_need(actor=user, need=resolved)
     Need.objects.filter(pk=resolved.pk).update(resolved_at=at(minutes_ago + 2))
+    method = customer_services.add_contact_method(
+        actor=user, customer=customer, type="email", value=f"m{minutes_ago}@x.cn"
+    )
+    method.history.update(history_date=at(minutes_ago + 1.5))
+    person = customer_services.add_contact_person(actor=user, customer=customer, name=f"Person {minutes_ago}")
+    person.history.update(history_date=at(minutes_ago + 1.25))
     customer_services.update_customer(actor=user, customer=customer, notes=f"changed {minutes_ago}")
     latest = customer.history.latest("history_id")
     customer.history.filter(history_id=latest.history_id).update(history_date=at(minutes_ago + 1))
@@ -72,6 +82,8 @@ def test_entries_of_every_kind_newest_first(sales1):
     page = timeline.customer_timeline(customer)
     assert [entry.kind for entry in page.entries] == [
         "customer_change",
+        "contact_person_change",
+        "contact_method_change",
         "need_resolved",
         "followup_done",
         "followup_scheduled",
@@ -186,8 +198,8 @@ def test_the_timeline_costs_a_fixed_number_of_queries(sales_client, sales1):
     later, response = timeline_queries(sales_client, customer, page.next_cursor)
     assert later == few
     assert b"timeline-more" in response.content
-    # Session, user, role, customer, then one query per source.
-    assert few == 4 + len(EVERY_KIND)
+    # Session, user, role, customer, then one query per source, two for those that read a history.
+    assert few == 4 + len(EVERY_KIND) + len(HISTORY_KINDS)
 
 
 def test_communication_and_followup_entries_name_their_order_and_opportunity(sales_client, sales1):

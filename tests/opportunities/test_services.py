@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
+from crm.history import change_reason
 from opportunities import services
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, Stage
 from orders.models import Order, OrderEvent, OrderLine
@@ -200,7 +201,7 @@ def test_update_replaces_the_lines_and_recomputes_the_amount(sales1, customer1, 
     assert updated.title == "Bigger deal"
     assert updated.amount == Decimal("1002.00")
     assert list(updated.lines.values_list("product__sku", "quantity")) == [("CTL-1", 4)]
-    assert updated.history.first().history_change_reason == "Lines changed"
+    assert updated.history.first().history_change_reason == "lines_changed"
 
 
 def test_update_keeps_the_lines_when_none_are_given(sales1, customer1, new_opportunity):
@@ -331,7 +332,7 @@ def test_winning_creates_the_order_from_the_lines_in_one_step(sales1, customer1,
         sales1,
         "Signed today",
     )
-    assert won.history.first().history_change_reason == f"Won: order {order.number}"
+    assert won.history.first().history_change_reason == change_reason("won", order_number=order.number)
 
 
 def test_a_manager_winning_keeps_the_opportunity_owner_on_the_order(
@@ -377,7 +378,7 @@ def test_a_failure_after_the_order_was_made_undoes_the_order_too(sales1, custome
     opportunity = new_opportunity(sales1, customer1, stage="decision")
     before = snapshot(opportunity)
     with (
-        mock.patch("opportunities.services._record", side_effect=RuntimeError("database went away")),
+        mock.patch("opportunities.events.opportunity_won", side_effect=RuntimeError("database went away")),
         pytest.raises(RuntimeError),
     ):
         services.mark_won(actor=sales1, opportunity=opportunity)
@@ -416,10 +417,11 @@ def test_losing_records_the_reason(sales1, customer1, stages, new_opportunity):
     assert (lost.stage, lost.probability, lost.lost_reason) == (stages["lost"], 0, "Chose a competitor")
     assert lost.lost_at is not None and lost.won_at is None
     event = lost.events.first()
-    assert (event.from_stage, event.to_stage, event.note) == (
+    assert (event.type, event.from_stage, event.to_stage, event.parameters) == (
+        "lost",
         stages["evaluate"],
         stages["lost"],
-        "Chose a competitor",
+        {"reason": "Chose a competitor"},
     )
 
 
@@ -467,7 +469,8 @@ def test_a_won_opportunity_reopens_only_once_its_order_is_closed(sales1, custome
     reopened = services.reopen(actor=sales1, opportunity=opportunity)
     reopened.refresh_from_db()
     assert (reopened.stage, reopened.order, reopened.won_at) == (stages["decision"], None, None)
-    assert first_order.number in reopened.events.first().note
+    event = reopened.events.first()
+    assert (event.type, event.parameters["unlinked_order_number"]) == ("reopened", first_order.number)
     second_order = services.mark_won(actor=sales1, opportunity=reopened).order
     assert second_order != first_order
     assert second_order.source_opportunity == reopened

@@ -179,7 +179,7 @@ def test_close_stale_orders_is_a_dry_run_unless_told(sales1, manager, customer):
     statuses = dict(Order.objects.values_list("pk", "status"))
     assert (statuses[stale.pk], statuses[confirmed.pk], statuses[fresh.pk]) == ("closed", "closed", "created")
     event = OrderEvent.objects.get(order=stale, to_status="closed")
-    assert (event.actor, event.note) == (manager, "No answer")
+    assert (event.actor, event.parameters["reason"]) == (manager, "No answer")
 
 
 def test_close_stale_orders_acts_as_the_system_without_a_user(sales1, customer):

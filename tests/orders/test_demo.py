@@ -24,10 +24,17 @@ def test_demo_orders_walk_the_lifecycle_and_seeding_again_adds_nothing(monkeypat
     assert orders.filter(source_opportunity__isnull=True).count() == 400  # the others come from won deals
     assert set(orders.values_list("status", flat=True)) == set(Status.values)
     events = {}
-    for order_id, at, source, target in OrderEvent.objects.order_by("at", "id").values_list(
+    status_changes = OrderEvent.objects.filter(type__in=OrderEvent.STATUS_TYPES)
+    for order_id, at, source, target in status_changes.order_by("at", "id").values_list(
         "order", "at", "from_status", "to_status"
     ):
         events.setdefault(order_id, []).append((at, source, target))
+    # Every payment and refund has its event, as the services record them.
+    money_events = OrderEvent.objects.filter(type__in=["payment_recorded", "refund_recorded"])
+    recorded = money_events.values_list("order", "at", "parameters")
+    assert sorted((order, at, parameters["amount"]) for order, at, parameters in recorded) == sorted(
+        (payment.order_id, payment.paid_at, str(abs(payment.amount))) for payment in Payment.objects.all()
+    )
     paid = dict(Payment.objects.values("order").annotate(total=Sum("amount")).values_list("order", "total"))
     for order in orders:
         steps = events[order.pk]

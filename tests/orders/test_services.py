@@ -165,7 +165,7 @@ def test_lines_are_replaced_and_totals_recomputed_while_created(sales1, customer
         D("16.50"),
         D("16.50"),
     )
-    assert updated.history.first().history_change_reason == "Lines changed"
+    assert updated.history.first().history_change_reason == "lines_changed"
 
 
 @pytest.mark.parametrize("status", ["confirmed", "processing"])
@@ -211,6 +211,12 @@ STAMPS = {
     "closed": "closed_at",
 }
 ARGUMENTS = {"close": {"reason": "Budget cut"}, "start_processing": {"tracking_number": "SF 1234 5678"}}
+EVENT_TYPES = {
+    "confirm": "confirmed",
+    "start_processing": "processing_started",
+    "finish": "finished",
+    "close": "closed",
+}
 
 
 def _ready(order, user):
@@ -235,11 +241,13 @@ def test_every_legal_transition_stamps_its_time_and_logs_one_event(sales1, custo
     event = order.events.order_by("-at", "-id").first()
     assert (event.actor, event.from_status, event.to_status) == (sales1, source, target)
     assert event.at == getattr(moved, STAMPS[target])
+    assert event.type == EVENT_TYPES[name]
     if name == "close":
-        assert moved.close_reason == event.note == "Budget cut"
+        assert moved.close_reason == event.parameters["reason"] == "Budget cut"
     if name == "start_processing":
-        assert moved.tracking_number == "SF12345678"
+        assert moved.tracking_number == event.parameters["tracking_number"] == "SF12345678"
     if name == "finish":
+        assert moved.invoice_number == event.parameters["invoice_number"]
         assert moved.invoice_number == f"INV-{timezone.localdate().year}-000001"
 
 

@@ -1,6 +1,7 @@
 from functools import update_wrapper
 from typing import Any
 
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -10,6 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm.history import describe_reason
+
+# The admin's pages keep the site's Content-Security-Policy with one allowance: simple-history's
+# history page has an inline style attribute, style="border-top: 0", allowed by its hash alone.
+ADMIN_CSP_UPDATE = {
+    "style-src-attr": ["'unsafe-hashes'", "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='"]
+}
 
 
 class CRMAdminSite(admin.AdminSite):
@@ -22,6 +29,7 @@ class CRMAdminSite(admin.AdminSite):
     def admin_view(self, view, cacheable=False):
         wrapped = super().admin_view(view, cacheable)
 
+        @csp_update(ADMIN_CSP_UPDATE)
         def guarded(request, *args, **kwargs):
             if request.user.is_authenticated and not self.has_permission(request):
                 raise PermissionDenied

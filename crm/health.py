@@ -21,18 +21,11 @@ class MigrationsPending(Exception):
     pass
 
 
-_migrated = False  # once every migration is applied it stays so for the life of the process
-
-
 def check_migrations() -> None:
     """A new release is not ready before `migrate` has run: its code may need the new schema."""
-    global _migrated
-    if _migrated:
-        return
     executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
     if executor.migration_plan(executor.loader.graph.leaf_nodes()):
         raise MigrationsPending
-    _migrated = True
 
 
 # Name → check. The task queue's check (the worker's heartbeat) joins here once there is a worker.

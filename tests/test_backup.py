@@ -57,9 +57,13 @@ def business(sales1):
             ],
         )
         order = advance(sales1, order, "confirmed")
-        order_services.record_payment(sales1, order, amount=Decimal("200.00"), method="bank_transfer")
+        order_services.record_payment(
+            actor=sales1, order=order, amount=Decimal("200.00"), method="bank_transfer"
+        )
         if index == 1:
-            order_services.record_payment(sales1, order, amount=Decimal("-50.00"), method="bank_transfer")
+            order_services.record_payment(
+                actor=sales1, order=order, amount=Decimal("-50.00"), method="bank_transfer"
+            )
     assert Order.objects.count() == 3
 
 

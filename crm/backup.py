@@ -57,7 +57,8 @@ def default_backup_path() -> Path:
 def create_backup(output: Path) -> dict:
     """Writes a backup of the database and the uploaded files to `output`; returns its manifest."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="crm-backup-") as work:
+    # The database copy is made beside the backups, where there is room for them, not in /tmp.
+    with tempfile.TemporaryDirectory(prefix=".crm-backup-", dir=output.parent) as work:
         work = Path(work)
         database_file, details = _engine().dump(work)
         media_files = sorted(path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file())

@@ -3,8 +3,6 @@ import io
 import zipfile
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -40,18 +38,11 @@ def make_customers(owner, count, **fields):
     return customers
 
 
-def count_queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
 # --- speed: a fixed number of queries whatever the data size -------------------------------
 
 
 @pytest.mark.parametrize("client_fixture", ["sales_client", "manager_client"])
-def test_list_runs_a_fixed_number_of_queries(request, client_fixture, sales1):
+def test_list_runs_a_fixed_number_of_queries(request, client_fixture, sales1, count_queries):
     client = request.getfixturevalue(client_fixture)
     make_customers(sales1, 5)
     few = count_queries(client, LIST)
@@ -74,7 +65,7 @@ def add_timeline_entries(customer, user, index):
     services.update_customer(user, customer, notes=f"note {index}")
 
 
-def test_detail_runs_a_fixed_number_of_queries(sales_client, sales1):
+def test_detail_runs_a_fixed_number_of_queries(sales_client, sales1, count_queries):
     customer = make_customers(sales1, 1)[0]
     services.add_contact_person(sales1, customer, name="First person")
     add_timeline_entries(customer, sales1, 0)

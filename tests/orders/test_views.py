@@ -8,7 +8,6 @@ from openpyxl import load_workbook
 
 from orders import services
 from orders.models import Order, OrderEvent, OrderLine, Payment
-from tests.customers.test_views import count_queries
 from tests.factories import CommunicationFactory, CustomerFactory, FollowUpFactory, ProductFactory
 from tests.orders.builders import make_order, order_in
 
@@ -38,7 +37,7 @@ def busy_orders(owner, count):
 
 
 @pytest.mark.parametrize("client_fixture", ["sales_client", "manager_client"])
-def test_the_list_runs_a_fixed_number_of_queries(request, client_fixture, sales1):
+def test_the_list_runs_a_fixed_number_of_queries(request, client_fixture, sales1, count_queries):
     client = request.getfixturevalue(client_fixture)
     busy_orders(sales1, 3)
     few = count_queries(client, LIST)
@@ -48,7 +47,7 @@ def test_the_list_runs_a_fixed_number_of_queries(request, client_fixture, sales1
     assert few <= 10
 
 
-def test_the_detail_page_runs_a_fixed_number_of_queries(sales_client, sales1, customer):
+def test_the_detail_page_runs_a_fixed_number_of_queries(sales_client, sales1, customer, count_queries):
     """Per status (each offers other steps); the same whatever the lines, payments, events, and the
     communications and follow-ups about it."""
 
@@ -81,7 +80,7 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(sales_client, sales1, cu
     assert card.more_communications and card.more_followups
 
 
-def test_the_invoice_page_runs_a_fixed_number_of_queries(sales_client, sales1, customer):
+def test_the_invoice_page_runs_a_fixed_number_of_queries(sales_client, sales1, customer, count_queries):
     order = make_order(sales1, customer)
     few = count_queries(sales_client, reverse("orders:invoice", args=[order.pk]))
     order = services.update_order(

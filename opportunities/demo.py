@@ -68,7 +68,9 @@ def seed_opportunities(context):
         return
     stages = list(Stage.objects.all())
     planner = _Planner(context, stages, products, ScoringWeights.current())
-    plans = [planner.plan(context.rng.choice(customers)) for _ in range(DEMO_OPPORTUNITY_COUNT)]
+    plans = [
+        planner.plan(context.rng.choice(customers)) for _ in range(context.count(DEMO_OPPORTUNITY_COUNT))
+    ]
     for plan in plans:
         if plan.opportunity.won_at:
             plan.opportunity.order = _order_for(context, plan)

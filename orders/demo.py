@@ -85,7 +85,7 @@ def seed_orders(context):
     if not customers:
         return
     rng, now = context.rng, timezone.now()
-    ages = sorted((rng.uniform(0, DAYS) for _ in range(DEMO_ORDER_COUNT)), reverse=True)
+    ages = sorted((rng.uniform(0, DAYS) for _ in range(context.count(DEMO_ORDER_COUNT))), reverse=True)
     built = [
         _build(context, rng, now - timedelta(days=age), rng.choice(customers), products, now) for age in ages
     ]

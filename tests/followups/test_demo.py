@@ -1,12 +1,10 @@
-import random
 from datetime import timedelta
 
 import pytest
 from django.db.models import Count, F
 from django.utils import timezone
-from faker import Faker
 
-from crm.demo import DEMO_SEED, DemoContext, seed_users
+from crm.demo import demo_context, seed_users
 from followups.demo import seed_followups
 from followups.models import Communication, FollowUp
 from followups.selectors import my_day_counts
@@ -19,14 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def context():
-    users = seed_users()
-    return DemoContext(
-        rng=random.Random(DEMO_SEED),
-        fake_zh=Faker("zh_CN"),
-        fake_en=Faker("en_US"),
-        manager=users["manager"],
-        sales=[users["sales1"], users["sales2"]],
-    )
+    return demo_context(seed_users())
 
 
 def snapshot():

@@ -1,6 +1,7 @@
 """Reads of customers and what hangs off them, with visibility and the joins each page needs."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
@@ -93,7 +94,7 @@ def find_duplicates(name="", phones=(), emails=(), exclude_pk=None, limit=10):
     Looks across all customers, not only those the user sees: the caller decides what to reveal.
     Returns (customer, reasons) pairs.
     """
-    found = {}
+    found: dict[int, tuple[Customer, list[str]]] = {}
 
     def note(queryset, reason):
         for customer in queryset.select_related("owner")[:limit]:
@@ -153,7 +154,7 @@ def _counts(needs, field, choices):
 
 
 def _monthly(rows):
-    months = {}
+    months: dict[datetime, dict[str, Any]] = {}
     for row in rows:
         month = months.setdefault(row["month"], {"month": row["month"], "raised": 0, "resolved": 0})
         month["raised"] += row["n"]

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
+from crm.models import field_max_length
 from crm.roles import is_manager
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import normalise_contact_value, normalise_email, normalise_phone
@@ -219,7 +220,7 @@ def clean_tag_name(tag_name):
     tag_name = " ".join((tag_name or "").split())
     if not tag_name:
         raise ValidationError({"tag": _("Enter a tag.")})
-    if len(tag_name) > Tag._meta.get_field("name").max_length:
+    if len(tag_name) > field_max_length(Tag, "name"):
         raise ValidationError({"tag": _("A tag has at most 50 characters.")})
     return tag_name
 

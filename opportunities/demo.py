@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from crm.history import date_history
 from customers.models import Customer
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
 from opportunities.services import value_score
@@ -141,7 +142,7 @@ class _Planner:
             **self._bant(len(path)),
         )
         opportunity.value_score = value_score(opportunity, self.weights)
-        opportunity._history_date, opportunity._history_user = created, customer.owner
+        date_history(opportunity, created, customer.owner)
         events = [
             OpportunityEvent(at=at, actor=customer.owner, from_stage=before, to_stage=stage)
             for before, stage, at in zip([None, *path[:-1]], path, times, strict=True)

@@ -335,7 +335,7 @@ class OpportunityEvent(models.Model):
     @property
     def change(self):
         """What the event was: "created", "moved" (between open stages), "won", "lost" or "reopened"."""
-        if self.from_stage_id is None:
+        if self.from_stage is None:
             return "created"
         if not self.to_stage.is_open:
             return self.to_stage.kind

@@ -2,12 +2,14 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Avg, Count, DecimalField, DurationField, ExpressionWrapper, F, Q, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from crm.history import field_changes
+from crm.models import model_field
 from customers.models import Customer
 from customers.selectors import search_customers
 from opportunities.models import Opportunity, ScoringWeights, Stage
@@ -64,7 +66,8 @@ def time_in_stages(events, stages, opportunity, now=None):
     """
     now = now or timezone.now()
     chronological = sorted(events, key=lambda event: (event.at, event.pk))
-    totals, visits = {}, {}
+    totals: dict[int, timedelta | None] = {}
+    visits: dict[int, int] = {}
     for index, event in enumerate(chronological):
         stage_id = event.to_stage_id
         visits[stage_id] = visits.get(stage_id, 0) + 1
@@ -93,7 +96,7 @@ def score_breakdown(opportunity, weights):
     """The value score factor by factor: each score, its weight and what it contributes."""
     factors = []
     for factor in Opportunity.SCORE_FACTORS:
-        field = Opportunity._meta.get_field(f"score_{factor}")
+        field = model_field(Opportunity, f"score_{factor}")
         score, weight = getattr(opportunity, field.name), getattr(weights, factor)
         factors.append(
             {
@@ -110,7 +113,7 @@ def score_breakdown(opportunity, weights):
 def bant_checklist(opportunity):
     return [
         {
-            "label": Opportunity._meta.get_field(f"{item}_confirmed").verbose_name,
+            "label": model_field(Opportunity, f"{item}_confirmed").verbose_name,
             "confirmed": getattr(opportunity, f"{item}_confirmed"),
             "note": getattr(opportunity, f"{item}_note"),
         }
@@ -133,7 +136,9 @@ def board(user, owner=None, now=None):
     )
     if owner is not None:
         cards = cards.filter(owner=owner)
-    columns = {stage.pk: {"stage": stage, "cards": []} for stage in Stage.objects.all()}
+    columns: dict[int, dict[str, Any]] = {
+        stage.pk: {"stage": stage, "cards": []} for stage in Stage.objects.all()
+    }
     for card in cards:
         columns[card.stage_id]["cards"].append(card)
     for column in columns.values():

@@ -17,6 +17,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.models import field_max_length
 from crm.roles import is_manager
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
 from orders.models import ZERO
@@ -233,7 +234,8 @@ def _prepare(opportunity, lines):
 
     `lines` None keeps the saved lines. With lines, the amount is their total.
     """
-    errors, new_lines = {}, None
+    errors: dict[str, list[ValidationError]] = {}
+    new_lines = None
     if lines is not None:
         try:
             new_lines = _new_lines(opportunity, lines)
@@ -245,7 +247,7 @@ def _prepare(opportunity, lines):
         opportunity.amount = _lines_total(opportunity.lines.all())
     if opportunity.amount is None:
         errors.setdefault("amount", []).append(
-            _("Enter the expected amount, or add the products of interest.")
+            ValidationError(_("Enter the expected amount, or add the products of interest."))
         )
     try:
         _validate(opportunity)
@@ -427,7 +429,7 @@ def mark_lost(user, opportunity, *, reason, from_stage=None):
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError({"reason": _("Say why the opportunity was lost.")})
-    if len(reason) > Opportunity._meta.get_field("lost_reason").max_length:
+    if len(reason) > field_max_length(Opportunity, "lost_reason"):
         raise ValidationError({"reason": _("Keep the reason under 300 characters.")})
     current = _locked(user, opportunity, from_stage)
     _require_open(current)

@@ -3,6 +3,7 @@ and events show read-only, the status changes by the actions below, and the few 
 edits are saved by services.update_order."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -135,7 +136,7 @@ class OrderAdmin(SimpleHistoryAdmin):
             "title": _("Close orders"),
             "orders": queryset,
             "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "missing_reason": bool(request.POST.get("confirmed")),
         }
         return TemplateResponse(request, "admin/orders/order/close_selected.html", context)

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from crm.history import date_history
 from customers.models import Customer
 from orders import services
 from orders.models import (
@@ -255,7 +256,7 @@ def _with_status(order, status):
 
 def _number(built):
     """SO- numbers by creation date and INV- numbers by finishing date, per year; the counters follow."""
-    counters = defaultdict(int)
+    counters: defaultdict[tuple[str, int], int] = defaultdict(int)
     for item in built:
         year = timezone.localdate(item.order.created_at).year
         counters[("SO", year)] += 1
@@ -277,7 +278,7 @@ def _insert(context, built):
     for item in built:
         for part in (*item.lines, *item.events, *item.payments):
             part.order = item.order
-        item.order._history_date = item.order.created_at
+        date_history(item.order, item.order.created_at)
     OrderLine.objects.bulk_create([line for item in built for line in item.lines], batch_size=1000)
     OrderEvent.objects.bulk_create([event for item in built for event in item.events], batch_size=1000)
     Payment.objects.bulk_create([payment for item in built for payment in item.payments], batch_size=1000)

@@ -1,6 +1,7 @@
 """Reads of products and orders, with visibility and the joins each page needs."""
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, Sum
 from django.shortcuts import get_object_or_404
@@ -14,6 +15,9 @@ from crm.roles import is_manager
 from customers.models import Customer
 from orders.models import Order, Product, Status
 from orders.services import CENT, can_act_on, transition_problems
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 CUSTOMER_CARD_ORDERS = 5
 # Where each status's clock starts: the stamp of the transition into it.
@@ -66,7 +70,7 @@ class Action:
     """A transition as the order page offers it: a button, or the reasons it is not available."""
 
     name: str
-    label: str
+    label: "StrOrPromise"
     allowed: bool
     problems: list = field(default_factory=list)
     needs_override: bool = False

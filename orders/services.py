@@ -10,6 +10,7 @@ ConcurrentTransitionMixin refuses, besides, any save of a copy whose status is o
 events have no actor.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
+from crm.models import model_field
 from crm.roles import is_manager
 from orders.models import (
     ZERO,
@@ -261,7 +263,7 @@ def _line_messages(error):
         return error.messages
     messages = []
     for name, texts in error.message_dict.items():
-        label = OrderLine._meta.get_field(name).verbose_name if name != "__all__" else ""
+        label = model_field(OrderLine, name).verbose_name if name != "__all__" else ""
         messages += [f"{label.capitalize()}: {text}" if label else text for text in texts]
     return messages
 
@@ -287,7 +289,8 @@ def _record(order, actor, from_status, note="", at=None):
 
 def _validated_lines(order, lines):
     """Validates the order's fields and its new lines together, then sets its totals from them."""
-    errors, new_lines = {}, []
+    errors: dict[str, list[ValidationError]] = {}
+    new_lines = []
     try:
         _validate_order_fields(order)
     except ValidationError as error:
@@ -463,7 +466,7 @@ def close_order(user, order, *, reason):
     return _transition(user, order, "close", reason=reason, note=reason)
 
 
-TRANSITIONS = {
+TRANSITIONS: dict[str, Callable[..., Order]] = {
     "confirm": confirm_order,
     "start_processing": start_processing,
     "finish": finish_order,

@@ -3,6 +3,7 @@ import os
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import UserFactory
@@ -59,6 +60,10 @@ def manager_client(client, manager):
 class Queries(int):
     """How many SQL queries a page ran: an int that also holds the statements and the response, so
     that a failed assert comparing it prints them (see pytest_assertrepr_compare below)."""
+
+    url: str
+    statements: list[str]
+    response: HttpResponse
 
     def __new__(cls, url, statements, response):
         queries = super().__new__(cls, len(statements))

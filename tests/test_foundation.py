@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
-from django.db.models import F
+from django.db.models import F, Model
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 from django.views.defaults import server_error
@@ -157,9 +157,10 @@ def test_seed_demo_is_idempotent_and_the_demo_logins_work(client):
     manager = get_user_model().objects.get(username="manager")
     manager.set_password("changed-by-the-manager")
     manager.save()
-    counts = {model: model.objects.count() for model in [get_user_model(), Group]}
+    models: list[type[Model]] = [get_user_model(), Group]
+    counts = {model: model._default_manager.count() for model in models}
     call_command("seed_demo", scale=DEMO_TEST_SCALE)
-    assert counts == {model: model.objects.count() for model in [get_user_model(), Group]}
+    assert counts == {model: model._default_manager.count() for model in models}
     manager.refresh_from_db()
     assert manager.check_password("changed-by-the-manager")
     assert manager.is_staff and is_manager(manager)

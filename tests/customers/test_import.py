@@ -379,8 +379,9 @@ def test_a_rejected_update_leaves_nothing_for_the_next_row_updating_that_custome
 
 def xlsx_bytes(rows):
     workbook = openpyxl.Workbook()
+    sheet = workbook.worksheets[0]
     for row in rows:
-        workbook.active.append(row)
+        sheet.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -438,7 +438,7 @@ def test_exports_are_filtered_and_neutralise_formulas(sales_client, sales1):
 
     response = sales_client.get(reverse("followups:communications_export") + "?format=xlsx&channel=wechat")
     assert zipfile.is_zipfile(io.BytesIO(response.content))
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
     values = list(sheet.values)
     assert values[0][5] == "Subject" and values[1][5] == "@SUM(A1)" and values[1][3] == "WeChat"
     assert sheet.cell(row=2, column=6).data_type == "s"

@@ -38,6 +38,7 @@ def test_the_demo_covers_every_stage_and_wins_come_with_their_orders(sales1, sal
     assert won.count() == Order.objects.count() > 0
     for opportunity in won:
         order = opportunity.order
+        assert order is not None
         assert order.customer_id == opportunity.customer_id
         assert order.total == opportunity.amount
         assert order.created_at == opportunity.won_at

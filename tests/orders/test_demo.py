@@ -1,3 +1,5 @@
+from datetime import datetime
+
 import pytest
 from django.db.models import Count, Sum
 
@@ -22,7 +24,7 @@ def test_demo_orders_walk_the_lifecycle_and_seeding_again_adds_nothing():
     # 300 of the demo's 3,000; the others come from won deals.
     assert orders.filter(source_opportunity__isnull=True).count() == demo.DEMO_ORDER_COUNT / 10
     assert set(orders.values_list("status", flat=True)) == set(Status.values)
-    events = {}
+    events: dict[int, list[tuple[datetime, str, str]]] = {}
     for order_id, at, source, target in OrderEvent.objects.order_by("at", "id").values_list(
         "order", "at", "from_status", "to_status"
     ):

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -483,7 +483,7 @@ def test_a_payment_cannot_be_dated_in_the_future(sales1, customer):
     before = written()
     with pytest.raises(ValidationError) as caught:
         services.record_payment(
-            sales1, order, amount=D("1"), method="cash", paid_at=timezone.now() + timezone.timedelta(days=1)
+            sales1, order, amount=D("1"), method="cash", paid_at=timezone.now() + timedelta(days=1)
         )
     assert "paid_at" in caught.value.message_dict
     assert written() == before

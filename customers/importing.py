@@ -94,8 +94,6 @@ IMPORT_FIELDS = (
     _contact_field("qq", "qq号"),
 )
 COLUMNS = Columns(IMPORT_FIELDS)
-FIELDS_BY_KEY = COLUMNS.by_key
-detect_mapping, override_mapping, check_mapping = COLUMNS.detect, COLUMNS.override, COLUMNS.check
 
 
 # Running
@@ -103,7 +101,7 @@ detect_mapping, override_mapping, check_mapping = COLUMNS.detect, COLUMNS.overri
 
 def run_import(user, table, mapping, *, commit):
     """Apply every row as `user` (see the module docstring); without `commit`, roll it all back."""
-    check_mapping(mapping)
+    COLUMNS.check(mapping)
     importer = _Importer(user, table, mapping)
     with transaction.atomic():
         results = []

@@ -15,7 +15,7 @@ from django.utils import translation
 from crm import import_views
 from crm.importing import Action, ImportFileError, MappingError, read_table
 from customers import importing, services
-from customers.importing import check_mapping, detect_mapping, override_mapping, run_import
+from customers.importing import COLUMNS, run_import
 from customers.models import ContactMethod, Customer, Tag
 from tests.factories import UserFactory
 
@@ -49,7 +49,7 @@ def csv_bytes(rows, encoding="utf-8-sig"):
 
 def import_rows(user, rows, *, commit, encoding="utf-8-sig"):
     table = read_table(csv_bytes(rows, encoding))
-    return run_import(user, table, detect_mapping(table.headers), commit=commit)
+    return run_import(user, table, COLUMNS.detect(table.headers), commit=commit)
 
 
 def database_state():
@@ -95,7 +95,7 @@ def test_columns_are_recognised_by_english_and_chinese_headers():
         "客户名称", "电话", "手机号", "E-mail", "微信", "QQ", "负责人", "Lifecycle stage", "来源",
         "行业", "规模", "地区", "地址", "标签", "备注", "类型", "Fax", "Name",
     ]  # fmt: skip
-    assert detect_mapping(headers) == [
+    assert COLUMNS.detect(headers) == [
         "name", "phone", "mobile", "email", "wechat", "qq", "owner", "lifecycle_stage", "source",
         "industry", "size", "region", "address", "tags", "notes", "kind", "", "",
     ]  # fmt: skip
@@ -103,16 +103,16 @@ def test_columns_are_recognised_by_english_and_chinese_headers():
 
 def test_overrides_map_skip_and_move_columns():
     headers = ["名称", "联系电话", "电话"]
-    detected = detect_mapping(headers)
+    detected = COLUMNS.detect(headers)
     assert detected == ["name", "", "phone"]
-    assert override_mapping(headers, detected, {"联系电话": "mobile", "名称": ""}) == ["", "mobile", "phone"]
-    assert override_mapping(headers, detected, {"联系电话": "phone"}) == ["name", "phone", ""]
+    assert COLUMNS.override(headers, detected, {"联系电话": "mobile", "名称": ""}) == ["", "mobile", "phone"]
+    assert COLUMNS.override(headers, detected, {"联系电话": "phone"}) == ["name", "phone", ""]
     with pytest.raises(MappingError, match="no column"):
-        override_mapping(headers, detected, {"传真": "phone"})
+        COLUMNS.override(headers, detected, {"传真": "phone"})
     with pytest.raises(MappingError, match="not a field"):
-        override_mapping(headers, detected, {"电话": "fax"})
+        COLUMNS.override(headers, detected, {"电话": "fax"})
     with pytest.raises(MappingError, match="one column only"):
-        check_mapping(["phone", "phone"])
+        COLUMNS.check(["phone", "phone"])
 
 
 # Good rows, bad rows, dry run and real run
@@ -276,7 +276,7 @@ def test_a_gb18030_csv_with_chinese_headers_and_chinese_choice_labels(sales1):
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
     table = read_table(data)
-    report = run_import(sales1, table, detect_mapping(table.headers), commit=True)
+    report = run_import(sales1, table, COLUMNS.detect(table.headers), commit=True)
     assert outcome(report) == [(2, Action.CREATE)]
     customer = Customer.objects.get()
     assert (customer.name, customer.lifecycle_stage, customer.kind, customer.region) == (
@@ -397,7 +397,7 @@ def test_an_xlsx_workbook_imports_with_numbers_as_phone_numbers(sales1):
         ]
     )
     table = read_table(data)
-    report = run_import(sales1, table, detect_mapping(table.headers), commit=True)
+    report = run_import(sales1, table, COLUMNS.detect(table.headers), commit=True)
     assert outcome(report) == [(2, Action.CREATE), (4, Action.CREATE)]
     assert set(ContactMethod.objects.values_list("value", flat=True)) == {
         "+8613800138000",

@@ -13,15 +13,16 @@ from django.db import models
 HistoricalRecord = Any
 
 HISTORY_LIMIT = 30
+# The attributes of an instance that django-simple-history writes its next record with.
+HISTORY_DATE, HISTORY_USER = "_history_date", "_history_user"
 
 
 def date_history(instance: models.Model, at: datetime, user: User | None = None) -> None:
     """Dates the history record that the instance's next save or bulk_history_create writes, for a
-    record made in the past (demo data); `user`, when given, is who made it. django-simple-history
-    reads both from these attributes of the instance."""
-    vars(instance)["_history_date"] = at
+    record made in the past (demo data); `user`, when given, is who made it."""
+    setattr(instance, HISTORY_DATE, at)
     if user is not None:
-        vars(instance)["_history_user"] = user
+        setattr(instance, HISTORY_USER, user)
 
 
 def field_changes(

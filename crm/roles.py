@@ -16,6 +16,8 @@ SALES = "Sales"
 MANAGERS = "Managers"
 
 CRM_APPS = ("customers", "orders", "opportunities", "followups")
+# The attribute of a user (request.user's lazy object passes it on) holding is_manager's answer.
+IS_MANAGER_CACHE = "_crm_is_manager"
 
 # Which permission actions each role holds in each CRM app ("*" means every permission).
 ROLE_PERMISSIONS: dict[str, dict[str, str | tuple[str, ...]]] = {
@@ -28,10 +30,11 @@ def is_manager(user: User | AnonymousUser) -> bool:
     """True for superusers and members of Managers; cached on the user for the request."""
     if not user.is_authenticated:
         return False
-    cache = vars(user)
-    if "_crm_is_manager" not in cache:
-        cache["_crm_is_manager"] = user.is_superuser or user.groups.filter(name=MANAGERS).exists()
-    return cache["_crm_is_manager"]
+    cached: bool | None = getattr(user, IS_MANAGER_CACHE, None)
+    if cached is None:
+        cached = user.is_superuser or user.groups.filter(name=MANAGERS).exists()
+        setattr(user, IS_MANAGER_CACHE, cached)
+    return cached
 
 
 def sync_role_permissions(using: str = "default", **kwargs: Any) -> None:

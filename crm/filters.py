@@ -66,8 +66,8 @@ def offer_choices(filterset: django_filters.FilterSet, name: str, queryset: Quer
 
 
 class OwnerFilterMixin(django_filters.FilterSet):
-    """For a FilterSet with an `owner` filter: `owners` (the users to choose from) keeps it, for
-    managers; without it the filter is removed."""
+    """The base of a FilterSet with an `owner` filter: `owners` (the users to choose from) keeps it,
+    for managers; without it the filter is removed."""
 
     def __init__(self, *args: Any, owners: QuerySet[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -16,6 +16,7 @@ from django.views.defaults import server_error
 
 from crm.demo import CUSTOMER_RECORD_TIMES
 from crm.roles import is_manager
+from customers.demo import DEMO_CUSTOMER_COUNT
 from customers.models import Customer
 from tests.factories import PASSWORD
 
@@ -152,6 +153,13 @@ def test_seed_demo_refuses_with_debug_off_and_writes_nothing():
 
 
 @override_settings(DEBUG=True)
+def test_seed_demo_refuses_a_scale_that_is_not_positive_and_writes_nothing():
+    with pytest.raises(CommandError, match="--scale"):
+        call_command("seed_demo", scale=0)
+    assert not get_user_model().objects.exists()
+
+
+@override_settings(DEBUG=True)
 def test_seed_demo_is_idempotent_and_the_demo_logins_work(client):
     call_command("seed_demo", scale=DEMO_TEST_SCALE)
     manager = get_user_model().objects.get(username="manager")
@@ -171,6 +179,7 @@ def test_seed_demo_is_idempotent_and_the_demo_logins_work(client):
 @override_settings(DEBUG=True)
 def test_demo_customers_exist_before_their_first_record():
     call_command("seed_demo", scale=DEMO_TEST_SCALE)
+    assert Customer.objects.count() == round(DEMO_CUSTOMER_COUNT * DEMO_TEST_SCALE)
     for label, field in CUSTOMER_RECORD_TIMES:
         model = apps.get_model(label)
         assert model.objects.exists(), label

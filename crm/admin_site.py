@@ -1,16 +1,19 @@
+from collections.abc import Callable
 from functools import update_wrapper
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm.history import describe_reason
+
+ViewT = TypeVar("ViewT", bound=Callable[..., HttpResponseBase])
 
 # The admin keeps the site's Content-Security-Policy with one allowance on its history pages:
 # simple-history's template has an inline style attribute, style="border-top: 0", allowed by its hash.
@@ -26,17 +29,18 @@ class CRMAdminSite(admin.AdminSite):
     site_title = _("CRM administration")
     index_title = _("Administration")
 
-    def admin_view(self, view, cacheable=False):
+    def admin_view(self, view: ViewT, cacheable: bool = False) -> ViewT:
         wrapped = super().admin_view(view, cacheable)
 
-        def guarded(request, *args, **kwargs):
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.user.is_authenticated and not self.has_permission(request):
                 raise PermissionDenied
             return wrapped(request, *args, **kwargs)
 
-        return update_wrapper(guarded, wrapped)
+        # The guard takes and returns what the view does, so it stands for the view.
+        return cast(ViewT, update_wrapper(guarded, wrapped))
 
-    def login(self, request, extra_context=None):
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         if request.user.is_authenticated and not self.has_permission(request):
             raise PermissionDenied
         if not request.user.is_authenticated:

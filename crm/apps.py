@@ -12,7 +12,7 @@ class CRMConfig(AppConfig):
     name = "crm"
     verbose_name = _("CRM")
 
-    def ready(self):
+    def ready(self) -> None:
         from crm.roles import sync_role_permissions
 
         # Runs after every migrate, when the permissions of newly added models exist.

@@ -1,24 +1,27 @@
 """Pieces the list filters of every app share."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.filters import QuerySetRequestMixin
 
 from crm.forms import DateInput
 
 ANY = _("Any")
 
 
-def start_of_day(day):
+def start_of_day(day: date) -> datetime:
     """The first instant of a local calendar day."""
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def end_of_day(day):
+def end_of_day(day: date) -> datetime:
     """The first instant of the next local day: a day is the range [start_of_day, end_of_day)."""
     return start_of_day(day + timedelta(days=1))
 
@@ -26,39 +29,49 @@ def end_of_day(day):
 class DayFromFilter(django_filters.DateFilter):
     """Rows of a datetime field from the start of a local day on, as a range its index serves."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", DateInput)
         super().__init__(*args, **kwargs)
 
-    def filter(self, qs, value):
+    def filter(self, qs: QuerySet[Any], value: date | None) -> QuerySet[Any]:
         return qs.filter(**{f"{self.field_name}__gte": start_of_day(value)}) if value else qs
 
 
 class DayUntilFilter(DayFromFilter):
     """Rows of a datetime field up to the end of a local day."""
 
-    def filter(self, qs, value):
+    def filter(self, qs: QuerySet[Any], value: date | None) -> QuerySet[Any]:
         return qs.filter(**{f"{self.field_name}__lt": end_of_day(value)}) if value else qs
 
 
-def yes_no_any():
+def yes_no_any() -> forms.Select:
     return forms.Select(choices=[("", ANY), ("true", _("Yes")), ("false", _("No"))])
 
 
-def owner_filter():
+def owner_filter() -> django_filters.ModelChoiceFilter:
     """An owner filter; the FilterSet keeps it for managers only (see OwnerFilterMixin)."""
     return django_filters.ModelChoiceFilter(
         queryset=get_user_model().objects.none(), label=_("Owner"), empty_label=ANY
     )
 
 
-class OwnerFilterMixin:
-    """For a FilterSet with an `owner` filter: `owners` (the users to choose from) keeps it, for
-    managers; without it the filter is removed."""
+def offer_choices(filterset: django_filters.FilterSet, name: str, queryset: QuerySet[Any]) -> None:
+    """What the model choice filter `name` of this filterset instance offers (and accepts)."""
+    choice_filter = filterset.filters[name]
+    if not isinstance(choice_filter, QuerySetRequestMixin):
+        raise TypeError(
+            f"The filter {name!r} is a {type(choice_filter).__name__}, not a model choice filter."
+        )
+    choice_filter.queryset = queryset
 
-    def __init__(self, *args, owners=None, **kwargs):
+
+class OwnerFilterMixin(django_filters.FilterSet):
+    """The base of a FilterSet with an `owner` filter: `owners` (the users to choose from) keeps it,
+    for managers; without it the filter is removed."""
+
+    def __init__(self, *args: Any, owners: QuerySet[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if owners is not None:
-            self.filters["owner"].queryset = owners
+            offer_choices(self, "owner", owners)
         else:
             del self.filters["owner"]

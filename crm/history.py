@@ -9,6 +9,7 @@ an older version) is shown as it is.
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -18,6 +19,8 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 HISTORY_LIMIT = 30
+# The attributes of an instance that django-simple-history writes its next record with.
+HISTORY_DATE, HISTORY_USER = "_history_date", "_history_user"
 
 # Every reason a service records, by code. A text's %(name)s placeholders are the parameters.
 REASONS: dict[str, Promise] = {
@@ -55,6 +58,14 @@ def change_reason(code: str, **parameters: Any) -> str:
     if not parameters:
         return code
     return json.dumps({"code": code, **parameters}, ensure_ascii=False, sort_keys=True)
+
+
+def date_history(instance: Model, at: datetime, user: Any = None) -> None:
+    """Dates the history record that the instance's next save or bulk_history_create writes, for a
+    record made in the past (demo data); `user`, when given, is who made it."""
+    setattr(instance, HISTORY_DATE, at)
+    if user is not None:
+        setattr(instance, HISTORY_USER, user)
 
 
 def parse_reason(stored: str | None) -> tuple[str, dict[str, Any]] | None:

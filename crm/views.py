@@ -12,9 +12,13 @@ from django.views.defaults import server_error as default_server_error
 
 from crm.db_errors import outage_of
 from crm.health import readiness
+from crm.http import AuthenticatedRequest
+from customers.models import Customer
 from customers.selectors import customers_for_list, search_customers
 from followups.selectors import my_day_counts
+from opportunities.models import Opportunity
 from opportunities.selectors import opportunities_for_list, pipeline_summary, search_opportunities
+from orders.models import Order
 from orders.selectors import orders_for_list, orders_with_number
 
 # The sections of the product, in navigation order, as the dashboard introduces them.
@@ -46,7 +50,7 @@ SECTIONS = [
 ]
 
 
-def dashboard(request):
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "sections": SECTIONS,
         "followup_counts": my_day_counts(request.user),
@@ -55,18 +59,20 @@ def dashboard(request):
     return render(request, "crm/dashboard.html", context)
 
 
-def reports(request):
+def reports(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "crm/reports.html")
 
 
 SEARCH_RESULT_LIMIT = 20
 
 
-def search(request):
+def search(request: AuthenticatedRequest) -> HttpResponse:
     """The header's search box: customers by name, phone, email or contact person, orders by number,
     opportunities by title or customer name, a fragment at a time."""
     query = request.GET.get("q", "").strip()
-    customers, orders, opportunities = [], [], []
+    customers: list[Customer] = []
+    orders: list[Order] = []
+    opportunities: list[Opportunity] = []
     if query:
         matches = search_customers(customers_for_list(request.user), query).order_by("-updated_at", "-id")
         customers = list(matches[: SEARCH_RESULT_LIMIT + 1])
@@ -94,7 +100,7 @@ def search(request):
 @login_not_required
 @never_cache
 @require_GET
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers: answers 200 when the database answers."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")

@@ -43,7 +43,7 @@ def seed_customers(context):
     rng = context.rng
     tags = [Tag.objects.get_or_create(name=name)[0] for name in TAGS]
     owners = [*context.sales, context.manager]
-    for index in range(DEMO_CUSTOMER_COUNT):
+    for index in range(context.count(DEMO_CUSTOMER_COUNT)):
         owner = rng.choices(owners, weights=[45, 45, 10])[0]
         _seed_customer(context, rng, index, owner, tags)
 

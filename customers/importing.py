@@ -30,6 +30,7 @@ Reading the file and mapping its columns is shared with the other importers (crm
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -51,9 +52,13 @@ from crm.importing import (
     RowResult,
     Table,
 )
+from crm.models import model_field
 from customers import services
 from customers.models import ContactMethod, Customer, Tag
 from customers.normalise import normalise_contact_value
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 CONTACT_KEYS = ("phone", "mobile", "email", "wechat", "qq")
 MATCH_KEYS = ("phone", "mobile", "email")
@@ -63,7 +68,7 @@ CHUNK_SIZE = 500  # rows whose new customers are validated and inserted together
 
 
 def _customer_field(key, *aliases):
-    return ImportField(key, capfirst(Customer._meta.get_field(key).verbose_name), aliases)
+    return ImportField(key, capfirst(model_field(Customer, key).verbose_name), aliases)
 
 
 def _contact_field(key, *aliases):
@@ -92,8 +97,6 @@ IMPORT_FIELDS = (
     _contact_field("qq", "qq号"),
 )
 COLUMNS = Columns(IMPORT_FIELDS)
-FIELDS_BY_KEY = COLUMNS.by_key
-detect_mapping, override_mapping, check_mapping = COLUMNS.detect, COLUMNS.override, COLUMNS.check
 
 
 # Running
@@ -101,7 +104,7 @@ detect_mapping, override_mapping, check_mapping = COLUMNS.detect, COLUMNS.overri
 
 def run_import(*, actor: User | None, table: Table, mapping: list[str], commit: bool) -> ImportReport:
     """Apply every row as `actor` (see the module docstring); without `commit`, roll it all back."""
-    check_mapping(mapping)
+    COLUMNS.check(mapping)
     importer = _Importer(actor, table, mapping)
     with transaction.atomic():
         results = []
@@ -151,7 +154,7 @@ class _Importer:
         self.choices = {key: _choice_lookup(key) for key in CHOICE_KEYS}
 
     def import_chunk(self, rows):
-        self.results = [None] * len(rows)
+        self.results: list[RowResult | None] = [None] * len(rows)
         self.pending, self.claimed, self.new_tags = [], {}, {}
         prepared = []
         for position, row in enumerate(rows):
@@ -185,7 +188,9 @@ class _Importer:
 
     def _customers(self, ids):
         """{id: (customer, identities of its contact methods)} for the customers rows update."""
-        customers = {customer.pk: (customer, set()) for customer in Customer.objects.filter(pk__in=ids)}
+        customers: dict[int, tuple[Customer, set[tuple[str, str]]]] = {
+            customer.pk: (customer, set()) for customer in Customer.objects.filter(pk__in=ids)
+        }
         prefetch_related_objects([customer for customer, _identities in customers.values()], "tags")
         methods = ContactMethod.objects.filter(customer_id__in=ids).values_list(
             "customer_id", "type", "value"
@@ -356,7 +361,7 @@ def _owners_by_username(table, mapping):
 def _choice_lookup(name):
     """Each choice by its stored value and by its label in every language, case-insensitively."""
     lookup = {}
-    for value, label in Customer._meta.get_field(name).choices:
+    for value, label in model_field(Customer, name).flatchoices:
         lookup[value.casefold()] = value
         for language, _name in settings.LANGUAGES:
             with translation.override(language):
@@ -385,7 +390,7 @@ def _method_identity(method_type, value):
 def _messages(error, contact_keys=()):
     """Messages of a service's ValidationError, each led by the import field it is about."""
     errors = error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
-    messages = []
+    messages: list[StrOrPromise] = []
     for key, texts in errors.items():
         if key.startswith("contact_methods-"):
             key = contact_keys[int(key.removeprefix("contact_methods-"))]

@@ -1,5 +1,3 @@
-from datetime import date
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -135,7 +133,7 @@ class Customer(TimeStampedModel):
     def age(self):
         if not self.birth_date:
             return None
-        today = date.today()
+        today = timezone.localdate()  # the site's day, not the server clock's
         before_birthday = (today.month, today.day) < (self.birth_date.month, self.birth_date.day)
         return today.year - self.birth_date.year - before_birthday
 

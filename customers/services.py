@@ -19,6 +19,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from crm.access import require, require_manager
 from crm.history import change_reason, set_history_context
+from crm.models import field_max_length
 from customers.access import can_change_customer, require_change_customer
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import normalise_contact_value, normalise_email, normalise_phone
@@ -255,7 +256,7 @@ def clean_tag_name(tag_name: str) -> str:
     tag_name = " ".join((tag_name or "").split())
     if not tag_name:
         raise ValidationError({"tag": _("Enter a tag.")})
-    if len(tag_name) > Tag._meta.get_field("name").max_length:
+    if len(tag_name) > field_max_length(Tag, "name"):
         raise ValidationError({"tag": _("A tag has at most 50 characters.")})
     return tag_name
 

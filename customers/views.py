@@ -241,11 +241,10 @@ def _needs_section(request, customer, form=None):
 def contact_method_add(request, pk):
     customer = access_customer(request.user, pk, for_write=True)
     form = ContactMethodForm(request.POST)
-    if save_from_form(
+    saved = save_from_form(
         form, lambda data: services.add_contact_method(actor=request.user, customer=customer, **data)
-    ):
-        form = None
-    return _methods_section(request, customer, form)
+    )
+    return _methods_section(request, customer, None if saved else form)
 
 
 def contact_method_edit(request, pk):
@@ -275,11 +274,10 @@ def contact_method_delete(request, pk):
 def contact_person_add(request, pk):
     customer = access_customer(request.user, pk, for_write=True)
     form = ContactPersonForm(request.POST)
-    if save_from_form(
+    saved = save_from_form(
         form, lambda data: services.add_contact_person(actor=request.user, customer=customer, **data)
-    ):
-        form = None
-    return _persons_section(request, customer, form)
+    )
+    return _persons_section(request, customer, None if saved else form)
 
 
 def contact_person_edit(request, pk):
@@ -356,7 +354,7 @@ def customer_bulk(request):
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("customers:index")
     if not form.is_valid():
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        messages.error(request, " ".join(str(m) for errors in form.errors.values() for m in errors))
         return redirect(back or "customers:index")
     customers = list(form.cleaned_data["customers"])
     if form.cleaned_data["action"] == BulkActionForm.REASSIGN:

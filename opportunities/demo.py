@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from crm.history import date_history
 from customers.models import Customer
 from opportunities import events
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
@@ -69,7 +70,9 @@ def seed_opportunities(context):
         return
     stages = list(Stage.objects.all())
     planner = _Planner(context, stages, products, ScoringWeights.current())
-    plans = [planner.plan(context.rng.choice(customers)) for _ in range(DEMO_OPPORTUNITY_COUNT)]
+    plans = [
+        planner.plan(context.rng.choice(customers)) for _ in range(context.count(DEMO_OPPORTUNITY_COUNT))
+    ]
     opportunities = Opportunity.objects.bulk_create([plan.opportunity for plan in plans])
     for plan in plans:
         if plan.opportunity.won_at:
@@ -167,7 +170,7 @@ class _Planner:
             **self._bant(len(path)),
         )
         opportunity.value_score = value_score(opportunity, self.weights)
-        opportunity._history_date, opportunity._history_user = created, customer.owner
+        date_history(opportunity, created, customer.owner)
         steps = list(zip([None, *path[:-1]], path, times, strict=True))
         return _Plan(opportunity, lines, steps)
 

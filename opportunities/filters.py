@@ -2,7 +2,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.filters import ANY
+from crm.filters import ANY, offer_choices
 from crm.forms import DateInput
 from customers.forms import active_users
 from customers.models import Customer
@@ -65,11 +65,11 @@ class OpportunityFilter(django_filters.FilterSet):
 
     class Meta:
         model = Opportunity
-        fields = []
+        fields: list[str] = []
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["customer"].queryset = Customer.objects.visible_to(user)
+        offer_choices(self, "customer", Customer.objects.visible_to(user))
 
     def filter_search(self, queryset, name, value):
         return search_opportunities(queryset, value)

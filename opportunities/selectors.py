@@ -10,6 +10,7 @@ from django.db.models import Avg, Count, DecimalField, DurationField, Expression
 from django.utils import timezone
 
 from crm.history import field_changes
+from crm.models import model_field
 from customers.models import Customer
 from customers.selectors import search_customers
 from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, Stage
@@ -98,7 +99,7 @@ def score_breakdown(opportunity: Opportunity, weights: ScoringWeights) -> dict[s
     """The value score factor by factor: each score, its weight and what it contributes."""
     factors = []
     for factor in Opportunity.SCORE_FACTORS:
-        field = Opportunity._meta.get_field(f"score_{factor}")
+        field = model_field(Opportunity, f"score_{factor}")
         score, weight = getattr(opportunity, field.name), getattr(weights, factor)
         factors.append(
             {
@@ -115,7 +116,7 @@ def score_breakdown(opportunity: Opportunity, weights: ScoringWeights) -> dict[s
 def bant_checklist(opportunity: Opportunity) -> list[dict[str, Any]]:
     return [
         {
-            "label": Opportunity._meta.get_field(f"{item}_confirmed").verbose_name,
+            "label": model_field(Opportunity, f"{item}_confirmed").verbose_name,
             "confirmed": getattr(opportunity, f"{item}_confirmed"),
             "note": getattr(opportunity, f"{item}_note"),
         }

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from crm.access import acts_as_manager, require, require_manager
 from crm.history import change_reason, set_history_context
+from crm.models import field_max_length
 from customers.access import can_change_customer
 from customers.models import Customer
 from opportunities import events
@@ -295,7 +296,7 @@ def _prepare(
         opportunity.amount = _lines_total(opportunity.lines.all())
     if opportunity.amount is None:
         errors.setdefault("amount", []).append(
-            _("Enter the expected amount, or add the products of interest.")
+            ValidationError(_("Enter the expected amount, or add the products of interest."))
         )
     try:
         _validate(opportunity)
@@ -501,7 +502,7 @@ def mark_lost(
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError({"reason": _("Say why the opportunity was lost.")})
-    if len(reason) > Opportunity._meta.get_field("lost_reason").max_length:
+    if len(reason) > field_max_length(Opportunity, "lost_reason"):
         raise ValidationError({"reason": _("Keep the reason under 300 characters.")})
     current = _locked(actor, opportunity, from_stage)
     _require_open(current)

@@ -3,6 +3,7 @@ and events show read-only, the status changes by the actions below, and the few 
 edits are saved by services.update_order, which refuses at the field (crm/service_admin.py)."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -141,7 +142,7 @@ class OrderAdmin(ServiceAdmin, HistoryAdmin):
             "title": _("Close orders"),
             "orders": queryset,
             "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "missing_reason": bool(request.POST.get("confirmed")),
         }
         return TemplateResponse(request, "admin/orders/order/close_selected.html", context)

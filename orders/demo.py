@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from crm.history import date_history
 from customers.models import Customer
 from orders import events, services
 from orders.models import (
@@ -95,7 +96,7 @@ def seed_orders(context):
     if not customers:
         return
     rng, now = context.rng, timezone.now()
-    ages = sorted((rng.uniform(0, DAYS) for _ in range(DEMO_ORDER_COUNT)), reverse=True)
+    ages = sorted((rng.uniform(0, DAYS) for _ in range(context.count(DEMO_ORDER_COUNT))), reverse=True)
     built = [
         _build(context, rng, now - timedelta(days=age), rng.choice(customers), products, now) for age in ages
     ]
@@ -258,7 +259,7 @@ def _with_status(order, status):
 
 def _number(built):
     """SO- numbers by creation date and INV- numbers by finishing date, per year; the counters follow."""
-    counters = defaultdict(int)
+    counters: defaultdict[tuple[str, int], int] = defaultdict(int)
     for item in built:
         year = timezone.localdate(item.order.created_at).year
         counters[("SO", year)] += 1
@@ -280,12 +281,12 @@ def _insert(context, built):
     for item in built:
         for part in (*item.lines, *item.payments):
             part.order = item.order
-        item.order._history_date = item.order.created_at
+        date_history(item.order, item.order.created_at)
     lines = OrderLine.objects.bulk_create([line for item in built for line in item.lines], batch_size=1000)
     _record(built)
     Order.history.bulk_history_create(orders, default_user=context.manager, batch_size=500)
     for line in lines:
-        line._history_date = line.order.created_at
+        date_history(line, line.order.created_at)
     OrderLine.history.bulk_history_create(lines, default_user=context.manager, batch_size=1000)
 
 

@@ -15,6 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from crm.importing import Action, Columns, ImportField, ImportReport, RowRejected, RowResult, Table
+from crm.models import model_field
 from orders import services
 from orders.models import Product
 
@@ -23,7 +24,7 @@ NO = {"0", "false", "no", "n", "否", "无效", "停用", "inactive"}
 
 
 def _product_field(key, *aliases):
-    return ImportField(key, capfirst(Product._meta.get_field(key).verbose_name), aliases)
+    return ImportField(key, capfirst(model_field(Product, key).verbose_name), aliases)
 
 
 COLUMNS = Columns(

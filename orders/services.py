@@ -37,6 +37,7 @@ from orders.access import require_change_order
 if TYPE_CHECKING:
     from opportunities.models import Opportunity
 
+from crm.models import model_field
 from orders.models import (
     ZERO,
     DocumentCounter,
@@ -270,7 +271,7 @@ def _line_messages(error: ValidationError) -> list[str]:
         return error.messages
     messages: list[str] = []
     for name, texts in error.message_dict.items():
-        label = OrderLine._meta.get_field(name).verbose_name if name != "__all__" else ""  # type: ignore[union-attr]
+        label = model_field(OrderLine, name).verbose_name if name != "__all__" else ""
         messages += [f"{label.capitalize()}: {text}" if label else text for text in texts]
     return messages
 

@@ -13,7 +13,7 @@ WEB_SCHEMES = {"http", "https"}
 
 
 @register.filter
-def phone(value):
+def phone(value: str | None) -> str:
     """An E.164 number as people read it: +86 138 0013 8000."""
     if not value:
         return ""

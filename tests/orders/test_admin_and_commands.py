@@ -53,7 +53,7 @@ def test_admin_steps_go_through_the_services(manager_client, sales1, customer):
     response = run_action(manager_client, "finish_selected", [Order.objects.get(pk=order.pk)])
     assert "balance is 300.00" in " ".join(messages_of(response))
     assert Order.objects.get(pk=order.pk).status == "processing"
-    assert OrderEvent.objects.get(order=order, to_status="processing").actor.username == "manager"
+    assert OrderEvent.objects.get(order=order, to_status="processing", actor__username="manager")
 
 
 def test_closing_in_the_admin_asks_for_the_reason_first(manager_client, sales1, customer):
@@ -131,7 +131,7 @@ def age(order, **stamps):
 def test_orders_stuck_lists_the_orders_in_a_status_too_long(sales1, customer):
     old = order_in("processing", sales1, customer)
     recent = order_in("processing", sales1, customer)
-    age(old, processing_at=timezone.now() - timezone.timedelta(hours=80))
+    age(old, processing_at=timezone.now() - timedelta(hours=80))
     out = io.StringIO()
     call_command("orders_stuck", "--status", "processing", "--older-than", "72h", stdout=out)
     text = out.getvalue()
@@ -150,7 +150,7 @@ def test_close_stale_orders_is_a_dry_run_unless_told(sales1, manager, customer):
     stale = make_order(sales1, customer)
     fresh = make_order(sales1, customer)
     confirmed = order_in("confirmed", sales1, customer)
-    month_ago = timezone.now() - timezone.timedelta(days=31)
+    month_ago = timezone.now() - timedelta(days=31)
     for order in (stale, confirmed):
         age(order, created_at=month_ago, updated_at=month_ago)
     age(confirmed, confirmed_at=month_ago)
@@ -186,8 +186,8 @@ def test_close_stale_orders_acts_as_the_system_without_a_user(sales1, customer):
     stale = make_order(sales1, customer)
     age(
         stale,
-        created_at=timezone.now() - timezone.timedelta(days=40),
-        updated_at=timezone.now() - timezone.timedelta(days=40),
+        created_at=timezone.now() - timedelta(days=40),
+        updated_at=timezone.now() - timedelta(days=40),
     )
     call_command(
         "close_stale_orders", "--older-than", "30d", "--reason", "Stale", "--commit", stdout=io.StringIO()

@@ -27,7 +27,7 @@ pytestmark = [
 def run_together(*actions):
     """Runs each action in its own thread and connection, all starting at once; returns results or errors."""
     barrier = threading.Barrier(len(actions))
-    results = [None] * len(actions)
+    results: list[object] = [None] * len(actions)
 
     def run(index, action):
         try:

@@ -10,7 +10,6 @@ from django.urls import reverse
 from crm.importing import Action, read_table
 from orders.importing import COLUMNS, run_import
 from orders.models import Product
-from tests.customers.test_views import count_queries
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +61,7 @@ def test_a_manager_creates_and_edits_a_product(manager_client):
     assert "sku" in response.context["form"].errors and Product.objects.count() == 1
 
 
-def test_the_product_list_filters_and_runs_a_fixed_number_of_queries(sales_client):
+def test_the_product_list_filters_and_runs_a_fixed_number_of_queries(sales_client, count_queries):
     ProductFactory(sku="SEN-1", name="Sensor one", series="Sensors")
     ProductFactory(sku="VAL-1", name="Valve", series="Valves", active=False)
     few = count_queries(sales_client, PRODUCTS)

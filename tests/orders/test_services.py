@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -504,7 +504,7 @@ def test_a_payment_cannot_be_dated_in_the_future(sales1, customer):
             order=order,
             amount=D("1"),
             method="cash",
-            paid_at=timezone.now() + timezone.timedelta(days=1),
+            paid_at=timezone.now() + timedelta(days=1),
         )
     assert "paid_at" in caught.value.message_dict
     assert written() == before

@@ -8,6 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -52,8 +53,10 @@ class HistoryAdmin(SimpleHistoryAdmin):
     """simple-history's admin, whose history page shows each change reason in the reader's language
     (crm/history.py) and names the system for changes nobody made by hand."""
 
-    @csp_update(HISTORY_PAGE_CSP)
-    def history_view(self, request, object_id, extra_context=None):
+    @method_decorator(csp_update(HISTORY_PAGE_CSP))
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         return super().history_view(request, object_id, extra_context)
 
     def set_history_delta_changes(

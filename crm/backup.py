@@ -58,8 +58,8 @@ def create_backup(output: Path) -> dict:
     """Writes a backup of the database and the uploaded files to `output`; returns its manifest."""
     output.parent.mkdir(parents=True, exist_ok=True)
     # The database copy is made beside the backups, where there is room for them, not in /tmp.
-    with tempfile.TemporaryDirectory(prefix=".crm-backup-", dir=output.parent) as work:
-        work = Path(work)
+    with tempfile.TemporaryDirectory(prefix=".crm-backup-", dir=output.parent) as work_dir:
+        work = Path(work_dir)
         database_file, details = _engine().dump(work)
         media_files = sorted(path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file())
         manifest = {
@@ -84,8 +84,8 @@ def create_backup(output: Path) -> dict:
 def restore_backup(archive_path: Path) -> Restored:
     """Restores a backup into the configured database, which must be empty, and MEDIA_ROOT."""
     engine = _engine()
-    with tempfile.TemporaryDirectory(prefix="crm-restore-") as work:
-        work = Path(work)
+    with tempfile.TemporaryDirectory(prefix="crm-restore-") as work_dir:
+        work = Path(work_dir)
         manifest = _unpack(archive_path, work)
         if manifest["engine"] != connection.vendor:
             raise BackupError(

@@ -16,7 +16,9 @@ def test_ready_when_the_database_answers_and_is_migrated(client):
 
 
 def test_not_ready_while_a_migration_is_not_applied(client, caplog):
-    MigrationRecorder.Migration.objects.filter(app="followups").order_by("-id").first().delete()
+    latest = MigrationRecorder.Migration.objects.filter(app="followups").order_by("-id").first()
+    assert latest is not None
+    latest.delete()
     response = client.get(reverse("readyz"))
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "migrations": "failed"}}

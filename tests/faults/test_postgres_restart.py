@@ -214,8 +214,9 @@ def _log_in(base_url):
     with opener.open(f"{base_url}/accounts/login/") as response:
         page = response.read().decode()
         assert "Content-Security-Policy" in response.headers  # with DEBUG off, under gunicorn
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    form = {"username": "drill", "password": "restart-drill", "csrfmiddlewaretoken": token}
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token is not None, "no CSRF token on the log-in page"
+    form = {"username": "drill", "password": "restart-drill", "csrfmiddlewaretoken": token.group(1)}
     with opener.open(f"{base_url}/accounts/login/", urllib.parse.urlencode(form).encode()) as response:
         assert response.url == f"{base_url}/", "the log-in did not succeed"
     return cookies

@@ -270,6 +270,10 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
         self.close_reason = reason
 
 
+class OrderLineQuerySet(VisibleQuerySet):
+    owner_path = "order__customer__owner"
+
+
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
     position = models.PositiveSmallIntegerField(_("position"), default=0)
@@ -291,6 +295,8 @@ class OrderLine(models.Model):
     unit_price = money_field(_("unit price"))
     discount = money_field(_("discount"), default=ZERO)
     line_total = money_field(_("line total"))
+
+    objects = OrderLineQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("order line")

@@ -124,6 +124,11 @@ def customer_orders(user, customer):
     }
 
 
+def balance_due() -> Q:
+    """Orders with money still to collect: a closed order owes nothing, whatever was left unpaid."""
+    return Q(balance__gt=0) & ~Q(status=Status.CLOSED)
+
+
 def stuck_orders(status, older_than, now=None):
     """Orders that have been in `status` (created, confirmed or processing) longer than `older_than`."""
     since = STATUS_SINCE[status]

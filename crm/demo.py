@@ -59,12 +59,19 @@ def seed_users():
 
 
 def _seeders():
-    from customers.demo import seed_customers
+    from customers.demo import seed_customers, seed_segments
     from followups.demo import seed_followups
     from opportunities.demo import seed_opportunities
     from orders.demo import seed_orders
 
-    return [seed_customers, seed_orders, seed_opportunities, seed_followups, _customers_predate_their_records]
+    return [
+        seed_customers,
+        seed_orders,
+        seed_opportunities,
+        seed_followups,
+        _customers_predate_their_records,
+        seed_segments,
+    ]
 
 
 # Each app's seeder dates its records on its own; a customer must still exist before the first of them.

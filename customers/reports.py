@@ -30,6 +30,12 @@ def computations() -> tuple[date | None, date | None]:
     return latest, RFMScore.objects.filter(computed_on__lt=latest).aggregate(day=Max("computed_on"))["day"]
 
 
+def customers_in_segment(segment: str):
+    """The ids of the customers in `segment` at the latest computation (a subquery)."""
+    latest = RFMScore.objects.order_by("-computed_on").values("computed_on")[:1]
+    return RFMScore.objects.filter(computed_on=Subquery(latest), segment=segment).values("customer")
+
+
 def latest_score(customer: Customer) -> RFMScore | None:
     """The customer's scores from the latest computation that scored them."""
     return RFMScore.objects.filter(customer=customer).order_by("-computed_on").first()

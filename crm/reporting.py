@@ -105,11 +105,14 @@ class Period:
         return end_of_day(self.end)
 
     def previous(self) -> Period:
-        """The period to compare with: a preset's span that many months earlier, else the same number
-        of days just before."""
+        """The period to compare with: a preset's span that many months earlier; the same number of
+        whole months just before, for whole months; else the same number of days just before."""
         if self.preset in PRESETS:
             months = PRESETS[self.preset][1]
             return Period(add_months(self.start, -months), add_months(self.end, -months), self.preset)
+        if self.start.day == 1 and (self.end + timedelta(days=1)).day == 1:
+            months = len(self.months())
+            return Period(add_months(self.start, -months), self.start - timedelta(days=1))
         days = (self.end - self.start).days + 1
         return Period(self.start - timedelta(days=days), self.start - timedelta(days=1))
 
@@ -289,6 +292,25 @@ class Seconds(Func):
             arg_joiner=") - JULIANDAY(",
             **extra_context,
         )
+
+
+class Square(Func):
+    """A value times itself; in floating point on SQLite, whose integers would overflow when summed."""
+
+    template = "(%(expressions)s * %(expressions)s)"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        template = "(CAST(%(expressions)s AS REAL) * CAST(%(expressions)s AS REAL))"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
+def sample_variance(count: int, total, squares) -> Decimal | None:
+    """Σ(y − ȳ)² / (n − 1) from n, Σy and Σy² (None for fewer than two values); exact on PostgreSQL's
+    numeric sums."""
+    if count < 2:
+        return None
+    total, squares = Decimal(str(total)), Decimal(str(squares))
+    return max(Decimal(0), (squares - total * total / count) / (count - 1))
 
 
 def days_between(end, start) -> Expression:

@@ -25,15 +25,23 @@ from django.db.models import (
     Max,
     Min,
     Q,
-    StdDev,
     Sum,
-    Variance,
     When,
 )
 from django.db.models.functions import NullIf
 from django.utils.translation import gettext_lazy as _
 
-from crm.reporting import Dimension, Fact, Percentile, Period, ReportFilters, days_between, grouped
+from crm.reporting import (
+    Dimension,
+    Fact,
+    Percentile,
+    Period,
+    ReportFilters,
+    Square,
+    days_between,
+    grouped,
+    sample_variance,
+)
 from orders.models import Order, OrderLine, Status
 from orders.selectors import STATUS_SINCE, balance_due
 
@@ -97,12 +105,16 @@ def order_values(user, period: Period, filters: ReportFilters, by: Sequence[str]
     measures = {
         "orders": Count("pk"),
         "mean": Avg(value),
-        "variance": Variance(value, sample=True),
-        "std_dev": StdDev(value, sample=True),
+        "sum": Sum(value),
+        "squares": Sum(Square(value, output_field=SHARE)),
         "smallest": Min(value),
         "largest": Max(value),
     }
-    return grouped(orders, ORDERS.dimensions(by, "finished_at"), measures, median=Percentile(value, "0.5"))
+    rows = grouped(orders, ORDERS.dimensions(by, "finished_at"), measures, median=Percentile(value, "0.5"))
+    for row in rows:
+        row["variance"] = sample_variance(row["orders"], row.pop("sum"), row.pop("squares"))
+        row["std_dev"] = None if row["variance"] is None else row["variance"].sqrt()
+    return rows
 
 
 # Each cycle time: the stamp it ends with and the stamp it starts from.

@@ -58,8 +58,11 @@ class ReportForm(forms.Form):
     )
     days = forms.IntegerField(label=_("Waiting over (days)"), required=False, min_value=1, max_value=365)
 
-    def __init__(self, data, *, today: date, fields=FILTER_FIELDS, owners=None):
-        defaults = {"period": DEFAULT_PRESET, "currency": DEFAULT_CURRENCY, **OPTIONS}
+    def __init__(
+        self, data, *, today: date, fields=FILTER_FIELDS, owners=None, default_preset=DEFAULT_PRESET
+    ):
+        self.default_preset = default_preset
+        defaults = {"period": default_preset, "currency": DEFAULT_CURRENCY, **OPTIONS}
         if any(not data.get(name) for name in defaults):
             data = data.copy()
             for name, default in defaults.items():
@@ -80,7 +83,7 @@ class ReportForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        preset = cleaned.get("period") or DEFAULT_PRESET
+        preset = cleaned.get("period") or self.default_preset
         start, end = cleaned.get("start"), cleaned.get("end")
         if preset != CUSTOM:
             return cleaned
@@ -99,8 +102,8 @@ class ReportForm(forms.Form):
         self.is_valid()
         period_fields = ("period", "start", "end")
         if any(name in self.errors for name in period_fields):
-            return Period.from_preset(DEFAULT_PRESET, self.today)
-        preset = self.cleaned_data.get("period") or DEFAULT_PRESET
+            return Period.from_preset(self.default_preset, self.today)
+        preset = self.cleaned_data.get("period") or self.default_preset
         if preset == CUSTOM:
             return Period(self.cleaned_data["start"], self.cleaned_data["end"])
         return Period.from_preset(preset, self.today)

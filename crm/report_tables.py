@@ -17,7 +17,7 @@ from django.utils.timezone import localdate
 from crm.exports import export_response
 from crm.reporting import one_decimal
 
-TEXT, COUNT, MONEY, PERCENT, DAYS, NUMBER, DATE = (
+TEXT, COUNT, MONEY, PERCENT, DAYS, NUMBER, DATE, CHANGE = (
     "text",
     "count",
     "money",
@@ -25,6 +25,7 @@ TEXT, COUNT, MONEY, PERCENT, DAYS, NUMBER, DATE = (
     "days",
     "number",
     "date",
+    "change",
 )
 
 
@@ -116,4 +117,4 @@ def _exported(value, kind):
         return one_decimal(value)
     if kind == DATE:
         return localdate(value)
-    return value if kind in (COUNT, MONEY, PERCENT, NUMBER) else str(value)
+    return value if kind in (COUNT, CHANGE, MONEY, PERCENT, NUMBER) else str(value)

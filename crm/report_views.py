@@ -13,10 +13,10 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from crm.report_forms import ReportForm
-from crm.report_tables import COUNT, DATE, DAYS, MONEY, NUMBER, PERCENT, Chart, Column, ReportTable
+from crm.report_tables import CHANGE, COUNT, DATE, DAYS, MONEY, NUMBER, PERCENT, Chart, Column, ReportTable
 from crm.reporting import Period, ReportFilters, money, percent
 from crm.reports import FORECAST_MONTHS, integration, revenue_forecast
 from crm.roles import is_manager
@@ -238,8 +238,8 @@ def sales_order_values(r: ReportRequest) -> ReportTable:
 # --- pipeline ---------------------------------------------------------------------------------
 
 DEAL_COLUMNS = [
-    Column("won", gettext_lazy("Won"), COUNT),
-    Column("lost", gettext_lazy("Lost"), COUNT),
+    Column("won", pgettext_lazy("deals", "Won"), COUNT),
+    Column("lost", pgettext_lazy("deals", "Lost"), COUNT),
     Column("win_rate", gettext_lazy("Win rate"), PERCENT),
     Column("won_amount", gettext_lazy("Won value"), MONEY),
     Column("average_deal", gettext_lazy("Average deal size"), MONEY),
@@ -405,6 +405,7 @@ def trend_forecast(r: ReportRequest) -> ReportTable:
 
 CYCLE_COLUMNS = [
     Column("measure_name", gettext_lazy("Cycle time")),
+    Column("span", gettext_lazy("From → to")),
     Column("orders", gettext_lazy("Orders"), COUNT),
     Column("mean", gettext_lazy("Mean (days)"), DAYS),
     Column("median", gettext_lazy("Median (days)"), DAYS),
@@ -419,7 +420,11 @@ CYCLE_STATISTICS = {
 
 def cycle_times(r: ReportRequest) -> ReportTable:
     rows = [
-        {**cycle_time(r.user, r.period, r.filters, measure)[0], "measure_name": CYCLE_TIME_LABELS[measure]}
+        {
+            **cycle_time(r.user, r.period, r.filters, measure)[0],
+            "measure_name": f"T_{measure}",
+            "span": CYCLE_TIME_LABELS[measure],
+        }
         for measure in CYCLE_TIMES
     ]
     return ReportTable(
@@ -562,7 +567,7 @@ def customer_segments(r: ReportRequest) -> ReportTable:
             Column("monetary", _("Net revenue, last 365 days"), MONEY),
             Column("monetary_share", _("Share of revenue"), PERCENT),
             Column("previous", _("At the previous computation"), COUNT),
-            Column("change", _("Change"), COUNT),
+            Column("change", pgettext("difference", "Change"), CHANGE),
         ],
         rows,
         Chart("bar", "segment_name", ("customers",), lines=()),
@@ -751,9 +756,9 @@ PAGES = {
 }
 
 
-def report_form(request, fields) -> ReportForm:
+def report_form(request, fields, **options) -> ReportForm:
     owners = active_users() if is_manager(request.user) else None
-    return ReportForm(request.GET, today=timezone.localdate(), fields=fields, owners=owners)
+    return ReportForm(request.GET, today=timezone.localdate(), fields=fields, owners=owners, **options)
 
 
 def report_request(request, form: ReportForm) -> ReportRequest:

@@ -99,7 +99,8 @@ def _change(tile: Tile, value, previous) -> dict | None:
 
 
 def dashboard(request):
-    form = report_form(request, fields=())
+    # A dashboard is read every day: the month so far against the same days of the month before.
+    form = report_form(request, fields=(), default_preset="this_month")
     period = form.chosen_period()
     figures = key_figures(request.user, period)
     tiles = []

@@ -91,7 +91,8 @@ def funnel(user, period: Period, filters: ReportFilters, by: Sequence[str] = ())
     """Of the deals created in the period, how many reached each open stage and won, per group.
 
     Returns the stages (open ones in pipeline order, then the won stage) and rows with `created` and
-    `reached_<stage id>` counts.
+    `reached_<stage id>` counts. The query counts the deals by the furthest stage each entered (one
+    look at its events per deal); adding those counts up per stage is left to Python.
     """
     stages = list(Stage.objects.exclude(kind=Stage.Kind.LOST))
     events = OpportunityEvent.objects.filter(opportunity=OuterRef("pk"))
@@ -103,11 +104,27 @@ def funnel(user, period: Period, filters: ReportFilters, by: Sequence[str] = ())
         .filter(period.contains("created_at"))
         .annotate(furthest=Subquery(furthest), ever_won=Exists(won))
     )
-    measures = {"created": Count("pk")}
-    for stage in stages:
-        reached = Q(ever_won=True) if stage.kind == Stage.Kind.WON else Q(furthest__gte=stage.position)
-        measures[f"reached_{stage.pk}"] = Count("pk", filter=reached)
-    return stages, grouped(deals, OPPORTUNITIES.dimensions(by, "created_at"), measures)
+    dimensions = OPPORTUNITIES.dimensions(by, "created_at")
+    reached = Dimension("furthest", "", F("furthest"))
+    outcome = Dimension("ever_won", "", F("ever_won"))
+    groups: dict[tuple, dict] = {}
+    for row in grouped(deals, [*dimensions, reached, outcome], {"deals": Count("pk")}):
+        key = tuple(row[d.key] for d in dimensions)
+        group = groups.setdefault(
+            key,
+            {
+                **{name: row[name] for d in dimensions for name in (d.key, f"{d.key}_name")},
+                "created": 0,
+                **{f"reached_{stage.pk}": 0 for stage in stages},
+            },
+        )
+        group["created"] += row["deals"]
+        for stage in stages:
+            if row["ever_won"] if stage.kind == Stage.Kind.WON else (row["furthest"] or 0) >= stage.position:
+                group[f"reached_{stage.pk}"] += row["deals"]
+    if not by and not groups:
+        groups[()] = {"created": 0, **{f"reached_{stage.pk}": 0 for stage in stages}}
+    return stages, list(groups.values())
 
 
 def closed_deals(user, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[dict]:
@@ -144,12 +161,10 @@ def time_in_stage(user, period: Period, filters: ReportFilters, by: Sequence[str
         Q(at__lt=OuterRef("at")) | Q(at=OuterRef("at"), pk__lt=OuterRef("pk"))
     )
     entered_at = Subquery(earlier.order_by("-at", "-pk").values("at")[:1])
-    stays = (
-        STAYS.rows(user, filters)
-        .filter(period.contains("at"), from_stage__isnull=False)
-        .annotate(entered_at=entered_at)
-        .filter(entered_at__isnull=False)
-    )
+    # Every stay ends with an event that has a from_stage, and began with an earlier event (at least
+    # the creation), so entered_at is never empty.
+    stays = STAYS.rows(user, filters).filter(period.contains("at"), from_stage__isnull=False)
+    stays = stays.annotate(entered_at=entered_at)
     span = days_between(F("at"), F("entered_at"))
     return grouped(
         stays,

@@ -124,9 +124,9 @@ CYCLE_TIMES = {
     "finish": ("finished_at", "processing_at"),
 }
 CYCLE_TIME_LABELS = {
-    "confirm": _("T_confirm (created → confirmed)"),
-    "process": _("T_process (confirmed → processing)"),
-    "finish": _("T_finish (processing → finished)"),
+    "confirm": _("created → confirmed"),
+    "process": _("confirmed → processing"),
+    "finish": _("processing → finished"),
 }
 
 

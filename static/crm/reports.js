@@ -61,6 +61,8 @@
           sort: "none",
           left: "10%",
           width: "80%",
+          min: 0,
+          max: Math.max.apply(null, spec.series[0].data.concat([1])),
           minSize: "8%",
           label: { show: true, position: "inside" },
           data: spec.categories.map(function (name, index) {

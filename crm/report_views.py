@@ -132,9 +132,9 @@ def sales_by_owner(r: ReportRequest) -> ReportTable:
     )
 
 
-def _revenue_table(
-    key: str, title: str, label: str, note: str = ""
-) -> Callable[[ReportRequest], ReportTable]:
+def revenue_table(key: str, title, label, note="") -> Callable[[ReportRequest], ReportTable]:
+    """Revenue and orders finished per group of one dimension, the largest first."""
+
     def build(r: ReportRequest) -> ReportTable:
         rows = revenue(r.user, r.period, r.filters, [key])
         for row in rows:
@@ -154,32 +154,6 @@ def _revenue_table(
         )
 
     return build
-
-
-def sales_by_product(r):
-    return _revenue_table(
-        "product",
-        _("Revenue by product"),
-        _("Product"),
-        _("Each order's net total is shared among its lines in proportion to their line totals."),
-    )(r)
-
-
-def sales_by_region(r):
-    return _revenue_table("region", _("Revenue by region"), _("Region"))(r)
-
-
-def sales_by_industry(r):
-    return _revenue_table("industry", _("Revenue by industry"), _("Industry"))(r)
-
-
-def sales_by_tag(r):
-    return _revenue_table(
-        "tag",
-        _("Revenue by tag"),
-        _("Tag"),
-        _("A customer with several tags counts under each, so the tags add up to more than the revenue."),
-    )(r)
 
 
 def sales_by_status(r: ReportRequest) -> ReportTable:
@@ -289,7 +263,10 @@ def pipeline_funnel(r: ReportRequest) -> ReportTable:
     )
 
 
-def _deals_table(key: str, title: str, label: str) -> Callable[[ReportRequest], ReportTable]:
+def deals_table(key: str, title, label="", note="") -> Callable[[ReportRequest], ReportTable]:
+    """Deals won and lost, win rate, and (but by product) value, deal size and cycle, per group of one
+    dimension (all deals together when `key` is empty)."""
+
     def build(r: ReportRequest) -> ReportTable:
         rows = closed_deals(r.user, r.period, r.filters, [key] if key else [])
         columns = DEAL_COLUMNS if key != "product" else DEAL_COLUMNS[:3]
@@ -298,33 +275,16 @@ def _deals_table(key: str, title: str, label: str) -> Callable[[ReportRequest], 
             rows = _by_amount(rows, "won")
         chart = Chart("bar", f"{key}_name", ("win_rate",), horizontal=True, top=15) if key else None
         return ReportTable(
-            f"deals_by_{key}" if key else "deals", title, columns, rows, chart, wide=key != "product"
+            f"deals_by_{key}" if key else "deals",
+            title,
+            columns,
+            rows,
+            chart,
+            note=note,
+            wide=key != "product",
         )
 
     return build
-
-
-def deals_overall(r):
-    table = _deals_table("", _("Deals won and lost in the period"), "")(r)
-    table.note = _(
-        "Win rate = won / (won + lost), one decimal. Average sales cycle: days from creation to won. "
-        "A reopened deal counts by its latest outcome."
-    )
-    return table
-
-
-def deals_by_owner(r):
-    return _deals_table("owner", _("Win rate by owner"), _("Owner"))(r)
-
-
-def deals_by_source(r):
-    return _deals_table("source", _("Win rate by source"), _("Source"))(r)
-
-
-def deals_by_product(r):
-    table = _deals_table("product", _("Win rate by product"), _("Product"))(r)
-    table.note = _("A deal counts for every product among its lines.")
-    return table
 
 
 def pipeline_time_in_stage(r: ReportRequest) -> ReportTable:
@@ -440,7 +400,12 @@ def cycle_times(r: ReportRequest) -> ReportTable:
     )
 
 
-def _cycle_table(key: str, title: str, label: str, chart: bool = True):
+CYCLE_NOTE = gettext_lazy("Days. The chart shows the medians.")
+
+
+def cycle_table(
+    key: str, title, label, note=CYCLE_NOTE, chart=True
+) -> Callable[[ReportRequest], ReportTable]:
     """Cycle times per group: for each of T_confirm, T_process and T_finish its mean, median and p90."""
 
     def build(r: ReportRequest) -> ReportTable:
@@ -465,24 +430,10 @@ def _cycle_table(key: str, title: str, label: str, chart: bool = True):
             columns,
             rows,
             Chart("line" if key == "month" else "bar", f"{key}_name", medians) if chart else None,
-            note=_("Days. The chart shows the medians."),
+            note=note,
         )
 
     return build
-
-
-def cycle_by_month(r):
-    return _cycle_table("month", _("Cycle times by month"), _("Month"))(r)
-
-
-def cycle_by_owner(r):
-    return _cycle_table("owner", _("Cycle times by owner"), _("Owner"))(r)
-
-
-def cycle_by_product(r):
-    table = _cycle_table("product", _("Cycle times by product"), _("Product"), chart=False)(r)
-    table.note = _("Days. An order counts for every product among its lines.")
-    return table
 
 
 def waiting_by_status(r: ReportRequest) -> ReportTable:
@@ -642,26 +593,24 @@ def integration_overall(r: ReportRequest) -> ReportTable:
     )
 
 
-def integration_by(key: str, title: str, label: str, chart: Chart):
+def integration_table(key: str, title, label) -> Callable[[ReportRequest], ReportTable]:
+    """S, O and E per group of one dimension: every month of the period, or the owners by E."""
+
     def build(r: ReportRequest) -> ReportTable:
         rows = integration(r.user, r.period, r.filters, [key])
         if key != "month":
             rows = _by_amount(rows, "effectiveness")
-        return ReportTable(
-            f"integration_by_{key}", title, [Column(f"{key}_name", label), *INTEGRATION_COLUMNS], rows, chart
+        chart = Chart(
+            "bar",
+            f"{key}_name",
+            ("won", "finished", "effectiveness"),
+            lines=("effectiveness",),
+            top=None if key == "month" else 15,
         )
+        columns = [Column(f"{key}_name", label), *INTEGRATION_COLUMNS]
+        return ReportTable(f"integration_by_{key}", title, columns, rows, chart)
 
     return build
-
-
-def integration_by_month(r):
-    chart = Chart("bar", "month_name", ("won", "finished", "effectiveness"), lines=("effectiveness",))
-    return integration_by("month", _("By month"), _("Month"), chart)(r)
-
-
-def integration_by_owner(r):
-    chart = Chart("bar", "owner_name", ("won", "finished", "effectiveness"), lines=("effectiveness",), top=15)
-    return integration_by("owner", _("By owner"), _("Owner"), chart)(r)
 
 
 # --- the pages --------------------------------------------------------------------------------
@@ -680,10 +629,27 @@ PAGES = {
         {
             "by_month": sales_by_month,
             "by_owner": sales_by_owner,
-            "by_product": sales_by_product,
-            "by_region": sales_by_region,
-            "by_industry": sales_by_industry,
-            "by_tag": sales_by_tag,
+            "by_product": revenue_table(
+                "product",
+                gettext_lazy("Revenue by product"),
+                gettext_lazy("Product"),
+                gettext_lazy(
+                    "Each order's net total is shared among its lines in proportion to their line totals."
+                ),
+            ),
+            "by_region": revenue_table("region", gettext_lazy("Revenue by region"), gettext_lazy("Region")),
+            "by_industry": revenue_table(
+                "industry", gettext_lazy("Revenue by industry"), gettext_lazy("Industry")
+            ),
+            "by_tag": revenue_table(
+                "tag",
+                gettext_lazy("Revenue by tag"),
+                gettext_lazy("Tag"),
+                gettext_lazy(
+                    "A customer with several tags counts under each, so the tags add up to more than the "
+                    "revenue."
+                ),
+            ),
             "by_status": sales_by_status,
             "order_values": sales_order_values,
         },
@@ -698,12 +664,26 @@ PAGES = {
         ),
         (*ORDER_FILTERS, "months"),
         {
-            "deals": deals_overall,
+            "deals": deals_table(
+                "",
+                gettext_lazy("Deals won and lost in the period"),
+                note=gettext_lazy(
+                    "Win rate = won / (won + lost), one decimal. Average sales cycle: days from creation to "
+                    "won. A reopened deal counts by its latest outcome."
+                ),
+            ),
             "by_stage": pipeline_by_stage,
             "funnel": pipeline_funnel,
-            "deals_by_owner": deals_by_owner,
-            "deals_by_source": deals_by_source,
-            "deals_by_product": deals_by_product,
+            "deals_by_owner": deals_table("owner", gettext_lazy("Win rate by owner"), gettext_lazy("Owner")),
+            "deals_by_source": deals_table(
+                "source", gettext_lazy("Win rate by source"), gettext_lazy("Source")
+            ),
+            "deals_by_product": deals_table(
+                "product",
+                gettext_lazy("Win rate by product"),
+                gettext_lazy("Product"),
+                gettext_lazy("A deal counts for every product among its lines."),
+            ),
             "time_in_stage": pipeline_time_in_stage,
             "close_months": pipeline_forecast,
             "trend": trend_forecast,
@@ -719,9 +699,19 @@ PAGES = {
         (*ORDER_FILTERS, "days"),
         {
             "cycle_times": cycle_times,
-            "cycle_by_month": cycle_by_month,
-            "cycle_by_owner": cycle_by_owner,
-            "cycle_by_product": cycle_by_product,
+            "cycle_by_month": cycle_table(
+                "month", gettext_lazy("Cycle times by month"), gettext_lazy("Month")
+            ),
+            "cycle_by_owner": cycle_table(
+                "owner", gettext_lazy("Cycle times by owner"), gettext_lazy("Owner")
+            ),
+            "cycle_by_product": cycle_table(
+                "product",
+                gettext_lazy("Cycle times by product"),
+                gettext_lazy("Product"),
+                gettext_lazy("Days. An order counts for every product among its lines."),
+                chart=False,
+            ),
             "waiting": waiting_by_status,
             "longest_waiting": longest_waiting_orders,
         },
@@ -749,8 +739,8 @@ PAGES = {
         ORDER_FILTERS,
         {
             "integration": integration_overall,
-            "by_month": integration_by_month,
-            "by_owner": integration_by_owner,
+            "by_month": integration_table("month", gettext_lazy("By month"), gettext_lazy("Month")),
+            "by_owner": integration_table("owner", gettext_lazy("By owner"), gettext_lazy("Owner")),
         },
     ),
 }

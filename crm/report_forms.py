@@ -1,12 +1,17 @@
 """The period and filters a report page or the dashboard is read for, from the query string."""
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from crm.filters import ANY
-from crm.forms import DateInput
+from crm.forms import DateInput, form_field
 from crm.reporting import (
     CUSTOM,
     DEFAULT_CURRENCY,
@@ -59,10 +64,18 @@ class ReportForm(forms.Form):
     days = forms.IntegerField(label=_("Waiting over (days)"), required=False, min_value=1, max_value=365)
 
     def __init__(
-        self, data, *, today: date, fields=FILTER_FIELDS, owners=None, default_preset=DEFAULT_PRESET
-    ):
+        self,
+        data: QueryDict,
+        *,
+        today: date,
+        fields: Sequence[str] = FILTER_FIELDS,
+        owners: QuerySet[User] | None = None,
+        default_preset: str = DEFAULT_PRESET,
+    ) -> None:
         self.default_preset = default_preset
-        defaults = {"period": default_preset, "currency": DEFAULT_CURRENCY, **OPTIONS}
+        # As a query string gives them: text.
+        defaults = {"period": default_preset, "currency": DEFAULT_CURRENCY}
+        defaults |= {name: str(default) for name, default in OPTIONS.items()}
         if any(not data.get(name) for name in defaults):
             data = data.copy()
             for name, default in defaults.items():
@@ -73,16 +86,17 @@ class ReportForm(forms.Form):
             if name not in fields or (name == "owner" and owners is None):
                 del self.fields[name]
         if "owner" in self.fields:
-            self.fields["owner"].queryset = owners
+            form_field(self, "owner", forms.ModelChoiceField).queryset = owners
 
-    def clean_currency(self):
+    def clean_currency(self) -> str:
         currency = (self.cleaned_data["currency"] or DEFAULT_CURRENCY).strip().upper()
         if len(currency) != 3 or not currency.isalpha():
             raise forms.ValidationError(_("Enter a three-letter currency code such as CNY."))
         return currency
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         preset = cleaned.get("period") or self.default_preset
         start, end = cleaned.get("start"), cleaned.get("end")
         if preset != CUSTOM:
@@ -112,7 +126,7 @@ class ReportForm(forms.Form):
         """The filters asked for; a filter with an error is left out."""
         self.is_valid()
 
-        def value(name, default=None):
+        def value(name: str, default: Any = None) -> Any:
             if name not in self.fields or name in self.errors:
                 return default
             return self.cleaned_data.get(name) or default

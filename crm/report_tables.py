@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.timezone import localdate
 
 from crm.exports import export_response
-from crm.reporting import one_decimal
+from crm.reporting import Row, one_decimal
+
+if TYPE_CHECKING:
+    from django.http import HttpResponse, StreamingHttpResponse
+    from django_stubs_ext import StrOrPromise
 
 TEXT, COUNT, MONEY, PERCENT, DAYS, NUMBER, DATE, CHANGE = (
     "text",
@@ -32,7 +36,7 @@ TEXT, COUNT, MONEY, PERCENT, DAYS, NUMBER, DATE, CHANGE = (
 @dataclass(frozen=True)
 class Column:
     key: str
-    label: Any
+    label: StrOrPromise
     kind: str = TEXT
 
 
@@ -52,11 +56,11 @@ class Chart:
 @dataclass
 class ReportTable:
     key: str
-    title: Any
+    title: StrOrPromise
     columns: list[Column]
-    rows: list[dict]
+    rows: list[Row]
     chart: Chart | None = None
-    note: Any = ""
+    note: StrOrPromise = ""
     wide: bool = True
     links: dict[str, str] = field(default_factory=dict)
 
@@ -71,8 +75,11 @@ class ReportTable:
             for row in self.rows
         ]
 
-    def chart_data(self) -> dict:
+    def chart_data(self) -> dict[str, Any]:
+        """What static/crm/reports.js draws; empty for a table without a chart."""
         chart = self.chart
+        if chart is None:
+            return {}
         rows = self.rows[: chart.top] if chart.top else self.rows
         labels = {column.key: str(column.label) for column in self.columns}
         kinds = {column.key: column.kind for column in self.columns}
@@ -94,23 +101,23 @@ class ReportTable:
             "series": series,
         }
 
-    def export(self, export_format: str, filename: str):
+    def export(self, export_format: str, filename: str) -> HttpResponse | StreamingHttpResponse:
         headers = [str(column.label) for column in self.columns]
         rows = ([_exported(row.get(c.key), _kind(row, c)) for c in self.columns] for row in self.rows)
         return export_response(export_format, filename, headers, rows, sheet_title=str(self.title))
 
 
-def _kind(row: dict, column: Column) -> str:
+def _kind(row: Row, column: Column) -> str:
     return row.get(f"{column.key}_kind", column.kind)
 
 
-def _plot(value):
+def _plot(value: Any) -> Any:
     if value is None:
         return None
     return float(value) if isinstance(value, Decimal | float) else value
 
 
-def _exported(value, kind):
+def _exported(value: Any, kind: str) -> Any:
     if value is None:
         return ""
     if kind == DAYS:

@@ -4,12 +4,13 @@ table, running only that table's queries."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from django.http import Http404
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from crm.report_forms import ReportForm
 from crm.report_tables import CHANGE, COUNT, DATE, DAYS, MONEY, NUMBER, PERCENT, Chart, Column, ReportTable
-from crm.reporting import Period, ReportFilters, money, percent
+from crm.reporting import DEFAULT_PRESET, Period, ReportFilters, Row, money, percent
 from crm.reports import FORECAST_MONTHS, integration, revenue_forecast
 from crm.roles import is_manager
 from customers.forms import active_users
@@ -38,12 +39,18 @@ from orders.reports import (
     revenue,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
+
+    from crm.http import AuthenticatedRequest
+
 
 @dataclass(frozen=True)
 class ReportRequest:
     """What a table is built for: the reader, the period, the filters and the page's options."""
 
-    user: object
+    user: User
     period: Period
     filters: ReportFilters
     today: date
@@ -55,23 +62,23 @@ class ReportRequest:
 @dataclass(frozen=True)
 class Page:
     key: str
-    title: object
+    title: StrOrPromise
     icon: str
-    summary: object
+    summary: StrOrPromise
     fields: tuple[str, ...]
     tables: dict[str, Callable[[ReportRequest], ReportTable]]
 
 
-def _months(period: Period, rows: list[dict]) -> list[dict]:
+def _months(period: Period, rows: list[Row]) -> list[Row]:
     """One row per month of the period, in order; a month without rows gets {}."""
     by_month = {row["month"]: row for row in rows}
     return [{**by_month.get(month, {}), "month_name": month.strftime("%Y-%m")} for month in period.months()]
 
 
-def _side_by_side(key: str, **sources: list[dict]) -> list[dict]:
+def _side_by_side(key: str, **sources: list[Row]) -> list[Row]:
     """Rows of several selectors grouped by the same dimension `key`, one row per group, each source's
     measures prefixed with its name ("revenue_amount")."""
-    merged: dict = {}
+    merged: dict[object, Row] = {}
     for prefix, rows in sources.items():
         for row in rows:
             target = merged.setdefault(row[key], {key: row[key], f"{key}_name": row[f"{key}_name"]})
@@ -81,7 +88,7 @@ def _side_by_side(key: str, **sources: list[dict]) -> list[dict]:
     return list(merged.values())
 
 
-def _by_amount(rows: list[dict], key: str) -> list[dict]:
+def _by_amount(rows: list[Row], key: str) -> list[Row]:
     return sorted(rows, key=lambda row: -(row.get(key) or 0))
 
 
@@ -95,7 +102,7 @@ AMOUNT_COLUMNS = [
 ]
 
 
-def _sold_and_booked(r: ReportRequest, by: str) -> list[dict]:
+def _sold_and_booked(r: ReportRequest, by: str) -> list[Row]:
     rows = _side_by_side(
         by,
         revenue=revenue(r.user, r.period, r.filters, [by]),
@@ -132,7 +139,9 @@ def sales_by_owner(r: ReportRequest) -> ReportTable:
     )
 
 
-def revenue_table(key: str, title, label, note="") -> Callable[[ReportRequest], ReportTable]:
+def revenue_table(
+    key: str, title: StrOrPromise, label: StrOrPromise, note: StrOrPromise = ""
+) -> Callable[[ReportRequest], ReportTable]:
     """Revenue and orders finished per group of one dimension, the largest first."""
 
     def build(r: ReportRequest) -> ReportTable:
@@ -263,7 +272,9 @@ def pipeline_funnel(r: ReportRequest) -> ReportTable:
     )
 
 
-def deals_table(key: str, title, label="", note="") -> Callable[[ReportRequest], ReportTable]:
+def deals_table(
+    key: str, title: StrOrPromise, label: StrOrPromise = "", note: StrOrPromise = ""
+) -> Callable[[ReportRequest], ReportTable]:
     """Deals won and lost, win rate, and (but by product) value, deal size and cycle, per group of one
     dimension (all deals together when `key` is empty)."""
 
@@ -404,7 +415,7 @@ CYCLE_NOTE = gettext_lazy("Days. The chart shows the medians.")
 
 
 def cycle_table(
-    key: str, title, label, note=CYCLE_NOTE, chart=True
+    key: str, title: StrOrPromise, label: StrOrPromise, note: StrOrPromise = CYCLE_NOTE, chart: bool = True
 ) -> Callable[[ReportRequest], ReportTable]:
     """Cycle times per group: for each of T_confirm, T_process and T_finish its mean, median and p90."""
 
@@ -528,7 +539,7 @@ def customer_segments(r: ReportRequest) -> ReportTable:
 
 def customer_moves(r: ReportRequest) -> ReportTable:
     latest, previous = computations()
-    rows = segment_moves(r.user, r.filters, latest, previous) if previous else []
+    rows = segment_moves(r.user, r.filters, latest, previous) if latest and previous else []
     moved = [row for row in rows if row["from_segment"] != row["segment"]]
     for row in moved:
         row["from_name"] = row["from_name"] or _("Not scored before")
@@ -593,7 +604,9 @@ def integration_overall(r: ReportRequest) -> ReportTable:
     )
 
 
-def integration_table(key: str, title, label) -> Callable[[ReportRequest], ReportTable]:
+def integration_table(
+    key: str, title: StrOrPromise, label: StrOrPromise
+) -> Callable[[ReportRequest], ReportTable]:
     """S, O and E per group of one dimension: every month of the period, or the owners by E."""
 
     def build(r: ReportRequest) -> ReportTable:
@@ -746,12 +759,16 @@ PAGES = {
 }
 
 
-def report_form(request, fields, **options) -> ReportForm:
+def report_form(
+    request: AuthenticatedRequest, fields: Sequence[str], default_preset: str = DEFAULT_PRESET
+) -> ReportForm:
     owners = active_users() if is_manager(request.user) else None
-    return ReportForm(request.GET, today=timezone.localdate(), fields=fields, owners=owners, **options)
+    return ReportForm(
+        request.GET, today=timezone.localdate(), fields=fields, owners=owners, default_preset=default_preset
+    )
 
 
-def report_request(request, form: ReportForm) -> ReportRequest:
+def report_request(request: AuthenticatedRequest, form: ReportForm) -> ReportRequest:
     options = form.chosen_options()
     return ReportRequest(
         user=request.user,
@@ -763,11 +780,11 @@ def report_request(request, form: ReportForm) -> ReportRequest:
     )
 
 
-def index(request):
+def index(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "reports/index.html", {"pages": PAGES.values()})
 
 
-def report(request, key):
+def report(request: AuthenticatedRequest, key: str) -> HttpResponse | StreamingHttpResponse:
     page = PAGES[key]
     form = report_form(request, page.fields)
     chosen = report_request(request, form)

@@ -17,16 +17,17 @@ what a fact adds, e.g. "stage" or "source"), so a new dimension (a team, say) is
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from django.db import connection
 from django.db.models import (
     Aggregate,
+    Choices,
     Count,
     Expression,
     F,
@@ -41,7 +42,17 @@ from django.db.models.functions import RowNumber, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from crm.filters import end_of_day, start_of_day
+from crm.models import VisibleQuerySet
 from customers.models import Customer
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
+    from django_stubs_ext import StrOrPromise
+
+    from customers.models import Tag
+    from orders.models import Product
 
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
@@ -147,14 +158,17 @@ DEFAULT_CURRENCY = "CNY"
 class ReportFilters:
     """What a reader narrows a report to. Amounts are in one currency: orders in others are left out."""
 
-    owner: Model | None = None
-    product: Model | None = None
+    owner: User | None = None
+    product: Product | None = None
     region: str = ""
-    tag: Model | None = None
+    tag: Tag | None = None
     currency: str = DEFAULT_CURRENCY
 
 
 # --- facts and dimensions ---------------------------------------------------------------------
+
+# A row a selector returns: the group's dimension values and names, and its measures.
+Row = dict[str, Any]
 
 
 def person_name(username: str, first_name: str, last_name: str) -> str:
@@ -167,15 +181,15 @@ class Dimension:
     `namer` makes the group's name from them (by default they are joined)."""
 
     key: str
-    label: Any
-    expression: Any
+    label: StrOrPromise
+    expression: Expression | F
     label_paths: tuple[str, ...] = ()
-    choices: Any = None
-    empty: Any = ""
+    choices: type[Choices] | None = None
+    empty: StrOrPromise = ""
     namer: Callable[..., str] | None = None
     sort_path: str = ""  # groups come in this order (e.g. a stage's position), else by their value
 
-    def name(self, row: dict) -> str:
+    def name(self, row: Row) -> str:
         """The group's name as the reader sees it."""
         value = row[self.key]
         if value is None or value == "":
@@ -194,26 +208,39 @@ def _under(prefix: str, path: str) -> str:
     return f"{prefix}__{path}" if prefix else path
 
 
-@dataclass(frozen=True)
-class Fact:
-    """A kind of row the reports count (orders, order lines, opportunities, …) and the paths from it
-    to what the filters and dimensions name. `rows(user, filters)` is where every figure starts."""
+RowsT = TypeVar("RowsT", bound=VisibleQuerySet[Any], covariant=True)
 
-    model: type[Model]
+
+class Objects(Protocol[RowsT]):
+    """A model's manager (`Order.objects`) whose rows have a visibility rule."""
+
+    @property
+    def model(self) -> type[Model]: ...
+
+    def all(self) -> RowsT: ...
+
+
+@dataclass(frozen=True)
+class Fact(Generic[RowsT]):
+    """A kind of row the reports count (orders, order lines, opportunities, …), given by its model's
+    manager, and the paths from it to what the filters and dimensions name. `rows(user, filters)` is
+    where every figure starts."""
+
+    objects: Objects[RowsT]
     owner: str = "owner"
     customer: str = "customer"
     product: str | None = None
     currency: str | None = None
     extra: dict[str, Dimension] = field(default_factory=dict)
 
-    def rows(self, user, filters: ReportFilters) -> QuerySet:
-        rows = self.model.objects.visible_to(user)
+    def rows(self, user: User, filters: ReportFilters) -> RowsT:
+        rows = self.objects.all().visible_to(user)
         if filters.owner is not None:
             rows = rows.filter(**{self.owner: filters.owner})
         if filters.product is not None and self.product is not None:
             if "__" in self.product:
                 # Through a to-many relation (an order's lines): rows that have one, each row once.
-                with_product = self.model.objects.filter(**{self.product: filters.product})
+                with_product = self.objects.all().filter(**{self.product: filters.product})
                 rows = rows.filter(pk__in=with_product.values("pk"))
             else:
                 rows = rows.filter(**{self.product: filters.product})
@@ -226,11 +253,11 @@ class Fact:
             rows = rows.filter(**{self.currency: filters.currency})
         return rows
 
-    def dimension(self, key: str, date_path: Any = None) -> Dimension:
+    def dimension(self, key: str, date_path: str | Expression | None = None) -> Dimension:
         """The dimension `key` for these rows; "month" is the month of `date_path` (a path or expression)."""
         if key in self.extra:
             return self.extra[key]
-        if key == "month":
+        if key == "month" and date_path is not None:
             return Dimension("month", _("Month"), TruncMonth(date_path))
         if key == "owner":
             names = ("username", "first_name", "last_name")
@@ -257,9 +284,9 @@ class Fact:
         if key == "tag":
             tags = _under(self.customer, "tags")
             return Dimension("tag", _("Tag"), F(tags), (f"{tags}__name",), empty=_("No tag"))
-        raise ValueError(f"{self.model.__name__} rows cannot be grouped by {key!r}")
+        raise ValueError(f"{self.objects.model.__name__} rows cannot be grouped by {key!r}")
 
-    def dimensions(self, by: Sequence[str], date_path: Any = None) -> list[Dimension]:
+    def dimensions(self, by: Sequence[str], date_path: str | Expression | None = None) -> list[Dimension]:
         return [self.dimension(key, date_path) for key in by]
 
 
@@ -271,10 +298,12 @@ class Seconds(Func):
 
     output_field = FloatField()
 
-    def __init__(self, end, start, **extra):
+    def __init__(self, end: Expression | F, start: Expression | F, **extra: Any) -> None:
         super().__init__(end, start, **extra)
 
-    def as_postgresql(self, compiler, connection, **extra_context):
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> _AsSqlType:
         return self.as_sql(
             compiler,
             connection,
@@ -283,7 +312,9 @@ class Seconds(Func):
             **extra_context,
         )
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> _AsSqlType:
         # Datetimes are stored as ISO text in UTC; julianday reads them to the millisecond.
         return self.as_sql(
             compiler,
@@ -299,12 +330,16 @@ class Square(Func):
 
     template = "(%(expressions)s * %(expressions)s)"
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> _AsSqlType:
         template = "(CAST(%(expressions)s AS REAL) * CAST(%(expressions)s AS REAL))"
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
-def sample_variance(count: int, total, squares) -> Decimal | None:
+def sample_variance(
+    count: int, total: Decimal | float | None, squares: Decimal | float | None
+) -> Decimal | None:
     """Σ(y − ȳ)² / (n − 1) from n, Σy and Σy² (None for fewer than two values); exact on PostgreSQL's
     numeric sums."""
     if count < 2:
@@ -313,7 +348,7 @@ def sample_variance(count: int, total, squares) -> Decimal | None:
     return max(Decimal(0), (squares - total * total / count) / (count - 1))
 
 
-def days_between(end, start) -> Expression:
+def days_between(end: Expression | F, start: Expression | F) -> Expression:
     return Seconds(end, start) / 86400.0
 
 
@@ -326,7 +361,7 @@ class PercentileCont(Aggregate):
     template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
     output_field = FloatField()
 
-    def __init__(self, expression, fraction: str, **extra):
+    def __init__(self, expression: Expression | F, fraction: str, **extra: Any) -> None:
         super().__init__(expression, fraction=str(Decimal(fraction)), **extra)
 
 
@@ -334,13 +369,16 @@ class PercentileCont(Aggregate):
 class Percentile:
     """A percentile of `expression` over the rows of each group, e.g. Percentile(F("total"), "0.5")."""
 
-    expression: Any
+    expression: Expression | F
     fraction: str
 
 
 def grouped(
-    rows: QuerySet, dimensions: Sequence[Dimension], measures: dict[str, Any], **percentiles: Percentile
-) -> list[dict]:
+    rows: QuerySet[Any],
+    dimensions: Sequence[Dimension],
+    measures: Mapping[str, Aggregate],
+    **percentiles: Percentile,
+) -> list[Row]:
     """One row per group of `rows` by `dimensions` (a single row when there are none), with each of
     `measures` (aggregates) and `percentiles`, and each dimension's value and its name (`<key>_name`).
 
@@ -372,7 +410,7 @@ def grouped(
     return result
 
 
-def _renamed(row: dict, dimensions: Sequence[Dimension]) -> dict:
+def _renamed(row: Row, dimensions: Sequence[Dimension]) -> Row:
     for d in dimensions:
         row[d.key] = _plain(row.pop(f"by_{d.key}"))
     for d in dimensions:
@@ -384,23 +422,29 @@ def _renamed(row: dict, dimensions: Sequence[Dimension]) -> dict:
     return row
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """A month truncated in the site's time zone is its first day."""
     return value.date() if isinstance(value, datetime) else value
 
 
-def _group_key(row: dict, keys: Sequence[str]) -> tuple:
+def _group_key(row: Row, keys: Sequence[str]) -> tuple[Any, ...]:
     return tuple(row[key] for key in keys)
 
 
-def _add_ranked_percentiles(rows, dimensions, aliases, result, percentiles) -> None:
+def _add_ranked_percentiles(
+    rows: QuerySet[Any],
+    dimensions: Sequence[Dimension],
+    aliases: dict[str, Expression | F],
+    result: list[Row],
+    percentiles: dict[str, Percentile],
+) -> None:
     """Percentiles without a percentile aggregate: per expression, one query numbers the values of each
     group in order and keeps the rows next to each percentile's position; the value is interpolated
     between them exactly as percentile_cont does."""
     keys = [d.key for d in dimensions]
     by_group = {_group_key(row, keys): row for row in result}
     by_expression: dict[str, list[tuple[str, Fraction]]] = {}
-    expressions = {}
+    expressions: dict[str, Expression | F] = {}
     for name, percentile in percentiles.items():
         token = str(percentile.expression)
         expressions[token] = percentile.expression
@@ -420,8 +464,8 @@ def _add_ranked_percentiles(rows, dimensions, aliases, result, percentiles) -> N
         for _name, fraction in wanted:
             position = F("_count") * float(fraction) - float(fraction)
             near |= Q(_index__gt=position - 1.5, _index__lt=position + 1.5)
-        values: dict[tuple, dict[int, Any]] = {}
-        counts: dict[tuple, int] = {}
+        values: dict[tuple[Any, ...], dict[int, Any]] = {}
+        counts: dict[tuple[Any, ...], int] = {}
         for row in ranked.filter(near).values(*aliases, "_index", "_count", "_value"):
             group = tuple(_plain(row[alias]) for alias in aliases)
             values.setdefault(group, {})[row["_index"]] = row["_value"]
@@ -443,16 +487,16 @@ def _interpolated(values: dict[int, Any], count: int, fraction: Fraction) -> flo
 # --- rounding for people ----------------------------------------------------------------------
 
 
-def money(value) -> Decimal:
+def money(value: Decimal | float | None) -> Decimal:
     """An amount from the database (Decimal, float or None) to the cent."""
     return Decimal(str(value or 0)).quantize(CENT, ROUND_HALF_UP)
 
 
-def one_decimal(value) -> Decimal | None:
+def one_decimal(value: Decimal | float | None) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(TENTH, ROUND_HALF_UP)
 
 
-def percent(part, whole) -> Decimal | None:
+def percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
     """part / whole as a percentage with one decimal; None when whole is zero."""
     if not whole:
         return None

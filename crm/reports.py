@@ -16,13 +16,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from crm.reporting import Period, ReportFilters, add_months, money, month_start
+from crm.reporting import Period, ReportFilters, Row, add_months, money, month_start
 from followups.models import FollowUp
 from opportunities.reports import closed_deals, open_pipeline
 from orders.reports import balances_due, booked, revenue
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 FORECAST_MONTHS = 12
 FORECAST_MIN_MONTHS = 3
@@ -38,11 +42,11 @@ def effectiveness(won: int, finished: int) -> Decimal:
     return (Decimal(won * finished) / Decimal(won + finished)).quantize(TWO_PLACES)
 
 
-def _key(row: dict, by: Sequence[str]) -> tuple:
+def _key(row: Row, by: Sequence[str]) -> tuple[Any, ...]:
     return tuple(row[key] for key in by)
 
 
-def integration(user, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[dict]:
+def integration(user: User, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[Row]:
     """Per group: S (opportunities won), O (orders finished) and E. By month, every month of the period
     has a row."""
     won = {_key(row, by): row for row in closed_deals(user, period, filters, by)}
@@ -68,8 +72,8 @@ def integration(user, period: Period, filters: ReportFilters, by: Sequence[str] 
 class Forecast:
     """The months fitted (month, revenue, fitted) and projected (month, projected), with the line."""
 
-    fitted: list[dict] = field(default_factory=list)
-    projected: list[dict] = field(default_factory=list)
+    fitted: list[Row] = field(default_factory=list)
+    projected: list[Row] = field(default_factory=list)
     slope: Decimal | None = None
     intercept: Decimal | None = None
     r_squared: Decimal | None = None
@@ -82,18 +86,23 @@ class Forecast:
 def least_squares(values: Sequence[Decimal]) -> tuple[Decimal, Decimal, Decimal | None]:
     """θ, β and R² of the line through (1, values[0]), (2, values[1]), …; R² is None when all are equal."""
     count = len(values)
+    zero = Decimal(0)
     mean_x = Decimal(count + 1) / 2
-    mean_y = sum(values, Decimal(0)) / count
-    spread_x = sum((Decimal(x) - mean_x) ** 2 for x in range(1, count + 1))
-    slope = sum((Decimal(x) - mean_x) * (y - mean_y) for x, y in enumerate(values, start=1)) / spread_x
+    mean_y = sum(values, zero) / count
+    spread_x = sum(((Decimal(x) - mean_x) ** 2 for x in range(1, count + 1)), zero)
+    slope = (
+        sum(((Decimal(x) - mean_x) * (y - mean_y) for x, y in enumerate(values, start=1)), zero) / spread_x
+    )
     intercept = mean_y - slope * mean_x
-    total = sum((y - mean_y) ** 2 for y in values)
-    residual = sum((y - (slope * x + intercept)) ** 2 for x, y in enumerate(values, start=1))
+    total = sum(((y - mean_y) ** 2 for y in values), zero)
+    residual = sum(((y - (slope * x + intercept)) ** 2 for x, y in enumerate(values, start=1)), zero)
     r_squared = None if total == 0 else 1 - residual / total
     return slope, intercept, r_squared
 
 
-def revenue_forecast(user, filters: ReportFilters, today: date, months: int = FORECAST_MONTHS) -> Forecast:
+def revenue_forecast(
+    user: User, filters: ReportFilters, today: date, months: int = FORECAST_MONTHS
+) -> Forecast:
     """The trend of monthly revenue over the last `months` complete months and the next three months
     on it (see the module's docstring); empty when fewer than three months have revenue to fit."""
     this_month = month_start(today)
@@ -121,17 +130,17 @@ def revenue_forecast(user, filters: ReportFilters, today: date, months: int = FO
     return forecast
 
 
-def overdue_followups(user, now: datetime) -> int:
+def overdue_followups(user: User, now: datetime) -> int:
     """Open follow-ups the user sees that are past their due time."""
     return FollowUp.objects.visible_to(user).open().filter(due_at__lt=now).count()
 
 
-def key_figures(user, period: Period, now: datetime | None = None) -> dict:
+def key_figures(user: User, period: Period, now: datetime | None = None) -> dict[str, Row]:
     """The dashboard's figures for the period and the previous one (None for figures of the moment:
     the weighted pipeline, overdue follow-ups and balances due)."""
     now = now or timezone.now()
     filters = ReportFilters()
-    figures = {}
+    figures: dict[str, Row] = {}
     for name, span in (("now", period), ("before", period.previous())):
         sold, booked_row = revenue(user, span, filters)[0], booked(user, span, filters)[0]
         deals = closed_deals(user, span, filters)[0]

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -62,7 +63,7 @@ class Tile:
     """A key figure on the dashboard: `key` in crm.reports.key_figures, the page that explains it."""
 
     key: str
-    label: str
+    label: str | Promise
     kind: str
     url: str
     lower_is_better: bool = False

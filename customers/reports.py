@@ -1,22 +1,23 @@
 """Customer figures: new customers per month and the RFM segments (see customers/segmentation.py for
 how the scores are computed). Selectors as crm/reporting.py describes."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
+from django.contrib.auth.models import User
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils.translation import gettext_lazy as _
 
-from crm.reporting import Dimension, Fact, Period, ReportFilters, grouped, money, percent
+from crm.reporting import Dimension, Fact, Period, ReportFilters, Row, grouped, money, percent
 from customers.models import Customer, RFMScore, Segment
 
-CUSTOMERS = Fact(Customer, customer="")
+CUSTOMERS = Fact(Customer.objects, customer="")
 SEGMENT = Dimension("segment", _("Segment"), F("segment"), choices=Segment)
-SCORES = Fact(RFMScore, owner="customer__owner", extra={"segment": SEGMENT})
+SCORES = Fact(RFMScore.objects, owner="customer__owner", extra={"segment": SEGMENT})
 
 
-def new_customers(user, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[dict]:
+def new_customers(user: User, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[Row]:
     """How many customers were created in the period, per group."""
     customers = CUSTOMERS.rows(user, filters).filter(period.contains("created_at"))
     return grouped(customers, CUSTOMERS.dimensions(by, "created_at"), {"customers": Count("pk")})
@@ -30,7 +31,7 @@ def computations() -> tuple[date | None, date | None]:
     return latest, RFMScore.objects.filter(computed_on__lt=latest).aggregate(day=Max("computed_on"))["day"]
 
 
-def customers_in_segment(segment: str):
+def customers_in_segment(segment: str) -> QuerySet[RFMScore, Mapping[str, object]]:
     """The ids of the customers in `segment` at the latest computation (a subquery)."""
     latest = RFMScore.objects.order_by("-computed_on").values("computed_on")[:1]
     return RFMScore.objects.filter(computed_on=Subquery(latest), segment=segment).values("customer")
@@ -42,8 +43,8 @@ def latest_score(customer: Customer) -> RFMScore | None:
 
 
 def segments(
-    user, filters: ReportFilters, latest: date, previous: date | None, by: Sequence[str] = ()
-) -> list[dict]:
+    user: User, filters: ReportFilters, latest: date, previous: date | None, by: Sequence[str] = ()
+) -> list[Row]:
     """Per segment (every one, in the order of Segment, when not grouped further): the customers and
     their monetary value at the `latest` computation with each one's share of all the rows, and the
     customers in it at the `previous` computation (None when there is none)."""
@@ -71,7 +72,7 @@ def segments(
     return rows
 
 
-def segment_moves(user, filters: ReportFilters, latest: date, previous: date) -> list[dict]:
+def segment_moves(user: User, filters: ReportFilters, latest: date, previous: date) -> list[Row]:
     """How the customers scored at the `latest` computation moved since the `previous` one: one row per
     (from_segment, segment) with how many customers; from_segment is None for those newly scored."""
     before = RFMScore.objects.filter(customer=OuterRef("customer"), computed_on=previous).values("segment")

@@ -14,12 +14,15 @@ What compute_rfm promises:
   computations, so the segment report can show the movement since the previous one.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, Sum, Value, Window
+from django.db.models import Count, F, Max, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Coalesce, Rank, Round, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +33,10 @@ from customers.models import RFMScore, Segment
 from orders.models import ZERO, Order, Status
 from orders.reports import net_total
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
+
 YEAR = timedelta(days=365)
 KEEP_COMPUTATIONS = 2
 
@@ -37,7 +44,7 @@ KEEP_COMPUTATIONS = 2
 @dataclass(frozen=True)
 class SegmentRule:
     segment: Segment
-    condition: object  # the rule as the reader sees it
+    condition: StrOrPromise  # the rule as the reader sees it
     matches: Callable[[int, int, int], bool]
 
 
@@ -63,7 +70,7 @@ def quintile_score(rank: int, ties: int, count: int) -> int:
     return 1 + 5 * (2 * rank + ties - 2) // (2 * count)
 
 
-def _ranked_customers(on: date):
+def _ranked_customers(on: date) -> QuerySet[Order, dict[str, Any]]:
     """Per customer with a finished order: the day of the last, frequency and monetary value, and for
     each the rank among customers and how many share the value. One query (aggregates, then windows)."""
     until = end_of_day(on)
@@ -89,7 +96,7 @@ def _ranked_customers(on: date):
 
 
 @transaction.atomic
-def compute_rfm(*, actor=None, on: date | None = None) -> int:
+def compute_rfm(*, actor: User | None = None, on: date | None = None) -> int:
     """Scores every customer with a finished order as of the day `on` (default today) and stores the
     scores; returns how many customers were scored. `actor` is who asked (None: the nightly run)."""
     on = on or timezone.localdate()

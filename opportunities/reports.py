@@ -14,8 +14,10 @@ in stage and the open amount by expected close month. Selectors as crm/reporting
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Avg, Count, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum
+from django.contrib.auth.models import User
+from django.db.models import Aggregate, Avg, Count, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +28,7 @@ from crm.reporting import (
     Percentile,
     Period,
     ReportFilters,
+    Row,
     days_between,
     grouped,
     money,
@@ -54,11 +57,11 @@ def stage_dimension(path: str) -> Dimension:
 
 SOURCE = Dimension("source", _("Source"), F("source"), choices=Customer.Source, empty=_("No source"))
 OPPORTUNITIES = Fact(
-    Opportunity, product="lines__product", extra={"stage": stage_dimension("stage"), "source": SOURCE}
+    Opportunity.objects, product="lines__product", extra={"stage": stage_dimension("stage"), "source": SOURCE}
 )
 # A stage event ends the stay in its from_stage.
 STAYS = Fact(
-    OpportunityEvent,
+    OpportunityEvent.objects,
     owner="opportunity__owner",
     customer="opportunity__customer",
     product="opportunity__lines__product",
@@ -66,12 +69,12 @@ STAYS = Fact(
 )
 
 
-def weighted(row: dict) -> Decimal:
+def weighted(row: Row) -> Decimal:
     """Σ amount × probability, summed as percent-amounts by the query, in money."""
     return money((row.pop("percent_amount") or 0) / Decimal(100))
 
 
-def open_pipeline(user, filters: ReportFilters, by: Sequence[str] = ()) -> list[dict]:
+def open_pipeline(user: User, filters: ReportFilters, by: Sequence[str] = ()) -> list[Row]:
     """The open deals now, per group: how many, their amount and weighted amount. By "month" they are
     grouped by the month they are expected to close, so the weighted amounts are the pipeline forecast."""
     deals = OPPORTUNITIES.rows(user, filters).open()
@@ -87,7 +90,9 @@ def open_pipeline(user, filters: ReportFilters, by: Sequence[str] = ()) -> list[
     return rows
 
 
-def funnel(user, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> tuple[list, list[dict]]:
+def funnel(
+    user: User, period: Period, filters: ReportFilters, by: Sequence[str] = ()
+) -> tuple[list[Stage], list[Row]]:
     """Of the deals created in the period, how many reached each open stage and won, per group.
 
     Returns the stages (open ones in pipeline order, then the won stage) and rows with `created` and
@@ -107,7 +112,7 @@ def funnel(user, period: Period, filters: ReportFilters, by: Sequence[str] = ())
     dimensions = OPPORTUNITIES.dimensions(by, "created_at")
     reached = Dimension("furthest", "", F("furthest"))
     outcome = Dimension("ever_won", "", F("ever_won"))
-    groups: dict[tuple, dict] = {}
+    groups: dict[tuple[Any, ...], Row] = {}
     for row in grouped(deals, [*dimensions, reached, outcome], {"deals": Count("pk")}):
         key = tuple(row[d.key] for d in dimensions)
         group = groups.setdefault(
@@ -127,7 +132,7 @@ def funnel(user, period: Period, filters: ReportFilters, by: Sequence[str] = ())
     return stages, list(groups.values())
 
 
-def closed_deals(user, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[dict]:
+def closed_deals(user: User, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[Row]:
     """The deals won or lost in the period, per group: won, lost and the win rate; for the won ones
     their value, the average deal size and the average sales cycle (days from creation to won).
 
@@ -135,7 +140,7 @@ def closed_deals(user, period: Period, filters: ReportFilters, by: Sequence[str]
     so the amounts and averages are left out (None)."""
     won, lost = period.contains("won_at"), period.contains("lost_at")
     deals = OPPORTUNITIES.rows(user, filters).filter(won | lost)
-    measures = {
+    measures: dict[str, Aggregate] = {
         "won": Count("pk", filter=won, distinct=True),
         "lost": Count("pk", filter=lost, distinct=True),
     }
@@ -155,7 +160,7 @@ def closed_deals(user, period: Period, filters: ReportFilters, by: Sequence[str]
     return rows
 
 
-def time_in_stage(user, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[dict]:
+def time_in_stage(user: User, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[Row]:
     """The stays in each stage that ended in the period: how many, mean and median days."""
     earlier = OpportunityEvent.objects.filter(opportunity=OuterRef("opportunity")).filter(
         Q(at__lt=OuterRef("at")) | Q(at=OuterRef("at"), pk__lt=OuterRef("pk"))

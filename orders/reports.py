@@ -11,9 +11,13 @@ visibility first, the report filters, one aggregate query grouped by the dimensi
   T_finish = finished_at − processing_at, for the orders whose later stamp falls in the period.
 """
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypedDict
 
+from django.contrib.auth.models import User
 from django.db.models import (
     Avg,
     Case,
@@ -37,6 +41,7 @@ from crm.reporting import (
     Percentile,
     Period,
     ReportFilters,
+    Row,
     Square,
     days_between,
     grouped,
@@ -45,10 +50,13 @@ from crm.reporting import (
 from orders.models import Order, OrderLine, Status
 from orders.selectors import STATUS_SINCE, balance_due
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 SHARE = DecimalField(max_digits=30, decimal_places=10)
 
 
-def net_total(order: str = "") -> Expression:
+def net_total(order: str = "") -> F:
     """What an order is worth to the reports: its total (credit notes will come off it here).
 
     `order` is the path to the order from the rows counted, e.g. "order" from its lines.
@@ -57,9 +65,13 @@ def net_total(order: str = "") -> Expression:
 
 
 STATUS = Dimension("status", _("Status"), F("status"), choices=Status)
-ORDERS = Fact(Order, product="lines__product", currency="currency", extra={"status": STATUS})
+ORDERS = Fact(Order.objects, product="lines__product", currency="currency", extra={"status": STATUS})
 LINES = Fact(
-    OrderLine, owner="order__owner", customer="order__customer", product="product", currency="order__currency"
+    OrderLine.objects,
+    owner="order__owner",
+    customer="order__customer",
+    product="product",
+    currency="order__currency",
 )
 
 
@@ -70,7 +82,9 @@ def line_share() -> Expression:
     )
 
 
-def _order_totals(user, period: Period, filters: ReportFilters, by: Sequence[str], stamp: str) -> list[dict]:
+def _order_totals(
+    user: User, period: Period, filters: ReportFilters, by: Sequence[str], stamp: str
+) -> list[Row]:
     if "product" in by:
         lines = LINES.rows(user, filters).filter(period.contains(f"order__{stamp}"))
         measures = {"amount": Sum(line_share()), "orders": Count("order", distinct=True)}
@@ -79,24 +93,24 @@ def _order_totals(user, period: Period, filters: ReportFilters, by: Sequence[str
     return grouped(orders, ORDERS.dimensions(by, stamp), {"amount": Sum(net_total()), "orders": Count("pk")})
 
 
-def revenue(user, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[dict]:
+def revenue(user: User, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[Row]:
     """Net total (`amount`) and number of the orders finished in the period, per group."""
     return _order_totals(user, period, filters, by, "finished_at")
 
 
-def booked(user, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[dict]:
+def booked(user: User, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[Row]:
     """Net total (`amount`) and number of the orders confirmed in the period, per group."""
     return _order_totals(user, period, filters, by, "confirmed_at")
 
 
-def orders_by_status(user, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[dict]:
+def orders_by_status(user: User, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[Row]:
     """The orders created in the period by their status now: how many and their net total."""
     orders = ORDERS.rows(user, filters).filter(period.contains("created_at"))
     measures = {"orders": Count("pk"), "amount": Sum(net_total())}
     return grouped(orders, ORDERS.dimensions(["status", *by], "created_at"), measures)
 
 
-def order_values(user, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[dict]:
+def order_values(user: User, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[Row]:
     """The spread of the net totals of the orders finished in the period: count, mean, median, sample
     variance Σ(y − ȳ)² / (n − 1) and standard deviation (None for fewer than two orders), smallest and
     largest."""
@@ -131,8 +145,8 @@ CYCLE_TIME_LABELS = {
 
 
 def cycle_time(
-    user, period: Period, filters: ReportFilters, measure: str, by: Sequence[str] = ()
-) -> list[dict]:
+    user: User, period: Period, filters: ReportFilters, measure: str, by: Sequence[str] = ()
+) -> list[Row]:
     """One cycle time (a key of CYCLE_TIMES) in days, for the orders whose end stamp falls in the
     period: how many, mean, median and 90th percentile. By product, an order counts for each product
     it contains."""
@@ -163,8 +177,8 @@ def _waiting(cutoff: datetime) -> Q:
 
 
 def orders_waiting(
-    user, filters: ReportFilters, days: int, now: datetime, by: Sequence[str] = ()
-) -> list[dict]:
+    user: User, filters: ReportFilters, days: int, now: datetime, by: Sequence[str] = ()
+) -> list[Row]:
     """Open orders in their status for longer than `days` days: how many per status, their net total
     and since when the longest has waited."""
     orders = ORDERS.rows(user, filters).filter(_waiting(now - timedelta(days=days)))
@@ -172,7 +186,13 @@ def orders_waiting(
     return grouped(orders, ORDERS.dimensions(["status", *by]), measures)
 
 
-def longest_waiting(user, filters: ReportFilters, days: int, now: datetime, limit: int = 20) -> list[Order]:
+class InStatusSince(TypedDict):
+    since: datetime
+
+
+def longest_waiting(
+    user: User, filters: ReportFilters, days: int, now: datetime, limit: int = 20
+) -> list[WithAnnotations[Order, InStatusSince]]:
     """The open orders that have waited longest in their status, beyond `days` days (with `since`)."""
     orders = ORDERS.rows(user, filters).filter(_waiting(now - timedelta(days=days)))
     return list(
@@ -182,7 +202,7 @@ def longest_waiting(user, filters: ReportFilters, days: int, now: datetime, limi
     )
 
 
-def balances_due(user, filters: ReportFilters) -> dict:
+def balances_due(user: User, filters: ReportFilters) -> dict[str, Any]:
     """Money still to collect now: the balance of the orders not closed, and how many."""
     orders = ORDERS.rows(user, filters).filter(balance_due())
     return orders.aggregate(orders=Count("pk"), amount=Sum("balance"))

@@ -45,6 +45,7 @@ def dated_deal(deal, *times):
     last = events[-1]
     stamps = {"created_at": times[0], "stage_entered_at": times[-1]}
     if deal.won_at:
+        assert last.to_stage is not None, "a won deal's latest event moved it to a stage"
         stamps["won_at"] = times[-1] if last.to_stage.kind == Stage.Kind.WON else deal.won_at
     if deal.lost_at:
         stamps["lost_at"] = times[-1]
@@ -278,6 +279,7 @@ def _deals(data, stages):
     )
     # Won, its order closed, reopened and lost: counts as lost only.
     d8 = deal_services.mark_won(actor=s1, opportunity=new(s1, c["c1"], source="website"))
+    assert d8.order is not None, "winning a deal makes its order"
     order_services.close_order(actor=s1, order=d8.order, reason="Cancelled")
     d8 = deal_services.reopen(actor=s1, opportunity=Opportunity.objects.get(pk=d8.pk))
     d8 = deal_services.mark_lost(actor=s1, opportunity=d8, reason="Went elsewhere")

@@ -2,6 +2,7 @@
 against the orders' own time stamps."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -29,7 +30,9 @@ def spans_by_hand(user, measure, key):
     return groups
 
 
-BY = {
+# The groups an order counts in, from the order and the products it contains.
+GroupsOf = Callable[..., list[object]]
+BY: dict[tuple[str, ...], GroupsOf] = {
     (): lambda order, products: [()],
     ("month",): lambda order, products: [None],  # filled per measure below
     ("owner",): lambda order, products: [order["owner_id"]],
@@ -41,7 +44,7 @@ BY = {
 def test_cycle_times_mean_median_and_p90(dataset, by):
     for user in (dataset.manager, dataset.sales1):
         for measure, (end, _start) in CYCLE_TIMES.items():
-            key = (
+            key: GroupsOf = (
                 (lambda order, products, end=end: [raw.month_of(order[end])]) if by == ("month",) else BY[by]
             )
             expected = {

@@ -23,7 +23,7 @@ def e_by_hand(won, finished):
 @pytest.mark.parametrize("by", [(), ("owner",), ("month",)])
 def test_integration_counts_deals_won_and_orders_finished(dataset, by):
     for user in (dataset.manager, dataset.sales1, dataset.sales2):
-        counts = defaultdict(lambda: [0, 0])
+        counts: defaultdict[object, list[int]] = defaultdict(lambda: [0, 0])
         for deal in raw.deals(user):
             if raw.within(deal["won_at"], PERIOD):
                 group = {(): (), ("owner",): deal["owner_id"], ("month",): raw.month_of(deal["won_at"])}[by]
@@ -73,7 +73,7 @@ def line_by_hand(values):
 
 def test_the_forecast_fits_the_monthly_revenue_and_projects_three_months(dataset):
     today = date(2026, 7, 15)
-    monthly = defaultdict(Decimal)
+    monthly: defaultdict[date, Decimal] = defaultdict(Decimal)
     for order in raw.orders(dataset.manager):
         if order["currency"] == "CNY" and raw.within(
             order["finished_at"], Period(date(2026, 1, 1), date(2026, 6, 30))

@@ -5,6 +5,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
+from typing import Any
 
 import pytest
 
@@ -20,10 +21,9 @@ ALL = ReportFilters()
 
 def test_the_open_pipeline_by_stage_and_by_expected_close_month(dataset):
     for user in (dataset.manager, dataset.sales1, dataset.sales2):
-        by_stage, by_month = (
-            defaultdict(lambda: [0, Decimal(0), Decimal(0)]),
-            defaultdict(lambda: [0, Decimal(0), Decimal(0)]),
-        )
+        # Per group: deals, amount and weighted amount.
+        by_stage: defaultdict[object, list[Decimal | int]] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
+        by_month: defaultdict[object, list[Decimal | int]] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
         for deal in raw.deals(user):
             if deal["stage__kind"] != "open":
                 continue
@@ -69,7 +69,7 @@ def test_the_funnel_counts_the_deals_created_in_the_period_that_reached_each_sta
 
 
 def closed_by_hand(user, key):
-    groups = defaultdict(lambda: {"won": [], "lost": 0})
+    groups: defaultdict[object, dict[str, Any]] = defaultdict(lambda: {"won": [], "lost": 0})
     for deal in raw.deals(user):
         won, lost = raw.within(deal["won_at"], PERIOD), raw.within(deal["lost_at"], PERIOD)
         for group in key(deal) if won or lost else []:
@@ -136,7 +136,7 @@ def test_a_reopened_deal_counts_by_its_latest_outcome_only(dataset):
 
 
 def test_win_rate_by_product_counts_a_deal_for_each_of_its_products(dataset):
-    expected = defaultdict(lambda: [0, 0])
+    expected: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
     for deal in raw.deals(dataset.manager):
         for product in deal["products"]:
             if raw.within(deal["won_at"], PERIOD):

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -35,7 +36,9 @@ def quintile(value, values):
 
 def scores_by_hand(on):
     until = end_of_day(on)
-    per_customer = defaultdict(lambda: {"last": None, "frequency": 0, "monetary": Decimal(0)})
+    per_customer: defaultdict[int, dict[str, Any]] = defaultdict(
+        lambda: {"last": None, "frequency": 0, "monetary": Decimal(0)}
+    )
     for order in raw.orders(None):
         if order["status"] != "finished" or order["finished_at"] >= until:
             continue

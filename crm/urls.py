@@ -12,6 +12,7 @@ urlpatterns = [
     path("reports/", include("crm.report_urls")),
     path("search/", views.search, name="search"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
@@ -28,3 +29,5 @@ urlpatterns = [
     path("followups/", include("followups.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "crm.views.server_error"

@@ -1,3 +1,4 @@
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -6,12 +7,16 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.defaults import server_error as default_server_error
 
+from crm.db_errors import outage_of
+from crm.health import readiness
 from crm.http import AuthenticatedRequest
 from crm.report_tables import COUNT, DAYS, MONEY, PERCENT
 from crm.report_views import report_form
@@ -175,3 +180,34 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def readyz(request):
+    """For load balancers and deployments: 200 when every readiness check passes, else 503."""
+    checks = readiness()
+    ready = all(checks.values())
+    return JsonResponse(
+        {
+            "status": "ok" if ready else "unavailable",
+            "checks": {name: "ok" if passed else "failed" for name, passed in checks.items()},
+        },
+        status=200 if ready else 503,
+    )
+
+
+# Seconds a client is asked to wait before trying again while the database is out.
+OUTAGE_RETRY_AFTER = 30
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. A database outage (down, restarting, read-only, disk full) answers 503 with a page
+    that says what it means for the user; any other error the plain 500 page. Both are rendered
+    without the database. Django calls this while handling the error, so `sys.exc_info()` holds it."""
+    outage = outage_of(sys.exc_info()[1])
+    if outage is None:
+        return default_server_error(request)
+    page = loader.render_to_string("503.html", {"outage": outage.value})
+    return HttpResponse(page, status=503, headers={"Retry-After": str(OUTAGE_RETRY_AFTER)})

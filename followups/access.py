@@ -44,7 +44,6 @@ def access_followup(user: User | None, pk: object, *, for_write: bool = False) -
             "order",
             "opportunity",
             "contact_person",
-            "communication",
             "completed_by",
             "created_by",
         ),

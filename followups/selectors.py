@@ -45,10 +45,19 @@ def communication_detail(user: User, communication: Communication) -> dict[str, 
     }
 
 
-def followup_detail(followup: FollowUp) -> dict[str, Any]:
+def _source_communication(user: User, followup: FollowUp) -> Communication | None:
+    """The communication the follow-up came from, when the user may see it: an assignee working a
+    colleague's customer may not, and then learns nothing of it, not even its subject."""
+    if followup.communication_id is None:
+        return None
+    return communications_for_list(user).filter(pk=followup.communication_id).first()
+
+
+def followup_detail(user: User, followup: FollowUp) -> dict[str, Any]:
     """What a follow-up's page shows (the follow-up from followups.access)."""
     return {
         "followup": followup,
+        "source_communication": _source_communication(user, followup),
         "history": field_changes(followup.history.select_related("history_user")),
     }
 

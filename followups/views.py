@@ -424,7 +424,7 @@ def communication_export(request):
 @require_GET
 def followup_detail(request, pk):
     followup = access_followup(request.user, pk)
-    context = selectors.followup_detail(followup)
+    context = selectors.followup_detail(request.user, followup)
     context.update(
         can_act=followup.is_open and can_change_followup(request.user, followup),
         reschedule_form=RescheduleForm(initial={"due_at": followup.due_at}),

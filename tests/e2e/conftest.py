@@ -7,6 +7,36 @@ from django.conf import settings
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
+# Each page reports its Content-Security-Policy violations to the test through an exposed function.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportCspViolation(
+    `${event.effectiveDirective} refused ${event.blockedURI || "inline code"} on ${event.documentURI}` +
+    ` line ${event.lineNumber}: ${event.sample}`
+  );
+});
+"""
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request):
+    """Fails any browser test whose pages break the Content-Security-Policy: each violation the page
+    reports (the `securitypolicyviolation` event) or Chromium logs to the console is collected, and
+    the test fails at the end if there is any. A test that provokes one on purpose empties the list."""
+    violations = []
+    if "page" in request.fixturenames:
+        page = request.getfixturevalue("page")
+        page.expose_function("reportCspViolation", lambda text: violations.append(text))
+        page.add_init_script(REPORT_CSP_VIOLATIONS)
+        page.on("console", lambda message: _collect_csp_message(message, violations))
+    yield violations
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+def _collect_csp_message(message, violations):
+    if "Content Security Policy" in message.text:
+        violations.append(f"console: {message.text}")
+
 
 @pytest.fixture
 def screenshot(page):

@@ -113,3 +113,37 @@ def test_a_followup_assigned_across_owners_shows_the_customer_without_a_link(sal
     assert "Help a colleague" in page and customer.name in page
     assert customer.get_absolute_url() not in page
     assert sales_client.get(customer.get_absolute_url()).status_code == 404
+
+
+def test_a_followup_from_a_colleagues_communication_keeps_that_communication_hidden(
+    client, sales_client, sales1, sales2, theirs
+):
+    customer, communication, _followup = theirs
+    delegated = FollowUpFactory(
+        customer=customer,
+        assignee=sales1,
+        communication=communication,
+        subject="Help a colleague",
+        due_at=timezone.now() + timedelta(hours=1),
+    )
+    secret = [communication.subject, communication.get_absolute_url()]
+    pages = [
+        reverse("followups:detail", args=[delegated.pk]),
+        reverse("followups:today"),
+        reverse("followups:index"),
+        reverse("followups:calendar"),
+        reverse("followups:export") + "?format=csv",
+    ]
+    for url in pages:
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            response = sales_client.get(url, **headers)
+            assert response.status_code == 200, url
+            content = b"".join(response.streaming_content) if response.streaming else response.content
+            assert "Help a colleague" in content.decode(), url
+            assert not any(word in content.decode() for word in secret), url
+    assert sales_client.get(communication.get_absolute_url()).status_code == 404
+
+    # Its owner, who may open the communication, is shown where the follow-up came from.
+    client.force_login(sales2)
+    page = client.get(reverse("followups:detail", args=[delegated.pk])).content.decode()
+    assert communication.subject in page and communication.get_absolute_url() in page

@@ -1,0 +1,40 @@
+/* Behaviour every page shares, bound by data attributes: the Content-Security-Policy allows no
+   inline script and no on…= handler, so templates mark elements and this file acts on them.
+   - data-print: a button that prints the page;
+   - data-autosubmit: a field whose form is sent as soon as it changes;
+   - data-select-all="NAME": a checkbox that checks or unchecks every checkbox named NAME;
+   - an htmx request that fails says so above the page (base.html's #request-error). */
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+  });
+
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field.matches("[data-autosubmit]") && field.form) field.form.requestSubmit();
+    if (field.matches("[data-select-all]")) {
+      document.querySelectorAll('input[type="checkbox"][name="' + field.dataset.selectAll + '"]').forEach(function (box) {
+        box.checked = field.checked;
+      });
+    }
+  });
+
+  // kind: "failed", "unavailable" (503) or "unsent"; the messages are in base.html's template.
+  function showRequestError(kind) {
+    var alert = document.querySelector("body > .request-error");
+    if (!alert) {
+      alert = document.getElementById("request-error").content.firstElementChild.cloneNode(true);
+      document.body.append(alert);
+    }
+    alert.querySelector("[data-message]").textContent = alert.dataset[kind];
+  }
+
+  document.body.addEventListener("htmx:responseError", function (event) {
+    showRequestError(event.detail.xhr.status === 503 ? "unavailable" : "failed");
+  });
+  document.body.addEventListener("htmx:sendError", function () {
+    showRequestError("unsent");
+  });
+})();

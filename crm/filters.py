@@ -1,4 +1,9 @@
-"""Pieces the list filters of every app share."""
+"""Pieces the list filters of every app share.
+
+Every filter reads its value through a bounded form field (crm/fields.py): a value out of range
+makes the filter form invalid, the list shows its message at the field and no rows, never a 500.
+Use the filters below rather than django-filter's own where they differ.
+"""
 
 from datetime import datetime, time, timedelta
 
@@ -8,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.forms import DateInput
+from crm import fields
 
 ANY = _("Any")
 
@@ -23,12 +28,40 @@ def end_of_day(day):
     return start_of_day(day + timedelta(days=1))
 
 
-class DayFromFilter(django_filters.DateFilter):
-    """Rows of a datetime field from the start of a local day on, as a range its index serves."""
+class DateFilter(django_filters.DateFilter):
+    field_class = fields.DateField
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", DateInput)
-        super().__init__(*args, **kwargs)
+
+class DecimalFilter(django_filters.NumberFilter):
+    """A decimal bound with the digits of the column it compares with."""
+
+    field_class = fields.DecimalField
+
+    @property
+    def field(self):
+        if not hasattr(self, "_field"):
+            column = self.model._meta.get_field(self.field_name)
+            self.extra.setdefault("max_digits", column.max_digits)
+            self.extra.setdefault("decimal_places", column.decimal_places)
+        return super().field
+
+
+class IdFilter(django_filters.NumberFilter):
+    """Rows that point at one record, by its number."""
+
+    field_class = fields.IdField
+
+
+class ModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = fields.ModelChoiceField
+
+
+class ModelMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = fields.ModelMultipleChoiceField
+
+
+class DayFromFilter(DateFilter):
+    """Rows of a datetime field from the start of a local day on, as a range its index serves."""
 
     def filter(self, qs, value):
         return qs.filter(**{f"{self.field_name}__gte": start_of_day(value)}) if value else qs
@@ -47,9 +80,7 @@ def yes_no_any():
 
 def owner_filter():
     """An owner filter; the FilterSet keeps it for managers only (see OwnerFilterMixin)."""
-    return django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.none(), label=_("Owner"), empty_label=ANY
-    )
+    return ModelChoiceFilter(queryset=get_user_model().objects.none(), label=_("Owner"), empty_label=ANY)
 
 
 class OwnerFilterMixin:

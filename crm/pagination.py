@@ -3,6 +3,8 @@
 A page is addressed by a cursor, the sort-key values of the row it starts after (or before),
 so no page needs an OFFSET over the rows in front of it. The ordering must end with a unique
 field (the primary key) so that rows with equal sort values are neither skipped nor repeated.
+A cursor comes from the address: its values are checked against their columns' bounds
+(crm/fields.py) before they reach a query, and a cursor that fails is ignored (the first page).
 """
 
 import base64
@@ -14,6 +16,8 @@ from operator import or_
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+
+from crm.fields import is_value_in_bounds
 
 FIRST, NEXT, PREVIOUS, LAST = "first", "next", "prev", "last"
 
@@ -51,12 +55,12 @@ def _decode(cursor, model, fields):
         values = json.loads(raw)
         if not isinstance(values, list) or len(values) != len(fields):
             return None
-        return [
-            model._meta.get_field(name.lstrip("-")).to_python(v)
-            for name, v in zip(fields, values, strict=True)
-        ]
-    except (ValueError, TypeError, ValidationError):
+        columns = [model._meta.get_field(name.lstrip("-")) for name in fields]
+        decoded = [column.to_python(v) for column, v in zip(columns, values, strict=True)]
+    except (ValueError, TypeError, OverflowError, ValidationError):
         return None
+    in_bounds = all(is_value_in_bounds(column, v) for column, v in zip(columns, decoded, strict=True))
+    return decoded if in_bounds else None
 
 
 def _after(fields, values):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from crm.forms import SearchForm
 from customers.selectors import customers_for_list, search_customers
 from followups.selectors import my_day_counts
 from opportunities.selectors import opportunities_for_list, pipeline_summary, search_opportunities
@@ -59,7 +60,8 @@ SEARCH_RESULT_LIMIT = 20
 def search(request):
     """The header's search box: customers by name, phone, email or contact person, orders by number,
     opportunities by title or customer name, a fragment at a time."""
-    query = request.GET.get("q", "").strip()
+    form = SearchForm(request.GET)
+    query = form.query
     customers, orders, opportunities = [], [], []
     if query:
         matches = search_customers(customers_for_list(request.user), query).order_by("-updated_at", "-id")
@@ -75,6 +77,7 @@ def search(request):
         "crm/search.html",
         {
             "query": query,
+            "search_errors": form.errors.get("q", []),
             "customers": customers[:SEARCH_RESULT_LIMIT],
             "more_customers": len(customers) > SEARCH_RESULT_LIMIT,
             "orders": orders[:SEARCH_RESULT_LIMIT],

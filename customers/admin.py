@@ -3,22 +3,23 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from crm.fields import BoundedFieldsAdmin
 from customers import services
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 
 
-class ContactMethodInline(admin.TabularInline):
+class ContactMethodInline(BoundedFieldsAdmin, admin.TabularInline):
     model = ContactMethod
     extra = 0
     fields = ["type", "value", "note", "is_primary"]
 
 
-class ContactPersonInline(admin.TabularInline):
+class ContactPersonInline(BoundedFieldsAdmin, admin.TabularInline):
     model = ContactPerson
     extra = 0
 
 
-class NeedInline(admin.TabularInline):
+class NeedInline(BoundedFieldsAdmin, admin.TabularInline):
     model = Need
     extra = 0
     fields = ["type", "priority", "status", "description", "raised_at", "resolved_at"]
@@ -27,7 +28,7 @@ class NeedInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin):
+class CustomerAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
     list_display = ["name", "kind", "owner", "lifecycle_stage", "source", "industry", "region", "created_at"]
     list_filter = ["lifecycle_stage", "kind", "source", "industry", "size", "tags", "owner", "created_at"]
     search_fields = ["name", "contact_methods__value", "contact_persons__name", "region"]
@@ -60,7 +61,7 @@ class CustomerAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Need)
-class NeedAdmin(SimpleHistoryAdmin):
+class NeedAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
     list_display = ["customer", "type", "priority", "status", "raised_at", "resolved_at"]
     list_filter = ["status", "priority", "type", "raised_at"]
     search_fields = ["description", "customer__name"]
@@ -70,5 +71,5 @@ class NeedAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(BoundedFieldsAdmin, admin.ModelAdmin):
     search_fields = ["name"]

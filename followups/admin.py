@@ -3,12 +3,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from crm.fields import BoundedFieldsAdmin
 from followups import services
 from followups.models import Communication, FollowUp, ReminderDigest
 
 
 @admin.register(Communication)
-class CommunicationAdmin(SimpleHistoryAdmin):
+class CommunicationAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
     list_display = ["subject", "customer", "channel", "direction", "occurred_at", "staff"]
     list_filter = ["channel", "direction", "occurred_at", "staff"]
     search_fields = ["subject", "content", "customer__name"]
@@ -22,7 +23,7 @@ class CommunicationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(SimpleHistoryAdmin):
+class FollowUpAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
     list_display = ["subject", "customer", "due_at", "assignee", "priority", "status", "completed_at"]
     list_filter = ["status", "priority", "due_at", "assignee"]
     search_fields = ["subject", "notes", "result", "customer__name"]
@@ -57,7 +58,7 @@ class FollowUpAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ReminderDigest)
-class ReminderDigestAdmin(admin.ModelAdmin):
+class ReminderDigestAdmin(BoundedFieldsAdmin, admin.ModelAdmin):
     list_display = ["user", "date", "sent_at", "overdue", "due_today"]
     list_filter = ["date"]
     search_fields = ["user__username", "user__email"]

@@ -4,12 +4,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from crm.fields import BoundedFieldsAdmin
 from opportunities import services
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
 
 
 @admin.register(Stage)
-class StageAdmin(admin.ModelAdmin):
+class StageAdmin(BoundedFieldsAdmin, admin.ModelAdmin):
     list_display = ["code", "position", "name_en", "name_zh_hans", "probability", "kind"]
     list_editable = ["position", "name_en", "name_zh_hans", "probability"]
     ordering = ["position", "id"]
@@ -22,7 +23,7 @@ class StageAdmin(admin.ModelAdmin):
         return ["code", "kind"] if in_use else []
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(BoundedFieldsAdmin, admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -45,7 +46,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(SimpleHistoryAdmin):
+class OpportunityAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
     """Details can be corrected here; stage changes, winning and the product lines happen on the
     opportunity's page, where they record their events and make the order."""
 
@@ -99,7 +100,7 @@ class OpportunityAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ScoringWeights)
-class ScoringWeightsAdmin(SimpleHistoryAdmin):
+class ScoringWeightsAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
     """One row; the model's constraints refuse weights outside 0–1 or not adding up to 1."""
 
     fieldsets = [

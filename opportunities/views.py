@@ -10,7 +10,8 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
-from crm.forms import apply_errors
+from crm.fields import parse_id
+from crm.forms import SearchForm, apply_errors
 from crm.lists import export_list, filtered_and_sorted, keyset_page
 from customers.forms import active_users
 from followups.selectors import linked_to
@@ -174,10 +175,8 @@ def _save_opportunity(form, lines, save):
 
 
 def opportunity_create(request):
-    customer_id = request.GET.get("customer", "")
-    customer = None
-    if customer_id.isdigit():
-        customer = selectors.visible_customer(request.user, int(customer_id))
+    customer_id = parse_id(request.GET.get("customer", ""))
+    customer = selectors.visible_customer(request.user, customer_id) if customer_id else None
     initial = {
         "expected_close_date": timezone.localdate() + timedelta(days=NEW_OPPORTUNITY_CLOSE_DAYS),
         "customer": customer,
@@ -352,5 +351,6 @@ def opportunity_reopen(request, pk):
 @require_GET
 def customer_choices(request):
     """htmx: the customers matching what is typed into the opportunity form's customer field."""
-    customers = selectors.customer_choices(request.user, request.GET.get("customer_search", ""))
+    text = SearchForm(request.GET, field_name="customer_search").query
+    customers = selectors.customer_choices(request.user, text)
     return render(request, "opportunities/partials/customer_choices.html", {"customers": customers})

@@ -9,12 +9,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from crm.fields import BoundedFieldsAdmin
 from orders import services
 from orders.forms import ProductForm
 from orders.models import Order, OrderEvent, OrderLine, Payment, Product
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(BoundedFieldsAdmin, admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -45,7 +46,7 @@ class OrderEventInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(SimpleHistoryAdmin):
+class OrderAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
     list_display = ["number", "customer", "owner", "status", "total", "balance", "currency", "created_at"]
     list_filter = ["status", "created_at", "confirmed_at", "owner"]
     search_fields = ["number", "customer__name", "invoice_number", "tracking_number"]
@@ -146,7 +147,7 @@ def _messages(error):
 
 
 @admin.register(Product)
-class ProductAdmin(SimpleHistoryAdmin):
+class ProductAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
     form = ProductForm
     list_display = ["sku", "name", "series", "unit_price", "active"]
     list_filter = ["active", "series"]

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from crm.fields import parse_id
+from crm.forms import SearchForm
 from crm.lists import export_list, filtered_and_sorted, keyset_page
 from crm.roles import is_manager
 from customers.forms import active_users
@@ -124,10 +126,10 @@ def order_export(request):
 
 
 def _customer_from_query(request):
-    customer_id = request.GET.get("customer", "")
-    if customer_id.isdigit():
-        return Customer.objects.visible_to(request.user).filter(pk=customer_id).first()
-    return None
+    customer_id = parse_id(request.GET.get("customer", ""))
+    if customer_id is None:
+        return None
+    return Customer.objects.visible_to(request.user).filter(pk=customer_id).first()
 
 
 def order_create(request):
@@ -196,7 +198,7 @@ def order_edit(request, pk):
 @require_GET
 def customer_options(request):
     """htmx: the user's customers matching what is typed into the order form's customer box."""
-    query = request.GET.get("q", "").strip()
+    query = SearchForm(request.GET).query
     customers = []
     if query:
         matches = search_customers(Customer.objects.visible_to(request.user), query)

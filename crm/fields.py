@@ -20,6 +20,8 @@ bounded. The database holds the same rules for the dates and quantities that mat
 """
 
 from datetime import UTC, date, datetime
+from functools import reduce
+from operator import and_
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -100,22 +102,27 @@ def is_value_in_bounds(model_field: models.Field, value: object) -> bool:
 # the rows that break them (manage.py check_data).
 
 
-def instant_in_range(name: str) -> Q:
-    """A datetime column: empty, or within the range every form accepts."""
-    return Q(**{f"{name}__isnull": True}) | Q(
-        **{f"{name}__gte": EARLIEST_INSTANT, f"{name}__lt": LATEST_INSTANT}
-    )
+def instants_in_range(*names: str) -> Q:
+    """Datetime columns: each empty, or within the range every form accepts."""
+    return _each(names, lambda name: Q(**{f"{name}__gte": EARLIEST_INSTANT, f"{name}__lt": LATEST_INSTANT}))
 
 
-def day_in_range(name: str) -> Q:
-    """A date column: empty, or between EARLIEST_DAY and LATEST_DAY."""
-    return Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__range": (EARLIEST_DAY, LATEST_DAY)})
+def days_in_range(*names: str) -> Q:
+    """Date columns: each empty, or between EARLIEST_DAY and LATEST_DAY."""
+    return _each(names, lambda name: Q(**{f"{name}__range": (EARLIEST_DAY, LATEST_DAY)}))
 
 
 def integer_in_range(name: str, model_field_class: type[models.Field] = models.IntegerField) -> Q:
     """An integer column within its PostgreSQL range, which SQLite does not enforce."""
     low, high = INTEGER_RANGES[model_field_class().get_internal_type()]
     return Q(**{f"{name}__range": (low, high)})
+
+
+def _each(names, in_range):
+    return reduce(and_, (Q(**{f"{name}__isnull": True}) | in_range(name) for name in names))
+
+
+DATES_OUT_OF_RANGE = _("Dates lie between 1900 and 2999.")
 
 
 # Form fields

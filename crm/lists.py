@@ -1,6 +1,7 @@
 """What every list page does with its request: filter, sort by a key that has an index, cut a page."""
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext as _
 
 from crm.exports import export_response
@@ -25,12 +26,24 @@ def keyset_page(request, queryset, ordering):
     )
 
 
-def export_list(request, queryset, ordering, *, filename, headers, row, sheet_title):
+def export_list(request, filterset, queryset, ordering, *, filename, headers, row, sheet_title):
     """A filtered list as the CSV or XLSX file the request's `format` asks for (see crm/exports.py).
 
     `headers` are untranslated (gettext_noop) and translated here; `row` turns an item into cells.
+    While the filters are invalid the answer is a 400 that says why, not a file without rows.
     """
+    if not filterset.is_valid():
+        return _invalid_filters(filterset.form)
     rows = (row(item) for item in queryset.order_by(*ordering).iterator(chunk_size=2000))
     return export_response(
         request.GET.get("format"), filename, [_(header) for header in headers], rows, sheet_title=sheet_title
     )
+
+
+def _invalid_filters(form):
+    lines = [
+        f"{form.fields[name].label if name in form.fields else name}: {message}"
+        for name, messages in form.errors.items()
+        for message in messages
+    ]
+    return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")

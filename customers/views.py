@@ -102,9 +102,10 @@ def _export_row(customer):
 
 @require_GET
 def customer_export(request):
-    _filterset, queryset, sort = _filtered_customers(request)
+    filterset, queryset, sort = _filtered_customers(request)
     return export_list(
         request,
+        filterset,
         queryset,
         SORTS[sort],
         filename="customers",

@@ -166,7 +166,6 @@ def followup_reschedule(request, pk):
         request,
         pk,
         RescheduleForm,
-        WeekForm,
         lambda followup, form: services.reschedule_followup(
             request.user, followup, form.cleaned_data["due_at"]
         ),
@@ -378,9 +377,9 @@ def _communication_row(communication):
 
 
 def _export(request, filtered, sorts, headers, to_row, name, title):
-    _filterset, rows, sort = filtered(request)
+    filterset, rows, sort = filtered(request)
     return export_list(
-        request, rows, sorts[sort], filename=name, headers=headers, row=to_row, sheet_title=title
+        request, filterset, rows, sorts[sort], filename=name, headers=headers, row=to_row, sheet_title=title
     )
 
 

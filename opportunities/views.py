@@ -86,9 +86,10 @@ def _export_row(opportunity):
 
 @require_GET
 def opportunity_export(request):
-    _filterset, queryset, sort = _filtered(request)
+    filterset, queryset, sort = _filtered(request)
     return export_list(
         request,
+        filterset,
         queryset,
         SORTS[sort],
         filename="opportunities",
@@ -351,6 +352,6 @@ def opportunity_reopen(request, pk):
 @require_GET
 def customer_choices(request):
     """htmx: the customers matching what is typed into the opportunity form's customer field."""
-    text = SearchForm(request.GET, field_name="customer_search").query
-    customers = selectors.customer_choices(request.user, text)
+    search = SearchForm(request.GET, field_name="customer_search")
+    customers = selectors.customer_choices(request.user, search.query) if search.is_valid() else []
     return render(request, "opportunities/partials/customer_choices.html", {"customers": customers})

@@ -110,9 +110,10 @@ def _export_row(order):
 
 @require_GET
 def order_export(request):
-    _filterset, queryset, sort = _filtered_orders(request)
+    filterset, queryset, sort = _filtered_orders(request)
     return export_list(
         request,
+        filterset,
         queryset,
         ORDER_SORTS[sort],
         filename="orders",

@@ -2,6 +2,7 @@ import os
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from tests.factories import UserFactory
 
@@ -52,3 +53,11 @@ def sales_client(client, sales1):
 def manager_client(client, manager):
     client.force_login(manager)
     return client
+
+
+@pytest.fixture
+def english(client, settings):
+    """The messages a test reads are the English ones (the default language is Chinese)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield

@@ -1,7 +1,9 @@
 import os
+import threading
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.utils import translation
 
 from tests.factories import UserFactory
@@ -61,3 +63,38 @@ def english(client, settings):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     with translation.override("en"):
         yield
+
+
+# Tests of several transactions at once: SQLite serialises every write behind one lock and its test
+# database cannot be shared between threads, so they run on PostgreSQL.
+POSTGRESQL_ONLY = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL-only: SQLite cannot run concurrent write transactions from several threads",
+)
+
+
+@pytest.fixture
+def run_together():
+    """Runs actions in their own threads and connections, all starting at once; returns what each
+    returned or raised. Each action gets a barrier to wait at once it has read what it acts on."""
+
+    def run_all(*actions):
+        barrier = threading.Barrier(len(actions))
+        results = [None] * len(actions)
+
+        def run(index, action):
+            try:
+                results[index] = action(barrier)
+            except Exception as error:  # the test inspects what each thread got
+                results[index] = error
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run, args=(index, action)) for index, action in enumerate(actions)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        return results
+
+    return run_all

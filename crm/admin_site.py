@@ -1,9 +1,18 @@
+from collections.abc import Callable
 from functools import update_wrapper
+from typing import Any, TypeVar, cast
 
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from crm.history import describe_reason
+
+ViewT = TypeVar("ViewT", bound=Callable[..., HttpResponseBase])
 
 
 class CRMAdminSite(admin.AdminSite):
@@ -13,19 +22,33 @@ class CRMAdminSite(admin.AdminSite):
     site_title = _("CRM administration")
     index_title = _("Administration")
 
-    def admin_view(self, view, cacheable=False):
+    def admin_view(self, view: ViewT, cacheable: bool = False) -> ViewT:
         wrapped = super().admin_view(view, cacheable)
 
-        def guarded(request, *args, **kwargs):
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.user.is_authenticated and not self.has_permission(request):
                 raise PermissionDenied
             return wrapped(request, *args, **kwargs)
 
-        return update_wrapper(guarded, wrapped)
+        # The guard takes and returns what the view does, so it stands for the view.
+        return cast(ViewT, update_wrapper(guarded, wrapped))
 
-    def login(self, request, extra_context=None):
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         if request.user.is_authenticated and not self.has_permission(request):
             raise PermissionDenied
         if not request.user.is_authenticated:
             return redirect_to_login(request.GET.get("next") or request.get_full_path())
         return super().login(request, extra_context)
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's admin, whose history page shows each change reason in the reader's language
+    (crm/history.py) and names the system for changes nobody made by hand."""
+
+    def set_history_delta_changes(
+        self, request: HttpRequest, historical_records: Page, *args: Any, **kwargs: Any
+    ) -> None:
+        # The hook simple-history calls with the page's records before rendering them.
+        super().set_history_delta_changes(request, historical_records, *args, **kwargs)
+        for record in historical_records:
+            record.history_change_reason = describe_reason(record.history_change_reason)

@@ -13,7 +13,7 @@ class CRMConfig(AppConfig):
     name = "crm"
     verbose_name = _("CRM")
 
-    def ready(self):
+    def ready(self) -> None:
         from crm.db import load_dates_outside_the_calendar
         from crm.roles import sync_role_permissions
 

@@ -1,16 +1,18 @@
 """Demo users and data: deterministic, idempotent, bilingual.
 
 Each app that has demo data adds its seeder to _seeders(), in dependency order; a seeder
-takes a DemoContext and creates its records only when they are not there yet.
+takes a DemoContext and creates its records only when they are not there yet. The context's
+`scale` shrinks (or grows) how many records each seeder makes: tests seed a tenth of the demo.
 """
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.db.models import Min
 from faker import Faker
 
@@ -32,11 +34,31 @@ class DemoContext:
     rng: random.Random
     fake_zh: Faker
     fake_en: Faker
-    manager: object
-    sales: list
+    manager: User
+    sales: list[User]
+    scale: float = 1.0
+
+    def count(self, full: int) -> int:
+        """How many of something the demo makes at this scale, given how many it makes at full scale."""
+        return max(1, round(full * self.scale))
 
 
-def seed_users():
+def demo_context(users: dict[str, User], scale: float = 1.0) -> DemoContext:
+    """The context every seeder gets: the demo users and random sources seeded with DEMO_SEED."""
+    fake_zh, fake_en = Faker("zh_CN"), Faker("en_US")
+    fake_zh.seed_instance(DEMO_SEED)
+    fake_en.seed_instance(DEMO_SEED)
+    return DemoContext(
+        rng=random.Random(DEMO_SEED),
+        fake_zh=fake_zh,
+        fake_en=fake_en,
+        manager=users["manager"],
+        sales=[users["sales1"], users["sales2"]],
+        scale=scale,
+    )
+
+
+def seed_users() -> dict[str, User]:
     """Create the demo users once; an existing user keeps its password."""
     User = get_user_model()
     users = {}
@@ -58,7 +80,7 @@ def seed_users():
     return users
 
 
-def _seeders():
+def _seeders() -> list[Callable[[DemoContext], None]]:
     from customers.demo import seed_customers
     from followups.demo import seed_followups
     from opportunities.demo import seed_opportunities
@@ -78,11 +100,11 @@ CUSTOMER_RECORD_TIMES = [
 LEAD_TIME = timedelta(days=3)
 
 
-def _customers_predate_their_records(context):
+def _customers_predate_their_records(context: DemoContext) -> None:
     """Moves a customer's creation (and its history's) back to before its earliest record."""
     from customers.models import Customer
 
-    earliest = {}
+    earliest: dict[int, datetime] = {}
     for label, field in CUSTOMER_RECORD_TIMES:
         firsts = apps.get_model(label).objects.values("customer").annotate(first=Min(field))
         for row in firsts.values_list("customer", "first"):
@@ -98,18 +120,11 @@ def _customers_predate_their_records(context):
     Customer.objects.bulk_update(late, ["created_at"], batch_size=500)
 
 
-def seed_all():
+def seed_all(scale: float = 1.0) -> dict[str, User]:
+    """The demo users and data; `scale` 0.1 makes a tenth of the records (the users and the catalogue
+    stay whole)."""
     users = seed_users()
-    fake_zh, fake_en = Faker("zh_CN"), Faker("en_US")
-    fake_zh.seed_instance(DEMO_SEED)
-    fake_en.seed_instance(DEMO_SEED)
-    context = DemoContext(
-        rng=random.Random(DEMO_SEED),
-        fake_zh=fake_zh,
-        fake_en=fake_en,
-        manager=users["manager"],
-        sales=[users["sales1"], users["sales2"]],
-    )
+    context = demo_context(users, scale)
     for seeder in _seeders():
         seeder(context)
     return users

@@ -6,29 +6,38 @@ An XLSX cell carries its type, so text is written as a text cell, which is never
 keeps its exact value.
 """
 
+from __future__ import annotations
+
 import csv
 import io
 import tempfile
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+    from openpyxl.cell import Cell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MEMORY_BYTES = 8 * 1024 * 1024
 
 
-def neutralise(value):
+def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return f"'{value}"
     return value
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """A value as a spreadsheet holds it: local naive datetimes, numbers, or text."""
     if isinstance(value, datetime):
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
@@ -37,7 +46,9 @@ def _plain(value):
     return value if isinstance(value, int | float | Decimal | date) else str(value)
 
 
-def csv_response(filename, headers, rows):
+def csv_response(
+    filename: str, headers: Sequence[StrOrPromise], rows: Iterable[Sequence[Any]]
+) -> FileResponse:
     """Rows as CSV (UTF-8 with a BOM, so Excel reads Chinese correctly).
 
     The whole file is written before the response starts (in memory, on disk past CSV_MEMORY_BYTES)
@@ -57,21 +68,23 @@ def csv_response(filename, headers, rows):
     )
 
 
-def _csv_text(value):
+def _csv_text(value: Any) -> Any:
     value = _plain(value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     return neutralise(value)
 
 
-def _xlsx_cell(sheet, value):
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any) -> Cell:
     cell = WriteOnlyCell(sheet, value=_plain(value))
     if isinstance(cell.value, str):
         cell.data_type = "s"  # text, even when it starts with "="
     return cell
 
 
-def xlsx_response(filename, headers, rows, sheet_title="Export"):
+def xlsx_response(
+    filename: str, headers: Sequence[StrOrPromise], rows: Iterable[Sequence[Any]], sheet_title: str = "Export"
+) -> HttpResponse:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sheet_title[:31])
     sheet.append([str(h) for h in headers])
@@ -84,7 +97,13 @@ def xlsx_response(filename, headers, rows, sheet_title="Export"):
     return response
 
 
-def export_response(export_format, filename, headers, rows, sheet_title="Export"):
+def export_response(
+    export_format: str | None,
+    filename: str,
+    headers: Sequence[StrOrPromise],
+    rows: Iterable[Sequence[Any]],
+    sheet_title: str = "Export",
+) -> HttpResponse | FileResponse:
     if export_format == "xlsx":
         return xlsx_response(filename, headers, rows, sheet_title)
     return csv_response(filename, headers, rows)

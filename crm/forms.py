@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -6,11 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.fields import bounded_formfield
 
+FieldT = TypeVar("FieldT", bound=forms.Field)
+FormSetT = TypeVar("FormSetT", bound="forms.BaseFormSet[Any]")
+
 
 class BoundedModelFormMetaclass(ModelFormMetaclass):
     """Makes a ModelForm's fields from its model's fields with the bounds of crm/fields.py."""
 
-    def __new__(mcs, name, bases, attrs):
+    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> type:
         meta = attrs.get("Meta")
         if meta is not None and not hasattr(meta, "formfield_callback"):
             meta.formfield_callback = staticmethod(bounded_formfield)
@@ -26,7 +32,7 @@ class SearchForm(forms.Form):
 
     q = forms.CharField(required=False, max_length=200, label=_("Search"))
 
-    def __init__(self, data, *, field_name="q", **kwargs):
+    def __init__(self, data: Any, *, field_name: str = "q", **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
         if field_name != "q":
             self.fields[field_name] = self.fields.pop("q")
@@ -41,12 +47,12 @@ class SearchForm(forms.Form):
 class LoginForm(AuthenticationForm):
     """Django's login form; the username field gets the browser's autofill hint."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs["autocomplete"] = "username"
 
 
-def apply_errors(form, error):
+def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Puts a service's ValidationError next to the form fields it names."""
     if hasattr(error, "error_dict"):
         for field, errors in error.message_dict.items():
@@ -55,7 +61,7 @@ def apply_errors(form, error):
         form.add_error(None, error.messages)
 
 
-def save_from_form(form, action):
+def save_from_form(form: forms.BaseForm, action: Callable[[dict[str, Any]], object]) -> bool:
     """Runs a service with a valid form's data; puts its errors on the form. True when it saved."""
     if not form.is_valid():
         return False
@@ -65,3 +71,16 @@ def save_from_form(form, action):
         apply_errors(form, error)
         return False
     return True
+
+
+def form_field(form: forms.BaseForm, name: str, kind: type[FieldT]) -> FieldT:
+    """The form's field `name`, which is a `kind` (e.g. a ModelChoiceField whose queryset a form narrows)."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"The field {name!r} is a {type(field).__name__}, not a {kind.__name__}.")
+    return field
+
+
+def formset_class(formset: type[FormSetT], form: type[forms.BaseForm], **options: Any) -> type[FormSetT]:
+    """Django's formset_factory, saying what it makes: a subclass of `formset` for rows of `form`."""
+    return cast(type[FormSetT], forms.formset_factory(form, formset=formset, **options))

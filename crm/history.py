@@ -1,60 +1,235 @@
-"""Field history as pages show it: who changed a record, when, and each field's old → new value."""
+"""Field history as pages show it: who changed a record, when, why, and each field's old → new value.
 
-from collections import defaultdict
+Why a record changed (simple-history's `history_change_reason`) is stored as a code from REASONS,
+with its parameters when it has any, never as a sentence: `change_reason("merged_into", customer=12)`
+is what a service assigns to `instance._change_reason`, and `describe_reason` turns it into a sentence
+in the reader's language when a page shows it. A stored value that is no code (written by hand, or by
+an older version) is shown as it is.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
+from django.utils.functional import Promise
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 HISTORY_LIMIT = 30
+# The attributes of an instance that django-simple-history writes its next record with.
+HISTORY_DATE, HISTORY_USER = "_history_date", "_history_user"
+
+# Every reason a service records, by code. A text's %(name)s placeholders are the parameters.
+REASONS: dict[str, Promise] = {
+    # customers
+    "owner_reassigned": _("Owner reassigned"),
+    "tags_changed": _("Tags changed"),
+    "merged_from": _("Merged customer #%(customer)s “%(name)s” into this one"),
+    "merged_into": _("Merged into customer #%(customer)s"),
+    "moved_by_merge": _("Moved from customer #%(customer)s “%(name)s”, merged into this one"),
+    # orders
+    "lines_changed": _("Lines changed"),
+    "payment_recorded": _("Payment recorded"),
+    "refund_recorded": _("Refund recorded"),
+    "order_confirmed": _("Order confirmed"),
+    "order_processing": _("Processing started"),
+    "order_finished": _("Order finished"),
+    "order_closed": _("Order closed"),
+    # opportunities
+    "stage_moved": _("Moved to another stage"),
+    "won": _("Won: order %(order_number)s"),
+    "lost": pgettext_lazy("stage kind", "Lost"),
+    "reopened": _("Reopened"),
+    # follow-ups
+    "rescheduled": _("Rescheduled"),
+    "reassigned": _("Reassigned"),
+    "completed": _("Completed"),
+    "cancelled": _("Cancelled"),
+}
 
 
-def field_changes(history, limit=HISTORY_LIMIT):
-    """The latest changes of a record, newest first: who, when, and each field's old → new value."""
-    records = list(history.order_by("-history_date", "-history_id")[: limit + 1])
-    return describe_changes(records)[:limit]
+def change_reason(code: str, **parameters: Any) -> str:
+    """What to store as a history record's change reason: the code, with its parameters as JSON."""
+    if code not in REASONS:
+        raise ValueError(f"unknown change reason {code!r}")
+    if not parameters:
+        return code
+    return json.dumps({"code": code, **parameters}, ensure_ascii=False, sort_keys=True)
 
 
-def describe_changes(records):
-    """Each history record of `records` (one record's, newest first) with its fields' old → new values.
+def date_history(instance: Model, at: datetime, user: Any = None) -> None:
+    """Dates the history record that the instance's next save or bulk_history_create writes, for a
+    record made in the past (demo data); `user`, when given, is who made it."""
+    setattr(instance, HISTORY_DATE, at)
+    if user is not None:
+        setattr(instance, HISTORY_USER, user)
 
-    A record is compared with the next one in the list; the last one, having nothing to compare
-    with, lists no changes. Related records are named, read with one query per related model.
+
+def parse_reason(stored: str | None) -> tuple[str, dict[str, Any]] | None:
+    """The code and parameters of a stored change reason, or None when it is no code."""
+    if not stored:
+        return None
+    if stored in REASONS:
+        return stored, {}
+    if stored.startswith("{"):
+        try:
+            parameters = json.loads(stored)
+        except ValueError:
+            return None
+        if isinstance(parameters, dict) and parameters.get("code") in REASONS:
+            code = parameters.pop("code")
+            return code, parameters
+    return None
+
+
+def describe_reason(stored: str | None) -> str:
+    """A stored change reason as a sentence in the active language ("" when there is none).
+
+    Any reason may name tags added and removed with it (`tags_added`, `tags_removed`).
     """
-    described, related = [], defaultdict(set)
-    for index, newer in enumerate(records):
-        older = records[index + 1] if index + 1 < len(records) else None
-        entry = {"record": newer, "changes": []}
-        if older is not None and newer.history_type == "~":
-            delta = newer.diff_against(older, foreign_keys_are_objs=False)
+    parsed = parse_reason(stored)
+    if parsed is None:
+        return stored or ""
+    code, parameters = parsed
+    text = str(REASONS[code])  # in the active language
+    text = text % parameters if parameters else text
+    tags = _describe_tags(parameters)
+    if not tags:
+        return text
+    return gettext("%(reason)s: %(tags)s") % {"reason": text, "tags": tags}
+
+
+def _describe_tags(parameters: Mapping[str, Any]) -> str:
+    parts = []
+    if parameters.get("tags_added"):
+        parts.append(gettext("added %(tags)s") % {"tags": ", ".join(parameters["tags_added"])})
+    if parameters.get("tags_removed"):
+        parts.append(gettext("removed %(tags)s") % {"tags": ", ".join(parameters["tags_removed"])})
+    return gettext("; ").join(parts)
+
+
+def set_history_context(instance: Model, *, user: Any, reason: str | None = None) -> None:
+    """Who makes the next change to `instance` and why (a change_reason()): its history record says so.
+
+    `user` None is the system; the reason of an earlier change of the same instance is never reused.
+    """
+    instance._history_user = user  # type: ignore[attr-defined]
+    instance._change_reason = reason  # type: ignore[attr-defined]
+
+
+def actor_name(user: Any) -> str:
+    """Who did something, as pages name them: a person by their full name, nobody as the system."""
+    if user is None:
+        return gettext("System")
+    return user.get_full_name() or user.get_username()
+
+
+# Reading histories
+
+
+def with_previous(history: QuerySet) -> QuerySet:
+    """History records annotated with the id of the record before each (of the same object), with
+    who made them and the records they name (so that naming them costs no query)."""
+    model = history.model
+    pk_name = model.instance_type._meta.pk.attname
+    earlier = (
+        model._default_manager.filter(**{pk_name: OuterRef(pk_name)})
+        .filter(
+            Q(history_date__lt=OuterRef("history_date"))
+            | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
+        )
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
+    return history.select_related(*_related_fields(model)).annotate(previous_history_id=Subquery(earlier))
+
+
+def _related_fields(model: type[Model]) -> list[str]:
+    return [field.name for field in model._meta.concrete_fields if field.is_relation]
+
+
+def field_changes(history: QuerySet, *parts: QuerySet, limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
+    """The latest changes of a record and of its `parts` (e.g. an order's lines), newest first.
+
+    Each is who, when, why, and each field's old → new value; a part's names what it is. Costs two
+    queries per history, whatever the data.
+    """
+    records: list[Any] = []
+    previous: dict[tuple[type, Any], Any] = {}
+    for queryset in (history, *parts):
+        window = with_previous(queryset).order_by("-history_date", "-history_id")
+        found, before = read_window(window[:limit])
+        records += found
+        previous |= before
+    records.sort(key=lambda record: (record.history_date, record.history_id), reverse=True)
+    return describe_changes(records[:limit], previous, main_model=history.model)
+
+
+def read_window(window: QuerySet) -> tuple[list[Any], dict[tuple[type, Any], Any]]:
+    """The records of `window` (a queryset through with_previous()) and the records before them,
+    in two queries whatever they hold."""
+    records = list(window)
+    model = window.model
+    before = model._default_manager.select_related(*_related_fields(model)).filter(
+        history_id__in=window.values("previous_history_id")
+    )
+    return records, {(model, record.history_id): record for record in before}
+
+
+def describe_changes(
+    records: Sequence[Any], previous: Mapping[tuple[type, Any], Any], main_model: type[Model] | None = None
+) -> list[dict[str, Any]]:
+    """Each history record with its fields' old → new values, its reason, and what it is about.
+
+    Each record is compared with the record before it, found in `previous` (see read_window). A
+    record of another model than `main_model` (a part of the record the page is about) names itself
+    as its `subject`.
+    """
+    described = []
+    for record in records:
+        older = previous.get((type(record), getattr(record, "previous_history_id", None)))
+        entry = {
+            "record": record,
+            "changes": [],
+            "reason": describe_reason(record.history_change_reason),
+            "subject": _subject(record) if main_model and type(record) is not main_model else "",
+        }
+        if older is not None and record.history_type == "~":
+            delta = record.diff_against(older, foreign_keys_are_objs=False)
             for change in delta.changes:
-                field = newer.instance_type._meta.get_field(change.field)
-                if field.is_relation:
-                    related[field.related_model] |= {value for value in (change.old, change.new) if value}
-                entry["changes"].append({"field": field, "old": change.old, "new": change.new})
+                field = record.instance_type._meta.get_field(change.field)
+                entry["changes"].append(
+                    {
+                        "field": field.verbose_name,
+                        "old": _display(field, change.old, older),
+                        "new": _display(field, change.new, record),
+                    }
+                )
         described.append(entry)
-    names = {model: _names(model, pks) for model, pks in related.items()}
-    for entry in described:
-        for change in entry["changes"]:
-            field = change["field"]
-            change.update(
-                field=field.verbose_name,
-                old=_display(field, change["old"], names),
-                new=_display(field, change["new"], names),
-            )
     return described
 
 
-def _names(model, pks):
-    """How each of these records is named in a change history: people by their full name."""
-    user_model = get_user_model()
-    return {
-        pk: (record.get_full_name() or record.get_username()) if model is user_model else str(record)
-        for pk, record in model._base_manager.in_bulk(pks).items()
+def _subject(record: Any) -> str:
+    """A part's kind and name as a change history shows it, e.g. Order line “2 × Widget”."""
+    return gettext("%(kind)s “%(name)s”") % {
+        "kind": str(record.instance_type._meta.verbose_name).capitalize(),
+        "name": record.instance,
     }
 
 
-def _display(field, value, names):
+def _display(field: Any, value: Any, record: Any) -> Any:
+    """A field's value as a change history shows it; a related record by its name (read with
+    `record`), or by its id once it is gone."""
     if field.choices:
         return dict(field.flatchoices).get(value, value) or "—"
     if field.is_relation:
-        return names[field.related_model].get(value, f"#{value}") if value else "—"
+        if not value:
+            return "—"
+        related = getattr(record, field.name, None)
+        if related is None:
+            return f"#{value}"
+        return actor_name(related) if isinstance(related, get_user_model()) else str(related)
     return value if value not in (None, "") else "—"

@@ -1,29 +1,39 @@
 """The base of the import commands: read a file, map its columns, run the import, report per row."""
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from crm.importing import Action, ImportFileError, MappingError, read_table
+from crm.importing import (
+    Action,
+    Columns,
+    ImportFileError,
+    ImportReport,
+    MappingError,
+    RunImport,
+    Table,
+    read_table,
+)
 from crm.management.users import active_user
 
 
 class ImportCommand(BaseCommand):
-    """`manage.py import_… FILE --user USERNAME [--commit] [--map COLUMN=FIELD]` for one importer.
+    """`manage.py import_… FILE [--user USERNAME] [--commit] [--map COLUMN=FIELD]` for one importer.
 
     A subclass sets `columns` (crm.importing.Columns), `run_import` (as a staticmethod) and `help`.
     """
 
-    columns = None
-    run_import = None
+    columns: Columns
+    run_import: RunImport
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="The CSV or .xlsx file.")
         parser.add_argument(
             "--user",
-            required=True,
-            help="Username of the acting user: the rows are checked and saved with that user's permissions.",
+            help="Username of the acting user: the rows are checked and saved with that user's permissions "
+            "(default: the system, with managers' rights and no user in the history).",
         )
         parser.add_argument("--commit", action="store_true", help="Save the rows (default: dry run).")
         parser.add_argument(
@@ -36,8 +46,10 @@ class ImportCommand(BaseCommand):
             f"column. Fields: {', '.join(self.columns.by_key)}.",
         )
 
-    def handle(self, *args, file, user, commit, overrides, **options):
-        acting_user = active_user(user)
+    def handle(
+        self, *args: Any, file: str, user: str | None, commit: bool, overrides: list[str], **options: Any
+    ) -> None:
+        acting_user = active_user(user) if user else None
         table = self._read(file)
         try:
             mapping = self.columns.override(
@@ -46,10 +58,10 @@ class ImportCommand(BaseCommand):
         except MappingError as error:
             raise CommandError(str(error)) from None
         self._write_mapping(table.headers, mapping)
-        report = self.run_import(acting_user, table, mapping, commit=commit)
+        report = self.run_import(actor=acting_user, table=table, mapping=mapping, commit=commit)
         self._write_report(report)
 
-    def _read(self, file):
+    def _read(self, file: str) -> Table:
         try:
             return read_table(Path(file).read_bytes())
         except OSError as error:
@@ -59,7 +71,7 @@ class ImportCommand(BaseCommand):
         except ImportFileError as error:
             raise CommandError(str(error)) from None
 
-    def _write_mapping(self, headers, mapping):
+    def _write_mapping(self, headers: list[str], mapping: list[str]) -> None:
         for header, key in zip(headers, mapping, strict=True):
             if key:
                 line = _("Column “%(column)s” → %(field)s") % {
@@ -70,9 +82,11 @@ class ImportCommand(BaseCommand):
                 line = _("Column “%(column)s” is not imported") % {"column": header}
             self.stdout.write(line)
 
-    def _write_report(self, report):
+    def _write_report(self, report: ImportReport) -> None:
         for row in report.rows:
-            detail = "; ".join(row.errors) if row.action == Action.REJECT else row.name
+            detail = (
+                "; ".join(str(error) for error in row.errors) if row.action == Action.REJECT else row.name
+            )
             line = _("Row %(number)s: %(action)s — %(detail)s") % {
                 "number": row.number,
                 "action": row.action.label,
@@ -95,7 +109,7 @@ class ImportCommand(BaseCommand):
             )
 
 
-def _parse_overrides(overrides):
+def _parse_overrides(overrides: list[str]) -> dict[str, str]:
     """{"电话": "phone"} from ["电话=phone"]; the last "=" splits, as a header may contain one."""
     parsed = {}
     for override in overrides:

@@ -7,24 +7,34 @@ removed once imported; files left behind by previews nobody confirmed are remove
 With several app servers, var/imports/ must be storage they share.
 """
 
+from __future__ import annotations
+
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm.importing import Columns, ImportFileError, MappingError, read_table
+from crm.http import AuthenticatedRequest
+from crm.importing import Columns, ImportFileError, ImportReport, MappingError, RunImport, Table, read_table
 from crm.roles import is_manager
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 UPLOAD_LIFETIME = timedelta(days=1)
@@ -37,7 +47,7 @@ class UploadForm(forms.Form):
         help_text=_("CSV (UTF-8 or GB18030) or Excel .xlsx, at most 10 MB. The first row names the columns."),
     )
 
-    def clean_file(self):
+    def clean_file(self) -> bytes:
         """The file's bytes, once they are known to hold a table."""
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
@@ -53,7 +63,7 @@ class UploadForm(forms.Form):
 class MappingForm(forms.Form):
     """One select per column of the file: the field it fills, or none."""
 
-    def __init__(self, columns, headers, *args, **kwargs):
+    def __init__(self, columns: Columns, headers: Sequence[str], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.columns = columns
         choices = [("", _("— not imported —")), *((field.key, field.label) for field in columns.fields)]
@@ -66,10 +76,10 @@ class MappingForm(forms.Form):
                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             )
 
-    def mapping(self):
+    def mapping(self) -> list[str]:
         return [self.cleaned_data[name] for name in self.fields]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
         if not self.errors:
             try:
@@ -79,9 +89,12 @@ class MappingForm(forms.Form):
         return cleaned
 
 
-def managers_only(view):
+View = Callable[..., HttpResponse]
+
+
+def managers_only(view: View) -> View:
     @wraps(view)
-    def view_for_managers(request, *args, **kwargs):
+    def view_for_managers(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not is_manager(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -91,27 +104,27 @@ def managers_only(view):
 
 @dataclass
 class ImportPages:
-    """The pages of one importer. `run_import(user, table, mapping, commit=…)` returns an ImportReport."""
+    """The pages of one importer."""
 
     kind: str  # names the uploads of this importer
     columns: Columns
-    run_import: object
-    title: str  # e.g. "Import customers"
-    list_title: str  # the breadcrumb and button back to the list
+    run_import: RunImport
+    title: StrOrPromise  # e.g. "Import customers"
+    list_title: StrOrPromise  # the breadcrumb and button back to the list
     list_url: str  # a URL name
     upload_url: str  # a URL name
     preview_url: str  # a URL name, taking the token
     help_template: str  # how the rows are applied, shown beside the upload form
-    record_label: str  # the report's column naming the record, e.g. "Customer"
+    record_label: StrOrPromise  # the report's column naming the record, e.g. "Customer"
 
-    def upload(self, request):
+    def upload(self, request: AuthenticatedRequest) -> HttpResponse:
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             token = _store_upload(self.kind, request.user, form.cleaned_data["file"])
             return redirect(self.preview_url, token=token)
         return render(request, "imports/upload.html", self._context(form=form))
 
-    def preview(self, request, token):
+    def preview(self, request: AuthenticatedRequest, token: uuid.UUID) -> HttpResponse:
         """GET: the dry run with the detected mapping. POST: again with the chosen mapping, or for real."""
         path = _upload_path(self.kind, request.user, token)
         try:
@@ -129,24 +142,26 @@ class ImportPages:
         else:
             return self._render_preview(request, table, form, report=None)
         if "commit" in request.POST:
-            report = self.run_import(request.user, table, mapping, commit=True)
+            report = self.run_import(actor=request.user, table=table, mapping=mapping, commit=True)
             path.unlink(missing_ok=True)
             return render(request, "imports/done.html", self._context(**_report_context(report)))
-        report = self.run_import(request.user, table, mapping, commit=False)
+        report = self.run_import(actor=request.user, table=table, mapping=mapping, commit=False)
         return self._render_preview(request, table, form, report)
 
-    def views(self):
+    def views(self) -> tuple[View, View]:
         """The upload and preview views, for the urls."""
         return managers_only(self.upload), managers_only(self.preview)
 
-    def _render_preview(self, request, table, form, report):
+    def _render_preview(
+        self, request: AuthenticatedRequest, table: Table, form: MappingForm, report: ImportReport | None
+    ) -> HttpResponse:
         samples = table.rows[0].cells
         context = {"columns": list(zip(form, samples, strict=True)), "form": form, "report": report}
         if report:
             context |= _report_context(report)
         return render(request, "imports/preview.html", self._context(**context))
 
-    def _context(self, **context):
+    def _context(self, **context: Any) -> dict[str, Any]:
         return {
             "import_title": self.title,
             "list_title": self.list_title,
@@ -158,7 +173,7 @@ class ImportPages:
         }
 
 
-def _report_context(report):
+def _report_context(report: ImportReport) -> dict[str, Any]:
     accepted = report.accepted_rows
     return {
         "report": report,
@@ -167,15 +182,15 @@ def _report_context(report):
     }
 
 
-def _upload_dir():
+def _upload_dir() -> Path:
     return Path(settings.BASE_DIR) / "var" / "imports"
 
 
-def _upload_path(kind, user, token):
+def _upload_path(kind: str, user: User, token: uuid.UUID) -> Path:
     return _upload_dir() / f"{kind}-{user.pk}-{token.hex}"
 
 
-def _store_upload(kind, user, data):
+def _store_upload(kind: str, user: User, data: bytes) -> uuid.UUID:
     directory = _upload_dir()
     directory.mkdir(parents=True, exist_ok=True)
     _remove_stale_uploads(directory)
@@ -184,7 +199,7 @@ def _store_upload(kind, user, data):
     return token
 
 
-def _remove_stale_uploads(directory):
+def _remove_stale_uploads(directory: Path) -> None:
     cutoff = time.time() - UPLOAD_LIFETIME.total_seconds()
     for path in directory.iterdir():
         with suppress(FileNotFoundError):  # another process may remove it first

@@ -9,11 +9,15 @@ CSV files are read as UTF-8 (with or without a BOM), else as GB18030; workbooks 
 first sheet.
 """
 
+from __future__ import annotations
+
 import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 import openpyxl
 from django.conf import settings
@@ -21,6 +25,10 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
 
 XLSX_SIGNATURE = b"PK\x03\x04"
 
@@ -34,7 +42,7 @@ class MappingError(Exception):
 
 
 class RowRejected(Exception):
-    def __init__(self, *messages):
+    def __init__(self, *messages: StrOrPromise) -> None:
         super().__init__(*messages)
         self.messages = list(messages)
 
@@ -42,7 +50,7 @@ class RowRejected(Exception):
 @dataclass(frozen=True)
 class ImportField:
     key: str
-    label: str
+    label: StrOrPromise
     aliases: tuple[str, ...] = ()
 
 
@@ -70,7 +78,7 @@ class RowResult:
     action: Action
     name: str = ""
     record_id: int | None = None
-    errors: list[str] = field(default_factory=list)
+    errors: list[StrOrPromise] = field(default_factory=list)
 
 
 @dataclass
@@ -78,34 +86,42 @@ class ImportReport:
     rows: list[RowResult]
     committed: bool
 
-    def _count(self, action):
+    def _count(self, action: Action) -> int:
         return sum(1 for row in self.rows if row.action == action)
 
     @property
-    def created(self):
+    def created(self) -> int:
         return self._count(Action.CREATE)
 
     @property
-    def updated(self):
+    def updated(self) -> int:
         return self._count(Action.UPDATE)
 
     @property
-    def rejected(self):
+    def rejected(self) -> int:
         return self._count(Action.REJECT)
 
     @property
-    def rejected_rows(self):
+    def rejected_rows(self) -> list[RowResult]:
         return [row for row in self.rows if row.action == Action.REJECT]
 
     @property
-    def accepted_rows(self):
+    def accepted_rows(self) -> list[RowResult]:
         return [row for row in self.rows if row.action != Action.REJECT]
+
+
+class RunImport(Protocol):
+    """An importer's run: checks (and with `commit`, saves) the table's rows as `user`."""
+
+    def __call__(
+        self, user: User, table: Table, mapping: Sequence[str], /, *, commit: bool
+    ) -> ImportReport: ...
 
 
 # Reading
 
 
-def read_table(data):
+def read_table(data: bytes) -> Table:
     """The table in a CSV or XLSX file's bytes; raises ImportFileError when it is neither."""
     records = _xlsx_records(data) if data.startswith(XLSX_SIGNATURE) else _csv_records(data)
     rows = [Row(number, [cell.strip() for cell in record]) for number, record in enumerate(records, start=1)]
@@ -119,11 +135,11 @@ def read_table(data):
     return Table(header.cells, [Row(row.number, (row.cells + [""] * width)[:width]) for row in rows])
 
 
-def _not_a_table():
+def _not_a_table() -> ImportFileError:
     return ImportFileError(_("This is neither a CSV file (UTF-8 or GB18030) nor an Excel .xlsx workbook."))
 
 
-def _csv_records(data):
+def _csv_records(data: bytes) -> list[list[str]]:
     if b"\x00" in data:  # binary, or UTF-16 text, which Excel writes as "Unicode text"
         raise _not_a_table()
     try:
@@ -139,7 +155,7 @@ def _csv_records(data):
         raise ImportFileError(_("The CSV file cannot be read: %(error)s") % {"error": error}) from None
 
 
-def _xlsx_records(data):
+def _xlsx_records(data: bytes) -> list[list[str]]:
     try:
         # data_only: a formula cell gives the value Excel last computed, which is what the user sees.
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -156,7 +172,7 @@ def _xlsx_records(data):
         ) from None
 
 
-def _cell_text(value):
+def _cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -167,19 +183,19 @@ def _cell_text(value):
 # Mapping
 
 
-def _header_key(text):
+def _header_key(text: str) -> str:
     return re.sub(r"[\s_\-*:：]+", "", text).casefold()
 
 
 class Columns:
     """The fields an importer takes, and how a file's columns map to them."""
 
-    def __init__(self, fields):
+    def __init__(self, fields: Iterable[ImportField]) -> None:
         self.fields = tuple(fields)
         self.by_key = {import_field.key: import_field for import_field in self.fields}
 
-    def _header_index(self):
-        index = {}
+    def _header_index(self) -> dict[str, str]:
+        index: dict[str, str] = {}
         for import_field in self.fields:
             names = [import_field.key, *import_field.aliases]
             for language, _name in settings.LANGUAGES:
@@ -189,16 +205,18 @@ class Columns:
                 index.setdefault(_header_key(name), import_field.key)
         return index
 
-    def detect(self, headers):
+    def detect(self, headers: Sequence[str]) -> list[str]:
         """The field key each column maps to ("" for none), recognised from its header; each field once."""
-        index, taken, mapping = self._header_index(), set(), []
+        index, taken, mapping = self._header_index(), set[str](), list[str]()
         for header in headers:
             key = index.get(_header_key(header), "")
             mapping.append("" if key in taken else key)
             taken.add(key)
         return mapping
 
-    def override(self, headers, mapping, overrides):
+    def override(
+        self, headers: Sequence[str], mapping: Sequence[str], overrides: Mapping[str, str]
+    ) -> list[str]:
         """Apply {header: field key} overrides ("" skips a column); a field named moves to its new column."""
         for header, key in overrides.items():
             if header not in headers:
@@ -212,14 +230,14 @@ class Columns:
                     % {"field": key, "fields": ", ".join(self.by_key)}
                 )
         moved = {key for key in overrides.values() if key}
-        mapping = [
+        overridden = [
             overrides.get(header, "" if key in moved else key)
             for header, key in zip(headers, mapping, strict=True)
         ]
-        self.check(mapping)
-        return mapping
+        self.check(overridden)
+        return overridden
 
-    def check(self, mapping):
+    def check(self, mapping: Sequence[str]) -> None:
         counts = Counter(key for key in mapping if key)
         repeated = [str(self.by_key[key].label) for key, count in counts.items() if count > 1]
         if repeated:
@@ -228,12 +246,12 @@ class Columns:
                 % {"fields": ", ".join(repeated)}
             )
 
-    def message(self, key, text):
+    def message(self, key: str, text: StrOrPromise) -> StrOrPromise:
         """`text` led by the label of the field it is about."""
         if key not in self.by_key:  # not about one field
             return text
         return _("%(field)s: %(message)s") % {"field": self.by_key[key].label, "message": text}
 
-    def values(self, row, mapping):
+    def values(self, row: Row, mapping: Sequence[str]) -> dict[str, str]:
         """The row's filled cells, by field key."""
         return {key: cell for key, cell in zip(mapping, row.cells, strict=True) if key and cell}

@@ -1,21 +1,36 @@
 """What every list page does with its request: filter, sort by a key that has an index, cut a page."""
 
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from typing import TYPE_CHECKING, Any
+
+import django_filters
+from django import forms as django_forms
 from django.conf import settings
-from django.http import HttpResponseBadRequest
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
 from crm.exports import export_response
-from crm.pagination import paginate
+from crm.pagination import KeysetPage, paginate
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
-def filtered_and_sorted(request, filterset, sorts, default_sort):
+def filtered_and_sorted(
+    request: HttpRequest, filterset: django_filters.FilterSet, sorts: Collection[str], default_sort: str
+) -> tuple[QuerySet[Any], str]:
     """The filterset's rows (none when its input is invalid) and the sort key asked for, else the default."""
-    sort = request.GET.get("sort") if request.GET.get("sort") in sorts else default_sort
-    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    sort = request.GET.get("sort", "")
+    if sort not in sorts:
+        sort = default_sort
+    queryset = filterset.qs if filterset.is_valid() else filterset.qs.none()
     return queryset, sort
 
 
-def keyset_page(request, queryset, ordering):
+def keyset_page(request: HttpRequest, queryset: QuerySet[Any], ordering: Sequence[str]) -> KeysetPage:
     """The page of `queryset` that the request's cursor and direction ask for (crm/pagination.py)."""
     return paginate(
         queryset,
@@ -26,7 +41,17 @@ def keyset_page(request, queryset, ordering):
     )
 
 
-def export_list(request, filterset, queryset, ordering, *, filename, headers, row, sheet_title):
+def export_list(
+    request: HttpRequest,
+    filterset: django_filters.FilterSet,
+    queryset: QuerySet[Any],
+    ordering: Sequence[str],
+    *,
+    filename: str,
+    headers: Sequence[str],
+    row: Callable[[Any], Sequence[Any]],
+    sheet_title: StrOrPromise,
+) -> HttpResponse | StreamingHttpResponse:
     """A filtered list as the CSV or XLSX file the request's `format` asks for (see crm/exports.py).
 
     `headers` are untranslated (gettext_noop) and translated here; `row` turns an item into cells.
@@ -36,11 +61,15 @@ def export_list(request, filterset, queryset, ordering, *, filename, headers, ro
         return _invalid_filters(filterset.form)
     rows = (row(item) for item in queryset.order_by(*ordering).iterator(chunk_size=2000))
     return export_response(
-        request.GET.get("format"), filename, [_(header) for header in headers], rows, sheet_title=sheet_title
+        request.GET.get("format"),
+        filename,
+        [_(header) for header in headers],
+        rows,
+        sheet_title=str(sheet_title),
     )
 
 
-def _invalid_filters(form):
+def _invalid_filters(form: django_forms.Form) -> HttpResponseBadRequest:
     lines = [
         f"{form.fields[name].label if name in form.fields else name}: {message}"
         for name, messages in form.errors.items()

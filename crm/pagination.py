@@ -9,22 +9,25 @@ A cursor comes from the address: its values are checked against their columns' b
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 
 from crm.fields import is_value_in_bounds
+from crm.models import model_field
 
 FIRST, NEXT, PREVIOUS, LAST = "first", "next", "prev", "last"
 
 
 @dataclass
 class KeysetPage:
-    items: list
+    items: list[Any]
     has_next: bool
     has_previous: bool
     next_cursor: str
@@ -32,30 +35,30 @@ class KeysetPage:
     total: int
 
     @property
-    def is_paginated(self):
+    def is_paginated(self) -> bool:
         return self.has_next or self.has_previous
 
 
-def _encode(row, fields):
+def _encode(row: Model, fields: Sequence[str]) -> str:
     values = [getattr(row, name.lstrip("-")) for name in fields]
     raw = json.dumps([_plain(v) for v in values])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """A sort-key value as JSON holds it: dates in ISO format, decimals as exact strings."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value) if isinstance(value, Decimal) else value
 
 
-def _decode(cursor, model, fields):
+def _decode(cursor: str, model: type[Model], fields: Sequence[str]) -> list[Any] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
         if not isinstance(values, list) or len(values) != len(fields):
             return None
-        columns = [model._meta.get_field(name.lstrip("-")) for name in fields]
+        columns = [model_field(model, name.lstrip("-")) for name in fields]
         decoded = [column.to_python(v) for column, v in zip(columns, values, strict=True)]
     except (ValueError, TypeError, OverflowError, ValidationError):
         return None
@@ -63,7 +66,7 @@ def _decode(cursor, model, fields):
     return decoded if in_bounds else None
 
 
-def _after(fields, values):
+def _after(fields: Sequence[str], values: Sequence[Any]) -> Q:
     """Rows that come after `values` in the order `fields` (a lexicographic comparison)."""
     clauses = []
     for depth, name in enumerate(fields):
@@ -74,22 +77,30 @@ def _after(fields, values):
     return reduce(or_, clauses)
 
 
-def _reverse(fields):
+def _reverse(fields: Sequence[str]) -> list[str]:
     return [name[1:] if name.startswith("-") else f"-{name}" for name in fields]
 
 
-def paginate(queryset, ordering, *, cursor="", direction=FIRST, page_size=25, total=None):
+def paginate(
+    queryset: QuerySet[Any],
+    ordering: Sequence[str],
+    *,
+    cursor: str = "",
+    direction: str = FIRST,
+    page_size: int = 25,
+    total: int | None = None,
+) -> KeysetPage:
     """One page of `queryset` in `ordering` (a list of field names, the last one unique)."""
     total = queryset.count() if total is None else total
     values = _decode(cursor, queryset.model, ordering) if cursor else None
-    if direction in (NEXT, PREVIOUS) and values is None:
+    if values is None and direction in (NEXT, PREVIOUS):
         direction = FIRST
     backwards = direction in (PREVIOUS, LAST)
     order = _reverse(ordering) if backwards else list(ordering)
-    rows = queryset.order_by(*order)
-    if direction in (NEXT, PREVIOUS):
-        rows = rows.filter(_after(order, values))
-    rows = list(rows[: page_size + 1])
+    selected = queryset.order_by(*order)
+    if values is not None and direction in (NEXT, PREVIOUS):
+        selected = selected.filter(_after(order, values))
+    rows = list(selected[: page_size + 1])
     more = len(rows) > page_size
     rows = rows[:page_size]
     if backwards:

@@ -15,18 +15,18 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def env_bool(name, default):
+def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_list(name, default=""):
+def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def env_decimal(name, default):
+def env_decimal(name: str, default: str) -> Decimal:
     value = os.environ.get(name) or default
     try:
         return Decimal(value)
@@ -205,3 +205,7 @@ ORDER_APPROVAL_LIMIT = env_decimal("ORDER_APPROVAL_LIMIT", "100000")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# A history record's change reason is a code with parameters (crm/history.py), rendered when shown;
+# a text column holds them whatever their length.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

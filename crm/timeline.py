@@ -16,9 +16,10 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Self
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 
 from crm.fields import MAX_ID, is_day_in_range
 
@@ -33,10 +34,10 @@ class Entry:
     kind: str
     pk: int
     template: str
-    item: object
+    item: Any
 
     @property
-    def key(self):
+    def key(self) -> tuple[datetime, str, int]:
         return (self.at, self.kind, self.pk)
 
 
@@ -48,12 +49,12 @@ class Cursor:
     kind: str
     pk: int
 
-    def encode(self):
+    def encode(self) -> str:
         raw = json.dumps([self.at.isoformat(), self.kind, self.pk])
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, text):
+    def decode(cls, text: str) -> Self | None:
         """The cursor `text` encodes, or None when it is empty or not a cursor."""
         if not text:
             return None
@@ -65,7 +66,7 @@ class Cursor:
         valid = cursor.at.tzinfo and is_day_in_range(cursor.at) and 0 <= cursor.pk <= MAX_ID
         return cursor if valid else None
 
-    def older(self, kind, time_field, pk_field="pk"):
+    def older(self, kind: str, time_field: str, pk_field: str = "pk") -> Q:
         """The rows of a source of `kind` that come after this cursor, newest first."""
         if kind < self.kind:
             return Q(**{f"{time_field}__lte": self.at})
@@ -81,48 +82,59 @@ class Source:
     rows whose time is empty are not on the timeline.
     """
 
-    def __init__(self, kind, template, queryset, time_field, customer_path="customer"):
+    def __init__(
+        self,
+        kind: str,
+        template: str,
+        queryset: QuerySet[Any],
+        time_field: str,
+        customer_path: str = "customer",
+    ) -> None:
         self.kind, self.template, self.queryset = kind, template, queryset
         self.time_field, self.customer_path = time_field, customer_path
 
-    def rows(self, customer, cursor, limit):
+    def window(self, customer: Model, cursor: Cursor | None, limit: int) -> QuerySet:
+        """The rows of one page, as a queryset."""
         rows = self.queryset.filter(**{self.customer_path: customer.pk, f"{self.time_field}__isnull": False})
         if cursor:
             rows = rows.filter(cursor.older(self.kind, self.time_field))
-        return list(rows.order_by(f"-{self.time_field}", "-pk")[:limit])
+        return rows.order_by(f"-{self.time_field}", "-pk")[:limit]
 
-    def entry(self, row):
+    def rows(self, customer: Model, cursor: Cursor | None, limit: int) -> list[Any]:
+        return list(self.window(customer, cursor, limit))
+
+    def entry(self, row: Any) -> Entry:
         return Entry(getattr(row, self.time_field), self.kind, row.pk, self.template, row)
 
-    def entries(self, customer, cursor, limit):
+    def entries(self, customer: Model, cursor: Cursor | None, limit: int) -> list[Entry]:
         return [self.entry(row) for row in self.rows(customer, cursor, limit)]
 
 
-_sources = {}
+_sources: dict[str, Source] = {}
 
 
-def register(source):
+def register(source: Source) -> None:
     """Adds a source to every customer's timeline; each kind is registered once."""
     if _sources.get(source.kind, source) is not source:
         raise ImproperlyConfigured(f"Two timeline sources are registered as {source.kind!r}.")
     _sources[source.kind] = source
 
 
-def sources():
+def sources() -> list[Source]:
     return list(_sources.values())
 
 
 @dataclass
 class TimelinePage:
-    entries: list
+    entries: list[Entry]
     next_cursor: str
 
     @property
-    def has_more(self):
+    def has_more(self) -> bool:
         return bool(self.next_cursor)
 
 
-def customer_timeline(customer, cursor="", page_size=PAGE_SIZE):
+def customer_timeline(customer: Model, cursor: str = "", page_size: int = PAGE_SIZE) -> TimelinePage:
     """One page of the customer's timeline, newest first, starting after `cursor` (an encoded Cursor)."""
     after = Cursor.decode(cursor)
     candidates = [

@@ -43,7 +43,7 @@ def seed_customers(context):
     rng = context.rng
     tags = [Tag.objects.get_or_create(name=name)[0] for name in TAGS]
     owners = [*context.sales, context.manager]
-    for index in range(DEMO_CUSTOMER_COUNT):
+    for index in range(context.count(DEMO_CUSTOMER_COUNT)):
         owner = rng.choices(owners, weights=[45, 45, 10])[0]
         _seed_customer(context, rng, index, owner, tags)
 
@@ -83,7 +83,7 @@ def _seed_customer(context, rng, index, owner, tags):
     if rng.random() < 0.4:
         methods.append({"type": ContactMethod.Type.WECHAT, "value": f"wx_{fake.user_name()}{index}"})
     customer = services.create_customer(
-        context.manager,
+        actor=context.manager,
         owner=owner,
         tags=rng.sample(tags, rng.randint(0, 2)),
         contact_methods=methods,
@@ -93,20 +93,24 @@ def _seed_customer(context, rng, index, owner, tags):
     if not is_person:
         for _ in range(rng.randint(0, 2)):
             services.add_contact_person(
-                context.manager, customer, name=fake.name(), title=fake.job()[:100], email=fake.email()
+                actor=context.manager,
+                customer=customer,
+                name=fake.name(),
+                title=fake.job()[:100],
+                email=fake.email(),
             )
     for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
         need_type, description = rng.choice(NEEDS)
         need = services.raise_need(
-            owner,
-            customer,
+            actor=owner,
+            customer=customer,
             type=need_type,
             description=description,
             priority=rng.choice(Need.Priority.values),
             raised_at=timezone.now() - timedelta(days=rng.randint(0, 360)),
         )
         if rng.random() < 0.45:
-            services.resolve_need(owner, need, rng.choice(Need.CLOSED_STATUSES))
+            services.resolve_need(actor=owner, need=need, status=rng.choice(Need.CLOSED_STATUSES))
 
 
 def _backdate(customer, rng):

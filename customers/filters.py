@@ -53,7 +53,7 @@ class CustomerFilter(OwnerFilterMixin, django_filters.FilterSet):
 
     class Meta:
         model = Customer
-        fields = []
+        fields: list[str] = []
 
     def filter_search(self, queryset, name, value):
         return search_customers(queryset, value)

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from crm.fields import IdField, ModelChoiceField, ModelMultipleChoiceField
-from crm.forms import ModelForm
+from crm.forms import ModelForm, form_field, formset_class
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import normalise_contact_value, normalise_email, normalise_phone
 
@@ -42,9 +42,9 @@ class CustomerForm(ModelForm):
 
     def __init__(self, *args, user_is_manager=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["tags"].queryset = Tag.objects.order_by("name")
+        form_field(self, "tags", forms.ModelMultipleChoiceField).queryset = Tag.objects.order_by("name")
         if user_is_manager:
-            self.fields["owner"].queryset = active_users()
+            form_field(self, "owner", forms.ModelChoiceField).queryset = active_users()
             self.fields["owner"].required = False
             self.fields["owner"].help_text = _("Leave empty to own it yourself.")
         else:
@@ -57,7 +57,8 @@ class CustomerForm(ModelForm):
         return name
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("kind") != Customer.Kind.PERSON:
             for field in ("gender", "birth_date"):
                 if cleaned.get(field):
@@ -90,7 +91,8 @@ class ContactMethodForm(OwnIdsMixin, ModelForm):
         fields = ["type", "value", "note", "is_primary"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("type") and "value" in cleaned:
             try:
                 cleaned["value"] = normalise_contact_value(cleaned["type"], cleaned["value"])
@@ -99,7 +101,18 @@ class ContactMethodForm(OwnIdsMixin, ModelForm):
         return cleaned
 
 
+STARTING_METHOD_TYPES = [ContactMethod.Type.MOBILE, ContactMethod.Type.EMAIL, ContactMethod.Type.WECHAT]
+
+
 class BaseContactMethodFormSet(forms.BaseFormSet):
+    """The create form's contact rows: a mobile, an email and a WeChat ID to start with."""
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        if index is not None and index < len(STARTING_METHOD_TYPES):
+            kwargs["initial"] = {"type": STARTING_METHOD_TYPES[index]}
+        return kwargs
+
     def clean(self):
         seen = set()
         for form in self.forms:
@@ -131,21 +144,9 @@ class NewContactMethodForm(ContactMethodForm):
         return bool((self.data.get(self.add_prefix("value")) or "").strip())
 
 
-STARTING_METHOD_TYPES = [ContactMethod.Type.MOBILE, ContactMethod.Type.EMAIL, ContactMethod.Type.WECHAT]
-
-
-class ContactMethodFormSet(
-    forms.formset_factory(
-        NewContactMethodForm, formset=BaseContactMethodFormSet, extra=len(STARTING_METHOD_TYPES), max_num=10
-    )
-):
-    """The create form's contact rows: a mobile, an email and a WeChat ID to start with."""
-
-    def get_form_kwargs(self, index):
-        kwargs = super().get_form_kwargs(index)
-        if index < len(STARTING_METHOD_TYPES):
-            kwargs["initial"] = {"type": STARTING_METHOD_TYPES[index]}
-        return kwargs
+ContactMethodFormSet = formset_class(
+    BaseContactMethodFormSet, NewContactMethodForm, extra=len(STARTING_METHOD_TYPES), max_num=10
+)
 
 
 class ContactPersonForm(OwnIdsMixin, ModelForm):
@@ -201,11 +202,14 @@ class BulkActionForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = active_users()
-        self.fields["customers"].queryset = Customer.objects.visible_to(user)
+        form_field(self, "owner", forms.ModelChoiceField).queryset = active_users()
+        form_field(self, "customers", forms.ModelMultipleChoiceField).queryset = Customer.objects.visible_to(
+            user
+        )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("action") == self.REASSIGN and not cleaned.get("owner"):
             self.add_error("owner", _("Choose the new owner."))
         if cleaned.get("action") == self.ADD_TAG and not (cleaned.get("tag") or "").strip():

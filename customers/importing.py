@@ -9,7 +9,8 @@ the forms do it. How a row is applied:
   several customers is rejected). The update sets the fields whose cells are filled (an empty
   cell never clears anything) and adds the contact methods and tags the customer lacks.
 - Otherwise it creates a customer, owned by the importing user unless the owner column names
-  someone else, which only managers may do.
+  someone else, which only managers (and the system) may do. An import run by the system (a command
+  without --user) takes the owner from the owner column.
 
 The whole file runs in one transaction, CHUNK_SIZE rows at a time. One query finds the customers
 a chunk's rows match. Rows that create customers are validated and inserted together by
@@ -29,9 +30,11 @@ Reading the file and mapping its columns is shared with the other importers (crm
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.db.models import prefetch_related_objects
@@ -39,6 +42,7 @@ from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from crm.access import acts_as_manager
 from crm.importing import (
     Action,
     Columns,
@@ -46,11 +50,15 @@ from crm.importing import (
     ImportReport,
     RowRejected,
     RowResult,
+    Table,
 )
-from crm.roles import is_manager
+from crm.models import model_field
 from customers import services
 from customers.models import ContactMethod, Customer, Tag
 from customers.normalise import normalise_contact_value
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 CONTACT_KEYS = ("phone", "mobile", "email", "wechat", "qq")
 MATCH_KEYS = ("phone", "mobile", "email")
@@ -60,7 +68,7 @@ CHUNK_SIZE = 500  # rows whose new customers are validated and inserted together
 
 
 def _customer_field(key, *aliases):
-    return ImportField(key, capfirst(Customer._meta.get_field(key).verbose_name), aliases)
+    return ImportField(key, capfirst(model_field(Customer, key).verbose_name), aliases)
 
 
 def _contact_field(key, *aliases):
@@ -89,17 +97,15 @@ IMPORT_FIELDS = (
     _contact_field("qq", "qq号"),
 )
 COLUMNS = Columns(IMPORT_FIELDS)
-FIELDS_BY_KEY = COLUMNS.by_key
-detect_mapping, override_mapping, check_mapping = COLUMNS.detect, COLUMNS.override, COLUMNS.check
 
 
 # Running
 
 
-def run_import(user, table, mapping, *, commit):
-    """Apply every row as `user` (see the module docstring); without `commit`, roll it all back."""
-    check_mapping(mapping)
-    importer = _Importer(user, table, mapping)
+def run_import(*, actor: User | None, table: Table, mapping: list[str], commit: bool) -> ImportReport:
+    """Apply every row as `actor` (see the module docstring); without `commit`, roll it all back."""
+    COLUMNS.check(mapping)
+    importer = _Importer(actor, table, mapping)
     with transaction.atomic():
         results = []
         for start in range(0, len(table.rows), CHUNK_SIZE):
@@ -139,16 +145,16 @@ class _Importer:
     _Pending of a row not yet inserted, so that later rows see them as they would one by one.
     """
 
-    def __init__(self, user, table, mapping):
-        self.user = user
-        self.is_manager = is_manager(user)
+    def __init__(self, actor, table, mapping):
+        self.actor = actor
+        self.is_manager = acts_as_manager(actor)
         self.columns = [(index, key) for index, key in enumerate(mapping) if key]
         self.owners = _owners_by_username(table, mapping)
         self.tags = {tag.name.lower(): tag for tag in Tag.objects.all()}
         self.choices = {key: _choice_lookup(key) for key in CHOICE_KEYS}
 
     def import_chunk(self, rows):
-        self.results = [None] * len(rows)
+        self.results: list[RowResult | None] = [None] * len(rows)
         self.pending, self.claimed, self.new_tags = [], {}, {}
         prepared = []
         for position, row in enumerate(rows):
@@ -175,14 +181,16 @@ class _Importer:
         matches = defaultdict(set)
         keys = set().union(*(row.keys for row in prepared))
         if keys:
-            methods = ContactMethod.objects.visible_to(self.user).filter(type__in=MATCH_KEYS, value__in=keys)
+            methods = ContactMethod.objects.visible_to(self.actor).filter(type__in=MATCH_KEYS, value__in=keys)
             for value, customer_id in methods.values_list("value", "customer_id"):
                 matches[value].add(customer_id)
         return matches
 
     def _customers(self, ids):
         """{id: (customer, identities of its contact methods)} for the customers rows update."""
-        customers = {customer.pk: (customer, set()) for customer in Customer.objects.filter(pk__in=ids)}
+        customers: dict[int, tuple[Customer, set[tuple[str, str]]]] = {
+            customer.pk: (customer, set()) for customer in Customer.objects.filter(pk__in=ids)
+        }
         prefetch_related_objects([customer for customer, _identities in customers.values()], "tags")
         methods = ContactMethod.objects.filter(customer_id__in=ids).values_list(
             "customer_id", "type", "value"
@@ -227,7 +235,9 @@ class _Importer:
         """Create the customers of the pending rows."""
         if not self.pending:
             return
-        results = services.bulk_create_customers(self.user, [pending.spec for pending in self.pending])
+        results = services.bulk_create_customers(
+            actor=self.actor, specs=[pending.spec for pending in self.pending]
+        )
         for pending, result in zip(self.pending, results, strict=True):
             if isinstance(result, ValidationError):
                 contact_keys = [method["type"] for method in pending.spec["contact_methods"]]
@@ -252,7 +262,7 @@ class _Importer:
     def _add_new_tags(self):
         """Create the tags the chunk's saved rows name that did not exist, and tag their customers."""
         for name, customers in self.new_tags.values():
-            tag = services.add_tag(self.user, customers, name)
+            tag = services.add_tag(actor=self.actor, customers=customers, tag_name=name)
             self.tags[tag.name.lower()] = tag
 
     def _owner(self, username):
@@ -262,7 +272,7 @@ class _Importer:
         if owner is None:
             message = _("There is no active user “%(username)s”.") % {"username": username}
             raise RowRejected(COLUMNS.message("owner", message))
-        if owner.pk != self.user.pk and not self.is_manager:
+        if not self.is_manager and owner.pk != self.actor.pk:
             raise RowRejected(
                 COLUMNS.message("owner", _("Only managers may import customers for someone else."))
             )
@@ -308,12 +318,15 @@ class _Importer:
         if fields or added_tags:
             try:
                 services.update_customer(
-                    self.user, customer, tags=(current_tags | added_tags) if added_tags else None, **fields
+                    actor=self.actor,
+                    customer=customer,
+                    tags=(current_tags | added_tags) if added_tags else None,
+                    **fields,
                 )
             except ValidationError as error:
                 raise RowRejected(*_messages(error)) from None
         if row.owner and row.owner.pk != customer.owner_id:
-            services.reassign_owner(self.user, [customer], row.owner)
+            services.reassign_owner(actor=self.actor, customers=[customer], new_owner=row.owner)
         self._add_contact_methods(customer, identities, row.values)
 
     def _add_contact_methods(self, customer, identities, values):
@@ -321,7 +334,9 @@ class _Importer:
             if key not in values or _method_identity(key, _normalised(key, values[key])) in identities:
                 continue
             try:
-                method = services.add_contact_method(self.user, customer, type=key, value=values[key])
+                method = services.add_contact_method(
+                    actor=self.actor, customer=customer, type=key, value=values[key]
+                )
             except ValidationError as error:
                 raise RowRejected(*(COLUMNS.message(key, text) for text in error.messages)) from None
             identities.add(_method_identity(method.type, method.value))
@@ -346,7 +361,7 @@ def _owners_by_username(table, mapping):
 def _choice_lookup(name):
     """Each choice by its stored value and by its label in every language, case-insensitively."""
     lookup = {}
-    for value, label in Customer._meta.get_field(name).choices:
+    for value, label in model_field(Customer, name).flatchoices:
         lookup[value.casefold()] = value
         for language, _name in settings.LANGUAGES:
             with translation.override(language):
@@ -375,7 +390,7 @@ def _method_identity(method_type, value):
 def _messages(error, contact_keys=()):
     """Messages of a service's ValidationError, each led by the import field it is about."""
     errors = error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
-    messages = []
+    messages: list[StrOrPromise] = []
     for key, texts in errors.items():
         if key.startswith("contact_methods-"):
             key = contact_keys[int(key.removeprefix("contact_methods-"))]

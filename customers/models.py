@@ -1,5 +1,3 @@
-from datetime import date
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -141,7 +139,7 @@ class Customer(TimeStampedModel):
     def age(self):
         if not self.birth_date:
             return None
-        today = date.today()
+        today = timezone.localdate()  # the site's day, not the server clock's
         before_birthday = (today.month, today.day) < (self.birth_date.month, self.birth_date.day)
         return today.year - self.birth_date.year - before_birthday
 
@@ -173,6 +171,7 @@ class ContactMethod(models.Model):
     note = models.CharField(_("note"), max_length=200, blank=True)
     is_primary = models.BooleanField(_("primary"), default=False)
 
+    history = HistoricalRecords()
     objects = CustomerPartQuerySet.as_manager()
 
     class Meta:
@@ -191,6 +190,19 @@ class ContactMethod(models.Model):
     def __str__(self):
         return f"{self.get_type_display()}: {self.value}"
 
+    @property
+    def is_phone(self):
+        return self.type in self.PHONE_TYPES
+
+    @property
+    def href(self):
+        """What the value links to (rendered only through the link_to filter), or "" for none."""
+        if self.is_phone:
+            return f"tel:{self.value}"
+        if self.type == self.Type.EMAIL:
+            return f"mailto:{self.value}"
+        return self.value if self.type == self.Type.WEBSITE else ""
+
 
 class ContactPerson(models.Model):
     customer = models.ForeignKey(
@@ -201,6 +213,7 @@ class ContactPerson(models.Model):
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     email = models.EmailField(_("email"), blank=True)
 
+    history = HistoricalRecords()
     objects = CustomerPartQuerySet.as_manager()
 
     class Meta:
@@ -215,6 +228,14 @@ class ContactPerson(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def phone_href(self):
+        return f"tel:{self.phone}" if self.phone else ""
+
+    @property
+    def email_href(self):
+        return f"mailto:{self.email}" if self.email else ""
 
 
 class Need(TimeStampedModel):

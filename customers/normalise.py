@@ -32,14 +32,26 @@ def normalise_email(value):
     return value
 
 
+# A scheme ("javascript:", "ftp:", "mailto:"), as opposed to a host and port ("example.com:8080").
+SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*:(?!\d)", re.IGNORECASE)
+
+
 def normalise_website(value):
+    """An http(s) address; without a scheme, https:// is assumed. Any other scheme is refused: a website
+    is rendered as a link."""
     if not re.match(r"^https?://", value, re.IGNORECASE):
+        if SCHEME.match(value):
+            raise ValidationError(
+                _("A web address starts with http:// or https://, e.g. https://example.com."),
+                code="invalid_website",
+            )
         value = f"https://{value}"
     try:
-        URLValidator()(value)
+        URLValidator(schemes=["http", "https"])(value)
     except ValidationError:
         raise ValidationError(_("Enter a valid web address."), code="invalid_website") from None
-    return value
+    scheme, rest = value.split(":", 1)
+    return f"{scheme.lower()}:{rest}"
 
 
 def normalise_qq(value):

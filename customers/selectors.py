@@ -1,15 +1,17 @@
 """Reads of customers and what hangs off them, with visibility and the joins each page needs."""
 
-from datetime import timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncMonth
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from crm.roles import is_manager
+from crm.access import can_see
 from crm.timeline import customer_timeline
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import phone_search_digits
@@ -17,18 +19,18 @@ from customers.normalise import phone_search_digits
 SIMILAR_NAME_THRESHOLD = 0.5
 
 
-def _primary_value(types):
+def _primary_value(types: Sequence[str]) -> Subquery:
     methods = ContactMethod.objects.filter(customer=OuterRef("pk"), type__in=types)
     return Subquery(methods.order_by("-is_primary", "id").values("value")[:1])
 
 
-def open_needs_count():
+def open_needs_count() -> Coalesce:
     needs = Need.objects.filter(customer=OuterRef("pk"), status__in=Need.OPEN_STATUSES)
     counted = needs.order_by().values("customer").annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def customers_for_list(user):
+def customers_for_list(user: User) -> QuerySet[Customer]:
     """Visible customers with what a list row shows: owner, primary phone and email, tags, open needs."""
     return (
         Customer.objects.visible_to(user)
@@ -42,7 +44,7 @@ def customers_for_list(user):
     )
 
 
-def search_customers(queryset, text):
+def search_customers(queryset: QuerySet[Customer], text: str) -> QuerySet[Customer]:
     """Customers whose name, contact value or contact person matches a fragment of `text`."""
     text = text.strip()
     if not text:
@@ -69,13 +71,8 @@ def search_customers(queryset, text):
     return queryset.filter(pk__in=matching_ids)
 
 
-def get_customer(user, pk):
-    """The customer if the user may see it; 404 otherwise, whether it exists or not."""
-    return get_object_or_404(Customer.objects.visible_to(user).select_related("owner"), pk=pk)
-
-
-def customer_detail(user, pk):
-    customer = get_customer(user, pk)
+def customer_detail(customer: Customer) -> dict[str, Any]:
+    """What the customer's page shows (the customer from customers.access.access_customer)."""
     return {
         "customer": customer,
         "tags": list(customer.tags.order_by("name")),
@@ -87,15 +84,21 @@ def customer_detail(user, pk):
     }
 
 
-def find_duplicates(name="", phones=(), emails=(), exclude_pk=None, limit=10):
+def find_duplicates(
+    name: str = "",
+    phones: Iterable[str] = (),
+    emails: Iterable[str] = (),
+    exclude_pk: int | None = None,
+    limit: int = 10,
+) -> list[tuple[Customer, list[str]]]:
     """Customers that look like the one being entered: same phone or email, or a very similar name.
 
     Looks across all customers, not only those the user sees: the caller decides what to reveal.
     Returns (customer, reasons) pairs.
     """
-    found = {}
+    found: dict[int, tuple[Customer, list[str]]] = {}
 
-    def note(queryset, reason):
+    def note(queryset: QuerySet[Customer], reason: str) -> None:
         for customer in queryset.select_related("owner")[:limit]:
             found.setdefault(customer.pk, (customer, []))[1].append(reason)
 
@@ -109,11 +112,11 @@ def find_duplicates(name="", phones=(), emails=(), exclude_pk=None, limit=10):
     return list(found.values())[:limit]
 
 
-def _exclude(queryset, pk):
+def _exclude(queryset: QuerySet[Customer], pk: int | None) -> QuerySet[Customer]:
     return queryset.exclude(pk=pk) if pk else queryset
 
 
-def _similar_names(name):
+def _similar_names(name: str) -> QuerySet[Customer]:
     if connection.vendor == "postgresql":
         # The % operator uses the trigram index; the similarity cut keeps only close matches.
         return (
@@ -125,7 +128,7 @@ def _similar_names(name):
     return Customer.objects.filter(name__iexact=name)
 
 
-def needs_report(user, months=12):
+def needs_report(user: User, months: int = 12) -> dict[str, Any]:
     """Needs of visible customers: totals by type, priority and status, and per month raised."""
     needs = Need.objects.visible_to(user)
     since = (timezone.now() - timedelta(days=31 * (months - 1))).replace(day=1, hour=0, minute=0, second=0)
@@ -145,15 +148,15 @@ def needs_report(user, months=12):
     }
 
 
-def _counts(needs, field, choices):
+def _counts(needs: QuerySet[Need], field: str, choices: Any) -> list[dict[str, Any]]:
     counted = dict(needs.order_by().values_list(field).annotate(n=Count("pk")))
     return [
         {"key": value, "label": label, "count": counted.get(value, 0)} for value, label in choices.choices
     ]
 
 
-def _monthly(rows):
-    months = {}
+def _monthly(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    months: dict[datetime, dict[str, Any]] = {}
     for row in rows:
         month = months.setdefault(row["month"], {"month": row["month"], "raised": 0, "resolved": 0})
         month["raised"] += row["n"]
@@ -162,19 +165,15 @@ def _monthly(rows):
     return list(months.values())
 
 
-def has_open_needs():
+def has_open_needs() -> Exists:
     return Exists(Need.objects.filter(customer=OuterRef("pk"), status__in=Need.OPEN_STATUSES))
 
 
-def get_customer_part(user, model, pk):
-    """A contact method, person or need, if the user may see its customer; 404 otherwise."""
-    return get_object_or_404(model.objects.visible_to(user).select_related("customer"), pk=pk)
-
-
-def duplicate_warnings(user, name="", contact_values=(), exclude_pk=None):
+def duplicate_warnings(
+    user: User, name: str = "", contact_values: Iterable[str] = (), exclude_pk: int | None = None
+) -> list[dict[str, Any]]:
     """Likely duplicates as the form shows them: those the user may not open come without a link."""
     warnings = []
     for customer, reasons in find_duplicates(name, contact_values, (), exclude_pk):
-        visible = is_manager(user) or customer.owner_id == user.pk
-        warnings.append({"customer": customer, "reasons": reasons, "visible": visible})
+        warnings.append({"customer": customer, "reasons": reasons, "visible": can_see(user, customer)})
     return warnings

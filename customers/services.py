@@ -1,12 +1,26 @@
-"""Every write to customers and what hangs off them. Each function takes the acting user."""
+"""Every write to customers and what hangs off them.
 
-from django.core.exceptions import PermissionDenied, ValidationError
+Each function takes its arguments by keyword, the acting user as `actor`; `None` is the system
+(automation, commands, imports run by operations), which acts with managers' rights and is named by
+no history row. Who may change a customer is decided in customers/access.py.
+"""
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import ForeignObjectRel
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_update_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from crm.roles import is_manager
+from crm.access import require, require_manager
+from crm.history import change_reason, set_history_context
+from crm.models import field_max_length
+from customers.access import can_change_customer, require_change_customer
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import normalise_contact_value, normalise_email, normalise_phone
 
@@ -25,21 +39,7 @@ CUSTOMER_FIELDS = {
 }
 
 
-def can_edit_customer(user, customer):
-    return is_manager(user) or customer.owner_id == user.pk
-
-
-def _require_edit(user, customer):
-    if not can_edit_customer(user, customer):
-        raise PermissionDenied(_("You may not change this customer."))
-
-
-def _require_manager(user):
-    if not is_manager(user):
-        raise PermissionDenied(_("Only managers may do this."))
-
-
-def _clean_customer_fields(fields):
+def _clean_customer_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - CUSTOMER_FIELDS
     if unknown:
         raise TypeError(f"unknown customer fields: {sorted(unknown)}")
@@ -50,27 +50,35 @@ def _clean_customer_fields(fields):
     return cleaned
 
 
-def _validate_customer(customer):
+def _validate_customer(customer: Customer) -> None:
     if customer.kind != Customer.Kind.PERSON:
         customer.gender, customer.birth_date = "", None
     customer.full_clean(exclude=["tags", "owner"], validate_constraints=False)
 
 
-def _save_customer(customer):
+def _save_customer(actor: User | None, customer: Customer, reason: str | None = None) -> None:
     _validate_customer(customer)
-    customer._change_reason = None  # not the reason of an earlier change to this instance
+    set_history_context(customer, user=actor, reason=reason)
     customer.save()
 
 
-def _new_customer(user, *, owner=None, contact_methods=(), **fields):
+def _new_customer(
+    actor: User | None,
+    *,
+    owner: User | None = None,
+    contact_methods: Sequence[Mapping[str, Any]] = (),
+    **fields: Any,
+) -> tuple[Customer, list[ContactMethod]]:
     """An unsaved customer and its unsaved contact methods, validated as create_customer saves them.
 
     Raises PermissionDenied for sales staff creating for someone else, and ValidationError keyed by
     field, or by contact_methods-<index> for the contact methods.
     """
-    owner = owner or user
-    if owner.pk != user.pk:
-        _require_manager(user)
+    owner = owner or actor
+    if owner is None:
+        raise ValidationError({"owner": _("Choose who owns the customer.")})
+    if actor is None or owner.pk != actor.pk:
+        require_manager(actor)
     customer = Customer(owner=owner, **_clean_customer_fields(fields))
     _validate_customer(customer)
     methods, errors = _new_contact_methods(customer, contact_methods)
@@ -80,20 +88,31 @@ def _new_customer(user, *, owner=None, contact_methods=(), **fields):
 
 
 @transaction.atomic
-def create_customer(user, *, owner=None, tags=(), contact_methods=(), **fields):
+def create_customer(
+    *,
+    actor: User | None,
+    owner: User | None = None,
+    tags: Iterable[Tag] = (),
+    contact_methods: Sequence[Mapping[str, Any]] = (),
+    **fields: Any,
+) -> Customer:
     """Create a customer owned by `owner` (default: the acting user) with its first contact methods.
 
     `contact_methods` is a sequence of dicts with type, value and optionally note and is_primary.
+    The system (no actor) names the owner.
     """
-    customer, methods = _new_customer(user, owner=owner, contact_methods=contact_methods, **fields)
+    customer, methods = _new_customer(actor, owner=owner, contact_methods=contact_methods, **fields)
+    set_history_context(customer, user=actor)
     customer.save()
     if tags:
         customer.tags.add(*tags)
-    ContactMethod.objects.bulk_create(methods)
+    bulk_create_with_history(methods, ContactMethod, default_user=actor)
     return customer
 
 
-def bulk_create_customers(user, specs):
+def bulk_create_customers(
+    *, actor: User | None, specs: Sequence[Mapping[str, Any]]
+) -> list[Customer | ValidationError]:
     """Create a customer for each spec, a dict of create_customer's keyword arguments, as it would.
 
     Returns, for each spec in order, the customer created or the ValidationError that refused it.
@@ -102,12 +121,13 @@ def bulk_create_customers(user, specs):
     that (a constraint the validation does not see, or a concurrent change), they are created
     one by one instead, and the spec the database refuses is reported with its error.
     """
-    results, valid = [], {}
+    results: list[Customer | ValidationError] = []
+    valid: dict[int, tuple[Customer, list[ContactMethod], Iterable[Tag]]] = {}
     for index, spec in enumerate(specs):
         fields = dict(spec)
         tags = fields.pop("tags", ())
         try:
-            customer, methods = _new_customer(user, **fields)
+            customer, methods = _new_customer(actor, **fields)
         except ValidationError as error:
             results.append(error)
         else:
@@ -119,13 +139,13 @@ def bulk_create_customers(user, specs):
         if valid and connection.features.can_return_rows_from_bulk_insert:  # methods need the new ids
             try:
                 with transaction.atomic():
-                    _insert_customers(user, list(valid.values()))
+                    _insert_customers(actor, list(valid.values()))
                 return results
             except IntegrityError:
                 pass
         for index in valid:
             try:
-                results[index] = create_customer(user, **specs[index])
+                results[index] = create_customer(actor=actor, **specs[index])
             except IntegrityError as error:
                 reason = str(error).splitlines()[0]
                 results[index] = ValidationError(
@@ -134,26 +154,33 @@ def bulk_create_customers(user, specs):
     return results
 
 
-def _insert_customers(user, new):
+def _insert_customers(
+    actor: User | None, new: list[tuple[Customer, list[ContactMethod], Iterable[Tag]]]
+) -> None:
     """Insert validated customers, each (customer, methods, tags), with their history, tags and methods."""
     customers = Customer.objects.bulk_create([customer for customer, _methods, _tags in new])
-    Customer.history.bulk_history_create(customers, default_user=user, default_change_reason=None)
+    Customer.history.bulk_history_create(customers, default_user=actor, default_change_reason=None)
     Through = Customer.tags.through
     Through.objects.bulk_create(
         [Through(customer_id=customer.pk, tag_id=tag.pk) for customer, _methods, tags in new for tag in tags],
         ignore_conflicts=True,
     )
-    ContactMethod.objects.bulk_create([method for _customer, methods, _tags in new for method in methods])
+    methods = ContactMethod.objects.bulk_create(
+        [method for _customer, methods, _tags in new for method in methods]
+    )
+    ContactMethod.history.bulk_history_create(methods, default_user=actor)
 
 
-def _normalised_value(method_type, value):
+def _normalised_value(method_type: str, value: str) -> str:
     try:
         return normalise_contact_value(method_type, value)
     except ValidationError as error:
         raise ValidationError({"value": error.messages}) from None
 
 
-def _prepared_method(customer, *, type, value, note="", is_primary=False):
+def _prepared_method(
+    customer: Customer, *, type: str, value: str, note: str = "", is_primary: bool = False
+) -> ContactMethod:
     value = _normalised_value(type, value)
     method = ContactMethod(
         customer=customer, type=type, value=value, note=note.strip(), is_primary=is_primary
@@ -162,9 +189,13 @@ def _prepared_method(customer, *, type, value, note="", is_primary=False):
     return method
 
 
-def _new_contact_methods(customer, contact_methods):
+def _new_contact_methods(
+    customer: Customer, contact_methods: Sequence[Mapping[str, Any]]
+) -> tuple[list[ContactMethod], dict[str, list[str]]]:
     """A new customer's contact methods, validated and unsaved, as add_contact_method would leave them."""
-    methods, errors, seen = [], {}, set()
+    methods: list[ContactMethod] = []
+    errors: dict[str, list[str]] = {}
+    seen: set[tuple[str, str]] = set()
     for index, fields in enumerate(contact_methods):
         try:
             method = _prepared_method(customer, **fields)
@@ -185,120 +216,191 @@ def _new_contact_methods(customer, contact_methods):
 
 
 @transaction.atomic
-def update_customer(user, customer, *, tags=None, **fields):
-    _require_edit(user, customer)
+def update_customer(
+    *, actor: User | None, customer: Customer, tags: Iterable[Tag] | None = None, **fields: Any
+) -> Customer:
+    """Change a customer's fields and, when `tags` is given, its tags: the history names the tags
+    added and removed."""
+    require_change_customer(actor, customer)
     for name, value in _clean_customer_fields(fields).items():
         setattr(customer, name, value)
-    _save_customer(customer)
+    reason = None
+    if tags is not None:
+        tags = list(tags)
+        old, new = set(customer.tags.values_list("name", flat=True)), {tag.name for tag in tags}
+        if old != new:
+            reason = change_reason(
+                "tags_changed", tags_added=sorted(new - old), tags_removed=sorted(old - new)
+            )
+    _save_customer(actor, customer, reason)
     if tags is not None:
         customer.tags.set(tags)
     return customer
 
 
 @transaction.atomic
-def reassign_owner(user, customers, new_owner):
+def reassign_owner(*, actor: User | None, customers: Iterable[Customer], new_owner: User) -> int:
     """Give customers to another user (managers only); returns how many changed."""
-    _require_manager(user)
+    require_manager(actor)
     changed = [c for c in customers if c.owner_id != new_owner.pk]
     for customer in changed:
         customer.owner = new_owner
         customer.updated_at = timezone.now()
-        customer._change_reason = _("Owner reassigned")
-    bulk_update_with_history(
-        changed,
-        Customer,
-        ["owner", "updated_at"],
-        default_user=user,
-        default_change_reason=_("Owner reassigned"),
-    )
+        set_history_context(customer, user=actor, reason=change_reason("owner_reassigned"))
+    bulk_update_with_history(changed, Customer, ["owner", "updated_at"], default_user=actor)
     return len(changed)
 
 
-def clean_tag_name(tag_name):
+def clean_tag_name(tag_name: str) -> str:
     """A tag name as add_tag stores it; raises ValidationError when it cannot be one."""
     tag_name = " ".join((tag_name or "").split())
     if not tag_name:
         raise ValidationError({"tag": _("Enter a tag.")})
-    if len(tag_name) > Tag._meta.get_field("name").max_length:
+    if len(tag_name) > field_max_length(Tag, "name"):
         raise ValidationError({"tag": _("A tag has at most 50 characters.")})
     return tag_name
 
 
 @transaction.atomic
-def add_tag(user, customers, tag_name):
+def add_tag(*, actor: User | None, customers: Iterable[Customer], tag_name: str) -> Tag:
     """Tag customers (managers only); returns the tag."""
-    _require_manager(user)
+    require_manager(actor)
     tag_name = clean_tag_name(tag_name)
     tag = Tag.objects.filter(name__iexact=tag_name).first() or Tag.objects.create(name=tag_name)
     Through = Customer.tags.through
+    customers = list(customers)
+    tagged = set(
+        Through.objects.filter(tag=tag, customer_id__in=[c.pk for c in customers]).values_list(
+            "customer_id", flat=True
+        )
+    )
+    untagged = [customer for customer in customers if customer.pk not in tagged]
     Through.objects.bulk_create(
-        [Through(customer_id=c.pk, tag_id=tag.pk) for c in customers], ignore_conflicts=True
+        [Through(customer_id=c.pk, tag_id=tag.pk) for c in untagged], ignore_conflicts=True
+    )
+    Customer.history.bulk_history_create(
+        untagged,
+        update=True,
+        default_user=actor,
+        default_change_reason=change_reason("tags_changed", tags_added=[tag.name]),
     )
     return tag
 
 
-def _make_primary(method):
-    ContactMethod.objects.filter(customer_id=method.customer_id, type=method.type, is_primary=True).exclude(
-        pk=method.pk
-    ).update(is_primary=False)
+def _named_tag(tag: Tag, name: str) -> Tag:
+    """`tag` renamed to `name`, validated: a tag name is unique whatever its case."""
+    try:
+        tag.name = clean_tag_name(name)
+    except ValidationError as error:
+        raise ValidationError({"name": error.messages}) from None
+    if Tag.objects.filter(name__iexact=tag.name).exclude(pk=tag.pk).exists():
+        raise ValidationError({"name": _("There is already a tag “%(tag)s”.") % {"tag": tag.name}})
+    tag.save()
+    return tag
 
 
-def _check_method_unique(method):
+@transaction.atomic
+def create_tag(*, actor: User | None, name: str) -> Tag:
+    """A new tag (managers only)."""
+    require_manager(actor)
+    return _named_tag(Tag(), name)
+
+
+@transaction.atomic
+def rename_tag(*, actor: User | None, tag: Tag, name: str) -> Tag:
+    """Rename a tag (managers only); its customers keep it."""
+    require_manager(actor)
+    return _named_tag(tag, name)
+
+
+def _demote_primary(actor: User | None, method: ContactMethod) -> None:
+    """The customer's other primary method of the method's type is primary no more (with its history)."""
+    others = ContactMethod.objects.filter(
+        customer_id=method.customer_id, type=method.type, is_primary=True
+    ).exclude(pk=method.pk)
+    demoted = list(others)
+    for other in demoted:
+        other.is_primary = False
+    if demoted:
+        bulk_update_with_history(demoted, ContactMethod, ["is_primary"], default_user=actor)
+
+
+def _check_method_unique(method: ContactMethod) -> None:
     clash = ContactMethod.objects.filter(customer_id=method.customer_id, type=method.type, value=method.value)
     if clash.exclude(pk=method.pk).exists():
         raise ValidationError({"value": _("This customer already has this contact method.")})
 
 
 @transaction.atomic
-def add_contact_method(user, customer, *, type, value, note="", is_primary=False):
-    _require_edit(user, customer)
+def add_contact_method(
+    *,
+    actor: User | None,
+    customer: Customer,
+    type: str,
+    value: str,
+    note: str = "",
+    is_primary: bool = False,
+) -> ContactMethod:
+    require_change_customer(actor, customer)
     method = _prepared_method(customer, type=type, value=value, note=note, is_primary=is_primary)
     _check_method_unique(method)
     first_of_type = not ContactMethod.objects.filter(customer=customer, type=type).exists()
     method.is_primary = is_primary or first_of_type
     if method.is_primary:
-        ContactMethod.objects.filter(customer=customer, type=type, is_primary=True).update(is_primary=False)
+        _demote_primary(actor, method)
+    set_history_context(method, user=actor)
     method.save()
     touch_customer(customer)
     return method
 
 
 @transaction.atomic
-def update_contact_method(user, method, *, type, value, note="", is_primary=False):
-    _require_edit(user, method.customer)
+def update_contact_method(
+    *,
+    actor: User | None,
+    method: ContactMethod,
+    type: str,
+    value: str,
+    note: str = "",
+    is_primary: bool = False,
+) -> ContactMethod:
+    require_change_customer(actor, method.customer)
     value = _normalised_value(type, value)
     old_type, was_primary = method.type, method.is_primary
     method.type, method.value, method.note, method.is_primary = type, value, note.strip(), is_primary
     _check_method_unique(method)
     method.full_clean(validate_constraints=False)
     if is_primary:
-        _make_primary(method)
+        _demote_primary(actor, method)
+    set_history_context(method, user=actor)
     method.save()
     if was_primary and (old_type != type or not is_primary):
-        _promote_next_primary(method.customer_id, old_type)
+        _promote_next_primary(actor, method.customer_id, old_type)
     touch_customer(method.customer)
     return method
 
 
 @transaction.atomic
-def remove_contact_method(user, method):
-    _require_edit(user, method.customer)
+def remove_contact_method(*, actor: User | None, method: ContactMethod) -> None:
+    require_change_customer(actor, method.customer)
+    set_history_context(method, user=actor)
     method.delete()
     if method.is_primary:
-        _promote_next_primary(method.customer_id, method.type)
+        _promote_next_primary(actor, method.customer_id, method.type)
     touch_customer(method.customer)
 
 
-def _promote_next_primary(customer_id, method_type):
+def _promote_next_primary(actor: User | None, customer_id: int, method_type: str) -> None:
     siblings = ContactMethod.objects.filter(customer_id=customer_id, type=method_type)
     if not siblings.filter(is_primary=True).exists():
         successor = siblings.order_by("id").first()
         if successor:
             successor.is_primary = True
+            set_history_context(successor, user=actor)
             successor.save(update_fields=["is_primary"])
 
 
-def _clean_person(fields):
+def _clean_person(fields: Mapping[str, Any]) -> dict[str, str]:
     cleaned = {key: " ".join((fields.get(key) or "").split()) for key in ("name", "title", "phone", "email")}
     errors = {}
     if cleaned["phone"]:
@@ -317,43 +419,52 @@ def _clean_person(fields):
 
 
 @transaction.atomic
-def add_contact_person(user, customer, **fields):
-    _require_edit(user, customer)
+def add_contact_person(*, actor: User | None, customer: Customer, **fields: Any) -> ContactPerson:
+    require_change_customer(actor, customer)
     person = ContactPerson(customer=customer, **_clean_person(fields))
     person.full_clean()
+    set_history_context(person, user=actor)
     person.save()
     touch_customer(customer)
     return person
 
 
 @transaction.atomic
-def update_contact_person(user, person, **fields):
-    _require_edit(user, person.customer)
+def update_contact_person(*, actor: User | None, person: ContactPerson, **fields: Any) -> ContactPerson:
+    require_change_customer(actor, person.customer)
     for name, value in _clean_person(fields).items():
         setattr(person, name, value)
     person.full_clean()
+    set_history_context(person, user=actor)
     person.save()
     return person
 
 
 @transaction.atomic
-def remove_contact_person(user, person):
-    _require_edit(user, person.customer)
+def remove_contact_person(*, actor: User | None, person: ContactPerson) -> None:
+    require_change_customer(actor, person.customer)
+    set_history_context(person, user=actor)
     person.delete()
 
 
 @transaction.atomic
 def raise_need(
-    user, customer, *, description, type=Need.Type.PRODUCT, priority=Need.Priority.NORMAL, raised_at=None
-):
-    _require_edit(user, customer)
+    *,
+    actor: User | None,
+    customer: Customer,
+    description: str,
+    type: str = Need.Type.PRODUCT,
+    priority: str = Need.Priority.NORMAL,
+    raised_at: datetime | None = None,
+) -> Need:
+    require_change_customer(actor, customer)
     need = Need(
         customer=customer,
         type=type,
         description=(description or "").strip(),
         priority=priority,
         raised_at=raised_at or timezone.now(),
-        raised_by=user,
+        raised_by=actor,
     )
     need.full_clean()
     need.save()
@@ -362,9 +473,9 @@ def raise_need(
 
 
 @transaction.atomic
-def update_need(user, need, **fields):
+def update_need(*, actor: User | None, need: Need, **fields: Any) -> Need:
     """Change a need; moving it to met or dropped stamps resolved_at, reopening clears it."""
-    _require_edit(user, need.customer)
+    require_change_customer(actor, need.customer)
     if "description" in fields:
         fields["description"] = (fields["description"] or "").strip()
     for name in ("type", "description", "priority", "status"):
@@ -379,18 +490,36 @@ def update_need(user, need, **fields):
     return need
 
 
-def resolve_need(user, need, status=Need.Status.MET):
+def resolve_need(*, actor: User | None, need: Need, status: str = Need.Status.MET) -> Need:
     if status not in Need.CLOSED_STATUSES:
         raise ValidationError({"status": _("A need is resolved as met or dropped.")})
-    return update_need(user, need, status=status)
+    return update_need(actor=actor, need=need, status=status)
 
 
-def touch_customer(customer):
+def touch_customer(customer: Customer) -> None:
     """Contact details, needs and conversations are activity on the customer (the list's "last updated")."""
     Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
 
 
-def _customer_foreign_keys():
+def _move_records(
+    actor: User | None, relation: ForeignObjectRel, merged: Customer, survivor: Customer, reason: str
+) -> None:
+    """Moves the records of one relation from `merged` to `survivor` in one UPDATE; a model with a
+    history records the move of each (who, when, from which customer to which) in one INSERT."""
+    field = relation.field
+    records = relation.related_model._base_manager.filter(**{field.name: merged})
+    history = getattr(relation.related_model, "history", None)
+    if history is None:
+        records.update(**{field.name: survivor})
+        return
+    moving = list(records)
+    records.update(**{field.name: survivor})
+    for record in moving:
+        setattr(record, field.attname, survivor.pk)
+    history.bulk_history_create(moving, update=True, default_user=actor, default_change_reason=reason)
+
+
+def _customer_foreign_keys() -> Iterator[ForeignObjectRel]:
     """Every one-to-many relation into Customer, including those later apps add (orders, …)."""
     for relation in Customer._meta.related_objects:
         if relation.one_to_many:
@@ -398,7 +527,7 @@ def _customer_foreign_keys():
 
 
 @transaction.atomic
-def merge_customers(user, survivor, merged):
+def merge_customers(*, actor: User | None, survivor: Customer, merged: Customer) -> Customer:
     """Move everything from `merged` onto `survivor`, then delete `merged`.
 
     Allowed to managers and to the owner of both. Contact methods the survivor already has are
@@ -406,13 +535,17 @@ def merge_customers(user, survivor, merged):
     """
     if survivor.pk == merged.pk:
         raise ValidationError(_("A customer cannot be merged into itself."))
-    if not is_manager(user) and not (survivor.owner_id == merged.owner_id == user.pk):
-        raise PermissionDenied(_("Only managers or the owner of both customers may merge them."))
+    require(
+        can_change_customer(actor, survivor) and can_change_customer(actor, merged),
+        _("Only managers or the owner of both customers may merge them."),
+    )
+    moved = change_reason("moved_by_merge", customer=merged.pk, name=merged.name)
     kept = set(ContactMethod.objects.filter(customer=survivor).values_list("type", "value"))
     primary_types = set(
         ContactMethod.objects.filter(customer=survivor, is_primary=True).values_list("type", flat=True)
     )
     for method in ContactMethod.objects.filter(customer=merged):
+        set_history_context(method, user=actor, reason=moved)
         if (method.type, method.value) in kept:
             method.delete()
         else:
@@ -422,13 +555,14 @@ def merge_customers(user, survivor, merged):
             method.save()
     for relation in _customer_foreign_keys():
         if relation.related_model is not ContactMethod:
-            relation.related_model._base_manager.filter(**{relation.field.name: merged}).update(
-                **{relation.field.name: survivor}
-            )
-    survivor.tags.add(*merged.tags.all())
-    reason = _("Merged customer #%(id)s “%(name)s” into this one") % {"id": merged.pk, "name": merged.name}
-    survivor._change_reason = reason
-    survivor.save()
-    merged._change_reason = _("Merged into customer #%(id)s") % {"id": survivor.pk}
+            _move_records(actor, relation, merged, survivor, moved)
+    added = merged.tags.exclude(pk__in=survivor.tags.values("pk"))
+    added_names = sorted(added.values_list("name", flat=True))
+    survivor.tags.add(*added)
+    reason = {"customer": merged.pk, "name": merged.name}
+    if added_names:
+        reason["tags_added"] = added_names
+    _save_customer(actor, survivor, change_reason("merged_from", **reason))
+    set_history_context(merged, user=actor, reason=change_reason("merged_into", customer=survivor.pk))
     merged.delete()
     return survivor

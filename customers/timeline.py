@@ -1,16 +1,24 @@
-"""The customer's own entries on its timeline: needs raised and resolved, and changes to its fields."""
+"""The customer's own entries on its timeline: needs raised and resolved, and changes to its fields,
+its tags, its contact methods and its contact persons."""
+
+from django.db.models import QuerySet
 
 from crm import timeline
-from crm.history import describe_changes
-from customers.models import Customer, Need
+from crm.history import describe_changes, read_window, with_previous
+from customers.models import ContactMethod, ContactPerson, Customer, Need
 
 
 class FieldChangesSource(timeline.Source):
-    """Changes to the customer's fields: each history record, against the one before it."""
+    """Changes to the customer's fields, or to records of one kind that are part of it: each history
+    record against the one before it (two queries)."""
 
-    def entries(self, customer, cursor, limit):
-        # One record more than asked for: the oldest entry needs the record before it.
-        described = describe_changes(self.rows(customer, cursor, limit + 1))[:limit]
+    def __init__(self, kind: str, template: str, history: QuerySet, customer_path: str = "customer") -> None:
+        queryset = with_previous(history.select_related("history_user"))
+        super().__init__(kind, template, queryset, "history_date", customer_path=customer_path)
+
+    def entries(self, customer: Customer, cursor: timeline.Cursor | None, limit: int) -> list[timeline.Entry]:
+        records, previous = read_window(self.window(customer, cursor, limit))
+        described = describe_changes(records, previous, main_model=Customer.history.model)
         return [
             timeline.Entry(d["record"].history_date, self.kind, d["record"].pk, self.template, d)
             for d in described
@@ -33,10 +41,11 @@ def register_sources():
     )
     timeline.register(
         FieldChangesSource(
-            "customer_change",
-            "customers/timeline/customer_change.html",
-            Customer.history.select_related("history_user"),
-            "history_date",
-            customer_path="id",
+            "customer_change", "customers/timeline/customer_change.html", Customer.history.all(), "id"
         )
     )
+    for kind, history in (
+        ("contact_method_change", ContactMethod.history.all()),
+        ("contact_person_change", ContactPerson.history.all()),
+    ):
+        timeline.register(FieldChangesSource(kind, "customers/timeline/part_change.html", history))

@@ -14,6 +14,13 @@ from crm.forms import SearchForm, apply_errors, save_from_form
 from crm.lists import export_list, filtered_and_sorted, keyset_page
 from crm.roles import is_manager
 from customers import selectors, services
+from customers.access import (
+    access_contact_method,
+    access_contact_person,
+    access_customer,
+    access_need,
+    can_change_customer,
+)
 from customers.filters import DEFAULT_SORT, SORTS, CustomerFilter
 from customers.forms import (
     BulkActionForm,
@@ -26,7 +33,7 @@ from customers.forms import (
     NeedStatusForm,
     active_users,
 )
-from customers.models import ContactMethod, ContactPerson, Need
+from customers.models import Need
 from opportunities.selectors import open_opportunities_for_customer
 from orders.selectors import customer_orders
 
@@ -125,7 +132,7 @@ def customer_create(request):
         if not duplicates or form.cleaned_data["save_anyway"]:
             try:
                 customer = services.create_customer(
-                    request.user, contact_methods=methods.methods(), **form.service_fields()
+                    actor=request.user, contact_methods=methods.methods(), **form.service_fields()
                 )
             except ValidationError as error:
                 apply_errors(form, error)
@@ -140,7 +147,7 @@ def customer_create(request):
 
 
 def customer_edit(request, pk):
-    customer = selectors.get_customer(request.user, pk)
+    customer = access_customer(request.user, pk, for_write=True)
     manager = is_manager(request.user)
     form = CustomerForm(request.POST or None, instance=customer, user_is_manager=manager)
     duplicates = []
@@ -151,9 +158,9 @@ def customer_edit(request, pk):
             fields = form.service_fields()
             new_owner = fields.pop("owner", None)
             try:
-                services.update_customer(request.user, customer, **fields)
+                services.update_customer(actor=request.user, customer=customer, **fields)
                 if manager and new_owner and new_owner != customer.owner:
-                    services.reassign_owner(request.user, [customer], new_owner)
+                    services.reassign_owner(actor=request.user, customers=[customer], new_owner=new_owner)
             except ValidationError as error:
                 apply_errors(form, error)
             else:
@@ -167,14 +174,14 @@ def customer_edit(request, pk):
 
 
 def customer_detail(request, pk):
-    context = selectors.customer_detail(request.user, pk)
-    customer = context["customer"]
+    customer = access_customer(request.user, pk)
+    context = selectors.customer_detail(customer)
     context.update(
         method_form=ContactMethodForm(),
         person_form=ContactPersonForm(),
         need_form=NeedForm(),
         merge_form=MergeForm(),
-        can_edit=services.can_edit_customer(request.user, customer),
+        can_edit=can_change_customer(request.user, customer),
         need_statuses=Need.Status.choices,
         orders=customer_orders(request.user, customer),
         open_opportunities=open_opportunities_for_customer(customer),
@@ -185,7 +192,7 @@ def customer_detail(request, pk):
 @require_GET
 def customer_timeline(request, pk):
     """htmx: a page of the customer's timeline, after `cursor` (the "load more" button), or the first."""
-    customer = selectors.get_customer(request.user, pk)
+    customer = access_customer(request.user, pk)
     page = timeline.customer_timeline(customer, request.GET.get("cursor", ""))
     return render(request, "crm/timeline/entries.html", {"customer": customer, "timeline": page})
 
@@ -234,22 +241,25 @@ def _needs_section(request, customer, form=None):
 
 @require_POST
 def contact_method_add(request, pk):
-    customer = selectors.get_customer(request.user, pk)
+    customer = access_customer(request.user, pk, for_write=True)
     form = ContactMethodForm(request.POST)
-    if save_from_form(form, lambda data: services.add_contact_method(request.user, customer, **data)):
-        form = None
-    return _methods_section(request, customer, form)
+    saved = save_from_form(
+        form, lambda data: services.add_contact_method(actor=request.user, customer=customer, **data)
+    )
+    return _methods_section(request, customer, None if saved else form)
 
 
 def contact_method_edit(request, pk):
-    method = selectors.get_customer_part(request.user, ContactMethod, pk)
+    method = access_contact_method(request.user, pk, for_write=True)
     form = ContactMethodForm(
         request.POST or None,
         instance=method if request.method == "GET" else None,
         auto_id=f"method{method.pk}_%s",
     )
     if request.method == "POST":
-        if save_from_form(form, lambda data: services.update_contact_method(request.user, method, **data)):
+        if save_from_form(
+            form, lambda data: services.update_contact_method(actor=request.user, method=method, **data)
+        ):
             return _replace_section(_methods_section(request, method.customer), "#contact-methods")
         method.refresh_from_db()
     return render(request, "customers/partials/contact_method_edit.html", {"method": method, "form": form})
@@ -257,29 +267,32 @@ def contact_method_edit(request, pk):
 
 @require_POST
 def contact_method_delete(request, pk):
-    method = selectors.get_customer_part(request.user, ContactMethod, pk)
-    services.remove_contact_method(request.user, method)
+    method = access_contact_method(request.user, pk, for_write=True)
+    services.remove_contact_method(actor=request.user, method=method)
     return _methods_section(request, method.customer)
 
 
 @require_POST
 def contact_person_add(request, pk):
-    customer = selectors.get_customer(request.user, pk)
+    customer = access_customer(request.user, pk, for_write=True)
     form = ContactPersonForm(request.POST)
-    if save_from_form(form, lambda data: services.add_contact_person(request.user, customer, **data)):
-        form = None
-    return _persons_section(request, customer, form)
+    saved = save_from_form(
+        form, lambda data: services.add_contact_person(actor=request.user, customer=customer, **data)
+    )
+    return _persons_section(request, customer, None if saved else form)
 
 
 def contact_person_edit(request, pk):
-    person = selectors.get_customer_part(request.user, ContactPerson, pk)
+    person = access_contact_person(request.user, pk, for_write=True)
     form = ContactPersonForm(
         request.POST or None,
         instance=person if request.method == "GET" else None,
         auto_id=f"person{person.pk}_%s",
     )
     if request.method == "POST":
-        if save_from_form(form, lambda data: services.update_contact_person(request.user, person, **data)):
+        if save_from_form(
+            form, lambda data: services.update_contact_person(actor=request.user, person=person, **data)
+        ):
             return _replace_section(_persons_section(request, person.customer), "#contact-persons")
         person.refresh_from_db()
     return render(request, "customers/partials/contact_person_edit.html", {"person": person, "form": form})
@@ -287,40 +300,41 @@ def contact_person_edit(request, pk):
 
 @require_POST
 def contact_person_delete(request, pk):
-    person = selectors.get_customer_part(request.user, ContactPerson, pk)
-    services.remove_contact_person(request.user, person)
+    person = access_contact_person(request.user, pk, for_write=True)
+    services.remove_contact_person(actor=request.user, person=person)
     return _persons_section(request, person.customer)
 
 
 @require_POST
 def need_add(request, pk):
-    customer = selectors.get_customer(request.user, pk)
+    customer = access_customer(request.user, pk, for_write=True)
     form = NeedForm(request.POST)
-    if save_from_form(form, lambda data: services.raise_need(request.user, customer, **data)):
+    if save_from_form(form, lambda data: services.raise_need(actor=request.user, customer=customer, **data)):
         return trigger_client_event(_needs_section(request, customer), timeline.CHANGED_EVENT)
     return _needs_section(request, customer, form)
 
 
 @require_POST
 def need_status(request, pk):
-    need = selectors.get_customer_part(request.user, Need, pk)
+    need = access_need(request.user, pk, for_write=True)
     form = NeedStatusForm(request.POST)
-    if not form.is_valid():
+    if not save_from_form(
+        form, lambda data: services.update_need(actor=request.user, need=need, status=data["status"])
+    ):
         return _needs_section(request, need.customer)
-    services.update_need(request.user, need, status=form.cleaned_data["status"])
     return trigger_client_event(_needs_section(request, need.customer), timeline.CHANGED_EVENT)
 
 
 def customer_merge(request, pk):
-    survivor = selectors.get_customer(request.user, pk)
+    survivor = access_customer(request.user, pk, for_write=True)
     form = MergeForm(request.POST or request.GET or None)
     if not form.is_valid():
         messages.error(request, _("Enter the number of the customer to merge into this one."))
         return redirect(survivor)
-    merged = selectors.get_customer(request.user, form.cleaned_data["other"])
+    merged = access_customer(request.user, form.cleaned_data["other"], for_write=True)
     if request.method == "POST":
         try:
-            services.merge_customers(request.user, survivor, merged)
+            services.merge_customers(actor=request.user, survivor=survivor, merged=merged)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         except PermissionDenied as error:
@@ -342,17 +356,17 @@ def customer_bulk(request):
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("customers:index")
     if not form.is_valid():
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        messages.error(request, " ".join(str(m) for errors in form.errors.values() for m in errors))
         return redirect(back or "customers:index")
     customers = list(form.cleaned_data["customers"])
     if form.cleaned_data["action"] == BulkActionForm.REASSIGN:
         owner = form.cleaned_data["owner"]
-        changed = services.reassign_owner(request.user, customers, owner)
+        changed = services.reassign_owner(actor=request.user, customers=customers, new_owner=owner)
         messages.success(
             request, _("%(count)s customers now belong to %(owner)s.") % {"count": changed, "owner": owner}
         )
     else:
-        tag = services.add_tag(request.user, customers, form.cleaned_data["tag"])
+        tag = services.add_tag(actor=request.user, customers=customers, tag_name=form.cleaned_data["tag"])
         messages.success(
             request, _("Tagged %(count)s customers “%(tag)s”.") % {"count": len(customers), "tag": tag.name}
         )

@@ -12,10 +12,14 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from crm.filters import end_of_day
+from crm.history import date_history
 from customers.models import ContactPerson, Customer
 from followups.models import Communication, FollowUp
 from opportunities.models import Opportunity
 from orders.models import Order
+
+# How a past follow-up ended: its status, result and completion time.
+Outcome = tuple[str, str, datetime | None]
 
 HISTORY_DAYS = 300
 # How often a conversation is about an order, and about an opportunity, when the customer has one.
@@ -86,25 +90,26 @@ def seed_followups(context):
         return
     rng, now = context.rng, timezone.now()
     customers = list(Customer.objects.select_related("owner").order_by("pk"))
-    persons = {}
+    persons: dict[int, list[ContactPerson]] = {}
     for person in ContactPerson.objects.order_by("pk"):
         persons.setdefault(person.customer_id, []).append(person)
     records = _Records()
-    communications, followups = [], []
+    communications, followups, outcomes = [], [], {}
     for customer in customers:
         for _ in range(rng.choice([0, 1, 1, 2, 2, 3, 4, 6])):
             communication = _communication(rng, customer, persons, now)
             records.link(rng, communication, communication.occurred_at)
             communications.append(communication)
             if rng.random() < 0.45:
-                followups.append(_followup_of(rng, communication, now))
+                followup, outcome = _followup_of(rng, communication, now)
+                followups.append(followup)
+                if outcome:
+                    outcomes[id(followup)] = outcome
     _save_communications(communications)
-    for followup in followups:
-        followup.communication_id = followup.communication.pk
     planned = _my_day(rng, customers, context, now)
     for followup in planned:
         records.link(rng, followup, followup.created_at)
-    _save_followups(followups + planned)
+    _save_followups(followups + planned, outcomes)
 
 
 class _Records:
@@ -118,7 +123,7 @@ class _Records:
 
     @staticmethod
     def _by_customer(queryset):
-        by_customer = {}
+        by_customer: dict[int, list[tuple[datetime, int]]] = {}
         rows = queryset.order_by("created_at", "pk").values_list("customer_id", "created_at", "pk")
         for customer_id, created_at, pk in rows:
             by_customer.setdefault(customer_id, []).append((created_at, pk))
@@ -154,7 +159,7 @@ def _communication(rng, customer, persons, now):
     return communication
 
 
-def _followup_of(rng, communication, now):
+def _followup_of(rng, communication, now) -> tuple[FollowUp, Outcome | None]:
     """The follow-up a past conversation called for: mostly done by now, some cancelled, a few overdue."""
     customer, created = communication.customer, communication.created_at
     due_day = timezone.localtime(created).date() + timedelta(days=rng.randint(1, 10))
@@ -165,14 +170,14 @@ def _followup_of(rng, communication, now):
     if followup.due_at < now:
         chance = rng.random()
         if chance < 0.1:
-            followup.demo_outcome = (FollowUp.Status.CANCELLED, "", None)
-        elif chance < 0.92 or followup.due_at < now - timedelta(days=20):
+            return followup, (FollowUp.Status.CANCELLED, "", None)
+        if chance < 0.92 or followup.due_at < now - timedelta(days=20):
             completed = min(
                 followup.due_at + timedelta(hours=rng.randint(-6, 24)), now - timedelta(minutes=5)
             )
             result = rng.choice(RESULTS[_language(customer)])
-            followup.demo_outcome = (FollowUp.Status.DONE, result, completed)
-    return followup
+            return followup, (FollowUp.Status.DONE, result, completed)
+    return followup, None
 
 
 def _followup(rng, customer, created, due_at):
@@ -184,7 +189,7 @@ def _followup(rng, customer, created, due_at):
         priority=rng.choice(FollowUp.Priority.values),
         created_by=customer.owner,
     )
-    followup.created_at, followup.demo_outcome = created, None
+    followup.created_at = created
     return followup
 
 
@@ -209,27 +214,25 @@ def _save_communications(communications):
     Communication.objects.bulk_create(communications, batch_size=500)
     for communication in communications:
         communication.created_at = created[id(communication)]
-        communication._history_date, communication._history_user = (
-            communication.created_at,
-            communication.staff,
-        )
+        date_history(communication, communication.created_at, communication.staff)
     Communication.objects.bulk_update(communications, ["created_at"], batch_size=500)
     Communication.history.bulk_history_create(communications, batch_size=500)
 
 
-def _save_followups(followups):
-    """Insert open, as scheduled; then close the ones done or cancelled since, each step in the history."""
+def _save_followups(followups: list[FollowUp], outcomes: dict[int, Outcome]) -> None:
+    """Insert open, as scheduled; then close the ones done or cancelled since (`outcomes`, by the id()
+    of the follow-up), each step in the history."""
     created = {id(f): f.created_at for f in followups}
     FollowUp.objects.bulk_create(followups, batch_size=500)
     for followup in followups:
         followup.created_at = created[id(followup)]
-        followup._history_date, followup._history_user = followup.created_at, followup.created_by
+        date_history(followup, followup.created_at, followup.created_by)
     FollowUp.objects.bulk_update(followups, ["created_at"], batch_size=500)
     FollowUp.history.bulk_history_create(followups, batch_size=500)
-    closed = [followup for followup in followups if followup.demo_outcome]
+    closed = [followup for followup in followups if id(followup) in outcomes]
     for followup in closed:
-        followup.status, followup.result, followup.completed_at = followup.demo_outcome
+        followup.status, followup.result, followup.completed_at = outcomes[id(followup)]
         followup.completed_by = followup.assignee if followup.completed_at else None
-        followup._history_date = followup.completed_at or followup.due_at
+        date_history(followup, followup.completed_at or followup.due_at)
     FollowUp.objects.bulk_update(closed, ["status", "result", "completed_at", "completed_by"], batch_size=500)
     FollowUp.history.bulk_history_create(closed, update=True, batch_size=500)

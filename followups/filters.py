@@ -2,7 +2,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.filters import ANY, DayFromFilter, DayUntilFilter, ModelChoiceFilter
+from crm.filters import ANY, DayFromFilter, DayUntilFilter, ModelChoiceFilter, offer_choices
 from customers.forms import active_users
 from customers.models import Customer
 from customers.selectors import search_customers
@@ -51,8 +51,8 @@ class LinkedRecordFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["order"].queryset = Order.objects.visible_to(user)
-        self.filters["opportunity"].queryset = Opportunity.objects.visible_to(user)
+        offer_choices(self, "order", Order.objects.visible_to(user))
+        offer_choices(self, "opportunity", Opportunity.objects.visible_to(user))
 
 
 class FollowUpFilter(LinkedRecordFilterSet):
@@ -64,7 +64,7 @@ class FollowUpFilter(LinkedRecordFilterSet):
 
     class Meta:
         model = FollowUp
-        fields = []
+        fields: list[str] = []
 
 
 class CommunicationFilter(LinkedRecordFilterSet):
@@ -78,4 +78,4 @@ class CommunicationFilter(LinkedRecordFilterSet):
 
     class Meta:
         model = Communication
-        fields = []
+        fields: list[str] = []

@@ -1,4 +1,5 @@
 from datetime import datetime, time, timedelta
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -6,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.fields import DateField, DateTimeField, ModelChoiceField, parse_id
-from crm.forms import ModelForm
+from crm.forms import ModelForm, form_field
 from customers.forms import OwnIdsMixin, active_users
 from followups import services
 from followups.models import Communication, FollowUp
@@ -72,7 +73,7 @@ class CustomerRecords:
         return records
 
 
-class CustomerRecordsMixin:
+class CustomerRecordsMixin(forms.ModelForm):
     """The optional links of the model (its LINK_FIELDS) offer only the customer's own records, those
     the user sees; `records` (a CustomerRecords) shares what was read with the page's other forms.
 
@@ -84,7 +85,7 @@ class CustomerRecordsMixin:
         super().__init__(*args, **kwargs)
         records = records or CustomerRecords(customer, user)
         for name in self.link_names():
-            field = self.fields[name]
+            field = form_field(self, name, forms.ModelChoiceField)
             field.queryset = records.queryset(field)
             field.error_messages["invalid_choice"] = NOT_THE_CUSTOMERS
             offered = records.offered(name, field, self._chosen_pk(name))
@@ -92,7 +93,8 @@ class CustomerRecordsMixin:
             field.choices = [("", field.empty_label), *choices] if choices else []
 
     def link_names(self):
-        return [name for name in self._meta.model.LINK_FIELDS if name in self.fields]
+        model = cast(type[Communication | FollowUp], self._meta.model)
+        return [name for name in model.LINK_FIELDS if name in self.fields]
 
     def _chosen_pk(self, name):
         """The record the link holds: posted, or given as the initial value (e.g. from the page's address)."""
@@ -161,13 +163,14 @@ class CommunicationForm(OwnIdsMixin, CustomerRecordsMixin, ModelForm):
         self.fields["followup_assignee"].initial = user.pk
         read_choices_once(self.fields["followup_assignee"])
         # The follow-up's fields fold out when the box is ticked.
-        self.followup_part_id = self.auto_id % "followup-part"
+        self.followup_part_id = str(self.auto_id) % "followup-part"
         self.fields["schedule_followup"].widget.attrs.update(
             {"data-bs-toggle": "collapse", "data-bs-target": f"#{self.followup_part_id}"}
         )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("schedule_followup") and "followup_due_at" in cleaned:
             for name, messages in services.due_errors(cleaned["followup_due_at"]).items():
                 self.add_error(f"followup_{name}", messages)
@@ -245,7 +248,8 @@ class PostponeForm(forms.Form):
     day = DateField(required=False, label=_("Day"))
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("to") == self.DAY and not cleaned.get("day"):
             self.add_error("day", ValidationError(_("Pick a day."), code="required"))
         return cleaned

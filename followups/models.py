@@ -244,13 +244,15 @@ class FollowUp(TimeStampedModel):
 
 
 class ReminderDigest(models.Model):
-    """One reminder email a user got for a day: sending the digests twice the same day sends nothing twice."""
+    """A user's reminder email for a day, at most one: claimed (a row without sent_at) before the mail is
+    sent, outside any transaction, and marked sent once the mail server accepted it."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
     )
     date = models.DateField(_("date"))
-    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     overdue = models.PositiveIntegerField(_("overdue"))
     due_today = models.PositiveIntegerField(_("due today"))
 

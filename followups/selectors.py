@@ -1,17 +1,19 @@
 """Reads of communications and follow-ups, with visibility and the joins each page needs."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from itertools import groupby
 from operator import attrgetter
+from typing import Any
 
-from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404
+from django.contrib.auth.models import User
+from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 
 from crm.filters import end_of_day, start_of_day
 from crm.history import field_changes
-from customers.services import can_edit_customer
+from customers.access import can_change_customer
 from followups.models import Communication, FollowUp
 
 # Most rows one page shows; beyond them the page links to the filtered list.
@@ -22,29 +24,18 @@ DIGEST_ITEM_LIMIT = 50
 LINKED_LIMIT = 5  # an order's or opportunity's page shows its newest few of each
 
 
-def communications_for_list(user):
+def communications_for_list(user: User) -> QuerySet[Communication]:
     return Communication.objects.visible_to(user).select_related(
         "customer", "staff", "contact_person", "order", "opportunity"
     )
 
 
-def followups_for_list(user):
+def followups_for_list(user: User) -> QuerySet[FollowUp]:
     return FollowUp.objects.visible_to(user).select_related("customer", "assignee", "order", "opportunity")
 
 
-def get_communication(user, pk):
-    """The communication if the user may see it; 404 otherwise, whether it exists or not."""
-    return get_object_or_404(communications_for_list(user), pk=pk)
-
-
-def get_followup(user, pk):
-    """The follow-up if the user may see it; 404 otherwise, whether it exists or not."""
-    related = ["contact_person", "communication", "completed_by", "created_by"]
-    return get_object_or_404(followups_for_list(user).select_related(*related), pk=pk)
-
-
-def communication_detail(user, pk):
-    communication = get_communication(user, pk)
+def communication_detail(user: User, communication: Communication) -> dict[str, Any]:
+    """What a communication's page shows (the communication from followups.access)."""
     return {
         "communication": communication,
         "followups": list(
@@ -54,8 +45,8 @@ def communication_detail(user, pk):
     }
 
 
-def followup_detail(user, pk):
-    followup = get_followup(user, pk)
+def followup_detail(followup: FollowUp) -> dict[str, Any]:
+    """What a follow-up's page shows (the follow-up from followups.access)."""
     return {
         "followup": followup,
         "history": field_changes(followup.history.select_related("history_user")),
@@ -67,15 +58,15 @@ class Linked:
     """The card of an order's or an opportunity's page: its newest communications and follow-ups."""
 
     link: str  # the field that points at the record: "order" or "opportunity"
-    record: object
-    communications: list
-    followups: list
+    record: Any
+    communications: list[Communication]
+    followups: list[FollowUp]
     more_communications: bool
     more_followups: bool
     can_add: bool
 
 
-def linked_to(user, link, record):
+def linked_to(user: User, link: str, record: Model) -> Linked:
     """The communications and follow-ups about `record` (an order or an opportunity the user sees),
     newest first, LINKED_LIMIT of each: two queries, whatever there is."""
     about = {link: record}
@@ -92,15 +83,15 @@ def linked_to(user, link, record):
         followups=followups[:LINKED_LIMIT],
         more_communications=len(communications) > LINKED_LIMIT,
         more_followups=len(followups) > LINKED_LIMIT,
-        can_add=can_edit_customer(user, record.customer),
+        can_add=can_change_customer(user, record.customer),  # type: ignore[attr-defined]
     )
 
 
-def _due_by_end_of_today(now):
+def _due_by_end_of_today(now: datetime) -> QuerySet[FollowUp]:
     return FollowUp.objects.open().filter(due_at__lt=end_of_day(timezone.localdate(now)))
 
 
-def my_day_counts(user, now=None):
+def my_day_counts(user: User, now: datetime | None = None) -> dict[str, int]:
     """How many of the user's open follow-ups are overdue, and how many are due later today."""
     now = now or timezone.now()
     return (
@@ -112,7 +103,7 @@ def my_day_counts(user, now=None):
     )
 
 
-def my_day(user, now=None):
+def my_day(user: User, now: datetime | None = None) -> dict[str, Any]:
     """The user's open follow-ups that are overdue or due today, soonest first, and what comes next."""
     now = now or timezone.now()
     mine = (
@@ -133,11 +124,11 @@ def my_day(user, now=None):
     }
 
 
-def monday_of(day):
+def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def week(user, monday, assignee=None):
+def week(user: User, monday: date, assignee: User | None = None) -> dict[str, Any]:
     """Visible follow-ups due in the week from `monday`, by day; of one assignee when given."""
     rows = followups_for_list(user).filter(
         due_at__gte=start_of_day(monday), due_at__lt=start_of_day(monday + timedelta(days=7))
@@ -145,7 +136,9 @@ def week(user, monday, assignee=None):
     if assignee is not None:
         rows = rows.filter(assignee=assignee)
     followups = list(rows.order_by("due_at", "id")[: WEEK_LIMIT + 1])
-    days = [{"date": monday + timedelta(days=offset), "followups": []} for offset in range(7)]
+    days: list[dict[str, Any]] = [
+        {"date": monday + timedelta(days=offset), "followups": []} for offset in range(7)
+    ]
     for followup in followups[:WEEK_LIMIT]:
         days[(timezone.localdate(followup.due_at) - monday).days]["followups"].append(followup)
     return {"days": days, "truncated": len(followups) > WEEK_LIMIT}
@@ -155,13 +148,13 @@ def week(user, monday, assignee=None):
 class Digest:
     """What a user's reminder email lists: the first few follow-ups of each part and how many there are."""
 
-    user: object
-    overdue: list = field(default_factory=list)
-    due_today: list = field(default_factory=list)
+    user: User
+    overdue: list[FollowUp] = field(default_factory=list)
+    due_today: list[FollowUp] = field(default_factory=list)
     overdue_count: int = 0
     due_today_count: int = 0
 
-    def add(self, followup, now):
+    def add(self, followup: FollowUp, now: datetime) -> None:
         overdue = followup.due_at < now
         shown = self.overdue if overdue else self.due_today
         if len(shown) < DIGEST_ITEM_LIMIT:
@@ -172,7 +165,7 @@ class Digest:
             self.due_today_count += 1
 
 
-def reminder_digests(now):
+def reminder_digests(now: datetime) -> Iterator[Digest]:
     """A digest for each active user with open follow-ups overdue or due today, from one query."""
     rows = (
         _due_by_end_of_today(now)

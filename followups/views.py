@@ -16,9 +16,10 @@ from django_htmx.http import trigger_client_event
 from crm import timeline
 from crm.forms import save_from_form
 from crm.lists import export_list, filtered_and_sorted, keyset_page
-from customers import selectors as customer_selectors
+from customers.access import access_customer
 from customers.forms import active_users
 from followups import selectors, services
+from followups.access import access_communication, access_followup, can_change_followup
 from followups.filters import COMMUNICATION_SORTS, FOLLOWUP_SORTS, CommunicationFilter, FollowUpFilter
 from followups.forms import (
     CancelForm,
@@ -55,7 +56,7 @@ def _add_to_customer(request, customer_pk, form_class, tab, action, saved_messag
     form) and tells the timeline to reload; without htmx it is a page of its own (phones, and the
     buttons of an order's or opportunity's page), which returns to `next` once saved.
     """
-    customer = customer_selectors.get_customer(request.user, customer_pk)
+    customer = access_customer(request.user, customer_pk, for_write=True)
     form = form_class(
         request.POST or None,
         customer=customer,
@@ -85,7 +86,9 @@ def communication_log(request, customer_pk):
         customer_pk,
         CommunicationForm,
         "communication",
-        lambda customer, form: services.log_communication(request.user, customer, **form.service_fields()),
+        lambda customer, form: services.log_communication(
+            actor=request.user, customer=customer, **form.service_fields()
+        ),
         _("Communication logged."),
     )
 
@@ -96,7 +99,9 @@ def followup_schedule(request, customer_pk):
         customer_pk,
         FollowUpForm,
         "followup",
-        lambda customer, form: services.schedule_followup(request.user, customer, **form.service_fields()),
+        lambda customer, form: services.schedule_followup(
+            actor=request.user, customer=customer, **form.service_fields()
+        ),
         _("Follow-up scheduled."),
     )
 
@@ -112,7 +117,7 @@ def _back(request, followup):
 def _act(request, pk, form_class, action, done_message, moves=False):
     """Runs an action on a follow-up: from My day (htmx) it answers with the follow-up's row in its
     new state (done, cancelled, moved elsewhere; or with the form's errors) and the day's counts."""
-    followup = selectors.get_followup(request.user, pk)
+    followup = access_followup(request.user, pk, for_write=True)
     form = form_class(request.POST)
     done = save_from_form(form, lambda data: action(followup, form))
     if request.htmx:
@@ -142,7 +147,7 @@ def followup_complete(request, pk):
         pk,
         CompleteForm,
         lambda followup, form: services.complete_followup(
-            request.user, followup, form.cleaned_data["result"]
+            actor=request.user, followup=followup, result=form.cleaned_data["result"]
         ),
         _("Follow-up done."),
     )
@@ -154,7 +159,9 @@ def followup_postpone(request, pk):
         request,
         pk,
         PostponeForm,
-        lambda followup, form: services.postpone_followup(request.user, followup, form.target_day()),
+        lambda followup, form: services.postpone_followup(
+            actor=request.user, followup=followup, day=form.target_day()
+        ),
         _("Follow-up postponed."),
         moves=True,
     )
@@ -167,7 +174,7 @@ def followup_reschedule(request, pk):
         pk,
         RescheduleForm,
         lambda followup, form: services.reschedule_followup(
-            request.user, followup, form.cleaned_data["due_at"]
+            actor=request.user, followup=followup, due_at=form.cleaned_data["due_at"]
         ),
         _("Follow-up rescheduled."),
         moves=True,
@@ -181,7 +188,7 @@ def followup_reassign(request, pk):
         pk,
         ReassignForm,
         lambda followup, form: services.reassign_followup(
-            request.user, followup, form.cleaned_data["assignee"]
+            actor=request.user, followup=followup, assignee=form.cleaned_data["assignee"]
         ),
         _("Follow-up reassigned."),
     )
@@ -193,7 +200,9 @@ def followup_cancel(request, pk):
         request,
         pk,
         CancelForm,
-        lambda followup, form: services.cancel_followup(request.user, followup, form.cleaned_data["reason"]),
+        lambda followup, form: services.cancel_followup(
+            actor=request.user, followup=followup, reason=form.cleaned_data["reason"]
+        ),
         _("Follow-up cancelled."),
     )
 
@@ -411,10 +420,10 @@ def communication_export(request):
 
 @require_GET
 def followup_detail(request, pk):
-    context = selectors.followup_detail(request.user, pk)
-    followup = context["followup"]
+    followup = access_followup(request.user, pk)
+    context = selectors.followup_detail(followup)
     context.update(
-        can_act=followup.is_open and services.can_act_on_followup(request.user, followup),
+        can_act=followup.is_open and can_change_followup(request.user, followup),
         reschedule_form=RescheduleForm(initial={"due_at": followup.due_at}),
         reassign_form=ReassignForm(initial={"assignee": followup.assignee_id}),
         complete_form=CompleteForm(),
@@ -425,6 +434,9 @@ def followup_detail(request, pk):
 
 @require_GET
 def communication_detail(request, pk):
+    communication = access_communication(request.user, pk)
     return render(
-        request, "followups/communication_detail.html", selectors.communication_detail(request.user, pk)
+        request,
+        "followups/communication_detail.html",
+        selectors.communication_detail(request.user, communication),
     )

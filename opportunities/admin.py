@@ -1,26 +1,37 @@
+"""The pipeline admin for managers: stages, opportunities' details and the scoring weights, each saved
+through opportunities.services with its refusals at the fields (crm/service_admin.py)."""
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from crm.admin_site import HistoryAdmin
 from crm.fields import BoundedFieldsAdmin
+from crm.service_admin import ServiceAdmin, actor, changed_fields
 from opportunities import services
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
 
 
 @admin.register(Stage)
-class StageAdmin(BoundedFieldsAdmin, admin.ModelAdmin):
+class StageAdmin(ServiceAdmin):
     list_display = ["code", "position", "name_en", "name_zh_hans", "probability", "kind"]
     list_editable = ["position", "name_en", "name_zh_hans", "probability"]
     ordering = ["position", "id"]
 
     def get_readonly_fields(self, request, obj=None):
-        # Opportunities in a stage rely on its kind (open, won, lost) and integrations on its code.
-        in_use = obj is not None and (
-            obj.opportunities.exists() or OpportunityEvent.objects.filter(to_stage=obj).exists()
+        return sorted(services.FIXED_ONCE_USED) if obj is not None and services.stage_in_use(obj) else []
+
+    def create_through_service(self, request, form):
+        fields = {name: value for name, value in form.cleaned_data.items() if name in services.STAGE_FIELDS}
+        return services.create_stage(actor=actor(request), **fields)
+
+    def update_through_service(self, request, obj, form):
+        return services.update_stage(
+            actor=actor(request), stage=obj, **changed_fields(form, services.STAGE_FIELDS)
         )
-        return ["code", "kind"] if in_use else []
 
 
 class ReadOnlyInline(BoundedFieldsAdmin, admin.TabularInline):
@@ -41,12 +52,20 @@ class LineInline(ReadOnlyInline):
 
 class EventInline(ReadOnlyInline):
     model = OpportunityEvent
-    fields = ["at", "from_stage", "to_stage", "actor", "note"]
+    fields = ["at", "what_happened", "actor", "note"]
+    readonly_fields = ["what_happened"]
     ordering = ["at", "id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OpportunityEvent]:
+        return super().get_queryset(request).select_related("actor", "from_stage", "to_stage")
+
+    @admin.display(description=_("What happened"))
+    def what_happened(self, event: OpportunityEvent) -> str:
+        return event.summary
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
+class OpportunityAdmin(ServiceAdmin, HistoryAdmin):
     """Details can be corrected here; stage changes, winning and the product lines happen on the
     opportunity's page, where they record their events and make the order."""
 
@@ -91,16 +110,18 @@ class OpportunityAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
     def view_on_site(self, obj):
         return obj.get_absolute_url()
 
-    def save_model(self, request, obj, form, change):
-        fields = {
-            name: form.cleaned_data[name] for name in form.changed_data if name in services.OPPORTUNITY_FIELDS
-        }
-        owner = form.cleaned_data.get("owner") if "owner" in form.changed_data else None
-        services.update_opportunity(request.user, obj, owner=owner, **fields)
+    def update_through_service(self, request, obj, form):
+        owner = form.cleaned_data["owner"] if "owner" in form.changed_data else None
+        return services.update_opportunity(
+            actor=actor(request),
+            opportunity=obj,
+            owner=owner,
+            **changed_fields(form, services.OPPORTUNITY_FIELDS),
+        )
 
 
 @admin.register(ScoringWeights)
-class ScoringWeightsAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
+class ScoringWeightsAdmin(ServiceAdmin, HistoryAdmin):
     """One row; the model's constraints refuse weights outside 0–1 or not adding up to 1."""
 
     fieldsets = [
@@ -126,5 +147,5 @@ class ScoringWeightsAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
         weights = ScoringWeights.current()
         return redirect(reverse("admin:opportunities_scoringweights_change", args=[weights.pk]))
 
-    def save_model(self, request, obj, form, change):
-        services.update_scoring_weights(request.user, **form.cleaned_data)
+    def update_through_service(self, request, obj, form):
+        return services.update_scoring_weights(actor=actor(request), **form.cleaned_data)

@@ -11,7 +11,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from crm.history import date_history
 from customers.models import Customer
+from opportunities import events
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
 from opportunities.services import value_score
 from orders.demo import walk_on
@@ -68,34 +70,63 @@ def seed_opportunities(context):
         return
     stages = list(Stage.objects.all())
     planner = _Planner(context, stages, products, ScoringWeights.current())
-    plans = [planner.plan(context.rng.choice(customers)) for _ in range(DEMO_OPPORTUNITY_COUNT)]
+    plans = [
+        planner.plan(context.rng.choice(customers)) for _ in range(context.count(DEMO_OPPORTUNITY_COUNT))
+    ]
+    opportunities = Opportunity.objects.bulk_create([plan.opportunity for plan in plans])
     for plan in plans:
         if plan.opportunity.won_at:
             plan.opportunity.order = _order_for(context, plan)
-    opportunities = Opportunity.objects.bulk_create([plan.opportunity for plan in plans])
     Opportunity.history.bulk_history_create(opportunities)
     for plan in plans:
-        for item in (*plan.lines, *plan.events):
-            item.opportunity_id = plan.opportunity.pk
+        for line in plan.lines:
+            line.opportunity_id = plan.opportunity.pk
     OpportunityLine.objects.bulk_create([line for plan in plans for line in plan.lines])
-    OpportunityEvent.objects.bulk_create([event for plan in plans for event in plan.events])
+    OpportunityEvent.objects.bulk_create([event for plan in plans for event in _events(plan)])
     # bulk_create stamps the creation time; put back when each was created and last moved.
     for plan in plans:
-        plan.opportunity.created_at, plan.opportunity.updated_at = plan.events[0].at, plan.events[-1].at
-    Opportunity.objects.bulk_update(opportunities, ["created_at", "updated_at"], batch_size=500)
+        plan.opportunity.created_at, plan.opportunity.updated_at = plan.steps[0][2], plan.steps[-1][2]
+    Opportunity.objects.bulk_update(opportunities, ["order", "created_at", "updated_at"], batch_size=500)
 
 
 def _catalogue(context):
     products = Product.objects.filter(active=True).order_by("sku")
     if not products.exists():
         for sku, name, series, price in FALLBACK_CATALOGUE:
-            create_product(context.manager, sku=sku, name=name, series=series, unit_price=Decimal(price))
+            create_product(
+                actor=context.manager, sku=sku, name=name, series=series, unit_price=Decimal(price)
+            )
     return list(products)
 
 
 class _Plan:
-    def __init__(self, opportunity, lines, events):
-        self.opportunity, self.lines, self.events = opportunity, lines, events
+    """An opportunity, its lines, and its steps through the stages: (stage left, stage entered, when)."""
+
+    def __init__(self, opportunity, lines, steps):
+        self.opportunity, self.lines, self.steps = opportunity, lines, steps
+
+
+def _events(plan: "_Plan") -> list[OpportunityEvent]:
+    """The events the services record along the plan's steps, unsaved."""
+    opportunity = plan.opportunity
+    recorded = []
+    for before, stage, at in plan.steps:
+        common = {
+            "opportunity": opportunity,
+            "actor": opportunity.owner,
+            "at": at,
+            "stage": stage,
+            "commit": False,
+        }
+        if before is None:
+            recorded.append(events.opportunity_created(**common))
+        elif stage.kind == Stage.Kind.WON:
+            recorded.append(events.opportunity_won(from_stage=before, **common))
+        elif stage.kind == Stage.Kind.LOST:
+            recorded.append(events.opportunity_lost(from_stage=before, **common))
+        else:
+            recorded.append(events.stage_moved(from_stage=before, **common))
+    return recorded
 
 
 class _Planner:
@@ -139,14 +170,9 @@ class _Planner:
             **self._bant(len(path)),
         )
         opportunity.value_score = value_score(opportunity, self.weights)
-        opportunity._history_date, opportunity._history_user = created, customer.owner
-        events = [
-            OpportunityEvent(at=at, actor=customer.owner, from_stage=before, to_stage=stage)
-            for before, stage, at in zip([None, *path[:-1]], path, times, strict=True)
-        ]
-        if closing is self.lost:
-            events[-1].note = opportunity.lost_reason
-        return _Plan(opportunity, lines, events)
+        date_history(opportunity, created, customer.owner)
+        steps = list(zip([None, *path[:-1]], path, times, strict=True))
+        return _Plan(opportunity, lines, steps)
 
     def _path(self, closing):
         """The stages entered in order, skipping one now and then, ending where it is now."""
@@ -199,14 +225,12 @@ def _order_for(context, plan):
     """The order a won opportunity became, made as winning makes it and dated the day it was won."""
     opportunity = plan.opportunity
     order = create_order(
-        context.manager,
+        actor=opportunity.owner,
         customer=opportunity.customer,
-        owner=opportunity.owner,
         lines=[
             {"product": ln.product, "quantity": ln.quantity, "unit_price": ln.unit_price} for ln in plan.lines
         ],
-        note=opportunity.title,
+        opportunity=opportunity,
     )
-    order.events.update(actor=opportunity.owner)
     walk_on(context, order, opportunity.won_at)
     return order

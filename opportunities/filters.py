@@ -2,7 +2,14 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.filters import ANY, DateFilter, DecimalFilter, ModelChoiceFilter, ModelMultipleChoiceFilter
+from crm.filters import (
+    ANY,
+    DateFilter,
+    DecimalFilter,
+    ModelChoiceFilter,
+    ModelMultipleChoiceFilter,
+    offer_choices,
+)
 from customers.forms import active_users
 from customers.models import Customer
 from opportunities.models import Opportunity, Stage
@@ -72,11 +79,11 @@ class OpportunityFilter(django_filters.FilterSet):
 
     class Meta:
         model = Opportunity
-        fields = []
+        fields: list[str] = []
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["customer"].queryset = Customer.objects.visible_to(user)
+        offer_choices(self, "customer", Customer.objects.visible_to(user))
 
     def filter_search(self, queryset, name, value):
         return search_opportunities(queryset, value)

@@ -5,7 +5,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from crm.fields import DecimalField, IntegerField, ModelChoiceField
-from crm.forms import ModelForm
+from crm.forms import ModelForm, form_field, formset_class
 from crm.roles import is_manager
 from customers.forms import active_users
 from customers.models import Customer
@@ -57,12 +57,12 @@ class OpportunityForm(ModelForm):
         super().__init__(*args, **kwargs)
         self.creating = creating
         if creating:
-            self.fields["customer"].queryset = Customer.objects.visible_to(user)
+            form_field(self, "customer", forms.ModelChoiceField).queryset = Customer.objects.visible_to(user)
         else:
             for name in ("customer", "customer_search", "stage"):
                 del self.fields[name]
         if is_manager(user):
-            self.fields["owner"].queryset = active_users()
+            form_field(self, "owner", forms.ModelChoiceField).queryset = active_users()
             self.fields["owner"].required = False
             self.fields["owner"].help_text = _("Leave empty: the customer's owner works it.")
         else:
@@ -83,7 +83,8 @@ class OpportunityForm(ModelForm):
         return title
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for name in SCORE_FIELDS:
             if cleaned.get(name) is None:
                 cleaned[name] = 0
@@ -139,7 +140,7 @@ class LineForm(forms.Form):
             (pk, f"{product.sku} · {product.name} ({number_format(product.unit_price, 2)})")
             for pk, product in products.items()
         ]
-        self.fields["product"].choices = choices
+        form_field(self, "product", forms.ChoiceField).choices = choices
         self.fields["product"].widget = ProductSelect(
             choices=choices, prices={pk: product.unit_price for pk, product in products.items()}
         )
@@ -149,7 +150,8 @@ class LineForm(forms.Form):
         return bool(self.data.get(self.add_prefix("product")))
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("product") is not None and not cleaned.get("quantity"):
             self.add_error("quantity", _("Enter how many."))
         return cleaned
@@ -177,9 +179,7 @@ class BaseLineFormSet(forms.BaseFormSet):
         return [form.line() for form in self.filled_forms()]
 
 
-LineFormSetBase = forms.formset_factory(
-    LineForm, formset=BaseLineFormSet, extra=2, max_num=50, validate_max=True
-)
+LineFormSetBase = formset_class(BaseLineFormSet, LineForm, extra=2, max_num=50, validate_max=True)
 
 
 def line_formset(data=None, opportunity=None):

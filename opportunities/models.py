@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import get_language, gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -68,7 +68,8 @@ class Stage(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="open") | Q(kind="won", probability=100) | Q(kind="lost", probability=0),
                 name="stage_closed_probability",
-                violation_error_message=_("A won stage has a probability of 100%, a lost stage 0%."),
+                # Django formats the message with the constraint's name: a percent sign is written %%.
+                violation_error_message=_("A won stage has a probability of 100%%, a lost stage 0%%."),
             ),
             models.CheckConstraint(condition=Q(kind__in=["open", "won", "lost"]), name="stage_kind_known"),
             models.CheckConstraint(condition=~Q(name_en="") & ~Q(name_zh_hans=""), name="stage_named"),
@@ -308,12 +309,42 @@ class OpportunityEventQuerySet(VisibleQuerySet):
     owner_path = "opportunity__customer__owner"
 
 
+class OpportunityEventType(models.TextChoices):
+    CREATED = "created", _("Opportunity created")
+    STAGE_MOVED = "stage_moved", _("Opportunity moved")
+    WON = "won", _("Opportunity won")
+    LOST = "lost", _("Opportunity lost")
+    REOPENED = "reopened", _("Opportunity reopened")
+    OWNER_CHANGED = "owner_changed", _("Owner changed")
+
+
+# The events that put the opportunity into a stage.
+STAGE_EVENT_TYPES = [
+    OpportunityEventType.CREATED,
+    OpportunityEventType.STAGE_MOVED,
+    OpportunityEventType.WON,
+    OpportunityEventType.LOST,
+    OpportunityEventType.REOPENED,
+]
+
+
 class OpportunityEvent(models.Model):
-    """An opportunity entering a stage: its creation (no from_stage), a move, winning, losing, reopening."""
+    """One fact of an opportunity's life: its type, who, when, and the facts it needs (`parameters`).
+
+    opportunities/events.py writes them, one function per type. The creation and each stage change
+    (a move, winning, losing, reopening) fill from_stage and to_stage (no from_stage for the creation):
+    the time spent in each stage and the funnel are measured from them; other events leave both
+    empty. `note` is what the user typed, shown as typed; `summary` renders the rest in the reader's
+    language.
+    """
+
+    Type = OpportunityEventType
+    STAGE_TYPES = STAGE_EVENT_TYPES
 
     opportunity = models.ForeignKey(
         Opportunity, on_delete=models.CASCADE, related_name="events", verbose_name=_("opportunity")
     )
+    type = models.CharField(_("type"), max_length=30, choices=OpportunityEventType.choices)
     at = models.DateTimeField(_("at"), default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -326,31 +357,78 @@ class OpportunityEvent(models.Model):
     from_stage = models.ForeignKey(
         Stage, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("from")
     )
-    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+", verbose_name=_("to"))
+    to_stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("to")
+    )
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     note = models.TextField(_("note"), blank=True)
 
     objects = OpportunityEventQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("stage change")
-        verbose_name_plural = _("stage changes")
+        verbose_name = _("opportunity event")
+        verbose_name_plural = _("opportunity events")
         ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type__in=OpportunityEventType.values), name="opportunity_event_type_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(type__in=STAGE_EVENT_TYPES, to_stage__isnull=False)
+                | (~Q(type__in=STAGE_EVENT_TYPES) & Q(to_stage__isnull=True)),
+                name="opportunity_event_stage_change_has_stage",
+            ),
+        ]
         indexes = [
             models.Index(fields=["opportunity", "at"], name="opportunity_event_opp_at_idx"),
             models.Index(fields=["at"], name="opportunity_event_at_idx"),
+            models.Index(fields=["type", "at"], name="opportunity_event_type_at_idx"),
         ]
 
     def __str__(self):
-        return f"{self.opportunity}: {self.from_stage or '—'} → {self.to_stage}"
+        return f"{self.opportunity}: {self.get_type_display()}"
 
     @property
-    def change(self):
-        """What the event was: "created", "moved" (between open stages), "won", "lost" or "reopened"."""
-        if self.from_stage_id is None:
-            return "created"
-        if not self.to_stage.is_open:
-            return self.to_stage.kind
-        return "moved" if self.from_stage.is_open else "reopened"
+    def is_stage_change(self) -> bool:
+        return self.type in self.STAGE_TYPES
+
+    @property
+    def summary(self) -> str:
+        """What happened, as a sentence in the active language, from the type, stages and parameters."""
+        facts = self.parameters
+        if self.type == self.Type.CREATED:
+            return gettext("Created in %(stage)s") % {"stage": _stage_name(self.to_stage)}
+        if self.type == self.Type.STAGE_MOVED:
+            return gettext("Moved from %(from)s to %(to)s") % {
+                "from": _stage_name(self.from_stage),
+                "to": _stage_name(self.to_stage),
+            }
+        if self.type == self.Type.WON:
+            if facts.get("order_number"):
+                return gettext("Won: order %(order_number)s") % facts
+            return pgettext("stage kind", "Won")
+        if self.type == self.Type.LOST:
+            return (
+                gettext("Lost: %(reason)s") % facts if facts.get("reason") else pgettext("stage kind", "Lost")
+            )
+        if self.type == self.Type.REOPENED:
+            text = gettext("Reopened in %(stage)s") % {"stage": _stage_name(self.to_stage)}
+            if facts.get("unlinked_order_number"):
+                text = gettext("%(reopened)s; order %(order_number)s unlinked") % {
+                    "reopened": text,
+                    "order_number": facts["unlinked_order_number"],
+                }
+            return text
+        if self.type == self.Type.OWNER_CHANGED and "new_owner" in facts:
+            return gettext("Owner changed: %(old)s → %(new)s") % {
+                "old": facts.get("old_owner") or "—",
+                "new": facts["new_owner"],
+            }
+        return self.get_type_display()
+
+
+def _stage_name(stage: Stage | None) -> str:
+    return stage.name if stage else "—"
 
 
 DEFAULT_WEIGHTS = {

@@ -1,16 +1,19 @@
 """Reads of opportunities, with visibility and the joins and sums each page needs."""
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Avg, Count, DecimalField, DurationField, ExpressionWrapper, F, Q, Sum
-from django.shortcuts import get_object_or_404
+from django.contrib.auth.models import User
+from django.db.models import Avg, Count, DecimalField, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from crm.history import field_changes
+from crm.models import model_field
 from customers.models import Customer
 from customers.selectors import search_customers
-from opportunities.models import Opportunity, ScoringWeights, Stage
+from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, Stage
 
 # The board shows every open opportunity, and those won or lost in the last days.
 BOARD_CLOSED_DAYS = 30
@@ -20,11 +23,11 @@ CUSTOMER_CHOICES_LIMIT = 10
 CENT = Decimal("0.01")
 
 
-def opportunities_for_list(user):
+def opportunities_for_list(user: User) -> QuerySet[Opportunity]:
     return Opportunity.objects.visible_to(user).select_related("customer", "owner", "stage", "order")
 
 
-def search_opportunities(queryset, text):
+def search_opportunities(queryset: QuerySet[Opportunity], text: str) -> QuerySet[Opportunity]:
     """Opportunities whose title contains `text`, or whose customer's name does (each part uses its
     own trigram index on PostgreSQL)."""
     text = text.strip()
@@ -34,13 +37,8 @@ def search_opportunities(queryset, text):
     return queryset.filter(Q(title__icontains=text) | Q(customer__in=customers))
 
 
-def get_opportunity(user, pk):
-    """The opportunity if the user may see it; 404 otherwise, whether it exists or not."""
-    return get_object_or_404(opportunities_for_list(user), pk=pk)
-
-
-def opportunity_detail(user, pk):
-    opportunity = get_opportunity(user, pk)
+def opportunity_detail(opportunity: Opportunity) -> dict[str, Any]:
+    """What the opportunity's page shows (the opportunity from opportunities.access)."""
     events = list(opportunity.events.select_related("actor", "from_stage", "to_stage"))
     stages = list(Stage.objects.all())
     return {
@@ -55,16 +53,24 @@ def opportunity_detail(user, pk):
     }
 
 
-def time_in_stages(events, stages, opportunity, now=None):
+def time_in_stages(
+    events: Sequence[OpportunityEvent],
+    stages: Sequence[Stage],
+    opportunity: Opportunity,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
     """How long the opportunity has spent in each stage it entered, in pipeline order.
 
-    Each event starts a stay that lasts until the next event; the current stay lasts until now while
+    Each stage change starts a stay that lasts until the next event; the current stay lasts until now while
     the opportunity is open. Returns dicts of stage, time (a timedelta, None for the closing stage),
     visits and current.
     """
     now = now or timezone.now()
-    chronological = sorted(events, key=lambda event: (event.at, event.pk))
-    totals, visits = {}, {}
+    chronological = sorted(
+        (event for event in events if event.is_stage_change), key=lambda event: (event.at, event.pk)
+    )
+    totals: dict[int, timedelta | None] = {}
+    visits: dict[int, int] = {}
     for index, event in enumerate(chronological):
         stage_id = event.to_stage_id
         visits[stage_id] = visits.get(stage_id, 0) + 1
@@ -89,11 +95,11 @@ def time_in_stages(events, stages, opportunity, now=None):
     ]
 
 
-def score_breakdown(opportunity, weights):
+def score_breakdown(opportunity: Opportunity, weights: ScoringWeights) -> dict[str, Any]:
     """The value score factor by factor: each score, its weight and what it contributes."""
     factors = []
     for factor in Opportunity.SCORE_FACTORS:
-        field = Opportunity._meta.get_field(f"score_{factor}")
+        field = model_field(Opportunity, f"score_{factor}")
         score, weight = getattr(opportunity, field.name), getattr(weights, factor)
         factors.append(
             {
@@ -107,10 +113,10 @@ def score_breakdown(opportunity, weights):
     return {"factors": factors, "total": opportunity.value_score}
 
 
-def bant_checklist(opportunity):
+def bant_checklist(opportunity: Opportunity) -> list[dict[str, Any]]:
     return [
         {
-            "label": Opportunity._meta.get_field(f"{item}_confirmed").verbose_name,
+            "label": model_field(Opportunity, f"{item}_confirmed").verbose_name,
             "confirmed": getattr(opportunity, f"{item}_confirmed"),
             "note": getattr(opportunity, f"{item}_note"),
         }
@@ -118,7 +124,7 @@ def bant_checklist(opportunity):
     ]
 
 
-def board(user, owner=None, now=None):
+def board(user: User, owner: User | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
     """The kanban: one column per stage with its cards, their count, amount and weighted amount.
 
     Two queries whatever the number of cards: the stages, and the cards with their customer and owner.
@@ -133,7 +139,9 @@ def board(user, owner=None, now=None):
     )
     if owner is not None:
         cards = cards.filter(owner=owner)
-    columns = {stage.pk: {"stage": stage, "cards": []} for stage in Stage.objects.all()}
+    columns: dict[int, dict[str, Any]] = {
+        stage.pk: {"stage": stage, "cards": []} for stage in Stage.objects.all()
+    }
     for card in cards:
         columns[card.stage_id]["cards"].append(card)
     for column in columns.values():
@@ -143,7 +151,7 @@ def board(user, owner=None, now=None):
     return list(columns.values())
 
 
-def pipeline_summary(user, now=None):
+def pipeline_summary(user: User, now: datetime | None = None) -> dict[str, Any]:
     """The dashboard's pipeline: open count, amount and weighted amount per open stage; win rate,
     won value and average sales cycle (creation to win) over the last SUMMARY_DAYS days."""
     since = (now or timezone.now()) - timedelta(days=SUMMARY_DAYS)
@@ -197,7 +205,9 @@ def pipeline_summary(user, now=None):
     }
 
 
-def open_opportunities_for_customer(customer, limit=CUSTOMER_CARD_LIMIT):
+def open_opportunities_for_customer(
+    customer: Customer, limit: int = CUSTOMER_CARD_LIMIT
+) -> list[Opportunity]:
     """The customer's open opportunities, next to close first: one query, up to limit + 1 rows
     (the extra one tells the page there are more)."""
     return list(
@@ -208,14 +218,9 @@ def open_opportunities_for_customer(customer, limit=CUSTOMER_CARD_LIMIT):
     )
 
 
-def visible_customer(user, pk):
-    """The customer if the user may see it, else None (a new opportunity's starting point)."""
-    return Customer.objects.visible_to(user).filter(pk=pk).first()
-
-
-def customer_choices(user, text, limit=CUSTOMER_CHOICES_LIMIT):
+def customer_choices(user: User, text: str, limit: int = CUSTOMER_CHOICES_LIMIT) -> list[Customer]:
     """Customers the user may open an opportunity for, matching a fragment of name, phone or email."""
-    customers = Customer.objects.visible_to(user)
+    customers: QuerySet[Customer] = Customer.objects.visible_to(user)
     if text.strip():
         customers = search_customers(customers, text)
     return list(customers.order_by("name", "id")[:limit])

@@ -1,25 +1,35 @@
-"""Every write to opportunities and the scoring weights. Each function takes the acting user first.
+"""Every write to opportunities, the pipeline's stages and the scoring weights.
 
-Who may act: managers on every opportunity, sales staff on those of the customers they own (the same
-rule as visibility and as for orders, so the order a won opportunity becomes is theirs too).
+Each function takes its arguments by keyword, the acting user as `actor`; `None` is the system
+(automation, commands), which acts with managers' rights and whose events and history name no user.
+Who may change an opportunity is decided in opportunities/access.py.
 
 Writes to one opportunity lock its row for the transaction. A stage change can name the stage the
 user saw (`from_stage`): when the opportunity has moved since, nothing is written and
-OpportunityConflict says where it is now. Every stage change writes an OpportunityEvent, which is
-what the time spent in each stage is measured from.
+OpportunityConflict says where it is now. Every stage change records an event (opportunities/events.py),
+which is what the time spent in each stage is measured from.
 """
 
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import DecimalField, ExpressionWrapper, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.roles import is_manager
+from crm.access import acts_as_manager, require, require_manager
+from crm.history import change_reason, set_history_context
+from crm.models import field_max_length
+from customers.access import can_change_customer
+from customers.models import Customer
+from opportunities import events
+from opportunities.access import require_change_opportunity
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
-from orders.models import ZERO
+from orders.models import ZERO, Product
 from orders.models import Status as OrderStatus
 from orders.services import MAX_AMOUNT, create_order
 
@@ -41,7 +51,7 @@ CENT = Decimal("0.01")
 class OpportunityConflict(ValidationError):
     """Someone else moved the opportunity since the user saw it; nothing was written."""
 
-    def __init__(self, opportunity):
+    def __init__(self, opportunity: Opportunity) -> None:
         self.current_stage = opportunity.stage
         super().__init__(
             _(
@@ -56,7 +66,7 @@ class OpportunityConflict(ValidationError):
 # Scoring
 
 
-def weighted_sum(weights, scores):
+def weighted_sum(weights: Mapping[str, Any], scores: Mapping[str, Any]) -> Any:
     """V = w_s·S + w_c·C + w_l·L + w_r·R, from dicts keyed by factor.
 
     The one formula of the value score: with numbers it gives a number, with F() expressions the
@@ -65,21 +75,21 @@ def weighted_sum(weights, scores):
     return sum(weights[factor] * scores[factor] for factor in Opportunity.SCORE_FACTORS)
 
 
-def value_score(opportunity, weights):
+def value_score(opportunity: Opportunity, weights: ScoringWeights) -> Decimal:
     scores = {factor: getattr(opportunity, f"score_{factor}") for factor in Opportunity.SCORE_FACTORS}
     return Decimal(weighted_sum(weights.as_dict(), scores)).quantize(CENT)
 
 
-def validate_weights(weights):
+def validate_weights(weights: Mapping[str, Decimal | None]) -> None:
     """Each weight between 0 and 1 with at most two decimals, and together exactly 1."""
-    errors = {}
+    errors: dict[str, str] = {}
     for factor in Opportunity.SCORE_FACTORS:
         weight = weights.get(factor)
         if weight is None or not ZERO <= weight <= 1 or weight != weight.quantize(CENT):
             errors[factor] = _("Enter a weight between 0 and 1 with at most two decimals, such as 0.25.")
     if errors:
         raise ValidationError(errors)
-    total = sum(weights[factor] for factor in Opportunity.SCORE_FACTORS)
+    total = sum(weights[factor] or ZERO for factor in Opportunity.SCORE_FACTORS)
     if total != 1:
         raise ValidationError(
             _("The weights add up to %(total)s; they must add up to exactly 1.") % {"total": total},
@@ -88,15 +98,15 @@ def validate_weights(weights):
 
 
 @transaction.atomic
-def update_scoring_weights(user, **weights):
+def update_scoring_weights(*, actor: User | None, **weights: Any) -> ScoringWeights:
     """Managers set the value-score weights; every opportunity's stored score follows at once."""
-    _require_manager(user)
+    require_manager(actor)
     weights = {factor: Decimal(str(weights[factor])) for factor in Opportunity.SCORE_FACTORS}
     validate_weights(weights)
     row = ScoringWeights.current()
     for factor, weight in weights.items():
         setattr(row, factor, weight)
-    row._history_user = user
+    set_history_context(row, user=actor)
     row.save()
     scores = {factor: F(f"score_{factor}") for factor in Opportunity.SCORE_FACTORS}
     formula = ExpressionWrapper(
@@ -106,33 +116,62 @@ def update_scoring_weights(user, **weights):
     return row
 
 
+# The pipeline's stages
+
+STAGE_FIELDS = {"code", "name_en", "name_zh_hans", "position", "probability", "kind"}
+FIXED_ONCE_USED = {"code", "kind"}  # opportunities rely on a stage's kind, integrations on its code
+
+
+def stage_in_use(stage: Stage) -> bool:
+    """Whether opportunities are, or have been, in the stage."""
+    return stage.pk is not None and (
+        stage.opportunities.exists() or OpportunityEvent.objects.filter(to_stage=stage).exists()
+    )
+
+
+def _save_stage(stage: Stage, fields: Mapping[str, Any]) -> Stage:
+    unknown = set(fields) - STAGE_FIELDS
+    if unknown:
+        raise TypeError(f"unknown stage fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(stage, name, " ".join(value.split()) if isinstance(value, str) else value)
+    stage.full_clean()
+    stage.save()
+    return stage
+
+
+@transaction.atomic
+def create_stage(*, actor: User | None, **fields: Any) -> Stage:
+    """A new stage of the pipeline (managers only)."""
+    require_manager(actor)
+    return _save_stage(Stage(), fields)
+
+
+@transaction.atomic
+def update_stage(*, actor: User | None, stage: Stage, **fields: Any) -> Stage:
+    """Rename, reorder or re-weigh a stage (managers only); its code and kind stay once it is used."""
+    require_manager(actor)
+    stage = Stage.objects.select_for_update().get(pk=stage.pk)
+    fixed = {name for name in FIXED_ONCE_USED if name in fields and fields[name] != getattr(stage, name)}
+    if fixed and stage_in_use(stage):
+        message = _("Opportunities have been in this stage: this can no longer be changed.")
+        raise ValidationError(dict.fromkeys(sorted(fixed), message))
+    return _save_stage(stage, fields)
+
+
 # Who may do what
 
 
-def can_act_on(user, opportunity):
-    return is_manager(user) or opportunity.customer.owner_id == user.pk
-
-
-def _require_access(user, opportunity):
-    if not can_act_on(user, opportunity):
-        raise PermissionDenied(_("You may not change this opportunity."))
-
-
-def _require_manager(user):
-    if not is_manager(user):
-        raise PermissionDenied(_("Only managers may do this."))
-
-
-def _owner_for(user, customer, owner):
+def _owner_for(actor: User | None, customer: Customer, owner: User | None) -> User:
     """The customer's owner works the opportunity unless a manager gives it to someone else."""
     if owner is None:
         return customer.owner
     if owner.pk != customer.owner_id:
-        _require_manager(user)
+        require_manager(actor)
     return owner
 
 
-def _locked(user, opportunity, from_stage=None):
+def _locked(actor: User | None, opportunity: Opportunity, from_stage: Stage | None = None) -> Opportunity:
     """The opportunity as committed now, its row locked until the transaction ends.
 
     The row is locked on its own, then read with its joins: PostgreSQL re-checks a locked row that
@@ -141,13 +180,13 @@ def _locked(user, opportunity, from_stage=None):
     """
     Opportunity.objects.select_for_update().filter(pk=opportunity.pk).values_list("pk").get()
     current = Opportunity.objects.select_related("stage", "customer", "order").get(pk=opportunity.pk)
-    _require_access(user, current)
+    require_change_opportunity(actor, current)
     if from_stage is not None and current.stage_id != from_stage.pk:
         raise OpportunityConflict(current)
     return current
 
 
-def _stage_of_kind(kind):
+def _stage_of_kind(kind: str) -> Stage:
     stage = Stage.objects.filter(kind=kind).first()
     if stage is None:
         raise ValidationError(
@@ -157,14 +196,14 @@ def _stage_of_kind(kind):
     return stage
 
 
-def first_open_stage():
+def first_open_stage() -> Stage:
     return _stage_of_kind(Stage.Kind.OPEN)
 
 
 # Fields and lines
 
 
-def _clean_fields(fields):
+def _clean_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - OPPORTUNITY_FIELDS
     if unknown:
         raise TypeError(f"unknown opportunity fields: {sorted(unknown)}")
@@ -175,15 +214,16 @@ def _clean_fields(fields):
     return cleaned
 
 
-def _new_lines(opportunity, lines):
+def _new_lines(opportunity: Opportunity, lines: Sequence[Mapping[str, Any]]) -> list[OpportunityLine]:
     """Unsaved, validated lines from dicts of product, quantity and unit_price (default: the product's).
 
     Errors are keyed lines-<index>-<field>, so a form can show each next to its field.
     """
-    prepared, errors = [], {}
+    prepared: list[OpportunityLine] = []
+    errors: dict[str, list[str]] = {}
     kept_products = set(opportunity.lines.values_list("product_id", flat=True)) if opportunity.pk else set()
     for index, spec in enumerate(lines):
-        line_errors = {}
+        line_errors: dict[str, list[str]] = {}
         try:
             prepared.append(_new_line(opportunity, index, kept_products, **spec))
         except ValidationError as error:
@@ -195,7 +235,15 @@ def _new_lines(opportunity, lines):
     return prepared
 
 
-def _new_line(opportunity, index, kept_products, *, product=None, quantity=None, unit_price=None):
+def _new_line(
+    opportunity: Opportunity,
+    index: int,
+    kept_products: set[int],
+    *,
+    product: Product | None = None,
+    quantity: Any = None,  # as typed: validated here
+    unit_price: Decimal | None = None,
+) -> OpportunityLine:
     if product is None:
         raise ValidationError({"product": [_("Choose a product.")]})
     line = OpportunityLine(
@@ -205,7 +253,7 @@ def _new_line(opportunity, index, kept_products, *, product=None, quantity=None,
         quantity=quantity,
         unit_price=product.unit_price if unit_price is None else unit_price,
     )
-    errors = {}
+    errors: dict[str, list[str]] = {}
     if not product.active and product.pk not in kept_products:
         errors["product"] = [_("“%(product)s” is no longer sold.") % {"product": product}]
     if not quantity or quantity < 1:
@@ -219,23 +267,26 @@ def _new_line(opportunity, index, kept_products, *, product=None, quantity=None,
     return line
 
 
-def _lines_total(lines):
+def _lines_total(lines: Iterable[OpportunityLine]) -> Decimal:
     total = sum((line.total for line in lines), ZERO)
     if total > MAX_AMOUNT:
         raise ValidationError({"amount": _("The lines add up to more than an amount can hold.")})
     return total
 
 
-def _validate(opportunity):
+def _validate(opportunity: Opportunity) -> None:
     opportunity.full_clean(exclude=["customer", "owner", "stage"], validate_constraints=False)
 
 
-def _prepare(opportunity, lines):
+def _prepare(
+    opportunity: Opportunity, lines: Sequence[Mapping[str, Any]] | None
+) -> list[OpportunityLine] | None:
     """Validates the fields and the new lines together; sets the amount and the value score from them.
 
     `lines` None keeps the saved lines. With lines, the amount is their total.
     """
-    errors, new_lines = {}, None
+    errors: dict[str, Any] = {}
+    new_lines = None
     if lines is not None:
         try:
             new_lines = _new_lines(opportunity, lines)
@@ -247,7 +298,7 @@ def _prepare(opportunity, lines):
         opportunity.amount = _lines_total(opportunity.lines.all())
     if opportunity.amount is None:
         errors.setdefault("amount", []).append(
-            _("Enter the expected amount, or add the products of interest.")
+            ValidationError(_("Enter the expected amount, or add the products of interest."))
         )
     try:
         _validate(opportunity)
@@ -259,20 +310,8 @@ def _prepare(opportunity, lines):
     return new_lines
 
 
-def _record(opportunity, actor, from_stage, note="", at=None):
-    return OpportunityEvent.objects.create(
-        opportunity=opportunity,
-        actor=actor,
-        at=at or timezone.now(),
-        from_stage=from_stage,
-        to_stage=opportunity.stage,
-        note=note,
-    )
-
-
-def _save(opportunity, user, reason=None):
-    opportunity._history_user = user
-    opportunity._change_reason = reason
+def _save(opportunity: Opportunity, actor: User | None, reason: str | None = None) -> None:
+    set_history_context(opportunity, user=actor, reason=reason)
     opportunity.save()
 
 
@@ -280,15 +319,24 @@ def _save(opportunity, user, reason=None):
 
 
 @transaction.atomic
-def create_opportunity(user, *, customer, stage=None, owner=None, lines=(), **fields):
+def create_opportunity(
+    *,
+    actor: User | None,
+    customer: Customer,
+    stage: Stage | None = None,
+    owner: User | None = None,
+    lines: Sequence[Mapping[str, Any]] = (),
+    **fields: Any,
+) -> Opportunity:
     """A new opportunity for `customer`, in `stage` (default: the first open stage).
 
     `lines` is a sequence of dicts with product, quantity and optionally unit_price; with lines the
     amount is their total. The probability defaults to the stage's. Raises ValidationError keyed by
     field (lines-<index>-<field> for the lines) before writing anything.
     """
-    if not (is_manager(user) or customer.owner_id == user.pk):
-        raise PermissionDenied(_("You may only create opportunities for your own customers."))
+    require(
+        can_change_customer(actor, customer), _("You may only create opportunities for your own customers.")
+    )
     stage = stage or first_open_stage()
     if not stage.is_open:
         raise ValidationError(
@@ -298,50 +346,62 @@ def create_opportunity(user, *, customer, stage=None, owner=None, lines=(), **fi
     if fields.get("probability") is None:
         fields["probability"] = stage.probability
     opportunity = Opportunity(
-        customer=customer, owner=_owner_for(user, customer, owner), stage=stage, **fields
+        customer=customer, owner=_owner_for(actor, customer, owner), stage=stage, **fields
     )
-    new_lines = _prepare(opportunity, list(lines))
+    new_lines = _prepare(opportunity, list(lines)) or []
     opportunity.stage_entered_at = timezone.now()
-    _save(opportunity, user)
+    _save(opportunity, actor)
     OpportunityLine.objects.bulk_create(new_lines)
-    _record(opportunity, user, None, at=opportunity.stage_entered_at)
+    events.opportunity_created(opportunity=opportunity, actor=actor)
     return opportunity
 
 
 @transaction.atomic
-def update_opportunity(user, opportunity, *, lines=None, owner=None, **fields):
+def update_opportunity(
+    *,
+    actor: User | None,
+    opportunity: Opportunity,
+    lines: Sequence[Mapping[str, Any]] | None = None,
+    owner: User | None = None,
+    **fields: Any,
+) -> Opportunity:
     """Change an open opportunity's details; `lines`, when given, replace its lines.
 
     The stage changes only through move_stage, mark_won, mark_lost and reopen.
     """
-    current = _locked(user, opportunity)
+    current = _locked(actor, opportunity)
     if not current.stage.is_open:
         raise ValidationError(_("A won or lost opportunity cannot be changed; reopen it first."))
     for name, value in _clean_fields(fields).items():
         setattr(current, name, value)
+    old_owner = current.owner
     if owner is not None:
-        current.owner = _owner_for(user, current.customer, owner)
+        current.owner = _owner_for(actor, current.customer, owner)
     new_lines = _prepare(current, None if lines is None else list(lines))
-    _save(current, user, _("Lines changed") if new_lines is not None else None)
+    _save(current, actor, change_reason("lines_changed") if new_lines is not None else None)
     if new_lines is not None:
         current.lines.all().delete()
         OpportunityLine.objects.bulk_create(new_lines)
+    if current.owner_id != old_owner.pk:
+        events.owner_changed(opportunity=current, actor=actor, old_owner=old_owner)
     return current
 
 
 # The pipeline
 
 
-def _enter(opportunity, stage, user, note, reason=None):
-    """Puts the opportunity into `stage` at its default probability and records the move."""
-    from_stage, now = opportunity.stage, timezone.now()
-    opportunity.stage, opportunity.stage_entered_at, opportunity.probability = stage, now, stage.probability
-    _save(opportunity, user, reason or note or None)
-    _record(opportunity, user, from_stage, note, at=now)
-    return opportunity
+def _enter(opportunity: Opportunity, stage: Stage, actor: User | None, reason: str | None) -> Stage:
+    """Puts the opportunity into `stage` at its default probability; returns the stage it left.
+
+    The caller records the event that says why."""
+    from_stage = opportunity.stage
+    opportunity.stage, opportunity.stage_entered_at = stage, timezone.now()
+    opportunity.probability = stage.probability
+    _save(opportunity, actor, reason)
+    return from_stage
 
 
-def _require_open(opportunity):
+def _require_open(opportunity: Opportunity) -> None:
     if not opportunity.stage.is_open:
         raise ValidationError(
             _("This opportunity is already “%(stage)s”: reopen it first.")
@@ -351,21 +411,30 @@ def _require_open(opportunity):
 
 
 @transaction.atomic
-def move_stage(user, opportunity, stage, *, note="", from_stage=None):
+def move_stage(
+    *,
+    actor: User | None,
+    opportunity: Opportunity,
+    stage: Stage,
+    note: str = "",
+    from_stage: Stage | None = None,
+) -> Opportunity:
     """Move an open opportunity to another open stage; its probability becomes the stage's default.
 
     Moving to the stage it is in changes nothing and records nothing.
     """
-    current = _locked(user, opportunity, from_stage)
+    current = _locked(actor, opportunity, from_stage)
     _require_open(current)
     if not stage.is_open:
         raise ValidationError(_("Win or lose the opportunity to close it."), code="closing_stage")
     if stage.pk == current.stage_id:
         return current
-    return _enter(current, stage, user, (note or "").strip())
+    from_stage = _enter(current, stage, actor, change_reason("stage_moved"))
+    events.stage_moved(opportunity=current, actor=actor, from_stage=from_stage, note=(note or "").strip())
+    return current
 
 
-def _order_lines(opportunity):
+def _order_lines(opportunity: Opportunity) -> list[OpportunityLine]:
     lines = list(opportunity.lines.select_related("product"))
     if not lines:
         raise ValidationError(
@@ -374,9 +443,9 @@ def _order_lines(opportunity):
     return lines
 
 
-def _order_problems(error, lines):
+def _order_problems(error: ValidationError, lines: Sequence[OpportunityLine]) -> list[str]:
     """create_order's refusal, as sentences a salesperson can act on."""
-    problems = []
+    problems: list[str] = []
     for key, messages in error.message_dict.items():
         if key.startswith("lines-"):
             line = lines[int(key.split("-")[1])]
@@ -391,25 +460,27 @@ def _order_problems(error, lines):
 
 
 @transaction.atomic
-def mark_won(user, opportunity, *, note="", from_stage=None):
+def mark_won(
+    *, actor: User | None, opportunity: Opportunity, note: str = "", from_stage: Stage | None = None
+) -> Opportunity:
     """Win an open opportunity: its lines become an order (customer, products, quantities, prices),
     linked both ways, in the same transaction. When the order cannot be made, nothing is written and
     the ValidationError says why."""
-    current = _locked(user, opportunity, from_stage)
+    current = _locked(actor, opportunity, from_stage)
     _require_open(current)
     won = _stage_of_kind(Stage.Kind.WON)
     lines = _order_lines(current)
     note = (note or "").strip()
     try:
         order = create_order(
-            user,
+            actor=actor,
             customer=current.customer,
-            owner=current.owner if is_manager(user) else None,
+            owner=current.owner if acts_as_manager(actor) else None,
             lines=[
                 {"product": ln.product, "quantity": ln.quantity, "unit_price": ln.unit_price} for ln in lines
             ],
-            note=note
-            or _("From opportunity #%(id)s “%(title)s”") % {"id": current.pk, "title": current.title},
+            note=note,
+            opportunity=current,
         )
     except ValidationError as error:
         raise ValidationError(
@@ -420,33 +491,43 @@ def mark_won(user, opportunity, *, note="", from_stage=None):
             code="order_refused",
         ) from None
     current.order, current.won_at = order, timezone.now()
-    return _enter(current, won, user, note, reason=_("Won: order %(number)s") % {"number": order.number})
+    from_stage = _enter(current, won, actor, change_reason("won", order_number=order.number))
+    events.opportunity_won(opportunity=current, actor=actor, from_stage=from_stage, note=note)
+    return current
 
 
 @transaction.atomic
-def mark_lost(user, opportunity, *, reason, from_stage=None):
+def mark_lost(
+    *, actor: User | None, opportunity: Opportunity, reason: str, from_stage: Stage | None = None
+) -> Opportunity:
     """Lose an open opportunity, always saying why."""
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError({"reason": _("Say why the opportunity was lost.")})
-    if len(reason) > Opportunity._meta.get_field("lost_reason").max_length:
+    if len(reason) > field_max_length(Opportunity, "lost_reason"):
         raise ValidationError({"reason": _("Keep the reason under 300 characters.")})
-    current = _locked(user, opportunity, from_stage)
+    current = _locked(actor, opportunity, from_stage)
     _require_open(current)
     lost = _stage_of_kind(Stage.Kind.LOST)
     current.lost_at, current.lost_reason = timezone.now(), reason
-    return _enter(current, lost, user, reason)
+    from_stage = _enter(current, lost, actor, change_reason("lost"))
+    events.opportunity_lost(opportunity=current, actor=actor, from_stage=from_stage)
+    return current
 
 
-def stage_before_closing(opportunity):
+def stage_before_closing(opportunity: Opportunity) -> Stage:
     """The open stage the opportunity was in when it was won or lost (default: the first open stage)."""
-    event = opportunity.events.filter(to_stage=opportunity.stage).select_related("from_stage").first()
+    event = (
+        opportunity.events.filter(to_stage=opportunity.stage, from_stage__isnull=False)
+        .select_related("from_stage")
+        .first()
+    )
     if event and event.from_stage and event.from_stage.is_open:
         return event.from_stage
     return first_open_stage()
 
 
-def reopen_problem(opportunity):
+def reopen_problem(opportunity: Opportunity) -> str | None:
     """Why a closed opportunity cannot be reopened yet, or None: a won one's order must be closed."""
     order = opportunity.order
     if order is not None and order.status != OrderStatus.CLOSED:
@@ -460,13 +541,15 @@ def reopen_problem(opportunity):
 
 
 @transaction.atomic
-def reopen(user, opportunity, *, stage=None, note=""):
+def reopen(
+    *, actor: User | None, opportunity: Opportunity, stage: Stage | None = None, note: str = ""
+) -> Opportunity:
     """Back into the pipeline (default: the stage it left when it closed).
 
     A won opportunity reopens only once its order has been closed; the order is then unlinked, and the
     event names it, so that winning it again makes a new order.
     """
-    current = _locked(user, opportunity)
+    current = _locked(actor, opportunity)
     if current.stage.is_open:
         raise ValidationError(_("This opportunity is open already."), code="open")
     stage = stage or stage_before_closing(current)
@@ -475,10 +558,14 @@ def reopen(user, opportunity, *, stage=None, note=""):
     problem = reopen_problem(current)
     if problem:
         raise ValidationError(problem, code="order_open")
-    note = (note or "").strip()
-    if current.order is not None:
-        unlinked = _("Order %(number)s unlinked.") % {"number": current.order.number}
-        note = f"{note} {unlinked}".strip()
-        current.order = None
+    unlinked_order, current.order = current.order, None
     current.won_at, current.lost_at, current.lost_reason = None, None, ""
-    return _enter(current, stage, user, note, reason=_("Reopened"))
+    from_stage = _enter(current, stage, actor, change_reason("reopened"))
+    events.opportunity_reopened(
+        opportunity=current,
+        actor=actor,
+        from_stage=from_stage,
+        unlinked_order=unlinked_order,
+        note=(note or "").strip(),
+    )
+    return current

@@ -3,6 +3,7 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,12 +11,13 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
-from crm.fields import parse_id
 from crm.forms import SearchForm, apply_errors
 from crm.lists import export_list, filtered_and_sorted, keyset_page
+from customers.access import access_customer
 from customers.forms import active_users
 from followups.selectors import linked_to
 from opportunities import selectors, services
+from opportunities.access import access_opportunity, can_change_opportunity
 from opportunities.filters import DEFAULT_SORT, SORTS, OpportunityFilter
 from opportunities.forms import LoseForm, MoveForm, OpportunityForm, ReopenForm, WinForm, line_formset
 from opportunities.models import Stage
@@ -134,10 +136,10 @@ def opportunity_board(request):
 
 
 def opportunity_detail(request, pk):
-    context = selectors.opportunity_detail(request.user, pk)
-    opportunity = context["opportunity"]
+    opportunity = access_opportunity(request.user, pk)
+    context = selectors.opportunity_detail(opportunity)
     context.update(
-        can_act=services.can_act_on(request.user, opportunity),
+        can_act=can_change_opportunity(request.user, opportunity),
         move_form=MoveForm(initial={"stage": opportunity.stage, "from_stage": opportunity.stage}),
         reopen_form=ReopenForm(),
         reopen_problem=None if opportunity.is_open else services.reopen_problem(opportunity),
@@ -176,8 +178,10 @@ def _save_opportunity(form, lines, save):
 
 
 def opportunity_create(request):
-    customer_id = parse_id(request.GET.get("customer", ""))
-    customer = selectors.visible_customer(request.user, customer_id) if customer_id else None
+    try:  # the customer the address names (?customer=ID), if the user may open an opportunity for it
+        customer = access_customer(request.user, request.GET.get("customer"), for_write=True)
+    except Http404:
+        customer = None
     initial = {
         "expected_close_date": timezone.localdate() + timedelta(days=NEW_OPPORTUNITY_CLOSE_DAYS),
         "customer": customer,
@@ -191,7 +195,9 @@ def opportunity_create(request):
         opportunity = _save_opportunity(
             form,
             lines,
-            lambda fields, new_lines: services.create_opportunity(request.user, lines=new_lines, **fields),
+            lambda fields, new_lines: services.create_opportunity(
+                actor=request.user, lines=new_lines, **fields
+            ),
         )
         if opportunity:
             messages.success(request, _("Opportunity “%(title)s” created.") % {"title": opportunity.title})
@@ -202,7 +208,7 @@ def opportunity_create(request):
 
 
 def opportunity_edit(request, pk):
-    opportunity = selectors.get_opportunity(request.user, pk)
+    opportunity = access_opportunity(request.user, pk, for_write=True)
     if not opportunity.is_open:
         messages.error(request, _("A won or lost opportunity cannot be changed; reopen it first."))
         return redirect(opportunity)
@@ -213,7 +219,7 @@ def opportunity_edit(request, pk):
             form,
             lines,
             lambda fields, new_lines: services.update_opportunity(
-                request.user, opportunity, lines=new_lines, **fields
+                actor=request.user, opportunity=opportunity, lines=new_lines, **fields
             ),
         )
         if saved:
@@ -247,7 +253,7 @@ def _dialog(request, template, context):
 def opportunity_move(request, pk):
     """Move to a stage: from the board (drag and drop, or the card's Move dialog) or from the
     opportunity's page. Open stages take the move at once; won and lost ask first, in a dialog."""
-    opportunity = selectors.get_opportunity(request.user, pk)
+    opportunity = access_opportunity(request.user, pk, for_write=True)
     if request.method == "GET":
         if not request.htmx:
             return redirect(opportunity)
@@ -263,7 +269,11 @@ def opportunity_move(request, pk):
         return lose_dialog(request, opportunity, LoseForm(initial={"from_stage": from_stage}))
     try:
         services.move_stage(
-            request.user, opportunity, stage, note=form.cleaned_data["note"], from_stage=from_stage
+            actor=request.user,
+            opportunity=opportunity,
+            stage=stage,
+            note=form.cleaned_data["note"],
+            from_stage=from_stage,
         )
     except ValidationError as error:
         return _move_refused(request, opportunity, " ".join(error.messages))
@@ -308,9 +318,11 @@ def _run(form, action):
 
 @require_http_methods(["GET", "POST"])
 def opportunity_win(request, pk):
-    opportunity = selectors.get_opportunity(request.user, pk)
+    opportunity = access_opportunity(request.user, pk, for_write=True)
     form = WinForm(request.POST or None, initial={"from_stage": opportunity.stage})
-    won = request.method == "POST" and _run(form, partial(services.mark_won, request.user, opportunity))
+    won = request.method == "POST" and _run(
+        form, partial(services.mark_won, actor=request.user, opportunity=opportunity)
+    )
     if not won:
         return win_dialog(request, opportunity, form)
     created = _("Won! Order %(number)s was created from “%(title)s”.")
@@ -321,9 +333,10 @@ def opportunity_win(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def opportunity_lose(request, pk):
-    opportunity = selectors.get_opportunity(request.user, pk)
+    opportunity = access_opportunity(request.user, pk, for_write=True)
     form = LoseForm(request.POST or None, initial={"from_stage": opportunity.stage})
-    if not (request.method == "POST" and _run(form, partial(services.mark_lost, request.user, opportunity))):
+    lose = partial(services.mark_lost, actor=request.user, opportunity=opportunity)
+    if not (request.method == "POST" and _run(form, lose)):
         return lose_dialog(request, opportunity, form)
     if _from_board(request):
         return _board_update(request)
@@ -333,14 +346,17 @@ def opportunity_lose(request, pk):
 
 @require_POST
 def opportunity_reopen(request, pk):
-    opportunity = selectors.get_opportunity(request.user, pk)
+    opportunity = access_opportunity(request.user, pk, for_write=True)
     form = ReopenForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose an open stage to reopen it in."))
         return redirect(opportunity)
     try:
         services.reopen(
-            request.user, opportunity, stage=form.cleaned_data["stage"], note=form.cleaned_data["note"]
+            actor=request.user,
+            opportunity=opportunity,
+            stage=form.cleaned_data["stage"],
+            note=form.cleaned_data["note"],
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -1,15 +1,19 @@
 """The admin for managers and ops. Orders change only through the services: their lines, payments
 and events show read-only, the status changes by the actions below, and the few details the admin
-edits are saved by services.update_order."""
+edits are saved by services.update_order, which refuses at the field (crm/service_admin.py)."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
+from crm.admin_site import HistoryAdmin
 from crm.fields import BoundedFieldsAdmin
+from crm.service_admin import ServiceAdmin, actor, changed_fields
 from orders import services
 from orders.forms import ProductForm
 from orders.models import Order, OrderEvent, OrderLine, Payment, Product
@@ -41,12 +45,19 @@ class PaymentInline(ReadOnlyInline):
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    fields = ["at", "from_status", "to_status", "actor", "note"]
+    fields = ["at", "what_happened", "actor", "note"]
     ordering = ["at", "id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderEvent]:
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("What happened"))
+    def what_happened(self, event: OrderEvent) -> str:
+        return event.summary
 
 
 @admin.register(Order)
-class OrderAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
+class OrderAdmin(ServiceAdmin, HistoryAdmin):
     list_display = ["number", "customer", "owner", "status", "total", "balance", "currency", "created_at"]
     list_filter = ["status", "created_at", "confirmed_at", "owner"]
     search_fields = ["number", "customer__name", "invoice_number", "tracking_number"]
@@ -79,21 +90,17 @@ class OrderAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # an order is closed, never deleted
 
-    def save_model(self, request, obj, form, change):
-        details = {
-            name: form.cleaned_data[name] for name in form.changed_data if name in services.DETAIL_FIELDS
-        }
-        try:
-            services.update_order(request.user, Order.objects.get(pk=obj.pk), **details)
-        except (ValidationError, PermissionDenied) as error:
-            self.message_user(request, " ".join(_messages(error)), level=messages.ERROR)
+    def update_through_service(self, request, obj, form):
+        return services.update_order(
+            actor=actor(request), order=obj, **changed_fields(form, services.DETAIL_FIELDS)
+        )
 
     def _apply(self, request, queryset, step, done_message, **arguments):
         """Runs a service on each selected order; reports how many moved, and which did not and why."""
         done, failed = 0, []
         for order in queryset.select_related("customer"):
             try:
-                step(request.user, order, **arguments)
+                step(actor=request.user, order=order, **arguments)
             except (ValidationError, PermissionDenied) as error:
                 failed.append(f"{order.number}: {' '.join(_messages(error))}")
             else:
@@ -136,7 +143,7 @@ class OrderAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
             "title": _("Close orders"),
             "orders": queryset,
             "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "missing_reason": bool(request.POST.get("confirmed")),
         }
         return TemplateResponse(request, "admin/orders/order/close_selected.html", context)
@@ -147,16 +154,19 @@ def _messages(error):
 
 
 @admin.register(Product)
-class ProductAdmin(BoundedFieldsAdmin, SimpleHistoryAdmin):
+class ProductAdmin(ServiceAdmin, HistoryAdmin):
     form = ProductForm
     list_display = ["sku", "name", "series", "unit_price", "active"]
     list_filter = ["active", "series"]
     search_fields = ["sku", "name"]
     readonly_fields = ["created_at", "updated_at"]
 
-    def save_model(self, request, obj, form, change):
-        fields = {name: form.cleaned_data[name] for name in services.PRODUCT_FIELDS}
-        if change:
-            services.update_product(request.user, Product.objects.get(pk=obj.pk), **fields)
-        else:
-            obj.pk = services.create_product(request.user, **fields).pk
+    def create_through_service(self, request, form):
+        return services.create_product(
+            actor=actor(request), **{name: form.cleaned_data[name] for name in services.PRODUCT_FIELDS}
+        )
+
+    def update_through_service(self, request, obj, form):
+        return services.update_product(
+            actor=actor(request), product=obj, **changed_fields(form, services.PRODUCT_FIELDS)
+        )

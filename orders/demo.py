@@ -7,13 +7,15 @@ number once finished), with totals from services.compute_totals. Numbers follow 
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
+from crm.history import date_history
 from customers.models import Customer
-from orders import services
+from orders import events, services
 from orders.models import (
     DocumentCounter,
     Order,
@@ -67,11 +69,20 @@ CLOSE_REASONS = [
 CARRIERS = ["顺丰速运", "京东物流", "德邦物流", "DHL Express"]
 
 
+# The event each step of the lifecycle records.
+STEP_EVENTS = {
+    Status.CONFIRMED: events.order_confirmed,
+    Status.PROCESSING: events.processing_started,
+    Status.FINISHED: events.order_finished,
+}
+
+
 @dataclass
 class _Built:
     order: Order
     lines: list
-    events: list = field(default_factory=list)
+    # What happened, as (event function, its arguments but the order), recorded once the order is inserted.
+    steps: list = field(default_factory=list)
     payments: list = field(default_factory=list)
     created_at: object = None
     updated_at: object = None
@@ -85,7 +96,7 @@ def seed_orders(context):
     if not customers:
         return
     rng, now = context.rng, timezone.now()
-    ages = sorted((rng.uniform(0, DAYS) for _ in range(DEMO_ORDER_COUNT)), reverse=True)
+    ages = sorted((rng.uniform(0, DAYS) for _ in range(context.count(DEMO_ORDER_COUNT))), reverse=True)
     built = [
         _build(context, rng, now - timedelta(days=age), rng.choice(customers), products, now) for age in ages
     ]
@@ -122,14 +133,16 @@ def _build(context, rng, created_at, customer, products, now):
     totals = services.compute_totals(lines, discount=order.discount, tax_rate=order.tax_rate)
     order.subtotal, order.tax, order.total = totals.subtotal, totals.tax, totals.total
     item = _Built(order, lines)
-    item.events.append(
-        OrderEvent(actor_id=customer.owner_id, at=created_at, from_status="", to_status=Status.CREATED)
-    )
+    item.steps.append((events.order_created, {"actor": customer.owner_id, "at": created_at}))
     status = _walk(context, rng, item, now)
     order.balance = order.total - order.paid_amount
     item.order = _with_status(order, status)
-    item.created_at, item.updated_at = created_at, max(event.at for event in item.events)
+    item.created_at, item.updated_at = created_at, _last_step(item, created_at)
     return item
+
+
+def _last_step(item: _Built, created_at: datetime) -> datetime:
+    return max([created_at, *(arguments["at"] for _record, arguments in item.steps)])
 
 
 def walk_on(context, order, created_at):
@@ -145,7 +158,7 @@ def walk_on(context, order, created_at):
         status=status,
         number=services.next_number("SO", created_at),
         created_at=created_at,
-        updated_at=max(event.at for event in [*item.events, OrderEvent(at=created_at)]),
+        updated_at=_last_step(item, created_at),
         paid_amount=order.paid_amount,
         balance=order.total - order.paid_amount,
         carrier=order.carrier,
@@ -154,10 +167,9 @@ def walk_on(context, order, created_at):
     )
     order.events.update(at=created_at)
     order.history.update(history_date=created_at)
-    for part in (*item.events, *item.payments):
-        part.order = order
-    OrderEvent.objects.bulk_create(item.events)
-    Payment.objects.bulk_create(item.payments)
+    order.refresh_from_db()
+    item.order = order
+    _record([item])
 
 
 def _line(rng, index, product):
@@ -199,7 +211,7 @@ def _walk(context, rng, item, now):
             _pay(item, at - timedelta(hours=rng.uniform(1, 48)), order.total - order.paid_amount, rng, now)
         setattr(order, stamp, at)
         actor = context.manager.pk if target == Status.CONFIRMED and order.needs_approval else order.owner_id
-        item.events.append(OrderEvent(actor_id=actor, at=at, from_status=status, to_status=target))
+        item.steps.append((STEP_EVENTS[target], {"actor": actor, "at": at}))
         status = target
         if target == Status.CONFIRMED and rng.random() < 0.4:
             deposit = (order.total * Decimal("0.3")).quantize(Decimal("0.01"))
@@ -218,15 +230,7 @@ def _close(rng, item, status, at, now):
     if order.paid_amount:
         _pay(item, at, -order.paid_amount, rng, now)
     order.closed_at, order.close_reason = at, rng.choice(CLOSE_REASONS)
-    item.events.append(
-        OrderEvent(
-            actor_id=order.owner_id,
-            at=at,
-            from_status=status,
-            to_status=Status.CLOSED,
-            note=order.close_reason,
-        )
-    )
+    item.steps.append((events.order_closed, {"actor": order.owner_id, "at": at, "from_status": status}))
 
 
 def _pay(item, at, amount, rng, now):
@@ -255,7 +259,7 @@ def _with_status(order, status):
 
 def _number(built):
     """SO- numbers by creation date and INV- numbers by finishing date, per year; the counters follow."""
-    counters = defaultdict(int)
+    counters: defaultdict[tuple[str, int], int] = defaultdict(int)
     for item in built:
         year = timezone.localdate(item.order.created_at).year
         counters[("SO", year)] += 1
@@ -275,10 +279,39 @@ def _insert(context, built):
         item.order.created_at, item.order.updated_at = item.created_at, item.updated_at
     Order.objects.bulk_update(orders, ["created_at", "updated_at"], batch_size=500)
     for item in built:
-        for part in (*item.lines, *item.events, *item.payments):
+        for part in (*item.lines, *item.payments):
             part.order = item.order
-        item.order._history_date = item.order.created_at
-    OrderLine.objects.bulk_create([line for item in built for line in item.lines], batch_size=1000)
-    OrderEvent.objects.bulk_create([event for item in built for event in item.events], batch_size=1000)
-    Payment.objects.bulk_create([payment for item in built for payment in item.payments], batch_size=1000)
+        date_history(item.order, item.order.created_at)
+    lines = OrderLine.objects.bulk_create([line for item in built for line in item.lines], batch_size=1000)
+    _record(built)
     Order.history.bulk_history_create(orders, default_user=context.manager, batch_size=500)
+    for line in lines:
+        date_history(line, line.order.created_at)
+    OrderLine.history.bulk_history_create(lines, default_user=context.manager, batch_size=1000)
+
+
+def _record(built: list[_Built]) -> None:
+    """Inserts the orders' payments, then the events of every step and payment, as the services
+    record them."""
+    payments = [payment for item in built for payment in item.payments]
+    for item in built:
+        for payment in item.payments:
+            payment.order = item.order
+    Payment.objects.bulk_create(payments, batch_size=1000)
+    users = User.objects.in_bulk()
+    recorded = []
+    for item in built:
+        for record, arguments in item.steps:
+            recorded.append(
+                record(
+                    order=item.order, commit=False, **{**arguments, "actor": users.get(arguments["actor"])}
+                )
+            )
+        for payment in item.payments:
+            record = events.refund_recorded if payment.is_refund else events.payment_recorded
+            recorded.append(
+                record(
+                    order=item.order, actor=users.get(payment.recorded_by_id), payment=payment, commit=False
+                )
+            )
+    OrderEvent.objects.bulk_create(recorded, batch_size=1000)

@@ -55,7 +55,7 @@ class OrderFilter(OwnerFilterMixin, django_filters.FilterSet):
 
     class Meta:
         model = Order
-        fields = []
+        fields: list[str] = []
 
     def filter_search(self, queryset, name, value):
         return search_orders(queryset, value)
@@ -73,7 +73,7 @@ class ProductFilter(django_filters.FilterSet):
 
     class Meta:
         model = Product
-        fields = []
+        fields: list[str] = []
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,17 +1,18 @@
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from crm.fields import DateTimeField, DecimalField, IntegerField, ModelChoiceField
-from crm.forms import ModelForm
+from crm.forms import ModelForm, form_field, formset_class
 from customers.forms import active_users
 from customers.models import Customer
 from orders.models import Order, Payment, Product
 from orders.selectors import orderable_products
 
-MONEY = {"min_value": Decimal("0"), "max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"min_value": Decimal("0"), "max_digits": 14, "decimal_places": 2}
 
 
 class OrderForm(ModelForm):
@@ -44,9 +45,9 @@ class OrderForm(ModelForm):
 
     def __init__(self, *args, user, user_is_manager, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.visible_to(user)
+        form_field(self, "customer", forms.ModelChoiceField).queryset = Customer.objects.visible_to(user)
         if user_is_manager:
-            self.fields["owner"].queryset = active_users()
+            form_field(self, "owner", forms.ModelChoiceField).queryset = active_users()
             self.fields["owner"].required = False
             self.fields["owner"].help_text = _("Leave empty for the customer's owner.")
         else:
@@ -78,14 +79,15 @@ class LineForm(forms.Form):
 
     def __init__(self, *args, products, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = products
+        form_field(self, "product", forms.ModelChoiceField).queryset = products
 
     def has_changed(self):
         """A row counts once something is typed or chosen in it; blank rows are ignored."""
         return any((self.data.get(self.add_prefix(name)) or "").strip() for name in self.fields)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not cleaned.get("product") and not (cleaned.get("description") or "").strip():
             self.add_error("description", _("Choose a product or describe what is sold."))
         if (
@@ -136,7 +138,7 @@ class BaseLineFormSet(forms.BaseFormSet):
         return not self.non_form_errors() and all(not form.errors for form in self.filled_forms())
 
 
-LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=3, max_num=200, absolute_max=200)
+LineFormSet = formset_class(BaseLineFormSet, LineForm, extra=3, max_num=200, absolute_max=200)
 
 
 def line_initial(order_lines):

@@ -8,12 +8,14 @@ leaves nothing behind and never stops the others. A dry run is the same run roll
 
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from crm.importing import Action, Columns, ImportField, ImportReport, RowRejected, RowResult
+from crm.importing import Action, Columns, ImportField, ImportReport, RowRejected, RowResult, Table
+from crm.models import model_field
 from orders import services
 from orders.models import Product
 
@@ -22,7 +24,7 @@ NO = {"0", "false", "no", "n", "否", "无效", "停用", "inactive"}
 
 
 def _product_field(key, *aliases):
-    return ImportField(key, capfirst(Product._meta.get_field(key).verbose_name), aliases)
+    return ImportField(key, capfirst(model_field(Product, key).verbose_name), aliases)
 
 
 COLUMNS = Columns(
@@ -36,18 +38,18 @@ COLUMNS = Columns(
 )
 
 
-def run_import(user, table, mapping, *, commit):
-    """Apply every row as `user` (a manager); without `commit`, roll it all back."""
+def run_import(*, actor: User | None, table: Table, mapping: list[str], commit: bool) -> ImportReport:
+    """Apply every row as `actor` (a manager, or the system); without `commit`, roll it all back."""
     COLUMNS.check(mapping)
     with transaction.atomic():
         products = {product.sku: product for product in Product.objects.all()}
-        results = [_import_row(user, row, COLUMNS.values(row, mapping), products) for row in table.rows]
+        results = [_import_row(actor, row, COLUMNS.values(row, mapping), products) for row in table.rows]
         if not commit:
             transaction.set_rollback(True)
     return ImportReport(results, committed=commit)
 
 
-def _import_row(user, row, values, products):
+def _import_row(actor, row, values, products):
     sku = " ".join(values.get("sku", "").split()).upper()
     try:
         if not sku:
@@ -55,10 +57,10 @@ def _import_row(user, row, values, products):
         fields = _fields(values)
         with transaction.atomic():
             if sku in products:
-                product = services.update_product(user, products[sku], **fields)
+                product = services.update_product(actor=actor, product=products[sku], **fields)
                 action = Action.UPDATE
             else:
-                product = services.create_product(user, **fields)
+                product = services.create_product(actor=actor, **fields)
                 action = Action.CREATE
     except RowRejected as rejection:
         products.pop(sku, None)  # it may hold changes the savepoint rolled back

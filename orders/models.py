@@ -8,6 +8,7 @@ transitions below (the field is protected), and services.py is the one place tha
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
@@ -15,8 +16,9 @@ from django.db.models.functions import Abs
 from django.db.models.lookups import LessThan
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -300,6 +302,8 @@ class OrderLine(models.Model):
     discount = money_field(_("discount"), default=ZERO)
     line_total = money_field(_("line total"))
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
@@ -334,15 +338,35 @@ class OrderPartQuerySet(VisibleQuerySet):
     owner_path = "order__customer__owner"
 
 
-class OrderEvent(models.Model):
-    """One step of an order's life: who moved it from which status to which, when, and why.
+class OrderEventType(models.TextChoices):
+    CREATED = "created", _("Order created")
+    CONFIRMED = "confirmed", _("Order confirmed")
+    PROCESSING_STARTED = "processing_started", _("Processing started")
+    FINISHED = "finished", _("Order finished")
+    CLOSED = "closed", _("Order closed")
+    PAYMENT_RECORDED = "payment_recorded", _("Payment recorded")
+    REFUND_RECORDED = "refund_recorded", _("Refund recorded")
+    LINES_CHANGED = "lines_changed", _("Lines changed")
+    OWNER_CHANGED = "owner_changed", _("Owner changed")
+    DETAILS_CHANGED = "details_changed", _("Details changed")
 
-    The creation of an order is recorded too, with an empty from_status.
+
+class OrderEvent(models.Model):
+    """One fact of an order's life: its type, who, when, and the facts it needs (`parameters`).
+
+    orders/events.py writes them, one function per type. The creation and each status change also
+    fill from_status and to_status (empty from_status for the creation), which cycle times and reports
+    read; other events leave both empty. `note` is what the user typed, shown as typed; every other
+    word is rendered from the type and the parameters in the reader's language (`summary`).
     """
+
+    Type = OrderEventType
+    STATUS_TYPES = (Type.CREATED, Type.CONFIRMED, Type.PROCESSING_STARTED, Type.FINISHED, Type.CLOSED)
 
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"), db_index=False
     )  # order_event_order_at_idx starts with it
+    type = models.CharField(_("type"), max_length=30, choices=OrderEventType.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -353,7 +377,8 @@ class OrderEvent(models.Model):
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
     from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
-    to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
+    to_status = models.CharField(_("to"), max_length=20, choices=Status.choices, blank=True)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     note = models.TextField(_("note"), blank=True)
 
     objects = OrderPartQuerySet.as_manager()
@@ -362,13 +387,85 @@ class OrderEvent(models.Model):
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
         ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type__in=OrderEventType.values), name="order_event_type_known"
+            ),
+        ]
         indexes = [
             models.Index(fields=["order", "at"], name="order_event_order_at_idx"),
             models.Index(fields=["at"], name="order_event_at_idx"),
+            models.Index(fields=["type", "at"], name="order_event_type_at_idx"),
         ]
 
     def __str__(self):
-        return f"{self.order}: {self.from_status or '—'} → {self.to_status}"
+        return f"{self.order}: {self.get_type_display()}"
+
+    @property
+    def is_status_change(self) -> bool:
+        return self.type in self.STATUS_TYPES
+
+    @property
+    def summary(self) -> str:
+        """What happened, as a sentence in the active language, from the type and the parameters."""
+        facts = self.parameters
+        if self.type == self.Type.CREATED and facts.get("opportunity"):
+            return gettext("Order created from opportunity #%(id)s “%(title)s”") % facts["opportunity"]
+        if self.type == self.Type.PROCESSING_STARTED and facts.get("tracking_number"):
+            return gettext(
+                "Processing started, shipped with %(carrier)s, tracking number %(tracking_number)s"
+            ) % {
+                "carrier": facts.get("carrier") or "—",
+                "tracking_number": facts["tracking_number"],
+            }
+        if self.type == self.Type.FINISHED and facts.get("invoice_number"):
+            return gettext("Order finished, invoice %(invoice_number)s") % facts
+        if self.type == self.Type.CLOSED and facts.get("reason"):
+            return gettext("Order closed: %(reason)s") % facts
+        if self.type in (self.Type.PAYMENT_RECORDED, self.Type.REFUND_RECORDED):
+            return self._payment_summary(facts)
+        if self.type == self.Type.LINES_CHANGED and "old_total" in facts:
+            return gettext("Lines changed, total %(old_total)s → %(new_total)s %(currency)s") % {
+                **facts,
+                "old_total": _money(facts["old_total"]),
+                "new_total": _money(facts["new_total"]),
+            }
+        if self.type == self.Type.OWNER_CHANGED and "new_owner" in facts:
+            return gettext("Owner changed: %(old)s → %(new)s") % {
+                "old": facts.get("old_owner") or "—",
+                "new": facts["new_owner"],
+            }
+        if self.type == self.Type.DETAILS_CHANGED and facts.get("fields"):
+            return gettext("Details changed: %(fields)s") % {"fields": _field_names(Order, facts["fields"])}
+        return self.get_type_display()
+
+    def _payment_summary(self, facts: dict) -> str:
+        values = {
+            "amount": _money(facts.get("amount", "0")),
+            "currency": facts.get("currency", ""),
+            "method": PaymentMethod(facts["method"]).label
+            if facts.get("method") in PaymentMethod.values
+            else "",
+        }
+        if self.type == self.Type.REFUND_RECORDED:
+            return gettext("Refund of %(amount)s %(currency)s recorded (%(method)s)") % values
+        return gettext("Payment of %(amount)s %(currency)s recorded (%(method)s)") % values
+
+
+def _money(amount: str) -> str:
+    """An amount stored as text, as the active language writes money: 12,345.60."""
+    return number_format(Decimal(amount), 2, force_grouping=True)
+
+
+def _field_names(model: type[models.Model], names: list[str]) -> str:
+    """The fields' names in the active language, e.g. "carrier, tracking number"."""
+    labels = []
+    for name in names:
+        try:
+            labels.append(str(getattr(model._meta.get_field(name), "verbose_name", name)))
+        except FieldDoesNotExist:
+            labels.append(name)
+    return ", ".join(labels)
 
 
 class Payment(models.Model):

@@ -1,40 +1,45 @@
 """Reads of products and orders, with visibility and the joins each page needs."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Q, Sum
-from django.shortcuts import get_object_or_404
+from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
+from crm.access import acts_as_manager
 from crm.history import field_changes
-from crm.roles import is_manager
 from customers.models import Customer
-from orders.models import Order, Product, Status
-from orders.services import CENT, can_act_on, transition_problems
+from orders.access import can_change_order
+from orders.models import Order, OrderLine, Product, Status
+from orders.services import CENT, transition_problems
 
 CUSTOMER_CARD_ORDERS = 5
 # Where each status's clock starts: the stamp of the transition into it.
-STATUS_SINCE = {
+STATUS_SINCE: dict[str, str] = {
     Status.CREATED: "created_at",
     Status.CONFIRMED: "confirmed_at",
     Status.PROCESSING: "processing_at",
 }
 
 
-def orders_for_list(user):
+def orders_for_list(user: User) -> QuerySet[Order]:
     return Order.objects.visible_to(user).select_related("customer", "owner")
 
 
-def orders_with_number(queryset, text):
+def orders_with_number(queryset: QuerySet[Order], text: str) -> QuerySet[Order]:
     """Orders whose number (or invoice number) contains `text`; numbers are stored upper-case."""
     fragment = text.strip().upper()
     return queryset.filter(Q(number__contains=fragment) | Q(invoice_number__contains=fragment))
 
 
-def search_orders(queryset, text):
+def search_orders(queryset: QuerySet[Order], text: str) -> QuerySet[Order]:
     """Orders whose number contains `text`, or whose customer's name does."""
     text = text.strip()
     if not text:
@@ -43,20 +48,14 @@ def search_orders(queryset, text):
     return orders_with_number(queryset, text) | queryset.filter(customer__in=customers)
 
 
-def get_order(user, pk):
-    """The order if the user may see it; 404 otherwise, whether it exists or not."""
-    orders = Order.objects.visible_to(user).select_related("customer", "owner", "source_opportunity")
-    return get_object_or_404(orders, pk=pk)
-
-
-def order_detail(user, pk):
-    order = get_order(user, pk)
+def order_detail(user: User, order: Order) -> dict[str, Any]:
+    """What the order's page shows (the order from orders.access.access_order)."""
     return {
         "order": order,
         "lines": list(order.lines.select_related("product")),
         "payments": list(order.payments.select_related("recorded_by")),
         "events": list(order.events.select_related("actor").order_by("-at", "-id")),
-        "history": field_changes(order.history.select_related("history_user")),
+        "history": field_changes(order.history.all(), OrderLine.history.filter(order=order.pk)),
         "actions": available_actions(user, order),
     }
 
@@ -66,11 +65,11 @@ class Action:
     """A transition as the order page offers it: a button, or the reasons it is not available."""
 
     name: str
-    label: str
+    label: str | Promise
     allowed: bool
-    problems: list = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
     needs_override: bool = False
-    form: object = None  # the view's form for it
+    form: Any = None  # the view's form for it
 
 
 ACTION_LABELS = {
@@ -81,9 +80,9 @@ ACTION_LABELS = {
 }
 
 
-def available_actions(user, order):
+def available_actions(user: User, order: Order) -> list[Action]:
     """The transitions the order could take from its status, each allowed for `user` or not, and why."""
-    if not can_act_on(user, order):
+    if not can_change_order(user, order):
         return []
     actions = []
     for name, label in ACTION_LABELS.items():
@@ -98,7 +97,7 @@ def available_actions(user, order):
             action.problems.append(_("Above the approval limit: a manager confirms this order."))
         elif name == "finish" and order.balance != 0:
             action.needs_override = True
-            if not is_manager(user):
+            if not acts_as_manager(user):
                 action.allowed = False
                 action.problems.append(
                     _("The balance is %(balance)s: record the payments first, or ask a manager.")
@@ -108,7 +107,7 @@ def available_actions(user, order):
     return actions
 
 
-def customer_orders(user, customer):
+def customer_orders(user: User, customer: Customer) -> dict[str, Any]:
     """The customer card: the latest orders, how many there are, and the lifetime value, the total of
     the finished orders (one sum per currency)."""
     orders = Order.objects.visible_to(user).filter(customer=customer)
@@ -124,7 +123,7 @@ def customer_orders(user, customer):
     }
 
 
-def stuck_orders(status, older_than, now=None):
+def stuck_orders(status: str, older_than: timedelta, now: datetime | None = None) -> QuerySet[Order]:
     """Orders that have been in `status` (created, confirmed or processing) longer than `older_than`."""
     since = STATUS_SINCE[status]
     cutoff = (now or timezone.now()) - older_than
@@ -135,7 +134,9 @@ def stuck_orders(status, older_than, now=None):
     )
 
 
-def stale_orders(older_than, statuses=(Status.CREATED,), now=None):
+def stale_orders(
+    older_than: timedelta, statuses: Iterable[str] = (Status.CREATED,), now: datetime | None = None
+) -> QuerySet[Order]:
     """Open orders in `statuses` that have been in their status, untouched, longer than `older_than`."""
     cutoff = (now or timezone.now()) - older_than
     in_status_too_long = Q()
@@ -148,22 +149,22 @@ def stale_orders(older_than, statuses=(Status.CREATED,), now=None):
     )
 
 
-def products_for_list():
+def products_for_list() -> QuerySet[Product]:
     return Product.objects.all()
 
 
-def search_products(queryset, text):
+def search_products(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
     text = text.strip()
     if not text:
         return queryset
     return queryset.filter(Q(sku__contains=text.upper()) | Q(name__icontains=text))
 
 
-def orderable_products():
+def orderable_products() -> QuerySet[Product]:
     return Product.objects.filter(active=True).order_by("sku")
 
 
-def in_status_for(order, now=None):
+def in_status_for(order: Order, now: datetime | None = None) -> timedelta:
     """How long the order has been in its current status."""
     stamp = getattr(order, STATUS_SINCE.get(order.status, "updated_at")) or order.updated_at
     return (now or timezone.now()) - stamp

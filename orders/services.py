@@ -1,4 +1,4 @@
-"""Every write to products, orders, their lines and payments. Each function takes the acting user.
+"""Every write to products, orders, their lines and payments.
 
 Writes to one order are serialised by locking its row (SELECT … FOR UPDATE) for the length of the
 transaction, so checks such as "refunds at most what was paid" hold however many people act at
@@ -6,28 +6,42 @@ once. A transition is applied only if the order still has the status the user ac
 nothing is written and OrderConflict names the status it has now. The model's
 ConcurrentTransitionMixin refuses, besides, any save of a copy whose status is out of date.
 
-`user=None` stands for the system (operations commands): it acts with managers' rights and its
-events have no actor.
+Each function takes its arguments by keyword, the acting user as `actor`; `None` is the system
+(automation, commands, imports run by operations): it acts with managers' rights and its events and
+history name no user. Who may change an order is decided in orders/access.py.
 """
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from crm.roles import is_manager
+from crm.access import require, require_manager
+from crm.history import change_reason, set_history_context
+from customers.access import can_change_customer
+from customers.models import Customer
+from orders import events
+from orders.access import require_change_order
+
+if TYPE_CHECKING:
+    from opportunities.models import Opportunity
+
+from crm.models import model_field
 from orders.models import (
     ZERO,
     DocumentCounter,
     Order,
-    OrderEvent,
     OrderLine,
     Payment,
     Product,
@@ -49,7 +63,7 @@ PRODUCT_FIELDS = {"sku", "name", "series", "unit_price", "active"}
 class OrderConflict(ValidationError):
     """Someone else changed the order's status since the user saw it; nothing was written."""
 
-    def __init__(self, order):
+    def __init__(self, order: Order) -> None:
         self.current_status = order.status
         super().__init__(
             _(
@@ -72,12 +86,12 @@ class Totals:
     total: Decimal
 
 
-def line_total(quantity, unit_price, discount=ZERO):
+def line_total(quantity: int, unit_price: Decimal, discount: Decimal = ZERO) -> Decimal:
     """quantity × unit price − discount, exact (whole quantities, prices in cents)."""
     return quantity * unit_price - discount
 
 
-def compute_totals(lines, *, discount=ZERO, tax_rate=ZERO):
+def compute_totals(lines: Iterable[Any], *, discount: Decimal = ZERO, tax_rate: Decimal = ZERO) -> Totals:
     """An order's totals from its lines: each line's total, summed; the order's discount off that;
     tax at `tax_rate` percent of what remains, rounded half up to the cent; and the total."""
     subtotal = sum((line_total(line.quantity, line.unit_price, line.discount) for line in lines), ZERO)
@@ -86,7 +100,7 @@ def compute_totals(lines, *, discount=ZERO, tax_rate=ZERO):
     return Totals(subtotal=subtotal, discount=discount, tax=tax, total=taxable + tax)
 
 
-def _apply_totals(order, lines):
+def _apply_totals(order: Order, lines: Iterable[OrderLine]) -> None:
     totals = compute_totals(lines, discount=order.discount, tax_rate=order.tax_rate)
     errors = {}
     if totals.discount > totals.subtotal:
@@ -104,28 +118,14 @@ def _apply_totals(order, lines):
 # Who may do what
 
 
-def can_act_on(user, order):
-    """Managers act on every order; sales staff on the orders of the customers they own."""
-    return user is None or is_manager(user) or order.customer.owner_id == user.pk
-
-
-def _require_access(user, order):
-    if not can_act_on(user, order):
-        raise PermissionDenied(_("You may not change this order."))
-
-
-def _require_manager(user):
-    if user is not None and not is_manager(user):
-        raise PermissionDenied(_("Only managers may do this."))
-
-
-def _locked(user, order):
+def _locked(actor: User | None, order: Order) -> Order:
     """The order as committed now, its row locked until the transaction ends.
 
     Raises OrderConflict when its status is no longer that of `order`, the copy the user acted on.
     """
     current = Order.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
-    _require_access(user, current)
+    require_change_order(actor, current)
+    set_history_context(current, user=actor)
     if current.status != order.status:
         raise OrderConflict(current)
     return current
@@ -134,7 +134,7 @@ def _locked(user, order):
 # Numbers
 
 
-def next_number(kind, at=None):
+def next_number(kind: str, at: datetime | None = None) -> str:
     """The next SO-/INV- number of the year: never handed out twice, even to concurrent transactions.
 
     The year's counter row stays locked until the caller's transaction ends, so creators queue for it
@@ -150,7 +150,7 @@ def next_number(kind, at=None):
 # Orders and lines
 
 
-def _clean_order_fields(fields, allowed=ORDER_FIELDS):
+def _clean_order_fields(fields: Mapping[str, Any], allowed: set[str] = ORDER_FIELDS) -> dict[str, Any]:
     unknown = set(fields) - ORDER_FIELDS
     if unknown:
         raise TypeError(f"unknown order fields: {sorted(unknown)}")
@@ -166,8 +166,8 @@ def _clean_order_fields(fields, allowed=ORDER_FIELDS):
     return cleaned
 
 
-def _validate_order_fields(order):
-    errors = {}
+def _validate_order_fields(order: Order) -> None:
+    errors: dict[str, list[str]] = {}
     try:
         order.full_clean(
             exclude=["customer", "owner", "number", "status"],
@@ -195,13 +195,14 @@ def _validate_order_fields(order):
     order.discount = order.discount.quantize(CENT)
 
 
-def _new_lines(order, lines):
+def _new_lines(order: Order, lines: Sequence[Mapping[str, Any]]) -> list[OrderLine]:
     """Unsaved, validated lines from dicts of product or description, quantity, unit_price, discount.
 
     A product fills in the description and unit price it is missing. Raises a ValidationError with
     each bad line's messages under lines-<index>.
     """
-    prepared, errors = [], {}
+    prepared: list[OrderLine] = []
+    errors: dict[str, list[str]] = {}
     for index, spec in enumerate(lines):
         try:
             prepared.append(_new_line(order, index, **spec))
@@ -212,11 +213,20 @@ def _new_lines(order, lines):
     return prepared
 
 
-def _new_line(order, index, *, product=None, description="", quantity=None, unit_price=None, discount=None):
+def _new_line(
+    order: Order,
+    index: int,
+    *,
+    product: Product | None = None,
+    description: str = "",
+    quantity: Any = None,  # as typed: validated here
+    unit_price: Decimal | None = None,
+    discount: Decimal | None = None,
+) -> OrderLine:
     description = " ".join((description or "").split()) or (product.name if product else "")
     if unit_price is None and product is not None:
         unit_price = product.unit_price
-    line = OrderLine(
+    line = OrderLine(  # type: ignore[misc]  # the unit price may be missing: full_clean says so
         order=order,
         position=index,
         product=product,
@@ -228,7 +238,7 @@ def _new_line(order, index, *, product=None, description="", quantity=None, unit
     )
     line.full_clean(exclude=["order", "line_total"], validate_constraints=False)
     line.unit_price, line.discount = line.unit_price.quantize(CENT), line.discount.quantize(CENT)
-    errors = {}
+    errors: dict[str, str] = {}
     if product is not None and not product.active and not _already_ordered(order, product):
         errors["product"] = _("“%(product)s” is no longer sold.") % {"product": product}
     if line.quantity <= 0:
@@ -250,44 +260,34 @@ def _new_line(order, index, *, product=None, description="", quantity=None, unit
     return line
 
 
-def _already_ordered(order, product):
+def _already_ordered(order: Order, product: Product) -> bool:
     """A line kept while its product was withdrawn stays valid when the lines are saved again."""
     return order.pk is not None and order.lines.filter(product=product).exists()
 
 
-def _line_messages(error):
+def _line_messages(error: ValidationError) -> list[str]:
     """A line's errors, each led by the name of the field it is about."""
     if not hasattr(error, "error_dict"):
         return error.messages
-    messages = []
+    messages: list[str] = []
     for name, texts in error.message_dict.items():
-        label = OrderLine._meta.get_field(name).verbose_name if name != "__all__" else ""
+        label = model_field(OrderLine, name).verbose_name if name != "__all__" else ""
         messages += [f"{label.capitalize()}: {text}" if label else text for text in texts]
     return messages
 
 
-def _order_owner(user, customer, owner):
+def _order_owner(actor: User | None, customer: Customer, owner: User | None) -> User:
     if owner is None:
         return customer.owner
-    if user is not None and owner.pk != customer.owner_id:
-        _require_manager(user)
+    if owner.pk != customer.owner_id:
+        require_manager(actor)
     return owner
 
 
-def _record(order, actor, from_status, note="", at=None):
-    return OrderEvent.objects.create(
-        order=order,
-        actor=actor,
-        at=at or timezone.now(),
-        from_status=from_status,
-        to_status=order.status,
-        note=note,
-    )
-
-
-def _validated_lines(order, lines):
+def _validated_lines(order: Order, lines: Sequence[Mapping[str, Any]]) -> list[OrderLine]:
     """Validates the order's fields and its new lines together, then sets its totals from them."""
-    errors, new_lines = {}, []
+    errors: dict[str, Any] = {}
+    new_lines: list[OrderLine] = []
     try:
         _validate_order_fields(order)
     except ValidationError as error:
@@ -307,65 +307,110 @@ def _validated_lines(order, lines):
 
 
 @transaction.atomic
-def create_order(user, *, customer, lines=(), owner=None, note="", **order_fields):
+def create_order(
+    *,
+    actor: User | None,
+    customer: Customer,
+    lines: Sequence[Mapping[str, Any]] = (),
+    owner: User | None = None,
+    note: str = "",
+    opportunity: "Opportunity | None" = None,
+    **order_fields: Any,
+) -> Order:
     """A new order (status created) for `customer`, with its lines, numbered SO-YYYY-NNNNNN.
 
     `lines` is a sequence of dicts with product (a Product) or description, quantity, unit_price
     (default: the product's) and discount (an amount, default 0). `owner` defaults to the customer's
-    owner; only managers choose another. Everything is validated before anything is written: a
-    ValidationError has messages keyed by field, or by lines-<index> for the lines.
+    owner; only managers choose another. `opportunity` is the one won into this order, which its
+    first event names. Everything is validated before anything is written: a ValidationError has
+    messages keyed by field, or by lines-<index> for the lines.
     """
-    if not (user is None or is_manager(user) or customer.owner_id == user.pk):
-        raise PermissionDenied(_("You may only create orders for your own customers."))
+    require(can_change_customer(actor, customer), _("You may only create orders for your own customers."))
     order = Order(
-        customer=customer, owner=_order_owner(user, customer, owner), **_clean_order_fields(order_fields)
+        customer=customer, owner=_order_owner(actor, customer, owner), **_clean_order_fields(order_fields)
     )
     new_lines = _validated_lines(order, lines)
     order.number = next_number(ORDER_NUMBER)
+    set_history_context(order, user=actor)
     order.save()
-    OrderLine.objects.bulk_create(new_lines)
-    _record(order, user, "", note, at=order.created_at)
+    bulk_create_with_history(new_lines, OrderLine, default_user=actor)
+    events.order_created(order=order, actor=actor, note=note, opportunity=opportunity)
     return order
 
 
 @transaction.atomic
-def update_order(user, order, *, lines=None, owner=None, **order_fields):
+def update_order(
+    *,
+    actor: User | None,
+    order: Order,
+    lines: Sequence[Mapping[str, Any]] | None = None,
+    owner: User | None = None,
+    **order_fields: Any,
+) -> Order:
     """Change an order: its details and owner until it is finished or closed; its money fields and
-    lines (replaced by `lines` when given) only while it is created."""
-    current = _locked(user, order)
+    lines (replaced by `lines` when given) only while it is created. Each kind of change is an event."""
+    current = _locked(actor, order)
     if current.status in (Status.FINISHED, Status.CLOSED):
         raise ValidationError(_("A finished or closed order cannot be changed."))
     allowed = ORDER_FIELDS if current.is_editable else DETAIL_FIELDS
     if not current.is_editable and lines is not None:
         raise ValidationError(_("Lines can be edited only while the order is created."))
+    before = {name: getattr(current, name) for name in ORDER_FIELDS}
+    old_owner, old_total = current.owner, current.total
     for name, value in _clean_order_fields(order_fields, allowed).items():
         setattr(current, name, value)
     if owner is not None:
-        current.owner = _order_owner(user, current.customer, owner)
+        current.owner = _order_owner(actor, current.customer, owner)
     if lines is None:
         _validate_order_fields(current)
         _apply_totals(current, list(current.lines.all()))
     else:
-        new_lines = _validated_lines(current, lines)
-        current.lines.all().delete()
-        OrderLine.objects.bulk_create(new_lines)
-        current._change_reason = _("Lines changed")
+        _replace_lines(actor, current, _validated_lines(current, lines))
+    set_history_context(
+        current, user=actor, reason=change_reason("lines_changed") if lines is not None else None
+    )
     current.save()
+    changed = sorted(name for name in ORDER_FIELDS if getattr(current, name) != before[name])
+    if lines is not None:
+        events.lines_changed(order=current, actor=actor, old_total=old_total)
+    if current.owner_id != old_owner.pk:
+        events.owner_changed(order=current, actor=actor, old_owner=old_owner)
+    if changed:
+        events.details_changed(order=current, actor=actor, fields=changed)
     return current
+
+
+def _replace_lines(user: User | None, order: Order, new_lines: list[OrderLine]) -> None:
+    """The order's lines become `new_lines`, line by line, so that each line's history shows what
+    changed: the line at each position is updated, extra ones added, missing ones removed."""
+    old_lines = list(order.lines.order_by("position", "id"))
+    fields = ["position", "product", "description", "quantity", "unit_price", "discount", "line_total"]
+    updated = []
+    for old, new in zip(old_lines, new_lines, strict=False):
+        if any(getattr(old, name) != getattr(new, name) for name in fields):
+            for name in fields:
+                setattr(old, name, getattr(new, name))
+            updated.append(old)
+    for removed in old_lines[len(new_lines) :]:
+        set_history_context(removed, user=user)
+        removed.delete()
+    if updated:
+        bulk_update_with_history(updated, OrderLine, fields, default_user=user)
+    bulk_create_with_history(new_lines[len(old_lines) :], OrderLine, default_user=user)
 
 
 # The lifecycle
 
 
-def ensure_status(order, seen_status):
+def ensure_status(order: Order, seen_status: str) -> None:
     """Raises OrderConflict when the order no longer has the status the user saw (if one is given)."""
     if seen_status and seen_status != order.status:
         raise OrderConflict(order)
 
 
-def _transition(user, order, name, *args, note="", **kwargs):
+def _transition(actor: User | None, order: Order, name: str, *, note: str = "", **kwargs: Any) -> Order:
     """Apply one transition to the order as the user saw it, log it, and return the saved order."""
-    current = _locked(user, order)
+    current = _locked(actor, order)
     method = getattr(current, name)
     if not can_proceed(method, check_conditions=False):
         raise ValidationError(
@@ -376,25 +421,35 @@ def _transition(user, order, name, *args, note="", **kwargs):
     problems = transition_problems(current, name)
     if problems:
         raise ValidationError(problems, code="incomplete")
-    if user is not None and not has_transition_perm(method, user):
+    if actor is not None and not has_transition_perm(method, actor):
         raise PermissionDenied(
             _("This order's total is above the approval limit of %(limit)s: a manager must confirm it.")
             % {"limit": settings.ORDER_APPROVAL_LIMIT}
         )
     from_status, at = current.status, timezone.now()
-    method(at, *args, **kwargs)
-    current._change_reason = note or None
+    method(at, **kwargs)
+    set_history_context(current, user=actor, reason=change_reason(f"order_{current.status}"))
     try:
         current.save()
     except ConcurrentTransition:
         raise OrderConflict(Order.objects.get(pk=current.pk)) from None
-    _record(current, user, from_status, note, at)
+    if name == "close":
+        events.order_closed(order=current, actor=actor, from_status=from_status)
+    else:
+        TRANSITION_EVENTS[name](order=current, actor=actor, note=note)
     return current
 
 
-def transition_problems(order, name):
+TRANSITION_EVENTS = {
+    "confirm": events.order_confirmed,
+    "start_processing": events.processing_started,
+    "finish": events.order_finished,
+}
+
+
+def transition_problems(order: Order, name: str) -> list[str]:
     """Why the order is not ready for a transition it could otherwise take (empty when it is)."""
-    problems = []
+    problems: list[str] = []
     if name == "confirm":
         if not order.lines.exists():
             problems.append(_("Add at least one line before confirming."))
@@ -404,33 +459,37 @@ def transition_problems(order, name):
 
 
 @transaction.atomic
-def confirm_order(user, order, *, note=""):
+def confirm_order(*, actor: User | None, order: Order, note: str = "") -> Order:
     """created → confirmed: the order is complete and approved (above the limit, by a manager)."""
-    return _transition(user, order, "confirm", note=note)
+    return _transition(actor, order, "confirm", note=note)
 
 
 @transaction.atomic
-def start_processing(user, order, *, carrier="", tracking_number="", note=""):
+def start_processing(
+    *, actor: User | None, order: Order, carrier: str = "", tracking_number: str = "", note: str = ""
+) -> Order:
     """confirmed → processing: fulfilment has started; the carrier and tracking number may come with it."""
     carrier, tracking_number = " ".join(carrier.split()), "".join(tracking_number.split())
-    errors = {}
+    errors: dict[str, str] = {}
     for name, value in (("carrier", carrier), ("tracking_number", tracking_number)):
         if len(value) > Order._meta.get_field(name).max_length:
             errors[name] = _("Ensure this value has at most 100 characters.")
     if errors:
         raise ValidationError(errors)
     return _transition(
-        user, order, "start_processing", carrier=carrier, tracking_number=tracking_number, note=note
+        actor, order, "start_processing", carrier=carrier, tracking_number=tracking_number, note=note
     )
 
 
 @transaction.atomic
-def finish_order(user, order, *, note="", override_balance=False):
+def finish_order(
+    *, actor: User | None, order: Order, note: str = "", override_balance: bool = False
+) -> Order:
     """processing → finished: delivered and settled; issues the invoice number.
 
     The balance must be zero, unless a manager overrides that with a note saying why.
     """
-    current = _locked(user, order)
+    current = _locked(actor, order)
     note = (note or "").strip()
     if current.balance != 0 and current.status == Status.PROCESSING:
         if not override_balance:
@@ -439,7 +498,7 @@ def finish_order(user, order, *, note="", override_balance=False):
                 % {"balance": current.balance, "currency": current.currency},
                 code="balance",
             )
-        _require_manager(user)
+        require_manager(actor)
         if not note:
             raise ValidationError(
                 {
@@ -447,11 +506,11 @@ def finish_order(user, order, *, note="", override_balance=False):
                     % {"balance": current.balance}
                 }
             )
-    return _transition(user, order, "finish", note=note, invoice_number=next_number(INVOICE_NUMBER))
+    return _transition(actor, order, "finish", note=note, invoice_number=next_number(INVOICE_NUMBER))
 
 
 @transaction.atomic
-def close_order(user, order, *, reason):
+def close_order(*, actor: User | None, order: Order, reason: str) -> Order:
     """created, confirmed or processing → closed: cancelled or abandoned, always with a reason."""
     reason = " ".join((reason or "").split())
     if not reason:
@@ -460,10 +519,10 @@ def close_order(user, order, *, reason):
         raise ValidationError(
             {"reason": _("Keep the reason under 300 characters; add details to the notes.")}
         )
-    return _transition(user, order, "close", reason=reason, note=reason)
+    return _transition(actor, order, "close", reason=reason)
 
 
-TRANSITIONS = {
+TRANSITIONS: dict[str, Callable[..., Order]] = {
     "confirm": confirm_order,
     "start_processing": start_processing,
     "finish": finish_order,
@@ -475,20 +534,28 @@ TRANSITIONS = {
 
 
 @transaction.atomic
-def record_payment(user, order, *, amount, method, paid_at=None, reference=""):
+def record_payment(
+    *,
+    actor: User | None,
+    order: Order,
+    amount: Decimal,
+    method: str,
+    paid_at: datetime | None = None,
+    reference: str = "",
+) -> Payment:
     """Money received (a positive amount) or refunded (negative, at most what has been paid).
 
     Payments are taken once the order is confirmed; a closed order takes refunds only. A payment
     cannot exceed the balance.
     """
-    current = _locked(user, order)
+    current = _locked(actor, order)
     payment = Payment(
         order=current,
         amount=amount,
         method=method,
         paid_at=paid_at or timezone.now(),
         reference=" ".join((reference or "").split()),
-        recorded_by=user,
+        recorded_by=actor,
     )
     payment.full_clean(exclude=["order"], validate_constraints=False)
     if payment.paid_at > timezone.now() + FUTURE_TOLERANCE:
@@ -497,12 +564,15 @@ def record_payment(user, order, *, amount, method, paid_at=None, reference=""):
     payment.save()
     current.paid_amount += payment.amount
     current.balance = current.total - current.paid_amount
-    current._change_reason = _("Refund recorded") if payment.is_refund else _("Payment recorded")
+    reason = change_reason("refund_recorded" if payment.is_refund else "payment_recorded")
+    set_history_context(current, user=actor, reason=reason)
     current.save()
+    record_event = events.refund_recorded if payment.is_refund else events.payment_recorded
+    record_event(order=current, actor=actor, payment=payment)
     return payment
 
 
-def _check_payment(order, amount):
+def _check_payment(order: Order, amount: Decimal) -> None:
     if amount == 0:
         raise ValidationError(
             {"amount": _("Enter an amount: positive for a payment, negative for a refund.")}
@@ -529,7 +599,7 @@ def _check_payment(order, amount):
 # Products
 
 
-def _clean_product_fields(fields):
+def _clean_product_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(fields) - PRODUCT_FIELDS
     if unknown:
         raise TypeError(f"unknown product fields: {sorted(unknown)}")
@@ -542,21 +612,22 @@ def _clean_product_fields(fields):
     return cleaned
 
 
-def _save_product(product):
+def _save_product(actor: User | None, product: Product) -> Product:
     product.full_clean()
+    set_history_context(product, user=actor)
     product.save()
     return product
 
 
 @transaction.atomic
-def create_product(user, **fields):
-    _require_manager(user)
-    return _save_product(Product(**_clean_product_fields(fields)))
+def create_product(*, actor: User | None, **fields: Any) -> Product:
+    require_manager(actor)
+    return _save_product(actor, Product(**_clean_product_fields(fields)))
 
 
 @transaction.atomic
-def update_product(user, product, **fields):
-    _require_manager(user)
+def update_product(*, actor: User | None, product: Product, **fields: Any) -> Product:
+    require_manager(actor)
     for name, value in _clean_product_fields(fields).items():
         setattr(product, name, value)
-    return _save_product(product)
+    return _save_product(actor, product)

@@ -7,15 +7,16 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from crm.fields import parse_id
 from crm.forms import SearchForm
 from crm.lists import export_list, filtered_and_sorted, keyset_page
 from crm.roles import is_manager
+from customers.access import access_customer
 from customers.forms import active_users
 from customers.models import Customer
 from customers.selectors import search_customers
 from followups.selectors import linked_to
 from orders import selectors, services
+from orders.access import access_order
 from orders.filters import DEFAULT_ORDER_SORT, ORDER_SORTS, OrderFilter
 from orders.forms import LineFormSet, OrderForm, PaymentForm, TransitionForm, line_initial
 from orders.models import Order
@@ -127,10 +128,11 @@ def order_export(request):
 
 
 def _customer_from_query(request):
-    customer_id = parse_id(request.GET.get("customer", ""))
-    if customer_id is None:
+    """The customer the address names (?customer=ID), if the user may order for it."""
+    try:
+        return access_customer(request.user, request.GET.get("customer"), for_write=True)
+    except Http404:
         return None
-    return Customer.objects.visible_to(request.user).filter(pk=customer_id).first()
 
 
 def order_create(request):
@@ -146,7 +148,7 @@ def order_create(request):
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         try:
             order = services.create_order(
-                request.user,
+                actor=request.user,
                 customer=form.cleaned_data["customer"],
                 lines=lines.lines(),
                 **form.service_fields(),
@@ -165,7 +167,7 @@ def order_create(request):
 
 
 def order_edit(request, pk):
-    order = selectors.get_order(request.user, pk)
+    order = access_order(request.user, pk, for_write=True)
     if not order.is_open:
         messages.warning(request, _("A finished or closed order cannot be changed."))
         return redirect(order)
@@ -187,7 +189,7 @@ def order_edit(request, pk):
             # What the user edited was shown for the status they saw: lines typed for a created order
             # must not be dropped silently because someone confirmed it meanwhile.
             services.ensure_status(order, request.POST.get("seen_status", ""))
-            services.update_order(request.user, Order.objects.get(pk=order.pk), **fields)
+            services.update_order(actor=request.user, order=Order.objects.get(pk=order.pk), **fields)
         except ValidationError as error:
             apply_order_errors(form, lines, error)
         else:
@@ -212,7 +214,7 @@ def customer_options(request):
 
 def _detail_context(request, pk, failed_form=None, **overrides):
     """The order page's context; `failed_form` is a transition form to show again with its errors."""
-    context = selectors.order_detail(request.user, pk)
+    context = selectors.order_detail(request.user, access_order(request.user, pk))
     for action in context["actions"]:
         if failed_form is not None and failed_form.name == action.name:
             action.form, failed_form = failed_form, None
@@ -258,14 +260,14 @@ TRANSITION_DONE = {
 
 @require_POST
 def order_transition(request, pk, name):
-    order = selectors.get_order(request.user, pk)
+    order = access_order(request.user, pk, for_write=True)
     if name not in services.TRANSITIONS:
         raise Http404
     form = TransitionForm(name, request.POST)
     if form.is_valid():
         try:
             services.ensure_status(order, request.POST.get("seen_status", ""))
-            order = services.TRANSITIONS[name](request.user, order, **form.cleaned_data)
+            order = services.TRANSITIONS[name](actor=request.user, order=order, **form.cleaned_data)
         except ValidationError as error:
             apply_order_errors(form, None, error)
         except PermissionDenied as error:
@@ -278,11 +280,11 @@ def order_transition(request, pk, name):
 
 @require_POST
 def payment_add(request, pk):
-    order = selectors.get_order(request.user, pk)
+    order = access_order(request.user, pk, for_write=True)
     form = PaymentForm(request.POST)
     if form.is_valid():
         try:
-            payment = services.record_payment(request.user, order, **form.service_fields())
+            payment = services.record_payment(actor=request.user, order=order, **form.service_fields())
         except ValidationError as error:
             apply_order_errors(form, None, error)
         else:
@@ -297,7 +299,7 @@ def payment_add(request, pk):
 
 @require_GET
 def order_invoice(request, pk):
-    order = selectors.get_order(request.user, pk)
+    order = access_order(request.user, pk)
     return render(
         request,
         "orders/order_invoice.html",

@@ -58,9 +58,9 @@ def _product_form(request, product=None):
     if request.method == "POST" and form.is_valid():
         try:
             if product is None:
-                product = services.create_product(request.user, **form.cleaned_data)
+                product = services.create_product(actor=request.user, **form.cleaned_data)
             else:
-                services.update_product(request.user, product, **form.cleaned_data)
+                services.update_product(actor=request.user, product=product, **form.cleaned_data)
         except ValidationError as error:
             apply_errors(form, error)
         else:

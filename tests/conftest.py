@@ -1,9 +1,15 @@
+import asyncio
 import os
+import socket
 import threading
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.db import connection, connections
+from django.forms import MultiWidget
+from django.http import HttpResponse
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from tests.factories import UserFactory
@@ -98,3 +104,131 @@ def run_together():
         return results
 
     return run_all
+
+
+class MailServer:
+    """What the test SMTP server received, and how it behaves: `refuse` answers 550, `delay` (seconds)
+    keeps the client waiting, `on_message` (called with the envelope, in a thread of its own, with its
+    own database connection) looks at the world as the message arrives."""
+
+    def __init__(self):
+        self.messages, self.refuse, self.delay, self.on_message = [], False, 0, None
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.on_message is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._look, envelope)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.refuse:
+            return "550 Mailbox unavailable"
+        self.messages.append(envelope)
+        return "250 OK"
+
+    def _look(self, envelope):
+        try:
+            self.on_message(envelope)
+        finally:
+            connections.close_all()
+
+    @property
+    def recipients(self):
+        return sorted(address for envelope in self.messages for address in envelope.rcpt_tos)
+
+
+@pytest.fixture
+def mail_server(settings):
+    """A real SMTP server on 127.0.0.1 that Django's SMTP backend sends to."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = MailServer()
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 10
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    controller.stop()
+
+
+def _admin_page_data(page):
+    """What an admin change page posts back when saved unchanged: its form's and its inlines' fields."""
+    data, forms = {}, [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data |= {management.add_prefix(name): management[name].value() for name in management.fields}
+        forms += inline.formset.forms
+    for form in forms:
+        for name, field in form.fields.items():
+            value, key = form[name].value(), form.add_prefix(name)
+            if value is None or value is False:
+                continue
+            if isinstance(field.widget, MultiWidget):  # the admin's date and time are two inputs
+                parts = value if isinstance(value, list) else field.widget.decompress(value)
+                data |= {f"{key}_{index}": "" if part is None else part for index, part in enumerate(parts)}
+            else:
+                data[key] = value
+    return data
+
+
+@pytest.fixture
+def admin_form():
+    """`admin_form(client, url)`: the data of the admin page at `url`, ready to change and post."""
+
+    def read(client, url):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        return _admin_page_data(page)
+
+    return read
+
+
+def add_inline_row(data, prefix, **fields):
+    """Adds a new row to an inline's posted data."""
+    index = int(data[f"{prefix}-TOTAL_FORMS"])
+    data[f"{prefix}-TOTAL_FORMS"] = index + 1
+    data |= {f"{prefix}-{index}-{name}": value for name, value in fields.items()}
+    return data
+
+
+class Queries(int):
+    """How many SQL queries a page ran: an int that also holds the statements and the response, so
+    that a failed assert comparing it prints them (see pytest_assertrepr_compare below)."""
+
+    url: str
+    statements: list[str]
+    response: HttpResponse
+
+    def __new__(cls, url, statements, response):
+        queries = super().__new__(cls, len(statements))
+        queries.url, queries.statements, queries.response = url, statements, response
+        return queries
+
+    def listing(self):
+        return [f"{int(self)} queries for {self.url}:", *(f"  {sql}" for sql in self.statements)]
+
+
+@pytest.fixture
+def count_queries():
+    """`count_queries(client, url, **headers)`: GETs the page, asserts it answers 200, and returns its
+    Queries. The pattern: count with a few rows, add many, count again, assert the same number."""
+
+    def count(client, url, **headers):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, **headers)
+        assert response.status_code == 200, f"{url} answered {response.status_code}"
+        return Queries(url, [query["sql"] for query in captured], response)
+
+    return count
+
+
+def pytest_assertrepr_compare(op, left, right):
+    """A failed assert on query counts prints the SQL statements behind each count, in full: the
+    report shows them under "Captured stdout call" (an assert's own explanation is cut short)."""
+    sides = [*left, *right] if isinstance(left, list) and isinstance(right, list) else [left, right]
+    counted = [side for side in sides if isinstance(side, Queries)]
+    if not counted:
+        return None
+    print("\n".join(line for queries in counted for line in queries.listing()))
+    return [f"{left!r} {op} {right!r}: the SQL behind each count is printed (captured stdout)"]

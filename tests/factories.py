@@ -1,16 +1,36 @@
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.db.models import Model
 from django.utils import timezone
+
+from customers.models import ContactMethod, Customer, Need
+from followups.models import Communication, FollowUp
+from opportunities.models import Opportunity, Stage
+from orders.models import Product
 
 PASSWORD = "demo-Passw0rd"
 
+ModelT = TypeVar("ModelT", bound=Model)
 
-class UserFactory(factory.django.DjangoModelFactory):
+
+class ModelFactory(factory.django.DjangoModelFactory[ModelT]):
+    """A factory whose call, `CustomerFactory(...)`, is typed as what it makes: a Customer."""
+
     class Meta:
-        model = get_user_model()
+        abstract = True
+
+    if TYPE_CHECKING:
+        # factory_boy's metaclass turns the call into create(); mypy reads only __new__.
+        def __new__(cls, **kwargs: Any) -> ModelT: ...  # type: ignore[misc]
+
+
+class UserFactory(ModelFactory[User]):
+    class Meta:
+        model = User
         django_get_or_create = ("username",)
         skip_postgeneration_save = True
 
@@ -26,9 +46,9 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(*groups)
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(ModelFactory[Customer]):
     class Meta:
-        model = "customers.Customer"
+        model = Customer
         skip_postgeneration_save = True
 
     name = factory.Faker("company", locale="zh_CN")
@@ -36,26 +56,26 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     lifecycle_stage = "active"
 
 
-class ContactMethodFactory(factory.django.DjangoModelFactory):
+class ContactMethodFactory(ModelFactory[ContactMethod]):
     class Meta:
-        model = "customers.ContactMethod"
+        model = ContactMethod
 
     customer = factory.SubFactory(CustomerFactory)
     type = "mobile"
     value = factory.Sequence(lambda n: f"+861380013{n:04d}")
 
 
-class NeedFactory(factory.django.DjangoModelFactory):
+class NeedFactory(ModelFactory[Need]):
     class Meta:
-        model = "customers.Need"
+        model = Need
 
     customer = factory.SubFactory(CustomerFactory)
     description = factory.Faker("sentence")
 
 
-class CommunicationFactory(factory.django.DjangoModelFactory):
+class CommunicationFactory(ModelFactory[Communication]):
     class Meta:
-        model = "followups.Communication"
+        model = Communication
 
     customer = factory.SubFactory(CustomerFactory)
     staff = factory.SelfAttribute("customer.owner")
@@ -65,9 +85,9 @@ class CommunicationFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(timezone.now)
 
 
-class FollowUpFactory(factory.django.DjangoModelFactory):
+class FollowUpFactory(ModelFactory[FollowUp]):
     class Meta:
-        model = "followups.FollowUp"
+        model = FollowUp
 
     customer = factory.SubFactory(CustomerFactory)
     assignee = factory.SelfAttribute("customer.owner")
@@ -75,9 +95,9 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
     due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(ModelFactory[Product]):
     class Meta:
-        model = "orders.Product"
+        model = Product
 
     sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
     name = factory.Sequence(lambda n: f"Product {n}")
@@ -86,16 +106,14 @@ class ProductFactory(factory.django.DjangoModelFactory):
 
 
 def first_open_stage():
-    from opportunities.models import Stage
-
     return Stage.objects.open().first()
 
 
-class OpportunityFactory(factory.django.DjangoModelFactory):
+class OpportunityFactory(ModelFactory[Opportunity]):
     """A row as it is stored; tests of behaviour create opportunities through the services instead."""
 
     class Meta:
-        model = "opportunities.Opportunity"
+        model = Opportunity
         skip_postgeneration_save = True
 
     customer = factory.SubFactory(CustomerFactory)

@@ -4,7 +4,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 
-from crm.roles import is_manager
+from crm.access import can_see
 from followups.forms import quick_add_context
 from followups.models import Communication
 
@@ -30,8 +30,7 @@ def channel_icon(channel):
 def _may_open(context, customer):
     """Whether the user may open the customer's page, and so its orders and opportunities: a follow-up's
     assignee may see a colleague's customer by name only."""
-    user = context["request"].user
-    return is_manager(user) or customer.owner_id == user.pk
+    return can_see(context["request"].user, customer)
 
 
 @register.simple_tag(takes_context=True)

@@ -22,7 +22,7 @@ def test_from_an_order_log_a_call_with_its_followup_and_from_an_opportunity_sche
     customer = CustomerFactory(owner=sales1, name="华东精密仪器有限公司")
     order = make_order(sales1, customer)
     opportunity = opportunity_services.create_opportunity(
-        sales1,
+        actor=sales1,
         customer=customer,
         title="Sensors for line 3",
         expected_close_date=timezone.localdate() + timedelta(days=30),

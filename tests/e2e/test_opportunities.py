@@ -21,7 +21,7 @@ def opportunity(default_stages):
     customer = CustomerFactory(owner=sales1, name="华东精密仪器有限公司")
     sensor = ProductFactory(sku="SEN-100", name="工业温度传感器", unit_price=Decimal("480.00"))
     return services.create_opportunity(
-        sales1,
+        actor=sales1,
         customer=customer,
         stage=Stage.objects.get(code="evaluate"),
         title=TITLE,

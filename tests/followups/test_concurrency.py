@@ -26,7 +26,9 @@ def test_two_people_completing_at_once_one_wins_the_other_is_told(sales1, sales2
         try:
             barrier.wait()
             with translation.override("en"):
-                services.complete_followup(user, copies[user], f"done by {user.username}")
+                services.complete_followup(
+                    actor=user, followup=copies[user], result=f"done by {user.username}"
+                )
             outcomes[user.username] = "done"
         except ValidationError as error:
             outcomes[user.username] = error.messages[0]

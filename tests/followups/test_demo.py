@@ -1,12 +1,10 @@
-import random
 from datetime import timedelta
 
 import pytest
 from django.db.models import Count, F
 from django.utils import timezone
-from faker import Faker
 
-from crm.demo import DEMO_SEED, DemoContext, seed_users
+from crm.demo import demo_context, seed_users
 from followups.demo import seed_followups
 from followups.models import Communication, FollowUp
 from followups.selectors import my_day_counts
@@ -19,14 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def context():
-    users = seed_users()
-    return DemoContext(
-        rng=random.Random(DEMO_SEED),
-        fake_zh=Faker("zh_CN"),
-        fake_en=Faker("en_US"),
-        manager=users["manager"],
-        sales=[users["sales1"], users["sales2"]],
-    )
+    return demo_context(seed_users())
 
 
 def snapshot():
@@ -62,8 +53,8 @@ def test_demo_followups_fill_my_day_in_both_languages_and_run_once():
     assert any(subject.isascii() for subject in subjects)
     statuses = dict(FollowUp.objects.values_list("status").annotate(n=Count("pk")))
     assert statuses.keys() == {"open", "done", "cancelled"}
-    done = FollowUp.objects.filter(status="done").first()
-    assert done.completed_at >= done.created_at
+    done = FollowUp.objects.filter(status="done").earliest("pk")
+    assert done.completed_at and done.completed_at >= done.created_at
     assert [record.history_type for record in done.history.order_by("history_date")] == ["+", "~"]
     assert Communication.objects.filter(created_at__lt=timezone.now() - timedelta(days=30)).exists()
     for model in (Communication, FollowUp):
@@ -72,8 +63,8 @@ def test_demo_followups_fill_my_day_in_both_languages_and_run_once():
         assert about_orders.exists() and about_opportunities.exists(), model
         assert not about_orders.exclude(order__customer=F("customer")).exists()
         assert not about_opportunities.exclude(opportunity__customer=F("customer")).exists()
-    linked = FollowUp.objects.filter(communication__order__isnull=False).first()
-    assert linked.order_id == linked.communication.order_id
+    linked = FollowUp.objects.filter(communication__order__isnull=False).earliest("pk")
+    assert linked.communication and linked.order_id == linked.communication.order_id
 
     before = snapshot()
     seed_followups(context())

@@ -43,7 +43,10 @@ def customer(sales1):
 
 def new_opportunity(user, customer, title="Sensors for line 3"):
     return opportunity_services.create_opportunity(
-        user, customer=customer, title=title, expected_close_date=timezone.localdate() + timedelta(days=30)
+        actor=user,
+        customer=customer,
+        title=title,
+        expected_close_date=timezone.localdate() + timedelta(days=30),
     )
 
 
@@ -173,12 +176,12 @@ def test_the_link_offers_the_newest_records_and_the_one_asked_for(sales1, custom
     ]
     oldest, newest = opportunities[0], opportunities[-1]
     offered = [
-        pk for pk, _label in CommunicationForm(customer=customer, user=sales1).fields["opportunity"].choices
+        option.data["value"] for option in CommunicationForm(customer=customer, user=sales1)["opportunity"]
     ]
     assert len(offered) == LINK_CHOICES_LIMIT + 1  # and the empty choice
     assert offered[1] == newest.pk and oldest.pk not in offered
     form = CommunicationForm(customer=customer, user=sales1, initial={"opportunity": str(oldest.pk)})
-    assert oldest.pk in [pk for pk, _label in form.fields["opportunity"].choices]
+    assert oldest.pk in [option.data["value"] for option in form["opportunity"]]
 
 
 def test_the_quick_add_page_starts_linked_and_returns_where_it_came_from(sales_client, customer, records):
@@ -300,7 +303,7 @@ def test_without_links_the_card_says_so_and_offers_no_see_all(sales_client, reco
 def test_the_lists_narrow_to_one_record(sales_client, sales1, customer, records):
     order, opportunity = records
     done = schedule(sales1, customer, order=order, subject="Done already")
-    services.complete_followup(sales1, done, "Shipped")
+    services.complete_followup(actor=sales1, followup=done, result="Shipped")
     schedule(sales1, customer, order=order, subject="Check delivery")
     schedule(sales1, customer, subject="Unrelated")
     log(sales1, customer, opportunity=opportunity, subject="Demo talk")

@@ -14,7 +14,8 @@ from followups import services
 from followups.models import ReminderDigest
 from tests.factories import CustomerFactory, FollowUpFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+# The digest is sent after its claim commits: these tests commit, as the command does.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def sales_user(username, **fields):
@@ -57,6 +58,7 @@ def test_each_user_gets_one_digest_with_a_text_and_an_html_part(due, sales1, sal
     messages = {message.to[0]: message for message in mail.outbox}
     assert set(messages) == {sales1.email, sales2.email}
     digest = messages[sales1.email]
+    assert isinstance(digest, EmailMultiAlternatives)  # text and HTML
     assert digest.subject.startswith("Your follow-ups for ") and digest.subject.endswith(
         "1 overdue, 1 due today"
     )
@@ -66,7 +68,7 @@ def test_each_user_gets_one_digest_with_a_text_and_an_html_part(due, sales1, sal
     )
     assert "https://crm.example.com/followups/today/" in digest.body
     html, mimetype = digest.alternatives[0]
-    assert mimetype == "text/html"
+    assert mimetype == "text/html" and isinstance(html, str)
     assert (
         "<strong>Send the quote</strong>" in html
         and 'href="https://crm.example.com/followups/today/"' in html

@@ -28,14 +28,16 @@ def customer(sales1):
 
 def log(user, customer, **fields):
     return services.log_communication(
-        user, customer, **{"channel": "phone", "subject": "Price", "content": "Asked for a quote.", **fields}
+        actor=user,
+        customer=customer,
+        **{"channel": "phone", "subject": "Price", "content": "Asked for a quote.", **fields},
     )
 
 
 def schedule(user, customer, **fields):
     return services.schedule_followup(
-        user,
-        customer,
+        actor=user,
+        customer=customer,
         **{"subject": "Send the quote", "due_at": timezone.now() + timedelta(days=1), **fields},
     )
 
@@ -113,8 +115,8 @@ def test_a_customer_the_user_may_not_see_is_a_field_error(sales1, sales2):
 
 def test_a_contact_person_of_another_customer_is_refused(sales1, customer):
     other = CustomerFactory(owner=sales1)
-    stranger = customer_services.add_contact_person(sales1, other, name="王经理")
-    own = customer_services.add_contact_person(sales1, customer, name="李工")
+    stranger = customer_services.add_contact_person(actor=sales1, customer=other, name="王经理")
+    own = customer_services.add_contact_person(actor=sales1, customer=customer, name="李工")
 
     with pytest.raises(ValidationError) as excinfo:
         log(sales1, customer, contact_person=stranger)
@@ -164,65 +166,69 @@ def test_scheduling_defaults_to_the_acting_user_and_records_history(sales1, cust
 def test_rescheduling_and_postponing(sales1, customer):
     followup = schedule(sales1, customer, due_at=timezone.now() + timedelta(hours=2))
     later = timezone.now() + timedelta(days=3)
-    services.reschedule_followup(sales1, followup, later)
+    services.reschedule_followup(actor=sales1, followup=followup, due_at=later)
     assert FollowUp.objects.get().due_at == later
 
     due = timezone.make_aware(datetime.combine(timezone.localdate() + timedelta(days=1), time(15, 30)))
-    services.reschedule_followup(sales1, followup, due)
+    services.reschedule_followup(actor=sales1, followup=followup, due_at=due)
     today = timezone.localdate()
     monday = today + timedelta(days=7 - today.weekday())
-    services.postpone_followup(sales1, followup, monday)
+    services.postpone_followup(actor=sales1, followup=followup, day=monday)
     followup.refresh_from_db()
     assert timezone.localtime(followup.due_at).date() == monday
     assert timezone.localtime(followup.due_at).time() == time(15, 30)
-    assert followup.history.first().history_change_reason == "Rescheduled"
+    assert followup.history.first().history_change_reason == "rescheduled"
 
 
 def test_rescheduling_into_the_past_is_refused(sales1, customer):
     followup = schedule(sales1, customer)
     before = followup.due_at
     with pytest.raises(ValidationError) as excinfo:
-        services.postpone_followup(sales1, followup, timezone.localdate() - timedelta(days=1))
+        services.postpone_followup(
+            actor=sales1, followup=followup, day=timezone.localdate() - timedelta(days=1)
+        )
     assert set(errors_of(excinfo)) == {"due_at"}
     assert FollowUp.objects.get().due_at == before
 
 
 def test_reassigning(sales1, sales2, customer):
     followup = schedule(sales1, customer)
-    services.reassign_followup(sales1, followup, sales2)
+    services.reassign_followup(actor=sales1, followup=followup, assignee=sales2)
     assert FollowUp.objects.get().assignee == sales2
     with pytest.raises(ValidationError):
-        services.reassign_followup(sales1, followup, UserFactory(is_active=False))
+        services.reassign_followup(actor=sales1, followup=followup, assignee=UserFactory(is_active=False))
     assert FollowUp.objects.get().assignee == sales2
 
 
 def test_completing_needs_a_result_and_stamps_who_and_when(sales1, customer):
     followup = schedule(sales1, customer)
     with pytest.raises(ValidationError) as excinfo:
-        services.complete_followup(sales1, followup, "   ")
+        services.complete_followup(actor=sales1, followup=followup, result="   ")
     assert errors_of(excinfo) == {"result": ["Write down the result."]}
     assert FollowUp.objects.get().status == FollowUp.Status.OPEN
 
-    services.complete_followup(sales1, followup, " Quote sent; they reply Friday. ")
+    services.complete_followup(actor=sales1, followup=followup, result=" Quote sent; they reply Friday. ")
     followup.refresh_from_db()
     assert followup.status == FollowUp.Status.DONE
     assert followup.result == "Quote sent; they reply Friday."
     assert followup.completed_by == sales1
     assert followup.completed_at > timezone.now() - timedelta(minutes=1)
     latest = followup.history.first()
-    assert latest.history_change_reason == "Completed" and latest.history_user == sales1
+    assert latest.history_change_reason == "completed" and latest.history_user == sales1
 
 
 def test_a_closed_followup_cannot_be_changed_again(sales1, sales2, customer):
     followup = schedule(sales1, customer)
-    services.complete_followup(sales1, followup, "Done")
+    services.complete_followup(actor=sales1, followup=followup, result="Done")
     stale = FollowUp.objects.get()
     stale.status = FollowUp.Status.OPEN  # another user's stale copy, read before it was completed
     for action in (
-        lambda: services.complete_followup(sales1, stale, "Again"),
-        lambda: services.cancel_followup(sales1, stale),
-        lambda: services.reassign_followup(sales1, stale, sales2),
-        lambda: services.reschedule_followup(sales1, stale, timezone.now() + timedelta(days=2)),
+        lambda: services.complete_followup(actor=sales1, followup=stale, result="Again"),
+        lambda: services.cancel_followup(actor=sales1, followup=stale),
+        lambda: services.reassign_followup(actor=sales1, followup=stale, assignee=sales2),
+        lambda: services.reschedule_followup(
+            actor=sales1, followup=stale, due_at=timezone.now() + timedelta(days=2)
+        ),
     ):
         with pytest.raises(ValidationError, match="no longer open: it is done"):
             action()
@@ -232,7 +238,7 @@ def test_a_closed_followup_cannot_be_changed_again(sales1, sales2, customer):
 
 def test_cancelling_keeps_the_reason(sales1, customer):
     followup = schedule(sales1, customer)
-    services.cancel_followup(sales1, followup, "They bought elsewhere")
+    services.cancel_followup(actor=sales1, followup=followup, reason="They bought elsewhere")
     followup.refresh_from_db()
     assert followup.status == FollowUp.Status.CANCELLED
     assert followup.result == "They bought elsewhere" and followup.completed_at is None
@@ -242,14 +248,14 @@ def test_who_may_act_on_a_followup(sales1, sales2, manager, customer):
     other_sales = UserFactory(groups=[Group.objects.get(name="Sales")])
     mine = schedule(sales1, customer)
     with pytest.raises(PermissionDenied):
-        services.complete_followup(other_sales, mine, "Not mine")
+        services.complete_followup(actor=other_sales, followup=mine, result="Not mine")
     with pytest.raises(PermissionDenied):
-        services.cancel_followup(other_sales, mine)
+        services.cancel_followup(actor=other_sales, followup=mine)
     assert FollowUp.objects.get().is_open
 
     delegated = schedule(sales1, customer, assignee=sales2)
-    services.complete_followup(sales2, delegated, "Done by the assignee")
-    services.reassign_followup(manager, mine, sales2)
+    services.complete_followup(actor=sales2, followup=delegated, result="Done by the assignee")
+    services.reassign_followup(actor=manager, followup=mine, assignee=sales2)
     assert FollowUp.objects.get(pk=delegated.pk).completed_by == sales2
     assert FollowUp.objects.get(pk=mine.pk).assignee == sales2
 
@@ -263,6 +269,6 @@ def test_the_database_refuses_a_done_followup_without_a_result(sales1):
 def test_merging_customers_moves_their_communications_and_followups(sales1, customer):
     duplicate = CustomerFactory(owner=sales1)
     communication = log(sales1, duplicate, followup={"due_at": timezone.now() + timedelta(days=1)})
-    customer_services.merge_customers(sales1, customer, duplicate)
+    customer_services.merge_customers(actor=sales1, survivor=customer, merged=duplicate)
     assert Communication.objects.get(pk=communication.pk).customer == customer
     assert FollowUp.objects.get().customer == customer

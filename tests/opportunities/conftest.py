@@ -46,7 +46,7 @@ def new_opportunity(products, stages):
                 {"product": products[1], "quantity": 2, "unit_price": Decimal("200.00")},
             ]
         opportunity = services.create_opportunity(
-            user, customer=customer, stage=stages[stage], lines=spec, **fields
+            actor=user, customer=customer, stage=stages[stage], lines=spec, **fields
         )
         return Opportunity.objects.get(pk=opportunity.pk)
 

@@ -49,7 +49,9 @@ def test_two_people_winning_at_once_make_one_order(run_together, new_opportunity
     opportunity = new_opportunity(sales1, customer1, stage="decision")
 
     def win(user):
-        return lambda seen, stage: services.mark_won(user, seen, note=f"by {user}", from_stage=stage)
+        return lambda seen, stage: services.mark_won(
+            actor=user, opportunity=seen, note=f"by {user}", from_stage=stage
+        )
 
     won, refused = _outcomes(_at_once(run_together, opportunity, win(sales1), win(manager)))
     assert len(won) == 1 and len(refused) == 1
@@ -71,10 +73,12 @@ def test_winning_and_moving_at_once_one_happens_the_other_is_told(
     events_before = OpportunityEvent.objects.filter(opportunity=opportunity).count()
 
     def win(seen, stage):
-        return services.mark_won(sales1, seen, from_stage=stage)
+        return services.mark_won(actor=sales1, opportunity=seen, from_stage=stage)
 
     def move(seen, stage):
-        return services.move_stage(manager, seen, stages["decision"], from_stage=stage)
+        return services.move_stage(
+            actor=manager, opportunity=seen, stage=stages["decision"], from_stage=stage
+        )
 
     won, refused = _outcomes(_at_once(run_together, opportunity, win, move))
     assert len(won) == 1 and len(refused) == 1
@@ -93,10 +97,10 @@ def test_two_people_losing_and_winning_without_a_seen_stage_still_close_it_once(
     opportunity = new_opportunity(sales1, customer1, stage="decision")
 
     def win(seen, stage):
-        return services.mark_won(sales1, seen)
+        return services.mark_won(actor=sales1, opportunity=seen)
 
     def lose(seen, stage):
-        return services.mark_lost(manager, seen, reason="Budget cut")
+        return services.mark_lost(actor=manager, opportunity=seen, reason="Budget cut")
 
     won, refused = _outcomes(_at_once(run_together, opportunity, win, lose))
     assert len(won) == 1 and len(refused) == 1

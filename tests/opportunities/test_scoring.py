@@ -45,7 +45,7 @@ def test_the_value_score_is_the_weighted_sum_of_the_factors():
 def test_the_stored_value_score_follows_the_factors(sales1, customer1, new_opportunity):
     opportunity = new_opportunity(sales1, customer1, **scored(**SCORES))
     assert opportunity.value_score == Decimal("59.00")
-    services.update_opportunity(sales1, opportunity, score_resources=90)
+    services.update_opportunity(actor=sales1, opportunity=opportunity, score_resources=90)
     opportunity.refresh_from_db()
     assert opportunity.value_score == Decimal("69.00")
 
@@ -53,7 +53,7 @@ def test_the_stored_value_score_follows_the_factors(sales1, customer1, new_oppor
 def test_factors_outside_0_to_100_are_refused(sales1, customer1, new_opportunity):
     opportunity = new_opportunity(sales1, customer1)
     with pytest.raises(ValidationError) as refused:
-        services.update_opportunity(sales1, opportunity, score_segmentation=101)
+        services.update_opportunity(actor=sales1, opportunity=opportunity, score_segmentation=101)
     assert "score_segmentation" in refused.value.message_dict
 
 
@@ -63,7 +63,7 @@ def test_new_weights_recompute_every_stored_score(manager, sales1, customer1, ne
         sales1, customer1, **scored(segmentation=10, characteristics=20, relationship=30, resources=100)
     )
     services.update_scoring_weights(
-        manager, segmentation="0.40", characteristics="0.10", relationship="0.40", resources="0.10"
+        actor=manager, segmentation="0.40", characteristics="0.10", relationship="0.40", resources="0.10"
     )
     assert ScoringWeights.current().segmentation == Decimal("0.40")
     first.refresh_from_db()
@@ -91,7 +91,7 @@ def test_weights_that_do_not_add_up_to_1_are_refused(
 ):
     opportunity = new_opportunity(sales1, customer1, **scored(**SCORES))
     with pytest.raises(ValidationError) as refused, translation.override("en"):
-        services.update_scoring_weights(manager, **weights)
+        services.update_scoring_weights(actor=manager, **weights)
     assert refused.value.messages == [f"The weights add up to {message}; they must add up to exactly 1."]
     assert ScoringWeights.current().as_dict() == DEFAULTS
     opportunity.refresh_from_db()
@@ -102,7 +102,7 @@ def test_weights_that_do_not_add_up_to_1_are_refused(
 def test_each_weight_is_between_0_and_1_with_two_decimals(bad, manager):
     weights = {"segmentation": bad, "characteristics": "0.20", "relationship": "0.30", "resources": "0.20"}
     with pytest.raises(ValidationError) as refused:
-        services.update_scoring_weights(manager, **weights)
+        services.update_scoring_weights(actor=manager, **weights)
     assert "segmentation" in refused.value.message_dict
     assert ScoringWeights.current().as_dict() == DEFAULTS
 
@@ -110,7 +110,7 @@ def test_each_weight_is_between_0_and_1_with_two_decimals(bad, manager):
 def test_only_managers_set_the_weights(sales1):
     with pytest.raises(PermissionDenied):
         services.update_scoring_weights(
-            sales1, segmentation="0.25", characteristics="0.25", relationship="0.25", resources="0.25"
+            actor=sales1, segmentation="0.25", characteristics="0.25", relationship="0.25", resources="0.25"
         )
     assert ScoringWeights.current().as_dict() == DEFAULTS
 

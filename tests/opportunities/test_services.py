@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
+from crm.history import change_reason
 from opportunities import services
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, Stage
 from orders.models import Order, OrderEvent, OrderLine
@@ -71,7 +72,7 @@ def test_create_starts_in_the_first_stage_with_its_probability_lines_event_and_h
     sales1, customer1, products
 ):
     opportunity = services.create_opportunity(
-        sales1,
+        actor=sales1,
         customer=customer1,
         title="  Sensors   for line 3 ",
         expected_close_date=date(2027, 3, 31),
@@ -102,7 +103,7 @@ def test_create_starts_in_the_first_stage_with_its_probability_lines_event_and_h
 
 def test_without_lines_the_amount_is_entered_and_required(sales1, customer1):
     opportunity = services.create_opportunity(
-        sales1,
+        actor=sales1,
         customer=customer1,
         title="Consulting",
         amount=Decimal("5000"),
@@ -111,7 +112,7 @@ def test_without_lines_the_amount_is_entered_and_required(sales1, customer1):
     assert opportunity.amount == Decimal("5000")
     with pytest.raises(ValidationError) as refused:
         services.create_opportunity(
-            sales1, customer=customer1, title="No amount", amount=None, expected_close_date=date.today()
+            actor=sales1, customer=customer1, title="No amount", amount=None, expected_close_date=date.today()
         )
     assert "amount" in refused.value.message_dict
     assert Opportunity.objects.count() == 1
@@ -122,7 +123,7 @@ def test_create_validates_everything_before_writing_anything(sales1, customer1, 
     products[1].save()
     with pytest.raises(ValidationError) as refused:
         services.create_opportunity(
-            sales1,
+            actor=sales1,
             customer=customer1,
             title=" ",
             expected_close_date=None,
@@ -148,19 +149,19 @@ def test_sales_staff_create_only_for_their_own_customers_and_for_their_owner(
 ):
     fields = {"title": "Deal", "amount": Decimal(1), "expected_close_date": date.today()}
     with pytest.raises(PermissionDenied):
-        services.create_opportunity(sales1, customer=customer2, **fields)
+        services.create_opportunity(actor=sales1, customer=customer2, **fields)
     with pytest.raises(PermissionDenied):
-        services.create_opportunity(sales1, customer=customer1, owner=sales2, **fields)
+        services.create_opportunity(actor=sales1, customer=customer1, owner=sales2, **fields)
     assert not Opportunity.objects.exists()
-    given = services.create_opportunity(manager, customer=customer1, owner=manager, **fields)
+    given = services.create_opportunity(actor=manager, customer=customer1, owner=manager, **fields)
     assert given.owner == manager
-    assert services.create_opportunity(manager, customer=customer1, **fields).owner == sales1
+    assert services.create_opportunity(actor=manager, customer=customer1, **fields).owner == sales1
 
 
 def test_a_new_opportunity_cannot_start_closed(sales1, customer1, stages):
     with pytest.raises(ValidationError) as refused:
         services.create_opportunity(
-            sales1,
+            actor=sales1,
             customer=customer1,
             stage=stages["won"],
             title="Deal",
@@ -173,7 +174,7 @@ def test_a_new_opportunity_cannot_start_closed(sales1, customer1, stages):
 
 def test_the_probability_may_differ_from_the_stage_default(sales1, customer1, stages):
     opportunity = services.create_opportunity(
-        sales1,
+        actor=sales1,
         customer=customer1,
         stage=stages["evaluate"],
         title="Deal",
@@ -190,8 +191,8 @@ def test_the_probability_may_differ_from_the_stage_default(sales1, customer1, st
 def test_update_replaces_the_lines_and_recomputes_the_amount(sales1, customer1, products, new_opportunity):
     opportunity = new_opportunity(sales1, customer1)
     updated = services.update_opportunity(
-        sales1,
-        opportunity,
+        actor=sales1,
+        opportunity=opportunity,
         title="Bigger deal",
         amount=Decimal("1"),  # ignored: with lines the amount is their total
         lines=[{"product": products[1], "quantity": 4}],
@@ -200,12 +201,14 @@ def test_update_replaces_the_lines_and_recomputes_the_amount(sales1, customer1, 
     assert updated.title == "Bigger deal"
     assert updated.amount == Decimal("1002.00")
     assert list(updated.lines.values_list("product__sku", "quantity")) == [("CTL-1", 4)]
-    assert updated.history.first().history_change_reason == "Lines changed"
+    assert updated.history.first().history_change_reason == "lines_changed"
 
 
 def test_update_keeps_the_lines_when_none_are_given(sales1, customer1, new_opportunity):
     opportunity = new_opportunity(sales1, customer1)
-    services.update_opportunity(sales1, opportunity, amount=Decimal("5"), score_relationship=100)
+    services.update_opportunity(
+        actor=sales1, opportunity=opportunity, amount=Decimal("5"), score_relationship=100
+    )
     opportunity.refresh_from_db()
     assert opportunity.amount == Decimal("700.00")
     assert opportunity.lines.count() == 2
@@ -215,10 +218,10 @@ def test_update_keeps_the_lines_when_none_are_given(sales1, customer1, new_oppor
 def test_update_is_refused_to_others_and_on_closed_opportunities(sales1, sales2, customer1, new_opportunity):
     opportunity = new_opportunity(sales1, customer1)
     with pytest.raises(PermissionDenied):
-        services.update_opportunity(sales2, opportunity, title="Mine now")
-    services.mark_lost(sales1, opportunity, reason="Budget cut")
+        services.update_opportunity(actor=sales2, opportunity=opportunity, title="Mine now")
+    services.mark_lost(actor=sales1, opportunity=opportunity, reason="Budget cut")
     with pytest.raises(ValidationError):
-        services.update_opportunity(sales1, opportunity, title="Changed")
+        services.update_opportunity(actor=sales1, opportunity=opportunity, title="Changed")
     opportunity.refresh_from_db()
     assert opportunity.title == "Sensors for line 3"
 
@@ -232,7 +235,9 @@ def test_every_move_between_open_stages_records_its_event(
 ):
     opportunity = new_opportunity(sales1, customer1, stage=source)
     before = timezone.now()
-    moved = services.move_stage(sales1, opportunity, stages[target], note=" called the buyer ")
+    moved = services.move_stage(
+        actor=sales1, opportunity=opportunity, stage=stages[target], note=" called the buyer "
+    )
     moved.refresh_from_db()
     assert moved.stage == stages[target]
     assert moved.probability == stages[target].probability
@@ -251,7 +256,7 @@ def test_every_move_between_open_stages_records_its_event(
 def test_moving_to_the_stage_it_is_in_records_nothing(sales1, customer1, stages, new_opportunity):
     opportunity = new_opportunity(sales1, customer1, stage="evaluate")
     before = snapshot(opportunity)
-    services.move_stage(sales1, opportunity, stages["evaluate"])
+    services.move_stage(actor=sales1, opportunity=opportunity, stage=stages["evaluate"])
     assert snapshot(opportunity) == before
 
 
@@ -260,16 +265,18 @@ def test_move_does_not_close(closing, sales1, customer1, stages, new_opportunity
     opportunity = new_opportunity(sales1, customer1)
     before = snapshot(opportunity)
     with pytest.raises(ValidationError):
-        services.move_stage(sales1, opportunity, stages[closing])
+        services.move_stage(actor=sales1, opportunity=opportunity, stage=stages[closing])
     assert snapshot(opportunity) == before
 
 
 def test_a_move_from_a_stage_it_has_left_is_a_conflict(sales1, customer1, stages, new_opportunity):
     opportunity = new_opportunity(sales1, customer1, stage="evaluate")
-    services.move_stage(sales1, opportunity, stages["decision"])
+    services.move_stage(actor=sales1, opportunity=opportunity, stage=stages["decision"])
     before = snapshot(opportunity)
     with pytest.raises(services.OpportunityConflict) as conflict:
-        services.move_stage(sales1, opportunity, stages["qualify"], from_stage=stages["evaluate"])
+        services.move_stage(
+            actor=sales1, opportunity=opportunity, stage=stages["qualify"], from_stage=stages["evaluate"]
+        )
     assert conflict.value.current_stage == stages["decision"]
     assert snapshot(opportunity) == before
 
@@ -278,22 +285,22 @@ def test_others_cannot_move_win_lose_or_reopen(sales1, sales2, customer1, stages
     opportunity = new_opportunity(sales1, customer1)
     before = snapshot(opportunity)
     for action in (
-        lambda: services.move_stage(sales2, opportunity, stages["qualify"]),
-        lambda: services.mark_won(sales2, opportunity),
-        lambda: services.mark_lost(sales2, opportunity, reason="Not mine"),
+        lambda: services.move_stage(actor=sales2, opportunity=opportunity, stage=stages["qualify"]),
+        lambda: services.mark_won(actor=sales2, opportunity=opportunity),
+        lambda: services.mark_lost(actor=sales2, opportunity=opportunity, reason="Not mine"),
     ):
         with pytest.raises(PermissionDenied):
             action()
     assert snapshot(opportunity) == before
     assert not Order.objects.exists()
-    services.mark_lost(sales1, opportunity, reason="Budget cut")
+    services.mark_lost(actor=sales1, opportunity=opportunity, reason="Budget cut")
     with pytest.raises(PermissionDenied):
-        services.reopen(sales2, opportunity)
+        services.reopen(actor=sales2, opportunity=opportunity)
 
 
 def test_managers_act_on_every_opportunity(manager, sales1, customer1, stages, new_opportunity):
     opportunity = new_opportunity(sales1, customer1)
-    services.move_stage(manager, opportunity, stages["decision"])
+    services.move_stage(actor=manager, opportunity=opportunity, stage=stages["decision"])
     assert opportunity.events.first().actor == manager
 
 
@@ -302,7 +309,9 @@ def test_managers_act_on_every_opportunity(manager, sales1, customer1, stages, n
 
 def test_winning_creates_the_order_from_the_lines_in_one_step(sales1, customer1, stages, new_opportunity):
     opportunity = new_opportunity(sales1, customer1, stage="decision")
-    won = services.mark_won(sales1, opportunity, note="Signed today", from_stage=stages["decision"])
+    won = services.mark_won(
+        actor=sales1, opportunity=opportunity, note="Signed today", from_stage=stages["decision"]
+    )
     won.refresh_from_db()
     assert won.stage == stages["won"]
     assert won.probability == 100
@@ -323,14 +332,14 @@ def test_winning_creates_the_order_from_the_lines_in_one_step(sales1, customer1,
         sales1,
         "Signed today",
     )
-    assert won.history.first().history_change_reason == f"Won: order {order.number}"
+    assert won.history.first().history_change_reason == change_reason("won", order_number=order.number)
 
 
 def test_a_manager_winning_keeps_the_opportunity_owner_on_the_order(
     manager, sales1, customer1, new_opportunity
 ):
     opportunity = new_opportunity(manager, customer1, owner=manager)
-    assert services.mark_won(manager, opportunity).order.owner == manager
+    assert services.mark_won(actor=manager, opportunity=opportunity).order.owner == manager
 
 
 def assert_nothing_won(opportunity, before):
@@ -344,7 +353,7 @@ def test_winning_without_lines_is_refused_and_writes_nothing(sales1, customer1, 
     opportunity = new_opportunity(sales1, customer1, lines=False, amount=Decimal("900"))
     before = snapshot(opportunity)
     with pytest.raises(ValidationError) as refused:
-        services.mark_won(sales1, opportunity)
+        services.mark_won(actor=sales1, opportunity=opportunity)
     assert "products of interest" in refused.value.messages[0]
     assert_nothing_won(opportunity, before)
 
@@ -357,7 +366,7 @@ def test_when_the_order_cannot_be_made_the_opportunity_is_not_won(
     products[1].save()
     before = snapshot(opportunity)
     with pytest.raises(ValidationError) as refused:
-        services.mark_won(sales1, opportunity)
+        services.mark_won(actor=sales1, opportunity=opportunity)
     messages = refused.value.messages
     assert "could not be created" in messages[0]
     assert messages[1].startswith("Line 2 (CTL-1 · Controller): ")
@@ -369,21 +378,21 @@ def test_a_failure_after_the_order_was_made_undoes_the_order_too(sales1, custome
     opportunity = new_opportunity(sales1, customer1, stage="decision")
     before = snapshot(opportunity)
     with (
-        mock.patch("opportunities.services._record", side_effect=RuntimeError("database went away")),
+        mock.patch("opportunities.events.opportunity_won", side_effect=RuntimeError("database went away")),
         pytest.raises(RuntimeError),
     ):
-        services.mark_won(sales1, opportunity)
+        services.mark_won(actor=sales1, opportunity=opportunity)
     assert_nothing_won(opportunity, before)
 
 
 def test_only_an_open_opportunity_can_be_won_or_lost(sales1, customer1, new_opportunity):
     opportunity = new_opportunity(sales1, customer1)
-    services.mark_lost(sales1, opportunity, reason="Too expensive")
+    services.mark_lost(actor=sales1, opportunity=opportunity, reason="Too expensive")
     before = snapshot(opportunity)
     with pytest.raises(ValidationError):
-        services.mark_won(sales1, opportunity)
+        services.mark_won(actor=sales1, opportunity=opportunity)
     with pytest.raises(ValidationError):
-        services.mark_lost(sales1, opportunity, reason="Again")
+        services.mark_lost(actor=sales1, opportunity=opportunity, reason="Again")
     assert snapshot(opportunity) == before
     assert not Order.objects.exists()
 
@@ -396,22 +405,23 @@ def test_losing_without_a_reason_is_refused(reason, sales1, customer1, new_oppor
     opportunity = new_opportunity(sales1, customer1, stage="evaluate")
     before = snapshot(opportunity)
     with pytest.raises(ValidationError) as refused:
-        services.mark_lost(sales1, opportunity, reason=reason)
+        services.mark_lost(actor=sales1, opportunity=opportunity, reason=reason)
     assert "reason" in refused.value.message_dict
     assert snapshot(opportunity) == before
 
 
 def test_losing_records_the_reason(sales1, customer1, stages, new_opportunity):
     opportunity = new_opportunity(sales1, customer1, stage="evaluate")
-    lost = services.mark_lost(sales1, opportunity, reason=" Chose a  competitor ")
+    lost = services.mark_lost(actor=sales1, opportunity=opportunity, reason=" Chose a  competitor ")
     lost.refresh_from_db()
     assert (lost.stage, lost.probability, lost.lost_reason) == (stages["lost"], 0, "Chose a competitor")
     assert lost.lost_at is not None and lost.won_at is None
     event = lost.events.first()
-    assert (event.from_stage, event.to_stage, event.note) == (
+    assert (event.type, event.from_stage, event.to_stage, event.parameters) == (
+        "lost",
         stages["evaluate"],
         stages["lost"],
-        "Chose a competitor",
+        {"reason": "Chose a competitor"},
     )
 
 
@@ -419,8 +429,8 @@ def test_reopening_a_lost_opportunity_returns_it_where_it_left_off(
     sales1, customer1, stages, new_opportunity
 ):
     opportunity = new_opportunity(sales1, customer1, stage="decision")
-    services.mark_lost(sales1, opportunity, reason="Budget frozen")
-    reopened = services.reopen(sales1, opportunity, note="Budget is back")
+    services.mark_lost(actor=sales1, opportunity=opportunity, reason="Budget frozen")
+    reopened = services.reopen(actor=sales1, opportunity=opportunity, note="Budget is back")
     reopened.refresh_from_db()
     assert (reopened.stage, reopened.probability) == (stages["decision"], 80)
     assert (reopened.lost_at, reopened.lost_reason, reopened.won_at) == (None, "", None)
@@ -432,31 +442,35 @@ def test_reopening_a_lost_opportunity_returns_it_where_it_left_off(
     )
     again = services.reopen  # an open opportunity cannot be reopened
     with pytest.raises(ValidationError):
-        again(sales1, reopened)
+        again(actor=sales1, opportunity=reopened)
 
 
 def test_reopening_into_a_chosen_stage(sales1, customer1, stages, new_opportunity):
     opportunity = new_opportunity(sales1, customer1, stage="decision")
-    services.mark_lost(sales1, opportunity, reason="Budget frozen")
+    services.mark_lost(actor=sales1, opportunity=opportunity, reason="Budget frozen")
     with pytest.raises(ValidationError):
-        services.reopen(sales1, opportunity, stage=stages["won"])
-    assert services.reopen(sales1, opportunity, stage=stages["qualify"]).stage == stages["qualify"]
+        services.reopen(actor=sales1, opportunity=opportunity, stage=stages["won"])
+    assert (
+        services.reopen(actor=sales1, opportunity=opportunity, stage=stages["qualify"]).stage
+        == stages["qualify"]
+    )
 
 
 def test_a_won_opportunity_reopens_only_once_its_order_is_closed(sales1, customer1, stages, new_opportunity):
     opportunity = new_opportunity(sales1, customer1, stage="decision")
-    first_order = services.mark_won(sales1, opportunity).order
+    first_order = services.mark_won(actor=sales1, opportunity=opportunity).order
     before = snapshot(opportunity)
     with pytest.raises(ValidationError) as refused:
-        services.reopen(sales1, opportunity)
+        services.reopen(actor=sales1, opportunity=opportunity)
     assert first_order.number in refused.value.messages[0]
     assert snapshot(opportunity) == before
 
-    close_order(sales1, first_order, reason="Customer withdrew")
-    reopened = services.reopen(sales1, opportunity)
+    close_order(actor=sales1, order=first_order, reason="Customer withdrew")
+    reopened = services.reopen(actor=sales1, opportunity=opportunity)
     reopened.refresh_from_db()
     assert (reopened.stage, reopened.order, reopened.won_at) == (stages["decision"], None, None)
-    assert first_order.number in reopened.events.first().note
-    second_order = services.mark_won(sales1, reopened).order
+    event = reopened.events.first()
+    assert (event.type, event.parameters["unlinked_order_number"]) == ("reopened", first_order.number)
+    second_order = services.mark_won(actor=sales1, opportunity=reopened).order
     assert second_order != first_order
     assert second_order.source_opportunity == reopened

@@ -31,19 +31,21 @@ def test_every_stage_change_is_on_the_timeline_newest_first(
     sales_client, sales1, customer1, stages, new_opportunity
 ):
     opportunity = new_opportunity(sales1, customer1)
-    services.move_stage(sales1, opportunity, stages["qualify"], note="Budget confirmed")
-    services.mark_lost(sales1, opportunity, reason="Went with a competitor")
-    services.reopen(sales1, opportunity)
-    services.mark_won(sales1, opportunity)
+    services.move_stage(
+        actor=sales1, opportunity=opportunity, stage=stages["qualify"], note="Budget confirmed"
+    )
+    services.mark_lost(actor=sales1, opportunity=opportunity, reason="Went with a competitor")
+    services.reopen(actor=sales1, opportunity=opportunity)
+    services.mark_won(actor=sales1, opportunity=opportunity)
     start = timezone.now() - timedelta(hours=10)
     for hours, event in enumerate(OpportunityEvent.objects.order_by("at", "id")):
         OpportunityEvent.objects.filter(pk=event.pk).update(at=start + timedelta(hours=hours))
 
-    assert [entry.item.change for entry in opportunity_entries(customer1)] == [
+    assert [entry.item.type for entry in opportunity_entries(customer1)] == [
         "won",
         "reopened",
         "lost",
-        "moved",
+        "stage_moved",
         "created",
     ]
     content = sales_client.get(reverse("customers:timeline", args=[customer1.pk]), HTTP_HX_REQUEST="true")
@@ -52,7 +54,9 @@ def test_every_stage_change_is_on_the_timeline_newest_first(
     positions = [content.index(f"{title}: <a") for title in [*titles, "Opportunity created"]]
     assert positions == sorted(positions)
     assert "Went with a competitor" in content and "Budget confirmed" in content
-    assert "Capture → <span" in content and f'href="{opportunity.get_absolute_url()}"' in content
+    assert (
+        "Moved from Capture to Qualify" in content and f'href="{opportunity.get_absolute_url()}"' in content
+    )
 
 
 def test_only_the_customers_own_opportunities(sales1, sales2, customer1, customer2, new_opportunity):

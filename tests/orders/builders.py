@@ -9,25 +9,25 @@ def make_order(user, customer, *, lines=None, **fields):
     """An order created through the service, with one 3 × 100.00 line unless told otherwise."""
     if lines is None:
         lines = [{"description": "Sensor", "quantity": 3, "unit_price": Decimal("100.00")}]
-    return services.create_order(user, customer=customer, lines=lines, **fields)
+    return services.create_order(actor=user, customer=customer, lines=lines, **fields)
 
 
 def advance(user, order, *statuses, manager=None):
     """Walks an order through the given statuses with the services (paying in full before finishing)."""
     for status in statuses:
         if status == "confirmed":
-            order = services.confirm_order(user, order)
+            order = services.confirm_order(actor=user, order=order)
         elif status == "processing":
             order = services.start_processing(
-                user, order, carrier="SF Express", tracking_number="SF1234567890"
+                actor=user, order=order, carrier="SF Express", tracking_number="SF1234567890"
             )
         elif status == "finished":
             if order.balance:
-                services.record_payment(user, order, amount=order.balance, method="bank_transfer")
+                services.record_payment(actor=user, order=order, amount=order.balance, method="bank_transfer")
                 order.refresh_from_db()
-            order = services.finish_order(user, order)
+            order = services.finish_order(actor=user, order=order)
         elif status == "closed":
-            order = services.close_order(user, order, reason="Customer cancelled")
+            order = services.close_order(actor=user, order=order, reason="Customer cancelled")
     return order
 
 

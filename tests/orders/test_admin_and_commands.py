@@ -1,12 +1,15 @@
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from orders import services
 from orders.models import Order, OrderEvent, Product
 from tests.orders.builders import make_order, order_in
 
@@ -50,7 +53,7 @@ def test_admin_steps_go_through_the_services(manager_client, sales1, customer):
     response = run_action(manager_client, "finish_selected", [Order.objects.get(pk=order.pk)])
     assert "balance is 300.00" in " ".join(messages_of(response))
     assert Order.objects.get(pk=order.pk).status == "processing"
-    assert OrderEvent.objects.get(order=order, to_status="processing").actor.username == "manager"
+    assert OrderEvent.objects.get(order=order, to_status="processing", actor__username="manager")
 
 
 def test_closing_in_the_admin_asks_for_the_reason_first(manager_client, sales1, customer):
@@ -128,7 +131,7 @@ def age(order, **stamps):
 def test_orders_stuck_lists_the_orders_in_a_status_too_long(sales1, customer):
     old = order_in("processing", sales1, customer)
     recent = order_in("processing", sales1, customer)
-    age(old, processing_at=timezone.now() - timezone.timedelta(hours=80))
+    age(old, processing_at=timezone.now() - timedelta(hours=80))
     out = io.StringIO()
     call_command("orders_stuck", "--status", "processing", "--older-than", "72h", stdout=out)
     text = out.getvalue()
@@ -147,7 +150,7 @@ def test_close_stale_orders_is_a_dry_run_unless_told(sales1, manager, customer):
     stale = make_order(sales1, customer)
     fresh = make_order(sales1, customer)
     confirmed = order_in("confirmed", sales1, customer)
-    month_ago = timezone.now() - timezone.timedelta(days=31)
+    month_ago = timezone.now() - timedelta(days=31)
     for order in (stale, confirmed):
         age(order, created_at=month_ago, updated_at=month_ago)
     age(confirmed, confirmed_at=month_ago)
@@ -176,15 +179,15 @@ def test_close_stale_orders_is_a_dry_run_unless_told(sales1, manager, customer):
     statuses = dict(Order.objects.values_list("pk", "status"))
     assert (statuses[stale.pk], statuses[confirmed.pk], statuses[fresh.pk]) == ("closed", "closed", "created")
     event = OrderEvent.objects.get(order=stale, to_status="closed")
-    assert (event.actor, event.note) == (manager, "No answer")
+    assert (event.actor, event.parameters["reason"]) == (manager, "No answer")
 
 
 def test_close_stale_orders_acts_as_the_system_without_a_user(sales1, customer):
     stale = make_order(sales1, customer)
     age(
         stale,
-        created_at=timezone.now() - timezone.timedelta(days=40),
-        updated_at=timezone.now() - timezone.timedelta(days=40),
+        created_at=timezone.now() - timedelta(days=40),
+        updated_at=timezone.now() - timedelta(days=40),
     )
     call_command(
         "close_stale_orders", "--older-than", "30d", "--reason", "Stale", "--commit", stdout=io.StringIO()
@@ -192,3 +195,34 @@ def test_close_stale_orders_acts_as_the_system_without_a_user(sales1, customer):
     assert OrderEvent.objects.get(order=stale, to_status="closed").actor is None
     with pytest.raises(CommandError, match="no active user"):
         call_command("close_stale_orders", "--older-than", "30d", "--reason", "x", "--user", "ghost")
+
+
+def test_saving_an_order_the_service_refuses_shows_why_at_the_form(
+    manager_client, admin_form, sales1, customer
+):
+    order = order_in("created", sales1, customer)
+    url = reverse("admin:orders_order_change", args=[order.pk])
+    data = admin_form(manager_client, url)  # the page as the manager opened it
+    services.close_order(actor=sales1, order=order, reason="Customer cancelled")  # meanwhile
+    data["notes"] = "Call first"
+    response = manager_client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        "A finished or closed order cannot be changed."
+    ]
+    assert Order.objects.get(pk=order.pk).notes == ""
+
+
+def test_close_stale_orders_fails_when_the_service_refuses_one(sales1, customer, monkeypatch):
+    order = make_order(sales1, customer)
+    long_ago = timezone.now() - timedelta(days=60)
+    Order.objects.filter(pk=order.pk).update(created_at=long_ago, updated_at=long_ago)
+
+    def refuse(**arguments):
+        raise ValidationError("The order is locked by the warehouse.")
+
+    monkeypatch.setattr(services, "close_order", refuse)
+    with pytest.raises(CommandError, match="1 orders could not be closed"):
+        call_command(
+            "close_stale_orders", "--older-than", "30d", "--reason", "Stale", "--commit", stdout=io.StringIO()
+        )

@@ -28,14 +28,14 @@ def test_two_concurrent_transitions_leave_one_event_and_a_consistent_order(
         def act(barrier):
             seen = Order.objects.get(pk=order.pk)  # both read the order as created
             barrier.wait()
-            return services.confirm_order(user, seen, note=f"by {user.username}")
+            return services.confirm_order(actor=user, order=seen, note=f"by {user.username}")
 
         return act
 
     def close(barrier):
         seen = Order.objects.get(pk=order.pk)
         barrier.wait()
-        return services.close_order(sales1, seen, reason="Cancelled by phone")
+        return services.close_order(actor=sales1, order=seen, reason="Cancelled by phone")
 
     results = run_together(confirm(sales1), confirm(manager), close)
     winners = [result for result in results if isinstance(result, Order)]
@@ -52,13 +52,15 @@ def test_two_concurrent_transitions_leave_one_event_and_a_consistent_order(
 
 def test_concurrent_refunds_never_return_more_than_was_paid(run_together, sales1, customer):
     order = make_order(sales1, customer)
-    services.confirm_order(sales1, order)
-    services.record_payment(sales1, Order.objects.get(pk=order.pk), amount=Decimal("300.00"), method="cash")
+    services.confirm_order(actor=sales1, order=order)
+    services.record_payment(
+        actor=sales1, order=Order.objects.get(pk=order.pk), amount=Decimal("300.00"), method="cash"
+    )
 
     def refund(barrier):
         seen = Order.objects.get(pk=order.pk)
         barrier.wait()
-        return services.record_payment(sales1, seen, amount=Decimal("-200.00"), method="cash")
+        return services.record_payment(actor=sales1, order=seen, amount=Decimal("-200.00"), method="cash")
 
     results = run_together(refund, refund)
     assert sum(not isinstance(result, Exception) for result in results) == 1, results
@@ -79,13 +81,13 @@ def test_orders_created_at_once_never_share_a_number(run_together, sales1, custo
 
 def test_concurrent_payments_never_exceed_the_balance(run_together, sales1, customer):
     order = make_order(sales1, customer)  # a total of 300.00
-    services.confirm_order(sales1, order)
+    services.confirm_order(actor=sales1, order=order)
 
     def pay(barrier):
         seen = Order.objects.get(pk=order.pk)  # both see the whole balance due
         barrier.wait()
         with translation.override("en"):
-            return services.record_payment(sales1, seen, amount=Decimal("200.00"), method="cash")
+            return services.record_payment(actor=sales1, order=seen, amount=Decimal("200.00"), method="cash")
 
     results = run_together(pay, pay)
     paid = [result for result in results if isinstance(result, Payment)]

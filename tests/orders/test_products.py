@@ -10,7 +10,6 @@ from django.urls import reverse
 from crm.importing import Action, read_table
 from orders.importing import COLUMNS, run_import
 from orders.models import Product
-from tests.customers.test_views import count_queries
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +61,7 @@ def test_a_manager_creates_and_edits_a_product(manager_client):
     assert "sku" in response.context["form"].errors and Product.objects.count() == 1
 
 
-def test_the_product_list_filters_and_runs_a_fixed_number_of_queries(sales_client):
+def test_the_product_list_filters_and_runs_a_fixed_number_of_queries(sales_client, count_queries):
     ProductFactory(sku="SEN-1", name="Sensor one", series="Sensors")
     ProductFactory(sku="VAL-1", name="Valve", series="Valves", active=False)
     few = count_queries(sales_client, PRODUCTS)
@@ -100,10 +99,10 @@ def test_import_creates_updates_and_rejects_rows(manager, product):
     table = read_table(csv_bytes(ROWS))
     mapping = COLUMNS.detect(table.headers)
     assert mapping == ["sku", "name", "series", "unit_price", "active"]
-    dry = run_import(manager, table, mapping, commit=False)
+    dry = run_import(actor=manager, table=table, mapping=mapping, commit=False)
     assert [row.action for row in dry.rows] == [Action.UPDATE, Action.CREATE, *[Action.REJECT] * 4]
     assert Product.objects.count() == 1 and Product.objects.get().unit_price == D("19.99")
-    report = run_import(manager, table, mapping, commit=True)
+    report = run_import(actor=manager, table=table, mapping=mapping, commit=True)
     assert (report.created, report.updated, report.rejected) == (1, 1, 4)
     assert any("Unit price" in error for error in report.rows[2].errors)
     assert report.rows[3].errors == ["Unit price: “abc” is not a price."]

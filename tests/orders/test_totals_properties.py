@@ -79,7 +79,7 @@ def test_stored_orders_hold_the_same_totals_and_pass_the_database_checks(order):
         owner = UserFactory(username="prop-owner")
         customer = CustomerFactory(owner=owner)
         created = services.create_order(
-            owner, customer=customer, lines=drawn, discount=discount, tax_rate=tax_rate
+            actor=owner, customer=customer, lines=drawn, discount=discount, tax_rate=tax_rate
         )
         stored = Order.objects.get(pk=created.pk)
         subtotal, tax, total = exact(drawn, discount, tax_rate)

@@ -40,7 +40,7 @@ class Command(BaseCommand):
             raise CommandError(_("Say why the orders are closed."))
         actor = active_user(user) if user else None
         orders = list(stale_orders(older_than, statuses=status or [Order.Status.CREATED]))
-        closed = 0
+        closed, refused = 0, 0
         for order in orders:
             untouched = f"{timezone.localtime(order.updated_at):%Y-%m-%d}"
             line = f"{order.number}\t{order.customer.name}\t{order.get_status_display()}\t{untouched}"
@@ -48,15 +48,18 @@ class Command(BaseCommand):
                 self.stdout.write(line)
                 continue
             try:
-                services.close_order(actor, order, reason=reason)
+                services.close_order(actor=actor, order=order, reason=reason)
             except (ValidationError, PermissionDenied) as error:
                 messages = error.messages if isinstance(error, ValidationError) else [str(error)]
                 self.stdout.write(self.style.ERROR(f"{line}\t{' '.join(messages)}"))
+                refused += 1
             else:
                 closed += 1
                 self.stdout.write(f"{line}\t{_('closed')}")
         if commit:
             self.stdout.write(self.style.SUCCESS(_("%(count)d orders closed.") % {"count": closed}))
+            if refused:  # cron reports a non-zero exit; the lines above say which and why
+                raise CommandError(_("%(count)d orders could not be closed.") % {"count": refused})
         else:
             self.stdout.write(_("%(count)d orders would be closed.") % {"count": len(orders)})
             self.stdout.write(

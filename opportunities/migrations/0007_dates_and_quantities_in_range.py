@@ -25,7 +25,7 @@ def fix_rows_out_of_range(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('opportunities', '0003_trigram_search_index'),
+        ('opportunities', '0006_events_from_prose'),
     ]
 
     operations = [

@@ -23,7 +23,7 @@ def fix_rows_out_of_range(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0002_trigram_search_indexes'),
+        ('orders', '0004_events_from_prose'),
     ]
 
     operations = [

@@ -20,7 +20,7 @@ def fix_dates_out_of_range(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('followups', '0002_links_to_orders_and_opportunities'),
+        ('followups', '0004_change_reason_codes'),
     ]
 
     operations = [

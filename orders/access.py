@@ -1,0 +1,26 @@
+"""Who may change an order, and the only way pages fetch one by id (crm/access.py explains the pattern)."""
+
+from django.contrib.auth.models import User
+from django.utils.translation import gettext as _
+
+from crm.access import access, acts_for, require
+from orders.models import Order
+
+
+def can_change_order(actor: User | None, order: Order) -> bool:
+    """The write rule of an order, its lines and payments: managers, the system and its customer's owner."""
+    return acts_for(actor, order.customer.owner_id)
+
+
+def require_change_order(actor: User | None, order: Order) -> None:
+    require(can_change_order(actor, order), _("You may not change this order."))
+
+
+def access_order(user: User | None, pk: object, *, for_write: bool = False) -> Order:
+    return access(
+        Order.objects.select_related("customer", "owner", "source_opportunity"),
+        user,
+        pk,
+        can_change=can_change_order,
+        for_write=for_write,
+    )

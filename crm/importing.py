@@ -111,10 +111,10 @@ class ImportReport:
 
 
 class RunImport(Protocol):
-    """An importer's run: checks (and with `commit`, saves) the table's rows as `user`."""
+    """An importer's run: checks (and with `commit`, saves) the table's rows as `actor` (None: the system)."""
 
     def __call__(
-        self, user: User, table: Table, mapping: Sequence[str], /, *, commit: bool
+        self, *, actor: User | None, table: Table, mapping: Sequence[str], commit: bool
     ) -> ImportReport: ...
 
 

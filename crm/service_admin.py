@@ -92,7 +92,7 @@ class ServiceAdmin(BoundedFieldsAdmin, admin.ModelAdmin):
     `create_through_service` (when adding is allowed), `update_through_service`, and optionally
     `delete_through_service` (otherwise Django deletes)."""
 
-    form = ServiceModelForm
+    form: type[forms.ModelForm] = ServiceModelForm
 
     def create_through_service(self, request: HttpRequest, form: forms.ModelForm) -> Model:
         raise NotImplementedError(f"{type(self).__name__} cannot add records")
@@ -179,7 +179,7 @@ class ServiceInline(BoundedFieldsAdmin, admin.TabularInline):
     """An inline whose rows are added, changed and deleted by services, for a ServiceAdmin."""
 
     extra = 0
-    form = ServiceModelForm
+    form: type[forms.ModelForm] = ServiceModelForm
     formset = ServiceInlineFormSet
 
     def create_through_service(self, request: HttpRequest, parent: Model, form: forms.ModelForm) -> Model:

@@ -10,8 +10,8 @@ from crm.service_admin import ServiceAdmin, ServiceInline, actor, changed_fields
 from customers import services
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 
-METHOD_FIELDS = ["type", "value", "note", "is_primary"]
-PERSON_FIELDS = ["name", "title", "phone", "email"]
+METHOD_FIELDS = ("type", "value", "note", "is_primary")
+PERSON_FIELDS = ("name", "title", "phone", "email")
 NEED_FIELDS = {"type", "description", "priority", "status"}
 
 

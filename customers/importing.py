@@ -29,6 +29,7 @@ Reading the file and mapping its columns is shared with the other importers (crm
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -102,7 +103,7 @@ COLUMNS = Columns(IMPORT_FIELDS)
 # Running
 
 
-def run_import(*, actor: User | None, table: Table, mapping: list[str], commit: bool) -> ImportReport:
+def run_import(*, actor: User | None, table: Table, mapping: Sequence[str], commit: bool) -> ImportReport:
     """Apply every row as `actor` (see the module docstring); without `commit`, roll it all back."""
     COLUMNS.check(mapping)
     importer = _Importer(actor, table, mapping)

@@ -1,7 +1,7 @@
 """The customer's own entries on its timeline: needs raised and resolved, and changes to its fields,
 its tags, its contact methods and its contact persons."""
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 from crm import timeline
 from crm.history import describe_changes, read_window, with_previous
@@ -16,7 +16,7 @@ class FieldChangesSource(timeline.Source):
         queryset = with_previous(history.select_related("history_user"))
         super().__init__(kind, template, queryset, "history_date", customer_path=customer_path)
 
-    def entries(self, customer: Customer, cursor: timeline.Cursor | None, limit: int) -> list[timeline.Entry]:
+    def entries(self, customer: Model, cursor: timeline.Cursor | None, limit: int) -> list[timeline.Entry]:
         records, previous = read_window(self.window(customer, cursor, limit))
         described = describe_changes(records, previous, main_model=Customer.history.model)
         return [

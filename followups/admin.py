@@ -3,6 +3,7 @@ followups.services, which refuse a link to another customer's record at the fiel
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin_site import HistoryAdmin
@@ -98,7 +99,7 @@ class FollowUpAdmin(ServiceAdmin, HistoryAdmin):
         for followup in queryset.open().select_related("customer"):
             try:
                 services.cancel_followup(
-                    actor=request.user, followup=followup, reason=_("Cancelled in the admin")
+                    actor=request.user, followup=followup, reason=gettext("Cancelled in the admin")
                 )
             except (ValidationError, PermissionDenied) as error:
                 reason = " ".join(getattr(error, "messages", [str(error)]))

@@ -66,23 +66,24 @@ def time_in_stages(
     visits and current.
     """
     now = now or timezone.now()
-    chronological = sorted(
-        (event for event in events if event.is_stage_change), key=lambda event: (event.at, event.pk)
+    # The stage changes are the events with a stage entered (a database constraint): oldest first.
+    entries = sorted(
+        ((event, event.to_stage) for event in events if event.to_stage is not None),
+        key=lambda entry: (entry[0].at, entry[0].pk),
     )
     totals: dict[int, timedelta | None] = {}
     visits: dict[int, int] = {}
-    for index, event in enumerate(chronological):
-        stage_id = event.to_stage_id
-        visits[stage_id] = visits.get(stage_id, 0) + 1
-        if index + 1 < len(chronological):
-            left = chronological[index + 1].at
-        elif event.to_stage.is_open:
+    for index, (event, stage) in enumerate(entries):
+        visits[stage.pk] = visits.get(stage.pk, 0) + 1
+        if index + 1 < len(entries):
+            left = entries[index + 1][0].at
+        elif stage.is_open:
             left = now
         else:
-            totals.setdefault(stage_id, None)
+            totals.setdefault(stage.pk, None)
             continue
         stay = left - event.at
-        totals[stage_id] = (totals.get(stage_id) or timedelta()) + stay
+        totals[stage.pk] = (totals.get(stage.pk) or timedelta()) + stay
     return [
         {
             "stage": stage,

@@ -6,6 +6,7 @@ unit price. Every row goes through the product services, each in a savepoint, so
 leaves nothing behind and never stops the others. A dry run is the same run rolled back.
 """
 
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import User
@@ -38,7 +39,7 @@ COLUMNS = Columns(
 )
 
 
-def run_import(*, actor: User | None, table: Table, mapping: list[str], commit: bool) -> ImportReport:
+def run_import(*, actor: User | None, table: Table, mapping: Sequence[str], commit: bool) -> ImportReport:
     """Apply every row as `actor` (a manager, or the system); without `commit`, roll it all back."""
     COLUMNS.check(mapping)
     with transaction.atomic():

@@ -2,12 +2,15 @@ import asyncio
 import os
 import socket
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 from django.contrib.auth.models import Group
 from django.db import connection, connections
-from django.forms import MultiWidget
+from django.forms import SplitDateTimeWidget
 from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
@@ -111,12 +114,15 @@ class MailServer:
     keeps the client waiting, `on_message` (called with the envelope, in a thread of its own, with its
     own database connection) looks at the world as the message arrives."""
 
-    def __init__(self):
-        self.messages, self.refuse, self.delay, self.on_message = [], False, 0, None
+    def __init__(self) -> None:
+        self.messages: list[Envelope] = []
+        self.refuse = False
+        self.delay: float = 0
+        self.on_message: Callable[[Envelope], object] | None = None
 
     async def handle_DATA(self, server, session, envelope):
         if self.on_message is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self._look, envelope)
+            await asyncio.get_running_loop().run_in_executor(None, self._look, self.on_message, envelope)
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.refuse:
@@ -124,9 +130,10 @@ class MailServer:
         self.messages.append(envelope)
         return "250 OK"
 
-    def _look(self, envelope):
+    @staticmethod
+    def _look(on_message: Callable[[Envelope], object], envelope: Envelope) -> None:
         try:
-            self.on_message(envelope)
+            on_message(envelope)
         finally:
             connections.close_all()
 
@@ -154,7 +161,8 @@ def mail_server(settings):
 
 def _admin_page_data(page):
     """What an admin change page posts back when saved unchanged: its form's and its inlines' fields."""
-    data, forms = {}, [page.context["adminform"].form]
+    data: dict[str, Any] = {}
+    forms = [page.context["adminform"].form]
     for inline in page.context["inline_admin_formsets"]:
         management = inline.formset.management_form
         data |= {management.add_prefix(name): management[name].value() for name in management.fields}
@@ -164,7 +172,7 @@ def _admin_page_data(page):
             value, key = form[name].value(), form.add_prefix(name)
             if value is None or value is False:
                 continue
-            if isinstance(field.widget, MultiWidget):  # the admin's date and time are two inputs
+            if isinstance(field.widget, SplitDateTimeWidget):  # the admin's date and time are two inputs
                 parts = value if isinstance(value, list) else field.widget.decompress(value)
                 data |= {f"{key}_{index}": "" if part is None else part for index, part in enumerate(parts)}
             else:

@@ -163,7 +163,7 @@ def test_the_opportunity_migration_types_old_rows(sales1):
         OpportunityEvent.objects.create(
             opportunity=opportunity,
             type="created",
-            from_stage=stages.get(from_stage),
+            from_stage=stages[from_stage] if from_stage else None,
             to_stage=stages[to_stage],
             note=note,
         )

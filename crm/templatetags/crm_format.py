@@ -25,7 +25,7 @@ def phone(value: str | None) -> str:
 
 
 @register.filter
-def link_to(label: object, href: object) -> SafeString:
+def link_to(label: str, href: object) -> SafeString:
     """`label` as a link to `href`, the one way a stored value becomes a link.
 
     Only http(s), mailto and tel addresses are linked; anything else (a javascript: address, a

@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -234,7 +236,7 @@ def test_search_finds_name_phone_fragment_email_and_contact_person(sales1):
 
 def test_bulk_create_reports_invalid_specs_and_creates_the_valid_ones_as_create_customer_would(manager):
     vip = Tag.objects.create(name="VIP")
-    specs = [
+    specs: list[dict[str, Any]] = [
         {
             "name": "  Acme   Ltd ",
             "tags": [vip],
@@ -252,6 +254,7 @@ def test_bulk_create_reports_invalid_specs_and_creates_the_valid_ones_as_create_
 
     assert isinstance(no_name, ValidationError) and "name" in no_name.message_dict
     assert isinstance(bad_phone, ValidationError) and "contact_methods-0" in bad_phone.message_dict
+    assert isinstance(acme, Customer) and isinstance(beta, Customer)
     assert set(Customer.objects.values_list("name", flat=True)) == {"Acme Ltd", "Beta"}
     assert (acme.pk, acme.owner, beta.gender) == (Customer.objects.get(name="Acme Ltd").pk, manager, "")
     assert list(acme.tags.all()) == [vip]
@@ -275,6 +278,7 @@ def test_bulk_create_keeps_the_rule_that_sales_staff_create_for_themselves_only(
         services.bulk_create_customers(actor=sales1, specs=specs)
     assert not Customer.objects.exists()
     mine, theirs = services.bulk_create_customers(actor=manager, specs=specs)
+    assert isinstance(mine, Customer) and isinstance(theirs, Customer)
     assert (mine.owner, theirs.owner) == (manager, sales2)
 
 
@@ -289,7 +293,7 @@ def test_bulk_create_falls_back_to_one_by_one_when_the_database_refuses_the_batc
     ]
     with translation.override("en"):
         acme, refused, beta = services.bulk_create_customers(actor=sales1, specs=specs)
-    assert isinstance(refused, ValidationError)
+    assert isinstance(acme, Customer) and isinstance(refused, ValidationError) and isinstance(beta, Customer)
     assert refused.messages[0].startswith("The database refused this customer:")
     assert set(Customer.objects.values_list("name", flat=True)) == {"Acme", "Beta"}
     assert set(ContactMethod.objects.values_list("customer__name", "value")) == {
@@ -305,6 +309,7 @@ def test_bulk_create_works_one_by_one_where_the_database_returns_no_new_ids(sale
         actor=sales1,
         specs=[{"name": "Acme", "contact_methods": [{"type": "mobile", "value": "13800138000"}]}],
     )
+    assert isinstance(acme, Customer)
     assert acme.contact_methods.get().value == "+8613800138000" and acme.history.count() == 1
 
 

@@ -97,7 +97,8 @@ def test_a_claim_being_sent_by_another_run_is_left_alone_an_abandoned_one_is_sen
 )
 def test_two_runs_at_once_send_each_digest_once(due, mail_server):
     mail_server.delay = 0.5  # a slow server: the runs overlap while sending
-    barrier, statuses = threading.Barrier(2), []
+    barrier = threading.Barrier(2)
+    statuses: list[str] = []
 
     def send():
         try:

@@ -20,6 +20,7 @@ def every_kind_of_event(sales1, manager, customer, new_opportunity, stages):
     opportunity = services.update_opportunity(actor=manager, opportunity=opportunity, owner=manager)
     opportunity = services.mark_won(actor=sales1, opportunity=opportunity)
     order = opportunity.order
+    assert order is not None
     close_order(actor=sales1, order=order, reason="Customer withdrew")
     opportunity = services.reopen(actor=sales1, opportunity=opportunity)
     opportunity = services.mark_lost(actor=sales1, opportunity=opportunity, reason="Chose a competitor")

@@ -92,7 +92,7 @@ def test_every_event_reads_in_the_readers_language(language, index, client, sale
 
 def test_events_store_facts_not_sentences(sales1, manager, customer):
     order, _closed = every_kind_of_event(sales1, manager, customer)
-    stored = {}  # the first event of each type
+    stored: dict[str, OrderEvent] = {}  # the first event of each type
     for event in OrderEvent.objects.order_by("at", "id"):
         stored.setdefault(event.type, event)
     assert set(stored) == set(OrderEvent.Type.values)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import connection, models
 from django.db.models import Q
+from django.db.models.expressions import Expression
 from django.db.models.sql import Query
 
 from crm.fields import days_in_range, instants_in_range, integer_in_range
@@ -27,7 +28,7 @@ SAMPLE_SIZE = 10
 class Rule:
     model: type[models.Model]
     name: str
-    condition: Q
+    condition: Q | Expression
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ def rules() -> Iterator[Rule]:
             checks = [c for c in model._meta.constraints if isinstance(c, models.CheckConstraint)]
             checked = {name for check in checks for name in _field_names(check.condition)}
             for check in checks:
-                yield Rule(model, check.name, check.condition)
+                if isinstance(check.condition, Q | Expression):  # a lookup is an Expression too
+                    yield Rule(model, check.name, check.condition)
             for field in model._meta.concrete_fields:
                 condition = _bounds(field)
                 if condition is not None and field.attname not in checked:
@@ -77,7 +79,7 @@ def breach(rule: Rule) -> Breach | None:
         query.get_compiler(connection=connection), connection
     )
     quote = connection.ops.quote_name
-    pk = quote(model._meta.pk.column)
+    pk = quote(str(model._meta.pk.column))
     breaking = f"FROM {quote(model._meta.db_table)} WHERE NOT ({condition_sql})"
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) {breaking}", params)

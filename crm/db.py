@@ -8,31 +8,43 @@ out, which pages show, `manage.py check_data` reports and the forms refuse until
 """
 
 from datetime import UTC, date, datetime
+from typing import Any
 
+from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg import DataError
+from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 from psycopg.postgres import types
 from psycopg.pq import Format
 from psycopg.types.datetime import DateLoader
 
-EARLIEST = {"date": date(1, 1, 2), "timestamptz": datetime(1, 1, 2, tzinfo=UTC)}
-LATEST = {"date": date(9999, 12, 30), "timestamptz": datetime(9999, 12, 30, tzinfo=UTC)}
+EARLIEST: dict[str, date] = {"date": date(1, 1, 2), "timestamptz": datetime(1, 1, 2, tzinfo=UTC)}
+LATEST: dict[str, date] = {"date": date(9999, 12, 30), "timestamptz": datetime(9999, 12, 30, tzinfo=UTC)}
+
+
+class _Tolerant(Loader):
+    """Loads what its next loader loads; a value psycopg refuses becomes `earliest` or `latest`."""
+
+    earliest: date
+    latest: date
+
+    def load(self, data: Buffer) -> Any:
+        try:
+            return super().load(data)  # type: ignore[safe-super]  # the loader this one is mixed into
+        except DataError:
+            text = bytes(data)
+            return self.earliest if text.endswith(b"BC") or text.startswith(b"-") else self.latest
 
 
 def _tolerant(type_name: str, loader: type[Loader]) -> type[Loader]:
-    class TolerantLoader(loader):
-        def load(self, data):
-            try:
-                return super().load(data)
-            except DataError:
-                text = bytes(data)
-                early = text.endswith(b"BC") or text.startswith(b"-")
-                return (EARLIEST if early else LATEST)[type_name]
-
-    return TolerantLoader
+    return type(
+        f"Tolerant{loader.__name__}",
+        (_Tolerant, loader),
+        {"earliest": EARLIEST[type_name], "latest": LATEST[type_name]},
+    )
 
 
-def load_dates_outside_the_calendar(sender, connection, **kwargs) -> None:
+def load_dates_outside_the_calendar(sender: object, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
     """On each new PostgreSQL connection (connection_created). The timestamp loader wraps Django's,
     keeping its time zone (Django checks it on every cursor); dates take psycopg's Python loader, as
     its compiled one cannot be extended."""

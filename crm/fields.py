@@ -19,16 +19,23 @@ bounded. The database holds the same rules for the dates and quantities that mat
 `instant_in_range`, `day_in_range` and `manage.py check_data`).
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import reduce
 from operator import and_
+from typing import Any
 
 from django import forms
+from django.contrib.admin.options import BaseModelAdmin
 from django.core.exceptions import ValidationError
 from django.core.validators import DecimalValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
@@ -71,28 +78,28 @@ def parse_id(text: object) -> int | None:
     return number if 1 <= number <= MAX_ID else None
 
 
-def integer_range(model_field: models.Field) -> tuple[int, int]:
+def integer_range(model_field: models.Field[Any, Any]) -> tuple[int, int]:
     """The smallest and largest value the model field's PostgreSQL column holds."""
     return INTEGER_RANGES[model_field.get_internal_type()]
 
 
-def is_value_in_bounds(model_field: models.Field, value: object) -> bool:
+def is_value_in_bounds(model_field: models.Field[Any, Any], value: object) -> bool:
     """Whether a value read from outside (a cursor) fits the model field's column and the bounds above."""
     if value is None:
         return model_field.null
     if isinstance(model_field, models.DateTimeField):
         return isinstance(value, datetime) and value.tzinfo is not None and is_day_in_range(value)
     if isinstance(model_field, models.DateField):
-        return is_day_in_range(value)
+        return isinstance(value, date) and is_day_in_range(value)
     if isinstance(model_field, models.DecimalField):
         try:
-            DecimalValidator(model_field.max_digits, model_field.decimal_places)(value)
-        except ValidationError:
+            DecimalValidator(model_field.max_digits, model_field.decimal_places)(Decimal(str(value)))
+        except (ValidationError, ArithmeticError):
             return False
         return True
     if isinstance(model_field, models.IntegerField):
         low, high = integer_range(model_field)
-        return low <= value <= high
+        return isinstance(value, int) and low <= value <= high
     if isinstance(value, str):
         return "\x00" not in value and len(value) <= (model_field.max_length or len(value))
     return True
@@ -118,7 +125,7 @@ def integer_in_range(name: str, model_field_class: type[models.Field] = models.I
     return Q(**{f"{name}__range": (low, high)})
 
 
-def _each(names, in_range):
+def _each(names: tuple[str, ...], in_range: Callable[[str], Q]) -> Q:
     return reduce(and_, (Q(**{f"{name}__isnull": True}) | in_range(name) for name in names))
 
 
@@ -133,7 +140,7 @@ class DateInput(forms.DateInput):
 
     input_type = "date"
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         attrs = {"min": EARLIEST_DAY.isoformat(), "max": LATEST_DAY.isoformat(), **(attrs or {})}
         super().__init__(attrs, format="%Y-%m-%d")
 
@@ -143,7 +150,7 @@ class DateTimeInput(forms.DateTimeInput):
 
     input_type = "datetime-local"
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         attrs = {"min": f"{EARLIEST_DAY.isoformat()}T00:00", "max": f"{LATEST_DAY.isoformat()}T23:59"} | (
             attrs or {}
         )
@@ -163,7 +170,7 @@ class DateTimeField(forms.DateTimeField):
 class IntegerField(forms.IntegerField):
     """An integer within its column's range: a 32-bit `integer` unless `min_value`/`max_value` say less."""
 
-    def __init__(self, *, min_value=None, max_value=None, **kwargs):
+    def __init__(self, *, min_value: int | None = None, max_value: int | None = None, **kwargs: Any) -> None:
         min_value = INTEGER_MIN if min_value is None else max(min_value, INTEGER_MIN)
         max_value = INTEGER_MAX if max_value is None else min(max_value, INTEGER_MAX)
         super().__init__(min_value=min_value, max_value=max_value, **kwargs)
@@ -172,47 +179,43 @@ class IntegerField(forms.IntegerField):
 class IdField(forms.IntegerField):
     """A record's number, as typed or sent in an address."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 class DecimalField(forms.DecimalField):
     """A decimal with the digits of its column: `max_digits` and `decimal_places` are required."""
 
-    def __init__(self, *, max_digits, decimal_places, **kwargs):
+    def __init__(self, *, max_digits: int, decimal_places: int, **kwargs: Any) -> None:
         super().__init__(max_digits=max_digits, decimal_places=decimal_places, **kwargs)
 
 
-class _IdChecks:
-    """Refuses a value that is no record id before it becomes a query parameter."""
-
-    def _is_id(self, value):
-        return (
-            self.to_field_name is not None or isinstance(value, models.Model) or parse_id(value) is not None
-        )
+def _is_id(field: forms.ModelChoiceField[Any], value: object) -> bool:
+    """Whether a choice can name a record: no value that is no record id becomes a query parameter."""
+    return field.to_field_name is not None or isinstance(value, models.Model) or parse_id(value) is not None
 
 
-class ModelChoiceField(_IdChecks, forms.ModelChoiceField):
-    def to_python(self, value):
-        if value not in self.empty_values and not self._is_id(value):
+class ModelChoiceField(forms.ModelChoiceField):
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and not _is_id(self, value):
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return super().to_python(value)
 
 
-class ModelMultipleChoiceField(_IdChecks, forms.ModelMultipleChoiceField):
-    def _check_values(self, value):
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value: Any) -> Any:
         for pk in value:
-            if not self._is_id(pk):
+            if not _is_id(self, pk):
                 raise ValidationError(
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
                 )
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]  # Django's, not in its stubs
 
 
 # A ModelForm's fields, from its model's fields
 
 
-def _form_class_for(db_field: models.Field) -> type[forms.Field] | None:
+def _form_class_for(db_field: models.Field[Any, Any]) -> type[forms.Field] | None:
     if isinstance(db_field, models.ManyToManyField):
         return ModelMultipleChoiceField
     if isinstance(db_field, models.ForeignKey):
@@ -224,7 +227,7 @@ def _form_class_for(db_field: models.Field) -> type[forms.Field] | None:
     return None
 
 
-def bounded_formfield(db_field: models.Field, **kwargs) -> forms.Field | None:
+def bounded_formfield(db_field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
     """The form field for a model field, with the bounds of this module (a ModelForm's formfield_callback)."""
     form_class = _form_class_for(db_field)
     if form_class is not None and not db_field.choices:
@@ -232,24 +235,26 @@ def bounded_formfield(db_field: models.Field, **kwargs) -> forms.Field | None:
     return bound(db_field, db_field.formfield(**kwargs))
 
 
-def bound(db_field: models.Field, field: forms.Field | None) -> forms.Field | None:
+def bound(db_field: models.Field[Any, Any], field: forms.Field | None) -> forms.Field | None:
     """Adds the bounds of the model field's kind to its form field, wherever that was made (the admin)."""
     if isinstance(db_field, models.DateField) and field is not None:
         if validate_day_in_range not in field.validators:
             field.validators.append(validate_day_in_range)
     elif isinstance(db_field, models.IntegerField) and isinstance(field, forms.IntegerField):
         low, high = integer_range(db_field)
-        if field.min_value is None or field.min_value < low:
+        if not isinstance(field.min_value, int) or field.min_value < low:
             field.validators.append(MinValueValidator(low))
-        if field.max_value is None or field.max_value > high:
+        if not isinstance(field.max_value, int) or field.max_value > high:
             field.validators.append(MaxValueValidator(high))
     return field
 
 
-class BoundedFieldsAdmin:
+class BoundedFieldsAdmin(BaseModelAdmin):
     """For a ModelAdmin or an inline: its form fields carry the bounds of this module too."""
 
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
+    def formfield_for_dbfield(
+        self, db_field: models.Field[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
         form_class = _form_class_for(db_field)
         if form_class in (ModelChoiceField, ModelMultipleChoiceField):
             kwargs.setdefault("form_class", form_class)

@@ -12,7 +12,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import DecimalField as DecimalColumn
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.filters import QuerySetRequestMixin
@@ -41,10 +41,11 @@ class DecimalFilter(django_filters.NumberFilter):
     """A decimal bound with the digits of the column it compares with."""
 
     field_class = fields.DecimalField
+    model: type[Model]  # set by the FilterSet
 
     @property
     def field(self) -> forms.Field:
-        if not hasattr(self, "_field"):
+        if not hasattr(self, "_field") and self.field_name:
             column = model_field(self.model, self.field_name)
             if isinstance(column, DecimalColumn):
                 self.extra.setdefault("max_digits", column.max_digits)
@@ -52,18 +53,28 @@ class DecimalFilter(django_filters.NumberFilter):
         return super().field
 
 
-class IdFilter(django_filters.NumberFilter):
+class IdFilter(django_filters.Filter):
     """Rows that point at one record, by its number."""
 
     field_class = fields.IdField
 
 
+class _ModelChoiceField(fields.ModelChoiceField, django_filters.fields.ModelChoiceField):
+    """django-filter's choice of a record (its empty and null choices), taking ids only."""
+
+
+class _ModelMultipleChoiceField(
+    fields.ModelMultipleChoiceField, django_filters.fields.ModelMultipleChoiceField
+):
+    """django-filter's choice of records, taking ids only."""
+
+
 class ModelChoiceFilter(django_filters.ModelChoiceFilter):
-    field_class = fields.ModelChoiceField
+    field_class = _ModelChoiceField
 
 
 class ModelMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
-    field_class = fields.ModelMultipleChoiceField
+    field_class = _ModelMultipleChoiceField
 
 
 class DayFromFilter(DateFilter):

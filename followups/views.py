@@ -233,7 +233,7 @@ def _chosen_assignee(request, users):
 def calendar(request):
     week = WeekForm(request.GET)
     for error in week.errors.get("week", []):
-        messages.error(request, error)
+        messages.error(request, str(error))
     monday = selectors.monday_of(week.day())
     users = list(active_users())
     assignee = _chosen_assignee(request, users)

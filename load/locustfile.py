@@ -38,7 +38,7 @@ class SalesPerson(HttpUser):
             },
             name="login",
         )
-        self.ids = {"customers": [], "orders": [], "opportunities": []}
+        self.ids: dict[str, list[str]] = {"customers": [], "orders": [], "opportunities": []}
         self._collect("/customers/?sort=-updated", "list customers")
         self._collect("/opportunities/?status=open", "list opportunities")
         self._collect("/orders/?status=confirmed&has_balance=true", "list orders")
@@ -152,7 +152,7 @@ class SalesPerson(HttpUser):
 
 
 # Server errors by kind of request; any fails the run (load/run.py exits non-zero).
-SERVER_ERRORS = Counter()
+SERVER_ERRORS: Counter[str] = Counter()
 
 
 @events.request.add_listener

@@ -89,7 +89,7 @@ def run_together():
 
     def run_all(*actions):
         barrier = threading.Barrier(len(actions))
-        results = [None] * len(actions)
+        results: list[object] = [None] * len(actions)
 
         def run(index, action):
             try:

@@ -23,7 +23,7 @@ from crm import fields
 PROJECT_PACKAGES = ["crm", "customers", "orders", "opportunities", "followups"]
 HUGE = "99999999999999999999"
 # Probes by field kind, most specific first; each value must be refused.
-PROBES = [
+PROBES: list[tuple[type[forms.Field], list[object]]] = [
     (forms.ModelMultipleChoiceField, [[HUGE], ["²"], ["-1"]]),
     (forms.ModelChoiceField, [HUGE, "²", "-1", "1\x00"]),
     (forms.SplitDateTimeField, [["0001-01-01", "00:00"], ["9999-12-31", "23:59"]]),
@@ -95,11 +95,12 @@ def unbounded(field):
         return None
     for kind, values in PROBES:
         if isinstance(field, kind):
+            probes: list[object] = list(values)
             if isinstance(field, forms.IntegerField) and not isinstance(
                 field, (fields.IdField, forms.DecimalField)
             ):
-                values = [*values, INTEGER_COLUMN_PROBE]
-            return next(filter(None, (_accepts(field, value) for value in values)), None)
+                probes.append(INTEGER_COLUMN_PROBE)
+            return next(filter(None, (_accepts(field, value) for value in probes)), None)
     return f"no probe for a {type(field).__name__}: add one to tests/test_bounds.py"
 
 

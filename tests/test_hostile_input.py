@@ -404,7 +404,7 @@ def test_the_migration_moves_a_payment_stored_in_year_one_to_when_it_was_recorde
 
 def test_a_csv_export_that_fails_on_a_row_fails_the_download(manager_client, manager, monkeypatch):
     CustomerFactory.create_batch(5, owner=manager)
-    rows = []
+    rows: list[object] = []
 
     def row_that_breaks(customer):
         if len(rows) == 3:

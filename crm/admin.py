@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 
-from crm.fields import BoundedFieldsAdmin
+from crm.admin_site import BoundedFieldsAdmin
 
 for model, model_admin in ((get_user_model(), UserAdmin), (Group, GroupAdmin)):
     admin.site.unregister(model)

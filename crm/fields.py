@@ -15,8 +15,9 @@ a value the database or the code after it cannot hold gets the field's message i
   becomes a query parameter.
 
 tests/test_bounds.py walks every form and filter of the project and fails on a field that is not
-bounded. The database holds the same rules for the dates and quantities that matter (see
-`instant_in_range`, `day_in_range` and `manage.py check_data`).
+bounded, and every form of the admin (crm.admin_site.BoundedFieldsAdmin). The database holds the same
+rules for the dates and quantities that matter (see `instants_in_range`, `days_in_range` and
+`manage.py check_data`).
 """
 
 from __future__ import annotations
@@ -29,13 +30,11 @@ from operator import and_
 from typing import Any
 
 from django import forms
-from django.contrib.admin.options import BaseModelAdmin
 from django.core.exceptions import ValidationError
 from django.core.validators import DecimalValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
@@ -215,7 +214,8 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
 # A ModelForm's fields, from its model's fields
 
 
-def _form_class_for(db_field: models.Field[Any, Any]) -> type[forms.Field] | None:
+def form_class_for(db_field: models.Field[Any, Any]) -> type[forms.Field] | None:
+    """The bounded form field class for a model field, where Django's own is not bounded."""
     if isinstance(db_field, models.ManyToManyField):
         return ModelMultipleChoiceField
     if isinstance(db_field, models.ForeignKey):
@@ -229,7 +229,7 @@ def _form_class_for(db_field: models.Field[Any, Any]) -> type[forms.Field] | Non
 
 def bounded_formfield(db_field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
     """The form field for a model field, with the bounds of this module (a ModelForm's formfield_callback)."""
-    form_class = _form_class_for(db_field)
+    form_class = form_class_for(db_field)
     if form_class is not None and not db_field.choices:
         kwargs.setdefault("form_class", form_class)
     return bound(db_field, db_field.formfield(**kwargs))
@@ -247,15 +247,3 @@ def bound(db_field: models.Field[Any, Any], field: forms.Field | None) -> forms.
         if not isinstance(field.max_value, int) or field.max_value > high:
             field.validators.append(MaxValueValidator(high))
     return field
-
-
-class BoundedFieldsAdmin(BaseModelAdmin):
-    """For a ModelAdmin or an inline: its form fields carry the bounds of this module too."""
-
-    def formfield_for_dbfield(
-        self, db_field: models.Field[Any, Any], request: HttpRequest, **kwargs: Any
-    ) -> forms.Field | None:
-        form_class = _form_class_for(db_field)
-        if form_class in (ModelChoiceField, ModelMultipleChoiceField):
-            kwargs.setdefault("form_class", form_class)
-        return bound(db_field, super().formfield_for_dbfield(db_field, request, **kwargs))

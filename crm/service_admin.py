@@ -21,7 +21,7 @@ from django.forms import BaseInlineFormSet, BaseModelFormSet
 from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from crm.fields import BoundedFieldsAdmin
+from crm.admin_site import BoundedFieldsAdmin
 from crm.forms import apply_errors
 
 REFUSAL_ATTRIBUTE = "_service_refusal"

@@ -6,8 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin_site import HistoryAdmin
-from crm.fields import BoundedFieldsAdmin
+from crm.admin_site import BoundedFieldsAdmin, HistoryAdmin
 from crm.service_admin import ServiceAdmin, actor, changed_fields
 from followups import services
 from followups.models import Communication, FollowUp, ReminderDigest

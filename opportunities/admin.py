@@ -8,8 +8,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin_site import HistoryAdmin
-from crm.fields import BoundedFieldsAdmin
+from crm.admin_site import BoundedFieldsAdmin, HistoryAdmin
 from crm.service_admin import ServiceAdmin, actor, changed_fields
 from opportunities import services
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage

@@ -11,8 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from crm.admin_site import HistoryAdmin
-from crm.fields import BoundedFieldsAdmin
+from crm.admin_site import BoundedFieldsAdmin, HistoryAdmin
 from crm.service_admin import ServiceAdmin, actor, changed_fields
 from orders import services
 from orders.forms import ProductForm

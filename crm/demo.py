@@ -81,12 +81,19 @@ def seed_users() -> dict[str, User]:
 
 
 def _seeders() -> list[Callable[[DemoContext], None]]:
-    from customers.demo import seed_customers
+    from customers.demo import seed_customers, seed_segments
     from followups.demo import seed_followups
     from opportunities.demo import seed_opportunities
     from orders.demo import seed_orders
 
-    return [seed_customers, seed_orders, seed_opportunities, seed_followups, _customers_predate_their_records]
+    return [
+        seed_customers,
+        seed_orders,
+        seed_opportunities,
+        seed_followups,
+        _customers_predate_their_records,
+        seed_segments,
+    ]
 
 
 # Each app's seeder dates its records on its own; a customer must still exist before the first of them.

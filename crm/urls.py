@@ -9,7 +9,7 @@ from crm.forms import LoginForm
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("reports/", views.reports, name="reports"),
+    path("reports/", include("crm.report_urls")),
     path("search/", views.search, name="search"),
     path("healthz", views.healthz, name="healthz"),
     path(

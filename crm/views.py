@@ -1,18 +1,27 @@
+from dataclasses import dataclass
+from decimal import Decimal
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from crm.forms import SearchForm
 from crm.http import AuthenticatedRequest
+from crm.report_tables import COUNT, DAYS, MONEY, PERCENT
+from crm.report_views import report_form
+from crm.reports import key_figures
 from customers.models import Customer
 from customers.selectors import customers_for_list, search_customers
 from followups.selectors import my_day_counts
 from opportunities.models import Opportunity
-from opportunities.selectors import opportunities_for_list, pipeline_summary, search_opportunities
+from opportunities.selectors import opportunities_for_list, search_opportunities
 from orders.models import Order
 from orders.selectors import orders_for_list, orders_with_number
 
@@ -28,13 +37,13 @@ SECTIONS = [
         "key": "opportunities",
         "title": _("Opportunities"),
         "icon": "kanban",
-        "summary": _("The sales pipeline by stage, scoring and the weighted forecast."),
+        "summary": _("The sales pipeline by stage: the board, the list, value scores and BANT."),
     },
     {
         "key": "orders",
         "title": _("Orders"),
         "icon": "receipt",
-        "summary": _("Orders through their lifecycle, payments and cycle times."),
+        "summary": _("Orders through their lifecycle, payments, refunds and invoices."),
     },
     {
         "key": "followups",
@@ -45,17 +54,84 @@ SECTIONS = [
 ]
 
 
+@dataclass(frozen=True)
+class Tile:
+    """A key figure on the dashboard: `key` in crm.reports.key_figures, the page that explains it."""
+
+    key: str
+    label: str | Promise
+    kind: str
+    url: str
+    lower_is_better: bool = False
+
+
+TILES = [
+    Tile("revenue", _("Revenue"), MONEY, "reports:sales"),
+    Tile("booked", _("Booked"), MONEY, "reports:sales"),
+    Tile("won_amount", _("Won value"), MONEY, "reports:pipeline"),
+    Tile("win_rate", _("Win rate"), PERCENT, "reports:pipeline"),
+    Tile("weighted_pipeline", _("Weighted pipeline"), MONEY, "reports:pipeline"),
+    Tile("average_deal", _("Average deal size"), MONEY, "reports:pipeline"),
+    Tile("sales_cycle", _("Average sales cycle (days)"), DAYS, "reports:pipeline", lower_is_better=True),
+    Tile("overdue_followups", _("Overdue follow-ups"), COUNT, "followups:index"),
+    Tile("balances_due", _("Balances due"), MONEY, "orders:index"),
+]
+# The lists a figure of the moment opens, narrowed to what it counts.
+TILE_QUERIES = {
+    "overdue_followups": {"status": "open", "overdue": "true"},
+    "balances_due": {"has_balance": "true"},
+}
+
+
+def _change(tile: Tile, value, previous) -> dict | None:
+    """How the figure moved since the previous period: percent for amounts and counts, points for the
+    win rate, days for the sales cycle; None when there is nothing to compare."""
+    if value is None or previous is None:
+        return None
+    if tile.kind in (PERCENT, DAYS):
+        difference = Decimal(str(value)) - Decimal(str(previous))
+        change = difference.quantize(Decimal("0.1"))
+    elif previous:
+        change = (100 * (Decimal(value) - Decimal(previous)) / Decimal(previous)).quantize(Decimal("0.1"))
+    else:
+        return None
+    better = (change < 0) if tile.lower_is_better else (change > 0)
+    tone = "same" if change == 0 else ("better" if better else "worse")
+    return {
+        "value": change,
+        "tone": tone,
+        "unit": {PERCENT: "points", DAYS: "days"}.get(tile.kind, "percent"),
+    }
+
+
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
+    # A dashboard is read every day: the month so far against the same days of the month before.
+    form = report_form(request, fields=(), default_preset="this_month")
+    period = form.chosen_period()
+    figures = key_figures(request.user, period)
+    tiles = []
+    for tile in TILES:
+        value, previous = figures["now"][tile.key], figures["before"].get(tile.key)
+        query = TILE_QUERIES.get(tile.key) or period.as_query()
+        tiles.append(
+            {
+                "tile": tile,
+                "value": value,
+                "previous": previous,
+                "now": tile.key not in figures["before"],
+                "change": _change(tile, value, previous),
+                "url": f"{reverse(tile.url)}?{urlencode(query)}",
+            }
+        )
     context = {
+        "form": form,
+        "period": period,
+        "previous_period": period.previous(),
+        "tiles": tiles,
         "sections": SECTIONS,
         "followup_counts": my_day_counts(request.user),
-        "pipeline": pipeline_summary(request.user),
     }
     return render(request, "crm/dashboard.html", context)
-
-
-def reports(request: AuthenticatedRequest) -> HttpResponse:
-    return render(request, "crm/reports.html")
 
 
 SEARCH_RESULT_LIMIT = 20

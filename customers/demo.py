@@ -119,3 +119,19 @@ def _backdate(customer, rng):
     last_activity = created + (timezone.now() - created) * rng.random()
     Customer.objects.filter(pk=customer.pk).update(created_at=created, updated_at=last_activity)
     customer.history.filter(history_type="+").update(history_date=created)
+
+
+SEGMENT_HISTORY_DAYS = 30
+
+
+def seed_segments(context):
+    """RFM scores as the nightly command leaves them: a month ago and today, so the segment report has
+    movement to show."""
+    from customers.models import RFMScore
+    from customers.segmentation import compute_rfm
+
+    if RFMScore.objects.exists():
+        return
+    today = timezone.localdate()
+    compute_rfm(actor=None, on=today - timedelta(days=SEGMENT_HISTORY_DAYS))
+    compute_rfm(actor=None, on=today)

@@ -11,7 +11,8 @@ from crm.filters import (
     owner_filter,
     yes_no_any,
 )
-from customers.models import Customer, Tag
+from customers.models import Customer, Segment, Tag
+from customers.reports import customers_in_segment
 from customers.selectors import has_open_needs, search_customers
 
 # Sort keys offered by the list page and the keyset ordering each maps to (each has an index).
@@ -45,6 +46,9 @@ class CustomerFilter(OwnerFilterMixin, django_filters.FilterSet):
     region = django_filters.CharFilter(lookup_expr="istartswith", label=_("Region"))
     created_after = DayFromFilter(field_name="created_at", label=_("Created from"))
     created_before = DayUntilFilter(field_name="created_at", label=_("Created until"))
+    segment = django_filters.ChoiceFilter(
+        choices=Segment.choices, label=_("RFM segment"), empty_label=ANY, method="filter_segment"
+    )
     has_open_needs = django_filters.BooleanFilter(
         method="filter_open_needs",
         label=_("Has open needs"),
@@ -57,6 +61,9 @@ class CustomerFilter(OwnerFilterMixin, django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         return search_customers(queryset, value)
+
+    def filter_segment(self, queryset, name, value):
+        return queryset.filter(pk__in=customers_in_segment(value))
 
     def filter_open_needs(self, queryset, name, value):
         return queryset.filter(has_open_needs()) if value else queryset.exclude(has_open_needs())

@@ -318,3 +318,69 @@ class Need(TimeStampedModel):
     @property
     def is_open(self):
         return self.status in self.OPEN_STATUSES
+
+
+class Segment(models.TextChoices):
+    """RFM segments; customers/segmentation.py maps the scores to them."""
+
+    CHAMPIONS = "champions", pgettext_lazy("RFM segment", "Champions")
+    LOYAL = "loyal", pgettext_lazy("RFM segment", "Loyal")
+    POTENTIAL = "potential", pgettext_lazy("RFM segment", "Potential")
+    NEW = "new", pgettext_lazy("RFM segment", "New")
+    AT_RISK = "at_risk", pgettext_lazy("RFM segment", "At risk")
+    CANT_LOSE = "cant_lose", pgettext_lazy("RFM segment", "Can't lose")
+    HIBERNATING = "hibernating", pgettext_lazy("RFM segment", "Hibernating")
+    LOST = "lost", pgettext_lazy("RFM segment", "Lost")
+
+
+def score_field(verbose_name):
+    return models.PositiveSmallIntegerField(verbose_name)
+
+
+class RFMScore(models.Model):
+    """A customer's recency, frequency and monetary value on the day they were computed, scored 1–5
+    by quintile among all customers with finished orders, and the segment the scores map to.
+
+    Written only by customers.segmentation.compute_rfm, which keeps the latest two computations.
+    """
+
+    Segment = Segment
+
+    # No reverse accessor: the scores are derived from the orders and recomputed every night, so a
+    # merge leaves them behind (merge_customers moves only the relations a customer shows).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("customer"), db_index=False
+    )  # rfm_score_once_a_day starts with it
+    computed_on = models.DateField(_("computed on"))
+    recency_days = models.PositiveIntegerField(_("days since the last finished order"))
+    frequency = models.PositiveIntegerField(_("finished orders in the last 365 days"))
+    monetary = models.DecimalField(_("net revenue in the last 365 days"), max_digits=16, decimal_places=2)
+    recency_score = score_field(_("R"))
+    frequency_score = score_field(_("F"))
+    monetary_score = score_field(_("M"))
+    segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices)
+
+    objects = CustomerPartQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("RFM score")
+        verbose_name_plural = _("RFM scores")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "computed_on"], name="rfm_score_once_a_day"),
+            models.CheckConstraint(
+                condition=Q(
+                    recency_score__gte=1,
+                    recency_score__lte=5,
+                    frequency_score__gte=1,
+                    frequency_score__lte=5,
+                    monetary_score__gte=1,
+                    monetary_score__lte=5,
+                ),
+                name="rfm_scores_one_to_five",
+            ),
+            models.CheckConstraint(condition=Q(segment__in=Segment.values), name="rfm_segment_known"),
+        ]
+        indexes = [models.Index(fields=["computed_on", "segment", "customer"], name="rfm_score_segment_idx")]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.computed_on}: {self.segment}"

@@ -34,6 +34,7 @@ from customers.forms import (
     active_users,
 )
 from customers.models import Need
+from customers.reports import latest_score
 from opportunities.selectors import open_opportunities_for_customer
 from orders.selectors import customer_orders
 
@@ -185,6 +186,7 @@ def customer_detail(request, pk):
         need_statuses=Need.Status.choices,
         orders=customer_orders(request.user, customer),
         open_opportunities=open_opportunities_for_customer(customer),
+        rfm=latest_score(customer),
     )
     return render(request, "customers/customer_detail.html", context)
 

@@ -1,8 +1,10 @@
 import django_filters
 from django import forms
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.filters import ANY, DayFromFilter, DayUntilFilter, ModelChoiceFilter, offer_choices
+from crm.filters import ANY, DayFromFilter, DayUntilFilter, ModelChoiceFilter, offer_choices, yes_no_any
 from customers.forms import active_users
 from customers.models import Customer
 from customers.selectors import search_customers
@@ -61,10 +63,16 @@ class FollowUpFilter(LinkedRecordFilterSet):
     status = django_filters.ChoiceFilter(choices=FollowUp.Status.choices, label=_("Status"), empty_label=ANY)
     due_after = DayFromFilter(field_name="due_at", label=_("Due from"))
     due_before = DayUntilFilter(field_name="due_at", label=_("Due until"))
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"), widget=yes_no_any())
 
     class Meta:
         model = FollowUp
         fields: list[str] = []
+
+    def filter_overdue(self, queryset, name, value):
+        """Open and past their due time (the dashboard's overdue follow-ups), or not."""
+        overdue = Q(status=FollowUp.Status.OPEN, due_at__lt=timezone.now())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
 
 class CommunicationFilter(LinkedRecordFilterSet):

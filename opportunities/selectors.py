@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Avg, Count, DecimalField, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from crm.history import field_changes
@@ -17,7 +17,6 @@ from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, 
 
 # The board shows every open opportunity, and those won or lost in the last days.
 BOARD_CLOSED_DAYS = 30
-SUMMARY_DAYS = 90
 CUSTOMER_CARD_LIMIT = 5
 CUSTOMER_CHOICES_LIMIT = 10
 CENT = Decimal("0.01")
@@ -150,60 +149,6 @@ def board(user: User, owner: User | None = None, now: datetime | None = None) ->
         column["amount"] = sum((card.amount for card in column["cards"]), Decimal(0))
         column["weighted"] = sum((card.expected_value for card in column["cards"]), Decimal(0))
     return list(columns.values())
-
-
-def pipeline_summary(user: User, now: datetime | None = None) -> dict[str, Any]:
-    """The dashboard's pipeline: open count, amount and weighted amount per open stage; win rate,
-    won value and average sales cycle (creation to win) over the last SUMMARY_DAYS days."""
-    since = (now or timezone.now()) - timedelta(days=SUMMARY_DAYS)
-    visible = Opportunity.objects.visible_to(user)
-    per_stage = {
-        row["stage"]: row
-        for row in visible.open()
-        .values("stage")
-        .annotate(
-            count=Count("pk"),
-            total=Sum("amount"),
-            percent_weighted=Sum(
-                F("amount") * F("probability"), output_field=DecimalField(max_digits=20, decimal_places=2)
-            ),
-        )
-        .order_by()
-    }
-    stages = []
-    for stage in Stage.objects.open():
-        row = per_stage.get(stage.pk, {})
-        weighted = (row.get("percent_weighted") or Decimal(0)) / 100
-        stages.append(
-            {
-                "stage": stage,
-                "count": row.get("count", 0),
-                "amount": row.get("total") or Decimal(0),
-                "weighted": weighted.quantize(CENT),
-            }
-        )
-    largest = max((row["weighted"] for row in stages), default=0)
-    for row in stages:
-        row["share"] = round(100 * row["weighted"] / largest) if largest else 0
-    cycle = ExpressionWrapper(F("won_at") - F("created_at"), output_field=DurationField())
-    closed = visible.aggregate(
-        won=Count("pk", filter=Q(won_at__gte=since)),
-        lost=Count("pk", filter=Q(lost_at__gte=since)),
-        won_amount=Sum("amount", filter=Q(won_at__gte=since)),
-        cycle=Avg(cycle, filter=Q(won_at__gte=since)),
-    )
-    decided = closed["won"] + closed["lost"]
-    return {
-        "stages": stages,
-        "open_count": sum(row["count"] for row in stages),
-        "weighted_total": sum((row["weighted"] for row in stages), Decimal(0)),
-        "won": closed["won"],
-        "lost": closed["lost"],
-        "won_amount": closed["won_amount"] or Decimal(0),
-        "win_rate": round(100 * closed["won"] / decided) if decided else None,
-        "average_cycle": closed["cycle"],
-        "days": SUMMARY_DAYS,
-    }
 
 
 def open_opportunities_for_customer(

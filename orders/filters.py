@@ -1,6 +1,5 @@
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.filters import (
@@ -14,7 +13,7 @@ from crm.filters import (
     yes_no_any,
 )
 from orders.models import Order, Product
-from orders.selectors import search_orders, search_products
+from orders.selectors import balance_due, search_orders, search_products
 
 # Sort keys offered by the order list and the keyset ordering each maps to (each has an index).
 ORDER_SORTS = {
@@ -61,9 +60,7 @@ class OrderFilter(OwnerFilterMixin, django_filters.FilterSet):
         return search_orders(queryset, value)
 
     def filter_balance(self, queryset, name, value):
-        """Money still to collect: a closed order owes nothing, whatever was left unpaid."""
-        due = Q(balance__gt=0) & ~Q(status=Order.Status.CLOSED)
-        return queryset.filter(due) if value else queryset.exclude(due)
+        return queryset.filter(balance_due()) if value else queryset.exclude(balance_due())
 
 
 class ProductFilter(django_filters.FilterSet):

@@ -123,6 +123,11 @@ def customer_orders(user: User, customer: Customer) -> dict[str, Any]:
     }
 
 
+def balance_due() -> Q:
+    """Orders with money still to collect: a closed order owes nothing, whatever was left unpaid."""
+    return Q(balance__gt=0) & ~Q(status=Status.CLOSED)
+
+
 def stuck_orders(status: str, older_than: timedelta, now: datetime | None = None) -> QuerySet[Order]:
     """Orders that have been in `status` (created, confirmed or processing) longer than `older_than`."""
     since = STATUS_SINCE[status]

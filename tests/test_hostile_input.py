@@ -393,7 +393,7 @@ def test_the_migration_moves_a_payment_stored_in_year_one_to_when_it_was_recorde
     payment = order_services.record_payment(actor=sales1, order=order, amount=Decimal("10.00"), method="cash")
     with around_the_rules(Payment, "payment_paid_at_in_range") as cursor:
         store_year_one(cursor, Payment, "paid_at", payment.pk)
-        migration = importlib.import_module("orders.migrations.0005_dates_and_quantities_in_range")
+        migration = importlib.import_module("orders.migrations.0006_dates_and_quantities_in_range")
         migration.fix_rows_out_of_range(apps, None)
     payment.refresh_from_db()
     assert payment.paid_at == payment.recorded_at

@@ -20,7 +20,7 @@ def fix_dates_out_of_range(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0004_history_of_contacts_and_reason_codes'),
+        ('customers', '0005_rfm_scores'),
     ]
 
     operations = [

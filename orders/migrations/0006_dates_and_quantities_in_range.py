@@ -23,7 +23,7 @@ def fix_rows_out_of_range(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_events_from_prose'),
+        ('orders', '0005_report_indexes'),
     ]
 
     operations = [

@@ -1,0 +1,32 @@
+from decimal import Decimal
+
+from django import template
+from django.utils.timezone import localdate
+
+from crm.report_tables import CHANGE, COUNT, DATE, DAYS, MONEY, NUMBER, PERCENT
+from crm.reporting import one_decimal
+
+register = template.Library()
+
+
+@register.filter
+def figure(value, kind):
+    """A report's value as people read it: 1,234,567.50 for money, 1,234 for counts, 12.3% for
+    percentages, 4.2 for days, +3 for a change; — when there is none."""
+    if value is None or value == "":
+        return "—"
+    if kind == MONEY:
+        return f"{Decimal(value):,.2f}"
+    if kind == COUNT:
+        return f"{int(value):,}"
+    if kind == CHANGE:
+        return f"{int(value):+,}"
+    if kind == PERCENT:
+        return f"{Decimal(value):.1f}%"
+    if kind == DAYS:
+        return f"{one_decimal(value):,}"
+    if kind == NUMBER:
+        return f"{Decimal(value):,.2f}"
+    if kind == DATE:
+        return f"{localdate(value):%Y-%m-%d}"
+    return value

@@ -24,6 +24,7 @@ from django.http import Http404
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from crm.fields import parse_id
 from crm.roles import is_manager
 
 RecordT = TypeVar("RecordT", bound=Model)
@@ -83,9 +84,12 @@ def access(
 
     The answer is the same whether the record exists or not, so ids cannot be probed.
     """
+    record_id = parse_id(pk)
+    if record_id is None:  # no id ("²", twenty digits): it never reaches the database
+        raise Http404
     try:
-        record = records.visible_to(user).get(pk=pk)  # type: ignore[attr-defined]
-    except (ObjectDoesNotExist, ValueError, TypeError):
+        record = records.visible_to(user).get(pk=record_id)  # type: ignore[attr-defined]
+    except ObjectDoesNotExist:
         raise Http404 from None
     if for_write and not can_change(user, record):
         raise Http404

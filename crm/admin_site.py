@@ -1,17 +1,23 @@
+from __future__ import annotations
+
 from collections.abc import Callable
 from functools import update_wrapper
 from typing import Any, TypeVar, cast
 
 from csp.decorators import csp_update
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import BaseModelAdmin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page
+from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from crm import fields
 from crm.history import describe_reason
 
 ViewT = TypeVar("ViewT", bound=Callable[..., HttpResponseBase])
@@ -67,3 +73,15 @@ class HistoryAdmin(SimpleHistoryAdmin):
         super().set_history_delta_changes(request, historical_records, *args, **kwargs)
         for record in historical_records:
             record.history_change_reason = describe_reason(record.history_change_reason)
+
+
+class BoundedFieldsAdmin(BaseModelAdmin):
+    """For a ModelAdmin or an inline: its form fields carry the bounds of crm/fields.py."""
+
+    def formfield_for_dbfield(
+        self, db_field: models.Field[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
+        form_class = fields.form_class_for(db_field)
+        if form_class in (fields.ModelChoiceField, fields.ModelMultipleChoiceField):
+            kwargs.setdefault("form_class", form_class)
+        return fields.bound(db_field, super().formfield_for_dbfield(db_field, request, **kwargs))

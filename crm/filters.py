@@ -1,4 +1,9 @@
-"""Pieces the list filters of every app share."""
+"""Pieces the list filters of every app share.
+
+Every filter reads its value through a bounded form field (crm/fields.py): a value out of range
+makes the filter form invalid, the list shows its message at the field and no rows, never a 500.
+Use the filters below rather than django-filter's own where they differ.
+"""
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -6,12 +11,14 @@ from typing import Any
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import DecimalField as DecimalColumn
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.filters import QuerySetRequestMixin
 
-from crm.forms import DateInput
+from crm import fields
+from crm.models import model_field
 
 ANY = _("Any")
 
@@ -26,12 +33,52 @@ def end_of_day(day: date) -> datetime:
     return start_of_day(day + timedelta(days=1))
 
 
-class DayFromFilter(django_filters.DateFilter):
-    """Rows of a datetime field from the start of a local day on, as a range its index serves."""
+class DateFilter(django_filters.DateFilter):
+    field_class = fields.DateField
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", DateInput)
-        super().__init__(*args, **kwargs)
+
+class DecimalFilter(django_filters.NumberFilter):
+    """A decimal bound with the digits of the column it compares with."""
+
+    field_class = fields.DecimalField
+    model: type[Model]  # set by the FilterSet
+
+    @property
+    def field(self) -> forms.Field:
+        if not hasattr(self, "_field") and self.field_name:
+            column = model_field(self.model, self.field_name)
+            if isinstance(column, DecimalColumn):
+                self.extra.setdefault("max_digits", column.max_digits)
+                self.extra.setdefault("decimal_places", column.decimal_places)
+        return super().field
+
+
+class IdFilter(django_filters.Filter):
+    """Rows that point at one record, by its number."""
+
+    field_class = fields.IdField
+
+
+class _ModelChoiceField(fields.ModelChoiceField, django_filters.fields.ModelChoiceField):
+    """django-filter's choice of a record (its empty and null choices), taking ids only."""
+
+
+class _ModelMultipleChoiceField(
+    fields.ModelMultipleChoiceField, django_filters.fields.ModelMultipleChoiceField
+):
+    """django-filter's choice of records, taking ids only."""
+
+
+class ModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = _ModelChoiceField
+
+
+class ModelMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = _ModelMultipleChoiceField
+
+
+class DayFromFilter(DateFilter):
+    """Rows of a datetime field from the start of a local day on, as a range its index serves."""
 
     def filter(self, qs: QuerySet[Any], value: date | None) -> QuerySet[Any]:
         return qs.filter(**{f"{self.field_name}__gte": start_of_day(value)}) if value else qs
@@ -50,9 +97,7 @@ def yes_no_any() -> forms.Select:
 
 def owner_filter() -> django_filters.ModelChoiceFilter:
     """An owner filter; the FilterSet keeps it for managers only (see OwnerFilterMixin)."""
-    return django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.none(), label=_("Owner"), empty_label=ANY
-    )
+    return ModelChoiceFilter(queryset=get_user_model().objects.none(), label=_("Owner"), empty_label=ANY)
 
 
 def offer_choices(filterset: django_filters.FilterSet, name: str, queryset: QuerySet[Any]) -> None:

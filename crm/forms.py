@@ -4,27 +4,44 @@ from typing import Any, TypeVar, cast
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.forms.models import ModelFormMetaclass
+from django.utils.translation import gettext_lazy as _
+
+from crm.fields import bounded_formfield
 
 FieldT = TypeVar("FieldT", bound=forms.Field)
 FormSetT = TypeVar("FormSetT", bound="forms.BaseFormSet[Any]")
 
 
-class DateInput(forms.DateInput):
-    """The browser's date picker; it sends and expects ISO dates whatever the language."""
+class BoundedModelFormMetaclass(ModelFormMetaclass):
+    """Makes a ModelForm's fields from its model's fields with the bounds of crm/fields.py."""
 
-    input_type = "date"
+    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> type:
+        meta = attrs.get("Meta")
+        if meta is not None and not hasattr(meta, "formfield_callback"):
+            meta.formfield_callback = staticmethod(bounded_formfield)
+        return super().__new__(mcs, name, bases, attrs)
 
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
+
+class ModelForm(forms.ModelForm, metaclass=BoundedModelFormMetaclass):
+    """The project's ModelForm: every field generated from the model is bounded (crm/fields.py)."""
 
 
-class DateTimeInput(forms.DateTimeInput):
-    """The browser's date and time picker, to the minute."""
+class SearchForm(forms.Form):
+    """A search box read from the address: `q`, a fragment of at most 200 characters (no NUL)."""
 
-    input_type = "datetime-local"
+    q = forms.CharField(required=False, max_length=200, label=_("Search"))
 
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+    def __init__(self, data: Any, *, field_name: str = "q", **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        if field_name != "q":
+            self.fields[field_name] = self.fields.pop("q")
+        self.field_name = field_name
+
+    @property
+    def query(self) -> str:
+        """What to search for; empty (search nothing) while the input is invalid."""
+        return self.cleaned_data[self.field_name] if self.is_valid() else ""
 
 
 class LoginForm(AuthenticationForm):

@@ -6,9 +6,10 @@ from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import django_filters
+from django import forms as django_forms
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
 from crm.exports import export_response
@@ -42,6 +43,7 @@ def keyset_page(request: HttpRequest, queryset: QuerySet[Any], ordering: Sequenc
 
 def export_list(
     request: HttpRequest,
+    filterset: django_filters.FilterSet,
     queryset: QuerySet[Any],
     ordering: Sequence[str],
     *,
@@ -53,7 +55,10 @@ def export_list(
     """A filtered list as the CSV or XLSX file the request's `format` asks for (see crm/exports.py).
 
     `headers` are untranslated (gettext_noop) and translated here; `row` turns an item into cells.
+    While the filters are invalid the answer is a 400 that says why, not a file without rows.
     """
+    if not filterset.is_valid():
+        return _invalid_filters(filterset.form)
     rows = (row(item) for item in queryset.order_by(*ordering).iterator(chunk_size=2000))
     return export_response(
         request.GET.get("format"),
@@ -62,3 +67,12 @@ def export_list(
         rows,
         sheet_title=str(sheet_title),
     )
+
+
+def _invalid_filters(form: django_forms.Form) -> HttpResponseBadRequest:
+    lines = [
+        f"{form.fields[name].label if name in form.fields else name}: {message}"
+        for name, messages in form.errors.items()
+        for message in messages
+    ]
+    return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")

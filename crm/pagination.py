@@ -3,6 +3,8 @@
 A page is addressed by a cursor, the sort-key values of the row it starts after (or before),
 so no page needs an OFFSET over the rows in front of it. The ordering must end with a unique
 field (the primary key) so that rows with equal sort values are neither skipped nor repeated.
+A cursor comes from the address: its values are checked against their columns' bounds
+(crm/fields.py) before they reach a query, and a cursor that fails is ignored (the first page).
 """
 
 import base64
@@ -17,6 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 
+from crm.fields import is_value_in_bounds
 from crm.models import model_field
 
 FIRST, NEXT, PREVIOUS, LAST = "first", "next", "prev", "last"
@@ -55,11 +58,12 @@ def _decode(cursor: str, model: type[Model], fields: Sequence[str]) -> list[Any]
         values = json.loads(raw)
         if not isinstance(values, list) or len(values) != len(fields):
             return None
-        return [
-            model_field(model, name.lstrip("-")).to_python(v) for name, v in zip(fields, values, strict=True)
-        ]
-    except (ValueError, TypeError, ValidationError):
+        columns = [model_field(model, name.lstrip("-")) for name in fields]
+        decoded = [column.to_python(v) for column, v in zip(columns, values, strict=True)]
+    except (ValueError, TypeError, OverflowError, ValidationError):
         return None
+    in_bounds = all(is_value_in_bounds(column, v) for column, v in zip(columns, decoded, strict=True))
+    return decoded if in_bounds else None
 
 
 def _after(fields: Sequence[str], values: Sequence[Any]) -> Q:

@@ -10,8 +10,9 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from crm.fields import DateField, IntegerField, ModelChoiceField
 from crm.filters import ANY
-from crm.forms import DateInput, form_field
+from crm.forms import form_field
 from crm.reporting import (
     CUSTOM,
     DEFAULT_CURRENCY,
@@ -45,23 +46,23 @@ class ReportForm(forms.Form):
         choices=[*((key, label) for key, (label, _months) in PRESETS.items()), (CUSTOM, _("Custom"))],
         required=False,
     )
-    start = forms.DateField(label=_("From"), required=False, widget=DateInput)
-    end = forms.DateField(label=_("Until"), required=False, widget=DateInput)
-    owner = forms.ModelChoiceField(queryset=active_users(), label=_("Owner"), required=False, empty_label=ANY)
-    product = forms.ModelChoiceField(
+    start = DateField(label=_("From"), required=False)
+    end = DateField(label=_("Until"), required=False)
+    owner = ModelChoiceField(queryset=active_users(), label=_("Owner"), required=False, empty_label=ANY)
+    product = ModelChoiceField(
         queryset=Product.objects.order_by("sku"), label=_("Product"), required=False, empty_label=ANY
     )
     region = forms.CharField(label=_("Region"), required=False, max_length=100)
-    tag = forms.ModelChoiceField(queryset=Tag.objects.all(), label=_("Tag"), required=False, empty_label=ANY)
+    tag = ModelChoiceField(queryset=Tag.objects.all(), label=_("Tag"), required=False, empty_label=ANY)
     currency = forms.CharField(label=_("Currency"), required=False, max_length=3)
 
-    months = forms.IntegerField(
+    months = IntegerField(
         label=_("Months to fit"),
         required=False,
         min_value=FORECAST_MIN_MONTHS,
         max_value=FORECAST_MAX_MONTHS,
     )
-    days = forms.IntegerField(label=_("Waiting over (days)"), required=False, min_value=1, max_value=365)
+    days = IntegerField(label=_("Waiting over (days)"), required=False, min_value=1, max_value=365)
 
     def __init__(
         self,

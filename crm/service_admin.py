@@ -21,6 +21,7 @@ from django.forms import BaseInlineFormSet, BaseModelFormSet
 from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
+from crm.admin_site import BoundedFieldsAdmin
 from crm.forms import apply_errors
 
 REFUSAL_ATTRIBUTE = "_service_refusal"
@@ -86,7 +87,7 @@ def actor(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]  # the admin is for signed-in staff only
 
 
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(BoundedFieldsAdmin, admin.ModelAdmin):
     """A ModelAdmin that writes through services. Subclasses implement the hooks their page offers:
     `create_through_service` (when adding is allowed), `update_through_service`, and optionally
     `delete_through_service` (otherwise Django deletes)."""
@@ -174,7 +175,7 @@ class ServiceAdmin(admin.ModelAdmin):
                 self.delete_model(request, obj)
 
 
-class ServiceInline(admin.TabularInline):
+class ServiceInline(BoundedFieldsAdmin, admin.TabularInline):
     """An inline whose rows are added, changed and deleted by services, for a ServiceAdmin."""
 
     extra = 0

@@ -21,6 +21,8 @@ from typing import Any, Self
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, Q, QuerySet
 
+from crm.fields import MAX_ID, is_day_in_range
+
 PAGE_SIZE = 20
 # The htmx event a response triggers when it changed what the timeline shows: the timeline reloads.
 CHANGED_EVENT = "timeline-changed"
@@ -61,7 +63,8 @@ class Cursor:
             cursor = cls(datetime.fromisoformat(at), str(kind), int(pk))
         except (ValueError, TypeError):
             return None
-        return cursor if cursor.at.tzinfo else None
+        valid = cursor.at.tzinfo and is_day_in_range(cursor.at) and 0 <= cursor.pk <= MAX_ID
+        return cursor if valid else None
 
     def older(self, kind: str, time_field: str, pk_field: str = "pk") -> Q:
         """The rows of a source of `kind` that come after this cursor, newest first."""

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from django.views.defaults import server_error as default_server_error
 
 from crm.db_errors import outage_of
+from crm.forms import SearchForm
 from crm.health import readiness
 from crm.http import AuthenticatedRequest
 from crm.report_tables import COUNT, DAYS, MONEY, PERCENT
@@ -144,7 +145,8 @@ SEARCH_RESULT_LIMIT = 20
 def search(request: AuthenticatedRequest) -> HttpResponse:
     """The header's search box: customers by name, phone, email or contact person, orders by number,
     opportunities by title or customer name, a fragment at a time."""
-    query = request.GET.get("q", "").strip()
+    form = SearchForm(request.GET)
+    query = form.query
     customers: list[Customer] = []
     orders: list[Order] = []
     opportunities: list[Opportunity] = []
@@ -162,6 +164,7 @@ def search(request: AuthenticatedRequest) -> HttpResponse:
         "crm/search.html",
         {
             "query": query,
+            "search_errors": form.errors.get("q", []),
             "customers": customers[:SEARCH_RESULT_LIMIT],
             "more_customers": len(customers) > SEARCH_RESULT_LIMIT,
             "orders": orders[:SEARCH_RESULT_LIMIT],

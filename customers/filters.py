@@ -2,7 +2,15 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.filters import ANY, DayFromFilter, DayUntilFilter, OwnerFilterMixin, owner_filter, yes_no_any
+from crm.filters import (
+    ANY,
+    DayFromFilter,
+    DayUntilFilter,
+    ModelChoiceFilter,
+    OwnerFilterMixin,
+    owner_filter,
+    yes_no_any,
+)
 from customers.models import Customer, Segment, Tag
 from customers.reports import customers_in_segment
 from customers.selectors import has_open_needs, search_customers
@@ -28,7 +36,7 @@ class CustomerFilter(OwnerFilterMixin, django_filters.FilterSet):
         widget=forms.CheckboxSelectMultiple,
         distinct=False,
     )
-    tag = django_filters.ModelChoiceFilter(
+    tag = ModelChoiceFilter(
         field_name="tags", queryset=Tag.objects.all(), label=_("Tag"), empty_label=ANY, distinct=False
     )
     source = django_filters.ChoiceFilter(choices=Customer.Source.choices, label=_("Source"), empty_label=ANY)

@@ -3,7 +3,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from crm.forms import DateInput, form_field, formset_class
+from crm.fields import IdField, ModelChoiceField, ModelMultipleChoiceField
+from crm.forms import ModelForm, form_field, formset_class
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import normalise_contact_value, normalise_email, normalise_phone
 
@@ -12,7 +13,7 @@ def active_users():
     return get_user_model().objects.filter(is_active=True).order_by("username")
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(ModelForm):
     save_anyway = forms.BooleanField(
         required=False, label=_("I checked the likely duplicates above: save this customer anyway")
     )
@@ -35,7 +36,6 @@ class CustomerForm(forms.ModelForm):
             "notes",
         ]
         widgets = {
-            "birth_date": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
             "tags": forms.CheckboxSelectMultiple,
         }
@@ -83,7 +83,7 @@ class OwnIdsMixin:
         super().__init__(*args, **kwargs)
 
 
-class ContactMethodForm(OwnIdsMixin, forms.ModelForm):
+class ContactMethodForm(OwnIdsMixin, ModelForm):
     id_prefix = "method"
 
     class Meta:
@@ -149,7 +149,7 @@ ContactMethodFormSet = formset_class(
 )
 
 
-class ContactPersonForm(OwnIdsMixin, forms.ModelForm):
+class ContactPersonForm(OwnIdsMixin, ModelForm):
     id_prefix = "person"
 
     class Meta:
@@ -165,7 +165,7 @@ class ContactPersonForm(OwnIdsMixin, forms.ModelForm):
         return normalise_email(email) if email else ""
 
 
-class NeedForm(OwnIdsMixin, forms.ModelForm):
+class NeedForm(OwnIdsMixin, ModelForm):
     id_prefix = "need"
 
     class Meta:
@@ -187,9 +187,8 @@ class NeedStatusForm(forms.Form):
 class MergeForm(OwnIdsMixin, forms.Form):
     id_prefix = "merge"
 
-    other = forms.IntegerField(
+    other = IdField(
         label=_("Customer number to merge into this one"),
-        min_value=1,
         help_text=_("The other customer's number (shown as # on its page). It will be removed."),
     )
 
@@ -197,10 +196,8 @@ class MergeForm(OwnIdsMixin, forms.Form):
 class BulkActionForm(forms.Form):
     REASSIGN, ADD_TAG = "reassign", "add_tag"
     action = forms.ChoiceField(choices=[(REASSIGN, _("Reassign owner")), (ADD_TAG, _("Add tag"))])
-    customers = forms.ModelMultipleChoiceField(queryset=Customer.objects.none(), label=_("Customers"))
-    owner = forms.ModelChoiceField(
-        queryset=get_user_model().objects.none(), required=False, label=_("New owner")
-    )
+    customers = ModelMultipleChoiceField(queryset=Customer.objects.none(), label=_("Customers"))
+    owner = ModelChoiceField(queryset=get_user_model().objects.none(), required=False, label=_("New owner"))
     tag = forms.CharField(max_length=50, required=False, label=_("Tag"))
 
     def __init__(self, *args, user, **kwargs):

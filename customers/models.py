@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from crm.fields import DATES_OUT_OF_RANGE, days_in_range, instants_in_range
 from crm.models import TimeStampedModel, VisibleQuerySet
 
 
@@ -101,6 +102,11 @@ class Customer(TimeStampedModel):
         ordering = ["name", "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="customer_name_not_empty"),
+            models.CheckConstraint(
+                condition=days_in_range("birth_date"),
+                name="customer_birth_date_in_range",
+                violation_error_message=DATES_OUT_OF_RANGE,
+            ),
             models.CheckConstraint(
                 condition=Q(kind="person") | (Q(gender="") & Q(birth_date__isnull=True)),
                 name="customer_person_fields_only_for_people",
@@ -286,6 +292,11 @@ class Need(TimeStampedModel):
         ordering = ["-raised_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=~Q(description=""), name="need_description_not_empty"),
+            models.CheckConstraint(
+                condition=instants_in_range("raised_at", "resolved_at"),
+                name="need_dates_in_range",
+                violation_error_message=DATES_OUT_OF_RANGE,
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["met", "dropped"], resolved_at__isnull=False)
                 | Q(status__in=["open", "in_progress"], resolved_at__isnull=True),

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from crm import timeline
-from crm.forms import apply_errors, save_from_form
+from crm.fields import parse_id
+from crm.forms import SearchForm, apply_errors, save_from_form
 from crm.lists import export_list, filtered_and_sorted, keyset_page
 from crm.roles import is_manager
 from customers import selectors, services
@@ -109,9 +110,10 @@ def _export_row(customer):
 
 @require_GET
 def customer_export(request):
-    _filterset, queryset, sort = _filtered_customers(request)
+    filterset, queryset, sort = _filtered_customers(request)
     return export_list(
         request,
+        filterset,
         queryset,
         SORTS[sort],
         filename="customers",
@@ -378,12 +380,11 @@ def duplicate_check(request):
     """htmx: likely duplicates of what is being typed into the customer form."""
     methods = ContactMethodFormSet(request.GET, prefix="methods")
     values = [form.cleaned_data["value"] for form in methods.forms if form.has_changed() and form.is_valid()]
-    exclude = request.GET.get("exclude", "")
     warnings = selectors.duplicate_warnings(
         request.user,
-        request.GET.get("name", ""),
+        SearchForm(request.GET, field_name="name").query,
         values,
-        exclude_pk=int(exclude) if exclude.isdigit() else None,
+        exclude_pk=parse_id(request.GET.get("exclude", "")),
     )
     return render(request, "customers/partials/duplicates.html", {"duplicates": warnings})
 

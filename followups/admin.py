@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin_site import HistoryAdmin
+from crm.admin_site import BoundedFieldsAdmin, HistoryAdmin
 from crm.service_admin import ServiceAdmin, actor, changed_fields
 from followups import services
 from followups.models import Communication, FollowUp, ReminderDigest
@@ -109,7 +109,7 @@ class FollowUpAdmin(ServiceAdmin, HistoryAdmin):
 
 
 @admin.register(ReminderDigest)
-class ReminderDigestAdmin(admin.ModelAdmin):
+class ReminderDigestAdmin(BoundedFieldsAdmin, admin.ModelAdmin):
     list_display = ["user", "date", "claimed_at", "sent_at", "overdue", "due_today"]
     list_filter = ["date"]
     search_fields = ["user__username", "user__email"]

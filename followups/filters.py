@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.filters import ANY, DayFromFilter, DayUntilFilter, offer_choices, yes_no_any
+from crm.filters import ANY, DayFromFilter, DayUntilFilter, ModelChoiceFilter, offer_choices, yes_no_any
 from customers.forms import active_users
 from customers.models import Customer
 from customers.selectors import search_customers
@@ -37,7 +37,7 @@ class CustomerSearchFilter(django_filters.CharFilter):
         return qs.filter(customer__in=search_customers(Customer.objects.all(), value).values("pk"))
 
 
-class UserFilter(django_filters.ModelChoiceFilter):
+class UserFilter(ModelChoiceFilter):
     def __init__(self, **kwargs):
         super().__init__(queryset=active_users(), empty_label=ANY, **kwargs)
 
@@ -46,10 +46,8 @@ class LinkedRecordFilterSet(django_filters.FilterSet):
     """Rows about one order or one opportunity (the "see all" of those pages); the user must see it,
     else the filter is invalid and the list shows nothing."""
 
-    order = django_filters.ModelChoiceFilter(
-        queryset=Order.objects.none(), label=_("Order"), widget=forms.HiddenInput
-    )
-    opportunity = django_filters.ModelChoiceFilter(
+    order = ModelChoiceFilter(queryset=Order.objects.none(), label=_("Order"), widget=forms.HiddenInput)
+    opportunity = ModelChoiceFilter(
         queryset=Opportunity.objects.none(), label=_("Opportunity"), widget=forms.HiddenInput
     )
 

@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.forms import DateInput, DateTimeInput, form_field
+from crm.fields import DateField, DateTimeField, ModelChoiceField, parse_id
+from crm.forms import ModelForm, form_field
 from customers.forms import OwnIdsMixin, active_users
 from followups import services
 from followups.models import Communication, FollowUp
@@ -24,14 +25,14 @@ LINK_CHOICES_LIMIT = 50
 NOT_THE_CUSTOMERS = _("Choose one of this customer's records.")
 
 
-class OrderLinkField(forms.ModelChoiceField):
+class OrderLinkField(ModelChoiceField):
     ordering = ("-created_at", "-id")
 
     def label_from_instance(self, order):
         return f"{order.number} · {order.get_status_display()}"
 
 
-class OpportunityLinkField(forms.ModelChoiceField):
+class OpportunityLinkField(ModelChoiceField):
     ordering = ("-created_at", "-id")
 
     def __init__(self, queryset, **kwargs):
@@ -66,8 +67,9 @@ class CustomerRecords:
             ordered = queryset.order_by(*ordering) if ordering else queryset
             self._read[name] = list(ordered[:LINK_CHOICES_LIMIT])
         records = self._read[name]
-        if selected.isdigit() and int(selected) not in {record.pk for record in records}:
-            records = [*records, *queryset.filter(pk=selected)]
+        selected_pk = parse_id(selected)
+        if selected_pk is not None and selected_pk not in {record.pk for record in records}:
+            records = [*records, *queryset.filter(pk=selected_pk)]
         return records
 
 
@@ -103,7 +105,7 @@ class CustomerRecordsMixin(forms.ModelForm):
         return {name: self.cleaned_data.get(name) for name in self.link_names()}
 
 
-class AssigneeField(forms.ModelChoiceField):
+class AssigneeField(ModelChoiceField):
     def __init__(self, **kwargs):
         super().__init__(queryset=active_users(), **kwargs)
 
@@ -116,7 +118,7 @@ def read_choices_once(field):
     field.choices = list(iter(field.choices))  # iter(): list() would count them first, another query
 
 
-class CommunicationForm(OwnIdsMixin, CustomerRecordsMixin, forms.ModelForm):
+class CommunicationForm(OwnIdsMixin, CustomerRecordsMixin, ModelForm):
     """A conversation to log, and optionally the follow-up it calls for."""
 
     id_prefix = "communication"
@@ -128,7 +130,7 @@ class CommunicationForm(OwnIdsMixin, CustomerRecordsMixin, forms.ModelForm):
         label=_("Follow-up"),
         help_text=_("What is to be done next; leave empty to reuse the subject above."),
     )
-    followup_due_at = forms.DateTimeField(required=False, label=_("Due"), widget=DateTimeInput)
+    followup_due_at = DateTimeField(required=False, label=_("Due"))
     followup_assignee = AssigneeField(required=False, label=_("Assignee"), empty_label=None)
     followup_priority = forms.ChoiceField(
         choices=FollowUp.Priority.choices,
@@ -150,7 +152,7 @@ class CommunicationForm(OwnIdsMixin, CustomerRecordsMixin, forms.ModelForm):
             "order",
             "opportunity",
         ]
-        widgets = {"occurred_at": DateTimeInput, "content": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"content": forms.Textarea(attrs={"rows": 3})}
         labels = {"occurred_at": _("When")}
         field_classes = LINK_FIELD_CLASSES
 
@@ -189,7 +191,7 @@ class CommunicationForm(OwnIdsMixin, CustomerRecordsMixin, forms.ModelForm):
         return fields
 
 
-class FollowUpForm(OwnIdsMixin, CustomerRecordsMixin, forms.ModelForm):
+class FollowUpForm(OwnIdsMixin, CustomerRecordsMixin, ModelForm):
     id_prefix = "followup"
 
     assignee = AssigneeField(label=_("Assignee"), empty_label=None)
@@ -206,7 +208,7 @@ class FollowUpForm(OwnIdsMixin, CustomerRecordsMixin, forms.ModelForm):
             "opportunity",
             "notes",
         ]
-        widgets = {"due_at": DateTimeInput, "notes": forms.Textarea(attrs={"rows": 2})}
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
         field_classes = LINK_FIELD_CLASSES
 
     def __init__(self, *args, user, **kwargs):
@@ -243,7 +245,7 @@ class PostponeForm(forms.Form):
     to = forms.ChoiceField(
         choices=[(TOMORROW, _("Tomorrow")), (NEXT_WEEK, _("Next week")), (DAY, _("Pick a day"))]
     )
-    day = forms.DateField(required=False, label=_("Day"), widget=DateInput)
+    day = DateField(required=False, label=_("Day"))
 
     def clean(self):
         super().clean()
@@ -267,8 +269,17 @@ def postpone_days():
     }
 
 
+class WeekForm(forms.Form):
+    """The calendar's week, by any day of it; today's week when none (or no valid day) is given."""
+
+    week = DateField(required=False, label=_("Week"))
+
+    def day(self):
+        return (self.is_valid() and self.cleaned_data["week"]) or timezone.localdate()
+
+
 class RescheduleForm(forms.Form):
-    due_at = forms.DateTimeField(label=_("New due time"), widget=DateTimeInput)
+    due_at = DateTimeField(label=_("New due time"))
 
 
 class ReassignForm(forms.Form):

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from crm.fields import DATES_OUT_OF_RANGE, instants_in_range
 from crm.models import TimeStampedModel, VisibleQuerySet
 from customers.models import ContactPerson, Customer, Need
 
@@ -92,6 +93,11 @@ class Communication(TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=~Q(subject=""), name="communication_subject_not_empty"),
             models.CheckConstraint(condition=~Q(content=""), name="communication_content_not_empty"),
+            models.CheckConstraint(
+                condition=instants_in_range("occurred_at"),
+                name="communication_occurred_at_in_range",
+                violation_error_message=DATES_OUT_OF_RANGE,
+            ),
         ]
         # The customer's timeline, then one index per sort and filter of the list; the id breaks
         # ties for keyset pagination.
@@ -196,6 +202,11 @@ class FollowUp(TimeStampedModel):
         ordering = ["due_at", "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(subject=""), name="followup_subject_not_empty"),
+            models.CheckConstraint(
+                condition=instants_in_range("due_at", "completed_at"),
+                name="followup_dates_in_range",
+                violation_error_message=DATES_OUT_OF_RANGE,
+            ),
             models.CheckConstraint(
                 condition=Q(status="open", completed_at__isnull=True, result="")
                 | (Q(status="done", completed_at__isnull=False) & ~Q(result=""))

@@ -1,7 +1,7 @@
 """The follow-up pages: My day, the week, the lists and their exports, a follow-up's and a
 communication's page, and the customer page's forms to log a communication or schedule a follow-up."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -29,6 +29,7 @@ from followups.forms import (
     PostponeForm,
     ReassignForm,
     RescheduleForm,
+    WeekForm,
     postpone_days,
     quick_add_context,
 )
@@ -220,13 +221,6 @@ def my_day(request):
     return render(request, "followups/my_day.html", context)
 
 
-def _week_day(text):
-    try:
-        return date.fromisoformat(text)
-    except (TypeError, ValueError):
-        return timezone.localdate()
-
-
 def _chosen_assignee(request, users):
     """The calendar shows the user's own follow-ups unless another user, or everyone ("all"), is chosen."""
     chosen = request.GET.get("assignee", "")
@@ -237,7 +231,10 @@ def _chosen_assignee(request, users):
 
 @require_GET
 def calendar(request):
-    monday = selectors.monday_of(_week_day(request.GET.get("week")))
+    week = WeekForm(request.GET)
+    for error in week.errors.get("week", []):
+        messages.error(request, str(error))
+    monday = selectors.monday_of(week.day())
     users = list(active_users())
     assignee = _chosen_assignee(request, users)
     context = selectors.week(request.user, monday, assignee)
@@ -389,9 +386,9 @@ def _communication_row(communication):
 
 
 def _export(request, filtered, sorts, headers, to_row, name, title):
-    _filterset, rows, sort = filtered(request)
+    filterset, rows, sort = filtered(request)
     return export_list(
-        request, rows, sorts[sort], filename=name, headers=headers, row=to_row, sheet_title=title
+        request, filterset, rows, sorts[sort], filename=name, headers=headers, row=to_row, sheet_title=title
     )
 
 

@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin_site import HistoryAdmin
+from crm.admin_site import BoundedFieldsAdmin, HistoryAdmin
 from crm.service_admin import ServiceAdmin, actor, changed_fields
 from opportunities import services
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
@@ -33,7 +33,7 @@ class StageAdmin(ServiceAdmin):
         )
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(BoundedFieldsAdmin, admin.TabularInline):
     extra = 0
     can_delete = False
 

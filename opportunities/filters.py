@@ -2,8 +2,14 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.filters import ANY, offer_choices
-from crm.forms import DateInput
+from crm.filters import (
+    ANY,
+    DateFilter,
+    DecimalFilter,
+    ModelChoiceFilter,
+    ModelMultipleChoiceFilter,
+    offer_choices,
+)
 from customers.forms import active_users
 from customers.models import Customer
 from opportunities.models import Opportunity, Stage
@@ -33,34 +39,42 @@ def _number_input(step):
 
 class OpportunityFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
-    owner = django_filters.ModelChoiceFilter(queryset=active_users(), label=_("Owner"), empty_label=ANY)
+    owner = ModelChoiceFilter(queryset=active_users(), label=_("Owner"), empty_label=ANY)
     status = django_filters.ChoiceFilter(
         field_name="stage__kind", choices=Stage.Kind.choices, label=_("Status"), empty_label=ANY
     )
-    stage = django_filters.ModelMultipleChoiceFilter(
+    stage = ModelMultipleChoiceFilter(
         queryset=Stage.objects.all(), label=_("Stage"), widget=forms.CheckboxSelectMultiple, distinct=False
     )
     # Set by links from a customer's page; the customer must be one the user sees.
-    customer = django_filters.ModelChoiceFilter(
+    customer = ModelChoiceFilter(
         queryset=Customer.objects.none(), label=_("Customer"), widget=forms.HiddenInput
     )
-    close_after = django_filters.DateFilter(
-        field_name="expected_close_date", lookup_expr="gte", label=_("Closing from"), widget=DateInput
+    close_after = DateFilter(field_name="expected_close_date", lookup_expr="gte", label=_("Closing from"))
+    close_before = DateFilter(field_name="expected_close_date", lookup_expr="lte", label=_("Closing until"))
+    amount_min = DecimalFilter(
+        field_name="amount",
+        lookup_expr="gte",
+        label=_("Amount from"),
+        widget=_number_input("any"),
     )
-    close_before = django_filters.DateFilter(
-        field_name="expected_close_date", lookup_expr="lte", label=_("Closing until"), widget=DateInput
+    amount_max = DecimalFilter(
+        field_name="amount",
+        lookup_expr="lte",
+        label=_("Amount up to"),
+        widget=_number_input("any"),
     )
-    amount_min = django_filters.NumberFilter(
-        field_name="amount", lookup_expr="gte", label=_("Amount from"), widget=_number_input("any")
+    score_min = DecimalFilter(
+        field_name="value_score",
+        lookup_expr="gte",
+        label=_("Value score from"),
+        widget=_number_input("1"),
     )
-    amount_max = django_filters.NumberFilter(
-        field_name="amount", lookup_expr="lte", label=_("Amount up to"), widget=_number_input("any")
-    )
-    score_min = django_filters.NumberFilter(
-        field_name="value_score", lookup_expr="gte", label=_("Value score from"), widget=_number_input("1")
-    )
-    score_max = django_filters.NumberFilter(
-        field_name="value_score", lookup_expr="lte", label=_("Value score up to"), widget=_number_input("1")
+    score_max = DecimalFilter(
+        field_name="value_score",
+        lookup_expr="lte",
+        label=_("Value score up to"),
+        widget=_number_input("1"),
     )
 
     class Meta:

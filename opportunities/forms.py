@@ -4,7 +4,8 @@ from django.db.models import Q
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from crm.forms import DateInput, form_field, formset_class
+from crm.fields import DecimalField, IntegerField, ModelChoiceField
+from crm.forms import ModelForm, form_field, formset_class
 from crm.roles import is_manager
 from customers.forms import active_users
 from customers.models import Customer
@@ -15,10 +16,10 @@ SCORE_FIELDS = [f"score_{factor}" for factor in Opportunity.SCORE_FACTORS]
 BANT_FIELDS = [f"{item}_{suffix}" for item in Opportunity.BANT for suffix in ("confirmed", "note")]
 
 
-class OpportunityForm(forms.ModelForm):
+class OpportunityForm(ModelForm):
     """An opportunity's details. The customer and the first stage are chosen only when creating it."""
 
-    customer = forms.ModelChoiceField(
+    customer = ModelChoiceField(
         queryset=Customer.objects.none(),
         widget=forms.HiddenInput,
         error_messages={
@@ -32,7 +33,7 @@ class OpportunityForm(forms.ModelForm):
         help_text=_("Type a few letters of the name, a phone number or an email, then pick the customer."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "type": "search"}),
     )
-    stage = forms.ModelChoiceField(queryset=Stage.objects.open(), label=_("Stage"), empty_label=None)
+    stage = ModelChoiceField(queryset=Stage.objects.open(), label=_("Stage"), empty_label=None)
 
     class Meta:
         model = Opportunity
@@ -48,7 +49,6 @@ class OpportunityForm(forms.ModelForm):
             *BANT_FIELDS,
         ]
         widgets = {
-            "expected_close_date": DateInput(),
             "description": forms.Textarea(attrs={"rows": 3}),
             **{name: forms.NumberInput(attrs={"min": 0, "max": 100, "step": 1}) for name in SCORE_FIELDS},
         }
@@ -127,8 +127,8 @@ class LineForm(forms.Form):
     use_required_attribute = False
 
     product = forms.TypedChoiceField(label=_("Product"), coerce=int, required=False, empty_value=None)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, required=False, initial=1)
-    unit_price = forms.DecimalField(
+    quantity = IntegerField(label=_("Quantity"), min_value=1, required=False, initial=1)
+    unit_price = DecimalField(
         label=_("Unit price"), min_value=0, max_digits=14, decimal_places=2, required=False
     )
 
@@ -199,17 +199,13 @@ def line_formset(data=None, opportunity=None):
 
 
 class MoveForm(forms.Form):
-    stage = forms.ModelChoiceField(queryset=Stage.objects.all(), label=_("Stage"), empty_label=None)
-    from_stage = forms.ModelChoiceField(
-        queryset=Stage.objects.all(), required=False, widget=forms.HiddenInput
-    )
+    stage = ModelChoiceField(queryset=Stage.objects.all(), label=_("Stage"), empty_label=None)
+    from_stage = ModelChoiceField(queryset=Stage.objects.all(), required=False, widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note"), required=False, max_length=1000)
 
 
 class WinForm(forms.Form):
-    from_stage = forms.ModelChoiceField(
-        queryset=Stage.objects.all(), required=False, widget=forms.HiddenInput
-    )
+    from_stage = ModelChoiceField(queryset=Stage.objects.all(), required=False, widget=forms.HiddenInput)
     note = forms.CharField(
         label=_("Note"),
         required=False,
@@ -220,9 +216,7 @@ class WinForm(forms.Form):
 
 
 class LoseForm(forms.Form):
-    from_stage = forms.ModelChoiceField(
-        queryset=Stage.objects.all(), required=False, widget=forms.HiddenInput
-    )
+    from_stage = ModelChoiceField(queryset=Stage.objects.all(), required=False, widget=forms.HiddenInput)
     reason = forms.CharField(
         label=_("Why was it lost?"),
         max_length=300,
@@ -232,7 +226,7 @@ class LoseForm(forms.Form):
 
 
 class ReopenForm(forms.Form):
-    stage = forms.ModelChoiceField(
+    stage = ModelChoiceField(
         queryset=Stage.objects.open(),
         label=_("Back to stage"),
         required=False,

@@ -17,6 +17,7 @@ from django.utils.translation import get_language, gettext, pgettext, pgettext_l
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm.fields import DATES_OUT_OF_RANGE, days_in_range, instants_in_range, integer_in_range
 from crm.models import TimeStampedModel, VisibleQuerySet
 from customers.models import Customer
 from orders.models import ZERO, equals_to_the_cent, money_field
@@ -190,6 +191,12 @@ class Opportunity(TimeStampedModel):
             models.CheckConstraint(condition=~Q(title=""), name="opportunity_title_not_empty"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_not_negative"),
             models.CheckConstraint(
+                condition=days_in_range("expected_close_date")
+                & instants_in_range("stage_entered_at", "won_at", "lost_at"),
+                name="opportunity_dates_in_range",
+                violation_error_message=DATES_OUT_OF_RANGE,
+            ),
+            models.CheckConstraint(
                 condition=Q(
                     probability__lte=100,
                     score_segmentation__lte=100,
@@ -280,6 +287,10 @@ class OpportunityLine(models.Model):
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="opportunity_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=integer_in_range("quantity", models.PositiveIntegerField),
+                name="opportunity_line_quantity_in_range",
+            ),
             models.CheckConstraint(
                 condition=Q(unit_price__gte=0), name="opportunity_line_price_not_negative"
             ),

@@ -172,12 +172,14 @@ def _owner_for(actor: User | None, customer: Customer, owner: User | None) -> Us
 
 
 def _locked(actor: User | None, opportunity: Opportunity, from_stage: Stage | None = None) -> Opportunity:
-    """The opportunity as committed now, its row locked until the transaction ends."""
-    current = (
-        Opportunity.objects.select_for_update(of=("self",))
-        .select_related("stage", "customer", "order")
-        .get(pk=opportunity.pk)
-    )
+    """The opportunity as committed now, its row locked until the transaction ends.
+
+    The row is locked on its own, then read with its joins: PostgreSQL re-checks a locked row that
+    someone changed meanwhile against joined rows as they were (its old stage, no order) and would
+    drop it, so the loser of a race would get no row instead of the current one.
+    """
+    Opportunity.objects.select_for_update().filter(pk=opportunity.pk).values_list("pk").get()
+    current = Opportunity.objects.select_related("stage", "customer", "order").get(pk=opportunity.pk)
     require_change_opportunity(actor, current)
     if from_stage is not None and current.stage_id != from_stage.pk:
         raise OpportunityConflict(current)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
-from crm.forms import apply_errors
+from crm.forms import SearchForm, apply_errors
 from crm.lists import export_list, filtered_and_sorted, keyset_page
 from customers.access import access_customer
 from customers.forms import active_users
@@ -88,9 +88,10 @@ def _export_row(opportunity):
 
 @require_GET
 def opportunity_export(request):
-    _filterset, queryset, sort = _filtered(request)
+    filterset, queryset, sort = _filtered(request)
     return export_list(
         request,
+        filterset,
         queryset,
         SORTS[sort],
         filename="opportunities",
@@ -367,5 +368,6 @@ def opportunity_reopen(request, pk):
 @require_GET
 def customer_choices(request):
     """htmx: the customers matching what is typed into the opportunity form's customer field."""
-    customers = selectors.customer_choices(request.user, request.GET.get("customer_search", ""))
+    search = SearchForm(request.GET, field_name="customer_search")
+    customers = selectors.customer_choices(request.user, search.query) if search.is_valid() else []
     return render(request, "opportunities/partials/customer_choices.html", {"customers": customers})

@@ -11,14 +11,14 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from crm.admin_site import HistoryAdmin
+from crm.admin_site import BoundedFieldsAdmin, HistoryAdmin
 from crm.service_admin import ServiceAdmin, actor, changed_fields
 from orders import services
 from orders.forms import ProductForm
 from orders.models import Order, OrderEvent, OrderLine, Payment, Product
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(BoundedFieldsAdmin, admin.TabularInline):
     extra = 0
     can_delete = False
 

@@ -2,7 +2,16 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.filters import ANY, DayFromFilter, DayUntilFilter, OwnerFilterMixin, owner_filter, yes_no_any
+from crm.filters import (
+    ANY,
+    DayFromFilter,
+    DayUntilFilter,
+    DecimalFilter,
+    IdFilter,
+    OwnerFilterMixin,
+    owner_filter,
+    yes_no_any,
+)
 from orders.models import Order, Product
 from orders.selectors import balance_due, search_orders, search_products
 
@@ -30,13 +39,13 @@ class OrderFilter(OwnerFilterMixin, django_filters.FilterSet):
         choices=Order.Status.choices, label=_("Status"), widget=forms.CheckboxSelectMultiple, distinct=False
     )
     owner = owner_filter()
-    customer = django_filters.NumberFilter(field_name="customer_id", label=_("Customer number"), min_value=1)
+    customer = IdFilter(field_name="customer_id", label=_("Customer number"))
     created_after = DayFromFilter(field_name="created_at", label=_("Created from"))
     created_before = DayUntilFilter(field_name="created_at", label=_("Created until"))
     confirmed_after = DayFromFilter(field_name="confirmed_at", label=_("Confirmed from"))
     confirmed_before = DayUntilFilter(field_name="confirmed_at", label=_("Confirmed until"))
-    total_min = django_filters.NumberFilter(field_name="total", lookup_expr="gte", label=_("Total from"))
-    total_max = django_filters.NumberFilter(field_name="total", lookup_expr="lte", label=_("Total up to"))
+    total_min = DecimalFilter(field_name="total", lookup_expr="gte", label=_("Total from"))
+    total_max = DecimalFilter(field_name="total", lookup_expr="lte", label=_("Total up to"))
     has_balance = django_filters.BooleanFilter(
         method="filter_balance",
         label=_("Balance due"),

@@ -5,7 +5,8 @@ from django import forms
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from crm.forms import form_field, formset_class
+from crm.fields import DateTimeField, DecimalField, IntegerField, ModelChoiceField
+from crm.forms import ModelForm, form_field, formset_class
 from customers.forms import active_users
 from customers.models import Customer
 from orders.models import Order, Payment, Product
@@ -14,10 +15,10 @@ from orders.selectors import orderable_products
 MONEY: dict[str, Any] = {"min_value": Decimal("0"), "max_digits": 14, "decimal_places": 2}
 
 
-class OrderForm(forms.ModelForm):
+class OrderForm(ModelForm):
     """The order's own fields; the lines come in LineFormSet. The customer is chosen by number."""
 
-    customer = forms.ModelChoiceField(
+    customer = ModelChoiceField(
         queryset=Customer.objects.none(),
         widget=forms.HiddenInput,
         error_messages={
@@ -68,11 +69,11 @@ class OrderForm(forms.ModelForm):
 
 
 class LineForm(forms.Form):
-    product = forms.ModelChoiceField(queryset=Product.objects.none(), required=False, label=_("Product"))
+    product = ModelChoiceField(queryset=Product.objects.none(), required=False, label=_("Product"))
     description = forms.CharField(max_length=300, required=False, label=_("Description"))
-    quantity = forms.IntegerField(min_value=1, max_value=2_000_000_000, label=_("Quantity"))
-    unit_price = forms.DecimalField(required=False, label=_("Unit price"), **MONEY)
-    discount = forms.DecimalField(required=False, label=_("Discount"), **MONEY)
+    quantity = IntegerField(min_value=1, label=_("Quantity"))
+    unit_price = DecimalField(required=False, label=_("Unit price"), **MONEY)
+    discount = DecimalField(required=False, label=_("Discount"), **MONEY)
 
     use_required_attribute = False
 
@@ -160,12 +161,11 @@ class PaymentForm(forms.Form):
     kind = forms.ChoiceField(
         choices=[(PAYMENT, _("Payment")), (REFUND, _("Refund"))], label=_("Kind"), initial=PAYMENT
     )
-    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    amount = DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     method = forms.ChoiceField(choices=Payment.Method.choices, label=_("Method"))
-    paid_at = forms.DateTimeField(
+    paid_at = DateTimeField(
         label=_("Paid at"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("Leave empty for now."),
     )
     reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
@@ -210,7 +210,7 @@ class TransitionForm(forms.Form):
             )
 
 
-class ProductForm(forms.ModelForm):
+class ProductForm(ModelForm):
     class Meta:
         model = Product
         fields = ["sku", "name", "series", "unit_price", "active"]

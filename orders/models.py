@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from crm.fields import DATES_OUT_OF_RANGE, instants_in_range, integer_in_range
 from crm.models import TimeStampedModel, VisibleQuerySet
 from crm.roles import is_manager
 from customers.models import Customer
@@ -173,6 +174,13 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=Status.values), name="order_status_known"),
             models.CheckConstraint(
+                condition=instants_in_range(
+                    "created_at", "confirmed_at", "processing_at", "finished_at", "closed_at"
+                ),
+                name="order_dates_in_range",
+                violation_error_message=DATES_OUT_OF_RANGE,
+            ),
+            models.CheckConstraint(
                 condition=Q(subtotal__gte=0, discount__gte=0, tax__gte=0, total__gte=0, tax_rate__gte=0),
                 name="order_amounts_not_negative",
             ),
@@ -321,6 +329,10 @@ class OrderLine(models.Model):
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=integer_in_range("quantity", models.PositiveIntegerField),
+                name="order_line_quantity_in_range",
+            ),
             models.CheckConstraint(
                 condition=Q(unit_price__gte=0, discount__gte=0, line_total__gte=0),
                 name="order_line_amounts_not_negative",
@@ -503,7 +515,14 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         ordering = ["paid_at", "id"]
-        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="payment_amount_not_zero")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="payment_amount_not_zero"),
+            models.CheckConstraint(
+                condition=instants_in_range("paid_at"),
+                name="payment_paid_at_in_range",
+                violation_error_message=DATES_OUT_OF_RANGE,
+            ),
+        ]
         indexes = [models.Index(fields=["order", "paid_at"], name="payment_order_idx")]
 
     def __str__(self):

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from crm.forms import SearchForm
 from crm.lists import export_list, filtered_and_sorted, keyset_page
 from crm.roles import is_manager
 from customers.access import access_customer
@@ -110,9 +111,10 @@ def _export_row(order):
 
 @require_GET
 def order_export(request):
-    _filterset, queryset, sort = _filtered_orders(request)
+    filterset, queryset, sort = _filtered_orders(request)
     return export_list(
         request,
+        filterset,
         queryset,
         ORDER_SORTS[sort],
         filename="orders",
@@ -199,7 +201,7 @@ def order_edit(request, pk):
 @require_GET
 def customer_options(request):
     """htmx: the user's customers matching what is typed into the order form's customer box."""
-    query = request.GET.get("q", "").strip()
+    query = SearchForm(request.GET).query
     customers = []
     if query:
         matches = search_customers(Customer.objects.visible_to(request.user), query)

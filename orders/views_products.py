@@ -40,9 +40,10 @@ EXPORT_HEADERS = [
 
 @require_GET
 def product_export(request):
-    _filterset, queryset, sort = _filtered_products(request)
+    filterset, queryset, sort = _filtered_products(request)
     return export_list(
         request,
+        filterset,
         queryset,
         PRODUCT_SORTS[sort],
         filename="products",

@@ -1,6 +1,7 @@
 import asyncio
 import os
 import socket
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.db import connection, connections
 from django.forms import SplitDateTimeWidget
 from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from tests.factories import UserFactory
 
@@ -62,6 +64,49 @@ def sales_client(client, sales1):
 def manager_client(client, manager):
     client.force_login(manager)
     return client
+
+
+@pytest.fixture
+def english(client, settings):
+    """The messages a test reads are the English ones (the default language is Chinese)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
+
+
+# Tests of several transactions at once: SQLite serialises every write behind one lock and its test
+# database cannot be shared between threads, so they run on PostgreSQL.
+POSTGRESQL_ONLY = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL-only: SQLite cannot run concurrent write transactions from several threads",
+)
+
+
+@pytest.fixture
+def run_together():
+    """Runs actions in their own threads and connections, all starting at once; returns what each
+    returned or raised. Each action gets a barrier to wait at once it has read what it acts on."""
+
+    def run_all(*actions):
+        barrier = threading.Barrier(len(actions))
+        results: list[object] = [None] * len(actions)
+
+        def run(index, action):
+            try:
+                results[index] = action(barrier)
+            except Exception as error:  # the test inspects what each thread got
+                results[index] = error
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run, args=(index, action)) for index, action in enumerate(actions)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        return results
+
+    return run_all
 
 
 class MailServer:

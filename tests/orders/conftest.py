@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
 
 from tests.factories import CustomerFactory, ProductFactory
 
@@ -22,8 +21,5 @@ def product(db):
 
 
 @pytest.fixture(autouse=True)
-def english(client, settings):
-    """The messages these tests read are the English ones (the default language is Chinese)."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
+def english(english):
+    return english

@@ -5,47 +5,23 @@ between threads, so these run on PostgreSQL only; the single-connection version 
 (a stale copy) is in test_services.py and runs on both.
 """
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from orders import services
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEvent, Payment
+from tests.conftest import POSTGRESQL_ONLY
 from tests.orders.builders import make_order
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="PostgreSQL-only: SQLite cannot run concurrent write transactions from several threads",
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), POSTGRESQL_ONLY]
 
 
-def run_together(*actions):
-    """Runs each action in its own thread and connection, all starting at once; returns results or errors."""
-    barrier = threading.Barrier(len(actions))
-    results: list[object] = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            results[index] = action(barrier)
-        except Exception as error:  # the test inspects what each thread got
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index, action)) for index, action in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
-
-
-def test_two_concurrent_transitions_leave_one_event_and_a_consistent_order(sales1, manager, customer):
+def test_two_concurrent_transitions_leave_one_event_and_a_consistent_order(
+    run_together, sales1, manager, customer
+):
     order = make_order(sales1, customer)
 
     def confirm(user):
@@ -74,7 +50,7 @@ def test_two_concurrent_transitions_leave_one_event_and_a_consistent_order(sales
     assert sum(stamp is not None for stamp in stamps) == 1
 
 
-def test_concurrent_refunds_never_return_more_than_was_paid(sales1, customer):
+def test_concurrent_refunds_never_return_more_than_was_paid(run_together, sales1, customer):
     order = make_order(sales1, customer)
     services.confirm_order(actor=sales1, order=order)
     services.record_payment(
@@ -92,7 +68,7 @@ def test_concurrent_refunds_never_return_more_than_was_paid(sales1, customer):
     assert (order.paid_amount, order.balance) == (Decimal("100.00"), Decimal("200.00"))
 
 
-def test_orders_created_at_once_never_share_a_number(sales1, customer):
+def test_orders_created_at_once_never_share_a_number(run_together, sales1, customer):
     def create(barrier):
         barrier.wait()
         return make_order(sales1, customer).number
@@ -101,3 +77,23 @@ def test_orders_created_at_once_never_share_a_number(sales1, customer):
     assert all(isinstance(number, str) for number in numbers), numbers
     assert len(set(numbers)) == 8
     assert set(Order.objects.values_list("number", flat=True)) == set(numbers)
+
+
+def test_concurrent_payments_never_exceed_the_balance(run_together, sales1, customer):
+    order = make_order(sales1, customer)  # a total of 300.00
+    services.confirm_order(actor=sales1, order=order)
+
+    def pay(barrier):
+        seen = Order.objects.get(pk=order.pk)  # both see the whole balance due
+        barrier.wait()
+        with translation.override("en"):
+            return services.record_payment(actor=sales1, order=seen, amount=Decimal("200.00"), method="cash")
+
+    results = run_together(pay, pay)
+    paid = [result for result in results if isinstance(result, Payment)]
+    refused = [result for result in results if isinstance(result, ValidationError)]
+    assert len(paid) == 1 and len(refused) == 1, results
+    assert refused[0].messages == ["That is more than the balance of 100.00."]
+    order.refresh_from_db()
+    assert (order.paid_amount, order.balance) == (Decimal("200.00"), Decimal("100.00"))
+    assert list(order.payments.values_list("amount", flat=True)) == [Decimal("200.00")]

@@ -24,7 +24,9 @@ from django.http import Http404
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from accounts.scope import visibility_scope
 from crm.fields import parse_id
+from crm.models import owner_paths
 from crm.roles import is_manager
 
 RecordT = TypeVar("RecordT", bound=Model)
@@ -36,8 +38,10 @@ def acts_as_manager(actor: User | None) -> bool:
 
 
 def acts_for(actor: User | None, *user_ids: int | None) -> bool:
-    """Whether the actor may act on a record that belongs to these users (its owner, its assignee…)."""
-    return acts_as_manager(actor) or (actor is not None and actor.pk in user_ids)
+    """Whether the actor may act on a record that belongs to these users (its owner, its assignee, its
+    customer's owner): the system and managers always, a team lead for their team's members, everyone
+    else for themselves (accounts/scope.py)."""
+    return visibility_scope(actor).covers(*user_ids)
 
 
 def require(allowed: bool, message: str | Promise) -> None:
@@ -63,13 +67,17 @@ def _owner_id(record: Model, path: str) -> int | None:
 
 def can_see(user: User | None, record: Model) -> bool:
     """In memory, what `visible_to` decides in SQL: by the owner paths of the record's queryset."""
-    if acts_as_manager(user):
+    if visibility_scope(user).sees_all:
         return True
-    paths = getattr(type(record)._default_manager.all(), "owner_path", None)
-    if paths is None:  # a record without owners, e.g. a product: everyone signed in sees it
+    records = type(record)._default_manager.all()
+    parent_field = getattr(records, "visible_with", None)
+    if parent_field is not None:
+        parent = getattr(record, parent_field)
+        return parent is not None and can_see(user, parent)
+    paths = owner_paths(records)
+    if not paths:  # a record without owners, e.g. a product: everyone signed in sees it
         return True
-    paths = (paths,) if isinstance(paths, str) else paths
-    return any(user is not None and _owner_id(record, path) == user.pk for path in paths)
+    return acts_for(user, *(_owner_id(record, path) for path in paths))
 
 
 def access(

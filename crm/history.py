@@ -18,6 +18,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.names import display_name
+
 HISTORY_LIMIT = 30
 # The attributes of an instance that django-simple-history writes its next record with.
 HISTORY_DATE, HISTORY_USER = "_history_date", "_history_user"
@@ -124,7 +126,7 @@ def actor_name(user: Any) -> str:
     """Who did something, as pages name them: a person by their full name, nobody as the system."""
     if user is None:
         return gettext("System")
-    return user.get_full_name() or user.get_username()
+    return display_name(user)
 
 
 # Reading histories

@@ -1,6 +1,7 @@
 """Roles: the groups every user belongs to, and the permissions each group holds.
 
-Sales staff see and change what they own; managers see everything and use the admin.
+Sales staff see and change what they own or are assigned; team leads what their team's members own
+(accounts/scope.py); managers see everything and use the admin.
 The groups are created by a data migration; their permissions are synchronised after
 every migrate, so the models a later migration adds are covered without another step.
 """
@@ -13,7 +14,9 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, Permission, User
 
 SALES = "Sales"
+TEAM_LEADS = "Team leads"
 MANAGERS = "Managers"
+ROLES = (SALES, TEAM_LEADS, MANAGERS)
 
 CRM_APPS = ("customers", "orders", "opportunities", "followups")
 # The attribute of a user (request.user's lazy object passes it on) holding is_manager's answer.
@@ -23,6 +26,7 @@ IS_MANAGER_CACHE = "_crm_is_manager"
 ROLE_PERMISSIONS: dict[str, dict[str, str | tuple[str, ...]]] = {
     MANAGERS: dict.fromkeys(CRM_APPS, "*") | {"auth": ("view",)},
     SALES: dict.fromkeys(CRM_APPS, ("view", "add", "change")),
+    TEAM_LEADS: dict.fromkeys(CRM_APPS, ("view", "add", "change")),
 }
 
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "orders",
     "opportunities",
     "followups",
+    "accounts",
 ]
 
 MIDDLEWARE = [

@@ -5,14 +5,16 @@ may change them (crm/access.py explains the pattern).
 """
 
 from django.contrib.auth.models import User
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from crm.access import access, acts_for, require
+from crm.fields import parse_id
 from customers.models import ContactMethod, ContactPerson, Customer, Need
 
 
 def can_change_customer(actor: User | None, customer: Customer) -> bool:
-    """The write rule of a customer and its parts: managers, the system and its owner."""
+    """The write rule of a customer and its parts: its owner, their team lead, managers and the system."""
     return acts_for(actor, customer.owner_id)
 
 
@@ -31,6 +33,35 @@ def access_customer(user: User | None, pk: object, *, for_write: bool = False) -
         pk,
         can_change=can_change_customer,
         for_write=for_write,
+    )
+
+
+def access_customer_card(user: User | None, pk: object) -> Customer:
+    """The customer whose card (name, contact methods and persons) the user may read because they work a
+    deal, order, follow-up or conversation of theirs on it, though they do not own it; 404 otherwise.
+
+    Read only: it never grants a write, nor the customer's other records.
+    """
+    customer_id = parse_id(pk)
+    if customer_id is None:
+        raise Http404
+    customer = Customer.objects.select_related("owner").filter(pk=customer_id).first()
+    if customer is None or not works_on(user, customer):
+        raise Http404
+    return customer
+
+
+def works_on(user: User | None, customer: Customer) -> bool:
+    """Whether a record on the customer the user sees is theirs: one EXISTS per kind of record."""
+    from followups.models import Communication, FollowUp
+    from opportunities.models import Opportunity
+    from orders.models import Order
+
+    return (
+        Opportunity.objects.visible_to(user).filter(customer=customer).exists()
+        or Order.objects.visible_to(user).filter(customer=customer).exists()
+        or FollowUp.objects.visible_to(user).filter(customer=customer).exists()
+        or Communication.objects.visible_to(user).filter(customer=customer).exists()
     )
 
 

@@ -84,6 +84,24 @@ def customer_detail(customer: Customer) -> dict[str, Any]:
     }
 
 
+def customer_card(user: User | None, customer: Customer) -> dict[str, Any]:
+    """What the read-only card shows (customers.access.access_customer_card): the customer's name and how
+    to reach them, and the reader's own records on it, never the customer's other deals."""
+    from opportunities.models import Opportunity
+    from orders.models import Order
+
+    return {
+        "customer": customer,
+        "contact_methods": list(customer.contact_methods.all()),
+        "contact_persons": list(customer.contact_persons.all()),
+        "can_edit": False,
+        "my_opportunities": list(
+            Opportunity.objects.visible_to(user).filter(customer=customer).select_related("stage", "owner")
+        ),
+        "my_orders": list(Order.objects.visible_to(user).filter(customer=customer).select_related("owner")),
+    }
+
+
 def find_duplicates(
     name: str = "",
     phones: Iterable[str] = (),

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,6 +19,7 @@ from customers.access import (
     access_contact_method,
     access_contact_person,
     access_customer,
+    access_customer_card,
     access_need,
     can_change_customer,
 )
@@ -175,7 +177,10 @@ def customer_edit(request, pk):
 
 
 def customer_detail(request, pk):
-    customer = access_customer(request.user, pk)
+    try:
+        customer = access_customer(request.user, pk)
+    except Http404:
+        return _customer_card(request, access_customer_card(request.user, pk))
     context = selectors.customer_detail(customer)
     context.update(
         method_form=ContactMethodForm(),
@@ -189,6 +194,11 @@ def customer_detail(request, pk):
         rfm=latest_score(customer),
     )
     return render(request, "customers/customer_detail.html", context)
+
+
+def _customer_card(request, customer):
+    """The read-only card of a customer someone else owns, for whoever works a record of theirs on it."""
+    return render(request, "customers/customer_card.html", selectors.customer_card(request.user, customer))
 
 
 @require_GET

@@ -9,13 +9,15 @@ from followups.models import Communication, FollowUp
 
 
 def can_change_communication(actor: User | None, communication: Communication) -> bool:
-    """The write rule of a communication: managers, the system and its customer's owner."""
-    return acts_for(actor, communication.customer.owner_id)
+    """The write rule of a communication: its staff member, its customer's owner, their team lead,
+    managers and the system."""
+    return acts_for(actor, communication.staff_id, communication.customer.owner_id)
 
 
 def can_change_followup(actor: User | None, followup: FollowUp) -> bool:
-    """The write rule of a follow-up: managers, the system, its customer's owner and its assignee."""
-    return acts_for(actor, followup.customer.owner_id, followup.assignee_id)
+    """The write rule of a follow-up: its assignee, its customer's owner, their team lead, managers and
+    the system."""
+    return acts_for(actor, followup.assignee_id, followup.customer.owner_id)
 
 
 def require_change_communication(actor: User | None, communication: Communication) -> None:

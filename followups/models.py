@@ -32,7 +32,8 @@ def record_link(to, verbose_name, related_name):
 
 
 class CommunicationQuerySet(VisibleQuerySet):
-    owner_path = "customer__owner"
+    # The staff member who had the conversation, and the customer's owner.
+    owner_path = ("staff", "customer__owner")
 
 
 class Communication(TimeStampedModel):
@@ -121,7 +122,7 @@ class Communication(TimeStampedModel):
 class FollowUpQuerySet(VisibleQuerySet):
     """Follow-ups are visible with their customer, and to the user they are assigned to."""
 
-    owner_path = ("customer__owner", "assignee")
+    owner_path = ("assignee", "customer__owner")
 
     def open(self):
         return self.filter(status=FollowUp.Status.OPEN)

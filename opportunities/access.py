@@ -9,9 +9,9 @@ from opportunities.models import Opportunity
 
 
 def can_change_opportunity(actor: User | None, opportunity: Opportunity) -> bool:
-    """The write rule of an opportunity: managers, the system and its customer's owner (the same rule as
-    for orders, so the order a won opportunity becomes is theirs too)."""
-    return acts_for(actor, opportunity.customer.owner_id)
+    """The write rule of an opportunity: its owner, its customer's owner, their team lead, managers and
+    the system (the same rule as for orders)."""
+    return acts_for(actor, opportunity.owner_id, opportunity.customer.owner_id)
 
 
 def require_change_opportunity(actor: User | None, opportunity: Opportunity) -> None:

@@ -98,9 +98,8 @@ class Stage(models.Model):
 
 
 class OpportunityQuerySet(VisibleQuerySet):
-    # Like orders, an opportunity is seen with its customer: the customer's owner works it, and the
-    # order it becomes is visible to the same people.
-    owner_path = "customer__owner"
+    # Its owner works it, even on someone else's customer; the customer's owner sees what is sold to them.
+    owner_path = ("owner", "customer__owner")
 
     def open(self):
         return self.filter(stage__kind=Stage.Kind.OPEN)
@@ -306,7 +305,7 @@ class OpportunityLine(models.Model):
 
 
 class OpportunityEventQuerySet(VisibleQuerySet):
-    owner_path = "opportunity__customer__owner"
+    visible_with = "opportunity"
 
 
 class OpportunityEventType(models.TextChoices):

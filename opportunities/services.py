@@ -21,7 +21,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.access import acts_as_manager, require, require_manager
+from crm.access import require, require_manager
 from crm.history import change_reason, set_history_context
 from crm.models import field_max_length
 from customers.access import can_change_customer
@@ -475,7 +475,7 @@ def mark_won(
         order = create_order(
             actor=actor,
             customer=current.customer,
-            owner=current.owner if acts_as_manager(actor) else None,
+            owner=current.owner,  # the deal's owner wins it, whoever owns the customer
             lines=[
                 {"product": ln.product, "quantity": ln.quantity, "unit_price": ln.unit_price} for ln in lines
             ],

@@ -8,8 +8,9 @@ from orders.models import Order
 
 
 def can_change_order(actor: User | None, order: Order) -> bool:
-    """The write rule of an order, its lines and payments: managers, the system and its customer's owner."""
-    return acts_for(actor, order.customer.owner_id)
+    """The write rule of an order, its lines and payments: its owner, its customer's owner, their team
+    lead, managers and the system."""
+    return acts_for(actor, order.owner_id, order.customer.owner_id)
 
 
 def require_change_order(actor: User | None, order: Order) -> None:

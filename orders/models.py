@@ -72,7 +72,8 @@ class Product(TimeStampedModel):
 
 
 class OrderQuerySet(VisibleQuerySet):
-    owner_path = "customer__owner"
+    # Its owner, even on someone else's customer, and the customer's owner.
+    owner_path = ("owner", "customer__owner")
 
 
 class Status(models.TextChoices):
@@ -295,7 +296,7 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
 
 
 class OrderLineQuerySet(VisibleQuerySet):
-    owner_path = "order__customer__owner"
+    visible_with = "order"
 
 
 class OrderLine(models.Model):
@@ -354,7 +355,7 @@ class OrderLine(models.Model):
 class OrderPartQuerySet(VisibleQuerySet):
     """Events and payments are visible with their order."""
 
-    owner_path = "order__customer__owner"
+    visible_with = "order"
 
 
 class OrderEventType(models.TextChoices):

@@ -276,12 +276,26 @@ def _line_messages(error: ValidationError) -> list[str]:
     return messages
 
 
-def _order_owner(actor: User | None, customer: Customer, owner: User | None) -> User:
+def _order_owner(
+    actor: User | None, customer: Customer, owner: User | None, opportunity: "Opportunity | None"
+) -> User:
+    """The customer's owner by default; the deal's owner for an order won from a deal; anyone else only
+    when a manager says so."""
     if owner is None:
         return customer.owner
-    if owner.pk != customer.owner_id:
+    if owner.pk != customer.owner_id and (opportunity is None or owner.pk != opportunity.owner_id):
         require_manager(actor)
     return owner
+
+
+def _may_create_for(actor: User | None, customer: Customer, opportunity: "Opportunity | None") -> bool:
+    """Orders are created for one's own customers, or won from a deal one may change (an agent's deal on
+    another agent's customer becomes the agent's order)."""
+    if can_change_customer(actor, customer):
+        return True
+    from opportunities.access import can_change_opportunity
+
+    return opportunity is not None and can_change_opportunity(actor, opportunity)
 
 
 def _validated_lines(order: Order, lines: Sequence[Mapping[str, Any]]) -> list[OrderLine]:
@@ -325,9 +339,13 @@ def create_order(
     first event names. Everything is validated before anything is written: a ValidationError has
     messages keyed by field, or by lines-<index> for the lines.
     """
-    require(can_change_customer(actor, customer), _("You may only create orders for your own customers."))
+    require(
+        _may_create_for(actor, customer, opportunity), _("You may only create orders for your own customers.")
+    )
     order = Order(
-        customer=customer, owner=_order_owner(actor, customer, owner), **_clean_order_fields(order_fields)
+        customer=customer,
+        owner=_order_owner(actor, customer, owner, opportunity),
+        **_clean_order_fields(order_fields),
     )
     new_lines = _validated_lines(order, lines)
     order.number = next_number(ORDER_NUMBER)
@@ -360,7 +378,7 @@ def update_order(
     for name, value in _clean_order_fields(order_fields, allowed).items():
         setattr(current, name, value)
     if owner is not None:
-        current.owner = _order_owner(actor, current.customer, owner)
+        current.owner = _order_owner(actor, current.customer, owner, None)
     if lines is None:
         _validate_order_fields(current)
         _apply_totals(current, list(current.lines.all()))

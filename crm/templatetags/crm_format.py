@@ -4,6 +4,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 
+from accounts.names import display_name as user_display_name
 from crm.history import actor_name
 
 register = template.Library()
@@ -49,3 +50,9 @@ def link_to(label: str, href: object) -> SafeString:
 def actor(user: AbstractBaseUser | None) -> str:
     """Who did something: a person by their full name, nobody (automation, commands) as the system."""
     return actor_name(user)
+
+
+@register.filter
+def display_name(user: AbstractBaseUser | None) -> str:
+    """A user as pages show them: the full name, the username only when no name is known."""
+    return user_display_name(user)

@@ -112,7 +112,10 @@ def test_a_followup_assigned_across_owners_shows_the_customer_without_a_link(sal
     page = sales_client.get(reverse("followups:detail", args=[delegated.pk])).content.decode()
     assert "Help a colleague" in page and customer.name in page
     assert customer.get_absolute_url() not in page
-    assert sales_client.get(customer.get_absolute_url()).status_code == 404
+    # Through the follow-up they read the customer's card, read only, never its page.
+    card = sales_client.get(customer.get_absolute_url())
+    assert card.status_code == 200 and card.templates[0].name == "customers/customer_card.html"
+    assert sales_client.get(reverse("customers:edit", args=[customer.pk])).status_code == 404
 
 
 def test_a_followup_from_a_colleagues_communication_keeps_that_communication_hidden(

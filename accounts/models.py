@@ -5,10 +5,13 @@ a member of `Team leads` leads the team they belong to, so "lead of a team" is n
 """
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.names import picker_label
 from crm.roles import TEAM_LEADS
 
 
@@ -25,10 +28,8 @@ class Team(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def leads(self) -> models.QuerySet:
+    def leads(self) -> models.QuerySet[User]:
         """The members who lead the team: those in the Team leads group."""
-        from django.contrib.auth.models import User
-
         return User.objects.filter(membership__team=self, groups__name=TEAM_LEADS)
 
 
@@ -48,3 +49,53 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.team}"
+
+
+class Person(User):
+    """A user as pickers list them: by full name, the username as a hint (accounts/names.py). The same
+    rows as User (a proxy): a Person is assigned wherever a User is expected."""
+
+    class Meta:
+        proxy = True
+        ordering = ["first_name", "last_name", "username"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return picker_label(self)
+
+
+class UserEventType(models.TextChoices):
+    DEACTIVATED = "deactivated", _("User deactivated")
+
+
+class UserEvent(models.Model):
+    """One fact about a user account, as `type` + `parameters` (never a sentence): e.g. a deactivation
+    with its successor and how many records of each kind moved to them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="account_events",
+        verbose_name=_("user"),
+    )
+    type = models.CharField(_("type"), max_length=30, choices=UserEventType.choices)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("user event")
+        verbose_name_plural = _("user events")
+        indexes = [models.Index(fields=["user", "at"], name="user_event_user_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} · {self.user}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from crm.roles import TEAM_LEADS, is_manager
+from crm.roles import TEAM_LEADS, is_manager, is_team_lead
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -65,10 +65,6 @@ def _compute(user: User) -> Scope:
         if members:
             return Scope("team", frozenset(members) | {user.pk})
     return Scope("own", frozenset({user.pk}))
-
-
-def is_team_lead(user: User | AnonymousUser) -> bool:
-    return user.is_authenticated and user.groups.filter(name=TEAM_LEADS).exists()
 
 
 def team_member_ids(user: User) -> list[int]:

@@ -50,6 +50,8 @@ REASONS: dict[str, Promise] = {
     "reassigned": _("Reassigned"),
     "completed": _("Completed"),
     "cancelled": _("Cancelled"),
+    # users leaving (accounts.services.deactivate_user)
+    "handed_over": _("Handed over from %(name)s, who left"),
 }
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
+from accounts.names import display_name
 from crm.report_forms import ReportForm
 from crm.report_tables import CHANGE, COUNT, DATE, DAYS, MONEY, NUMBER, PERCENT, Chart, Column, ReportTable
 from crm.reporting import DEFAULT_PRESET, Period, ReportFilters, Row, money, percent
@@ -481,7 +482,7 @@ def longest_waiting_orders(r: ReportRequest) -> ReportTable:
             "number": order.number,
             "url": order.get_absolute_url(),
             "customer": order.customer.name,
-            "owner": order.owner.get_full_name() or order.owner.get_username(),
+            "owner": display_name(order.owner),
             "status_name": order.get_status_display(),
             "since": order.since,
             "days": (r.now - order.since).total_seconds() / 86400,

@@ -19,8 +19,8 @@ MANAGERS = "Managers"
 ROLES = (SALES, TEAM_LEADS, MANAGERS)
 
 CRM_APPS = ("customers", "orders", "opportunities", "followups")
-# The attribute of a user (request.user's lazy object passes it on) holding is_manager's answer.
-IS_MANAGER_CACHE = "_crm_is_manager"
+# The attribute of a user (request.user's lazy object passes it on) holding their group names.
+GROUPS_CACHE = "_crm_groups"
 
 # Which permission actions each role holds in each CRM app ("*" means every permission).
 ROLE_PERMISSIONS: dict[str, dict[str, str | tuple[str, ...]]] = {
@@ -30,15 +30,24 @@ ROLE_PERMISSIONS: dict[str, dict[str, str | tuple[str, ...]]] = {
 }
 
 
-def is_manager(user: User | AnonymousUser) -> bool:
-    """True for superusers and members of Managers; cached on the user for the request."""
+def group_names(user: User | AnonymousUser) -> frozenset[str]:
+    """The names of the user's groups, read once per request (one query) and cached on the user."""
     if not user.is_authenticated:
-        return False
-    cached: bool | None = getattr(user, IS_MANAGER_CACHE, None)
+        return frozenset()
+    cached: frozenset[str] | None = getattr(user, GROUPS_CACHE, None)
     if cached is None:
-        cached = user.is_superuser or user.groups.filter(name=MANAGERS).exists()
-        setattr(user, IS_MANAGER_CACHE, cached)
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        setattr(user, GROUPS_CACHE, cached)
     return cached
+
+
+def is_manager(user: User | AnonymousUser) -> bool:
+    """True for superusers and members of Managers."""
+    return user.is_authenticated and (user.is_superuser or MANAGERS in group_names(user))
+
+
+def is_team_lead(user: User | AnonymousUser) -> bool:
+    return TEAM_LEADS in group_names(user)
 
 
 def sync_role_permissions(using: str = "default", **kwargs: Any) -> None:

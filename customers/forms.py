@@ -1,16 +1,19 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Person
 from crm.fields import IdField, ModelChoiceField, ModelMultipleChoiceField
 from crm.forms import ModelForm, form_field, formset_class
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import normalise_contact_value, normalise_email, normalise_phone
 
 
-def active_users():
-    return get_user_model().objects.filter(is_active=True).order_by("username")
+def active_users() -> QuerySet[Person]:
+    """The people who may be picked as owner or assignee: active users, by full name."""
+    return Person.objects.filter(is_active=True)
 
 
 class CustomerForm(ModelForm):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
+from accounts.names import display_name
 from crm import timeline
 from crm.fields import parse_id
 from crm.forms import SearchForm, apply_errors, save_from_form
@@ -375,7 +376,9 @@ def customer_bulk(request):
         owner = form.cleaned_data["owner"]
         changed = services.reassign_owner(actor=request.user, customers=customers, new_owner=owner)
         messages.success(
-            request, _("%(count)s customers now belong to %(owner)s.") % {"count": changed, "owner": owner}
+            request,
+            _("%(count)s customers now belong to %(owner)s.")
+            % {"count": changed, "owner": display_name(owner)},
         )
     else:
         tag = services.add_tag(actor=request.user, customers=customers, tag_name=form.cleaned_data["tag"])

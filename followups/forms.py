@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.names import picker_label
 from crm.fields import DateField, DateTimeField, ModelChoiceField, parse_id
 from crm.forms import ModelForm, form_field
 from customers.forms import OwnIdsMixin, active_users
@@ -110,7 +111,7 @@ class AssigneeField(ModelChoiceField):
         super().__init__(queryset=active_users(), **kwargs)
 
     def label_from_instance(self, user):
-        return user.get_full_name() or user.get_username()
+        return picker_label(user)
 
 
 def read_choices_once(field):

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.names import display_name
 from crm.access import can_see, require_manager
 from crm.history import change_reason, set_history_context
 from customers.access import can_change_customer
@@ -424,7 +425,7 @@ def _digest_message(digest: selectors.Digest, today: date) -> EmailMultiAlternat
     with translation.override(digest_language(user)):
         context = {
             "digest": digest,
-            "name": user.get_full_name() or user.get_username(),
+            "name": display_name(user),
             "today": today,
             "my_day_url": f"{settings.SITE_URL}{reverse('followups:today')}" if settings.SITE_URL else "",
         }

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from accounts.names import display_name
 from crm import timeline
 from crm.forms import save_from_form
 from crm.lists import export_list, filtered_and_sorted, keyset_page
@@ -308,12 +309,6 @@ def communication_list(request):
     )
 
 
-def _user_name(user):
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
-
-
 def _record_names(item):
     """The order number and opportunity title a communication or follow-up is about, for the exports."""
     return [item.order.number if item.order else "", item.opportunity.title if item.opportunity else ""]
@@ -342,7 +337,7 @@ def _followup_row(followup):
         followup.due_at,
         followup.subject,
         followup.customer.name,
-        _user_name(followup.assignee),
+        display_name(followup.assignee),
         followup.get_priority_display(),
         followup.get_status_display(),
         followup.notes,
@@ -380,7 +375,7 @@ def _communication_row(communication):
         communication.content,
         communication.outcome,
         communication.contact_person.name if communication.contact_person else "",
-        _user_name(communication.staff),
+        display_name(communication.staff),
         *_record_names(communication),
     ]
 

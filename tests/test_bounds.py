@@ -20,7 +20,7 @@ from django.test import RequestFactory
 
 from crm import fields
 
-PROJECT_PACKAGES = ["crm", "customers", "orders", "opportunities", "followups"]
+PROJECT_PACKAGES = ["crm", "customers", "orders", "opportunities", "followups", "accounts"]
 HUGE = "99999999999999999999"
 # Probes by field kind, most specific first; each value must be refused.
 PROBES: list[tuple[type[forms.Field], list[object]]] = [

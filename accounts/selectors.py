@@ -1,0 +1,36 @@
+"""Reads of users and teams for the management pages (managers only; the views check)."""
+
+from django.contrib.auth.models import User
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Membership, Team
+from crm.fields import parse_id
+from crm.roles import TEAM_LEADS
+
+
+def users_for_list() -> QuerySet[User]:
+    """Every user with their team and role groups, by name: two queries whatever the number."""
+    return (
+        User.objects.select_related("membership__team")
+        .prefetch_related("groups")
+        .order_by("-is_active", "first_name", "last_name", "username")
+    )
+
+
+def teams_for_list() -> QuerySet[Team]:
+    """Teams with how many active members they have and their leads: two queries."""
+    leads = Membership.objects.filter(user__groups__name=TEAM_LEADS, user__is_active=True).select_related(
+        "user"
+    )
+    return Team.objects.annotate(
+        members=Count("memberships", filter=Q(memberships__user__is_active=True))
+    ).prefetch_related(Prefetch("memberships", queryset=leads, to_attr="lead_memberships"))
+
+
+def user_by_id(pk: object) -> User:
+    return get_object_or_404(User.objects.select_related("membership__team"), pk=parse_id(pk) or 0)
+
+
+def team_by_id(pk: object) -> Team:
+    return get_object_or_404(Team, pk=parse_id(pk) or 0)

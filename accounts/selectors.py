@@ -4,7 +4,8 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Membership, Team
+from accounts.models import Membership, Person, Team
+from accounts.scope import visibility_scope
 from crm.fields import parse_id
 from crm.roles import TEAM_LEADS
 
@@ -34,3 +35,14 @@ def user_by_id(pk: object) -> User:
 
 def team_by_id(pk: object) -> Team:
     return get_object_or_404(Team, pk=parse_id(pk) or 0)
+
+
+def owner_choices(user: User) -> QuerySet[Person] | None:
+    """Whom a list's or report's owner filter offers: managers everyone active, a team lead the active
+    members of their team; None (no owner filter) for everyone else."""
+    scope = visibility_scope(user)
+    if scope.kind == "all":
+        return Person.objects.filter(is_active=True)
+    if scope.kind == "team" and scope.user_ids is not None:
+        return Person.objects.filter(is_active=True, pk__in=sorted(scope.user_ids))
+    return None

@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group, User
 from django.db.models import Min
 from faker import Faker
 
-from crm.roles import MANAGERS, SALES
+from crm.roles import MANAGERS, SALES, TEAM_LEADS
 
 DEMO_PASSWORD = "demo"
 DEMO_SEED = 20261122
@@ -26,6 +26,7 @@ DEMO_USERS = [
     ("manager", MANAGERS, True, "Min", "Wang"),
     ("sales1", SALES, False, "Lei", "Zhang"),
     ("sales2", SALES, False, "Emma", "Li"),
+    ("lead1", TEAM_LEADS, False, "Jun", "Zhao"),
 ]
 
 
@@ -81,12 +82,14 @@ def seed_users() -> dict[str, User]:
 
 
 def _seeders() -> list[Callable[[DemoContext], None]]:
+    from accounts.demo import seed_teams
     from customers.demo import seed_customers, seed_segments
     from followups.demo import seed_followups
     from opportunities.demo import seed_opportunities
     from orders.demo import seed_orders
 
     return [
+        seed_teams,
         seed_customers,
         seed_orders,
         seed_opportunities,

@@ -17,12 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from accounts.names import display_name
+from accounts.selectors import owner_choices
 from crm.report_forms import ReportForm
 from crm.report_tables import CHANGE, COUNT, DATE, DAYS, MONEY, NUMBER, PERCENT, Chart, Column, ReportTable
 from crm.reporting import DEFAULT_PRESET, Period, ReportFilters, Row, money, percent
 from crm.reports import FORECAST_MONTHS, integration, revenue_forecast
-from crm.roles import is_manager
-from customers.forms import active_users
 from customers.reports import computations, new_customers, segment_moves, segments
 from customers.segmentation import SEGMENT_RULES
 from opportunities.reports import closed_deals, funnel, open_pipeline, time_in_stage
@@ -763,7 +762,7 @@ PAGES = {
 def report_form(
     request: AuthenticatedRequest, fields: Sequence[str], default_preset: str = DEFAULT_PRESET
 ) -> ReportForm:
-    owners = active_users() if is_manager(request.user) else None
+    owners = owner_choices(request.user)
     return ReportForm(
         request.GET, today=timezone.localdate(), fields=fields, owners=owners, default_preset=default_preset
     )

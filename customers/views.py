@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from accounts.names import display_name
+from accounts.selectors import owner_choices
 from crm import timeline
 from crm.fields import parse_id
 from crm.forms import SearchForm, apply_errors, save_from_form
@@ -34,7 +35,6 @@ from customers.forms import (
     MergeForm,
     NeedForm,
     NeedStatusForm,
-    active_users,
 )
 from customers.models import Need
 from customers.reports import latest_score
@@ -43,11 +43,10 @@ from orders.selectors import customer_orders
 
 
 def _filtered_customers(request):
-    manager = is_manager(request.user)
     filterset = CustomerFilter(
         request.GET,
         queryset=selectors.customers_for_list(request.user),
-        owners=active_users() if manager else None,
+        owners=owner_choices(request.user),
     )
     queryset, sort = filtered_and_sorted(request, filterset, SORTS, DEFAULT_SORT)
     return filterset, queryset, sort

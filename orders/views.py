@@ -7,11 +7,11 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.selectors import owner_choices
 from crm.forms import SearchForm
 from crm.lists import export_list, filtered_and_sorted, keyset_page
 from crm.roles import is_manager
 from customers.access import access_customer
-from customers.forms import active_users
 from customers.models import Customer
 from customers.selectors import search_customers
 from followups.selectors import linked_to
@@ -45,7 +45,7 @@ def _filtered_orders(request):
     filterset = OrderFilter(
         request.GET,
         queryset=selectors.orders_for_list(request.user),
-        owners=active_users() if is_manager(request.user) else None,
+        owners=owner_choices(request.user),
     )
     queryset, sort = filtered_and_sorted(request, filterset, ORDER_SORTS, DEFAULT_ORDER_SORT)
     return filterset, queryset, sort

@@ -103,3 +103,15 @@ def test_through_their_deal_an_agent_reads_the_customers_card_only(client, org):
     # Without a record of theirs on it, a customer stays hidden.
     client.force_login(org.users["a1"])
     assert client.get(reverse("customers:detail", args=[customer.pk])).status_code == 404
+
+
+def test_a_lead_filters_lists_by_the_teams_members_only(client, org):
+    client.force_login(org.users["lead_e"])
+    page = client.get(reverse("customers:index"))
+    offered = {user.username for user in page.context["filterset"].form.fields["owner"].queryset}
+    assert offered == {"lead_e", "a1", "a2"}
+    assert "Ann One" in page.content.decode()  # the owner column, by full name
+    refused = client.get(reverse("orders:index"), {"owner": org.users["b1"].pk})
+    assert org.records["o_b1"].number not in refused.content.decode()
+    client.force_login(org.users["a1"])
+    assert "owner" not in client.get(reverse("customers:index")).context["filterset"].form.fields

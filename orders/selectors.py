@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
 from crm.access import acts_as_manager
+from crm.formatting import money
 from crm.history import field_changes
 from customers.models import Customer
 from orders.access import can_change_order
-from orders.models import Order, OrderLine, Product, Status
+from orders.models import Order, OrderLine, Product, Status, net_total
 from orders.services import CENT, transition_problems
 
 CUSTOMER_CARD_ORDERS = 5
@@ -54,6 +55,7 @@ def order_detail(user: User, order: Order) -> dict[str, Any]:
         "order": order,
         "lines": list(order.lines.select_related("product")),
         "payments": list(order.payments.select_related("recorded_by")),
+        "credit_notes": list(order.credit_notes.select_related("created_by").prefetch_related("lines")),
         "events": list(order.events.select_related("actor").order_by("-at", "-id")),
         "history": field_changes(order.history.all(), OrderLine.history.filter(order=order.pk)),
         "actions": available_actions(user, order),
@@ -101,15 +103,15 @@ def available_actions(user: User, order: Order) -> list[Action]:
                 action.allowed = False
                 action.problems.append(
                     _("The balance is %(balance)s: record the payments first, or ask a manager.")
-                    % {"balance": order.balance}
+                    % {"balance": money(order.balance)}
                 )
         actions.append(action)
     return actions
 
 
 def customer_orders(user: User, customer: Customer) -> dict[str, Any]:
-    """The customer card: the latest orders, how many there are, and the lifetime value, the total of
-    the finished orders (one sum per currency)."""
+    """The customer card: the latest orders, how many there are, and the lifetime value, the net total
+    of the finished orders, credit notes off (one sum per currency)."""
     orders = Order.objects.visible_to(user).filter(customer=customer)
     finished = orders.filter(status=Status.FINISHED).order_by("currency").values("currency")
     return {
@@ -118,14 +120,19 @@ def customer_orders(user: User, customer: Customer) -> dict[str, Any]:
         # SQLite sums decimals in floats: round back to the cent.
         "lifetime_values": [
             (currency, amount.quantize(CENT))
-            for currency, amount in finished.annotate(amount=Sum("total")).values_list("currency", "amount")
+            for currency, amount in finished.annotate(amount=Sum(net_total())).values_list(
+                "currency", "amount"
+            )
         ],
     }
 
 
 def balance_due() -> Q:
-    """Orders with money still to collect: a closed order owes nothing, whatever was left unpaid."""
-    return Q(balance__gt=0) & ~Q(status=Status.CLOSED)
+    """Orders with money still to collect: confirmed, processing or finished with a positive balance.
+
+    Nothing is payable on a created order yet, and a closed one owes nothing, whatever was left unpaid.
+    """
+    return Q(balance__gt=0, status__in=Order.PAYABLE_STATUSES)
 
 
 def stuck_orders(status: str, older_than: timedelta, now: datetime | None = None) -> QuerySet[Order]:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.order_edit, name="edit"),
     path("<int:pk>/invoice/", views.order_invoice, name="invoice"),
     path("<int:pk>/payments/", views.payment_add, name="payment_add"),
+    path("<int:pk>/credit-notes/new/", views.credit_note_create, name="credit_note_create"),
     path("<int:pk>/transition/<slug:name>/", views.order_transition, name="transition"),
     path("products/", views_products.product_list, name="products"),
     path("products/export/", views_products.product_export, name="product_export"),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from crm.formatting import money
 from crm.forms import SearchForm
 from crm.lists import export_list, filtered_and_sorted, keyset_page
 from crm.roles import is_manager
@@ -16,9 +17,9 @@ from customers.models import Customer
 from customers.selectors import search_customers
 from followups.selectors import linked_to
 from orders import selectors, services
-from orders.access import access_order
+from orders.access import access_order, can_change_order
 from orders.filters import DEFAULT_ORDER_SORT, ORDER_SORTS, OrderFilter
-from orders.forms import LineFormSet, OrderForm, PaymentForm, TransitionForm, line_initial
+from orders.forms import CreditNoteForm, LineFormSet, OrderForm, PaymentForm, TransitionForm, line_initial
 from orders.models import Order
 
 CUSTOMER_OPTIONS_LIMIT = 10
@@ -68,6 +69,8 @@ EXPORT_HEADERS = [
     gettext_noop("Discount"),
     gettext_noop("Tax"),
     gettext_noop("Total"),
+    gettext_noop("Credited"),
+    gettext_noop("Net total"),
     gettext_noop("Paid"),
     gettext_noop("Balance"),
     gettext_noop("Payment method"),
@@ -94,6 +97,8 @@ def _export_row(order):
         order.discount,
         order.tax,
         order.total,
+        order.credited,
+        order.net_total,
         order.paid_amount,
         order.balance,
         order.get_payment_method_display(),
@@ -227,6 +232,7 @@ def _detail_context(request, pk, failed_form=None, **overrides):
         **context,
         "payment_form": PaymentForm(),
         "can_edit": order.is_open,
+        "can_credit": can_change_order(request.user, order),
         "linked": linked_to(request.user, "order", order),
         **overrides,
     }
@@ -293,8 +299,30 @@ def payment_add(request, pk):
                 if payment.is_refund
                 else _("Payment of %(amount)s recorded.")
             )
-            return _done(request, order, template % {"amount": abs(payment.amount)})
+            return _done(request, order, template % {"amount": money(abs(payment.amount))})
     return _failed(request, pk, "payments", payment_form=form)
+
+
+def credit_note_create(request, pk):
+    """The credit note form: what is returned or conceded, why, and the refund that goes with it."""
+    order = access_order(request.user, pk, for_write=True)
+    if not order.takes_credit_notes:
+        messages.warning(request, _("This order takes no credit notes."))
+        return redirect(order)
+    form = CreditNoteForm(request.POST or None, lines=order.lines.all())
+    if request.method == "POST" and form.is_valid():
+        try:
+            note = services.issue_credit_note(actor=request.user, order=order, **form.service_fields())
+        except ValidationError as error:
+            apply_order_errors(form, None, error)
+        else:
+            messages.success(
+                request,
+                _("Credit note %(number)s of %(amount)s %(currency)s issued.")
+                % {"number": note.number, "amount": money(note.amount), "currency": order.currency},
+            )
+            return redirect(order)
+    return render(request, "orders/credit_note_form.html", {"order": order, "form": form})
 
 
 @require_GET

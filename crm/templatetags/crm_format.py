@@ -4,6 +4,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 
+from crm import formatting
 from crm.history import actor_name
 
 register = template.Library()
@@ -43,6 +44,12 @@ def link_to(label: str, href: object) -> SafeString:
             return conditional_escape(label)
         return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', href, label)
     return format_html('<a href="{}">{}</a>', href, label)
+
+
+@register.filter
+def money(value: object) -> str:
+    """An amount as people read it, the same in every language: 45,400.00."""
+    return formatting.money(value)
 
 
 @register.filter

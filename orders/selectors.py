@@ -2,11 +2,12 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -14,11 +15,12 @@ from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
 from crm.access import acts_as_manager
+from crm.filters import start_of_day
 from crm.formatting import money
 from crm.history import field_changes
 from customers.models import Customer
 from orders.access import can_change_order
-from orders.models import Order, OrderLine, Product, Status, net_total
+from orders.models import ZERO, Order, OrderLine, Product, Status, net_total
 from orders.services import CENT, transition_problems
 
 CUSTOMER_CARD_ORDERS = 5
@@ -133,6 +135,65 @@ def balance_due() -> Q:
     Nothing is payable on a created order yet, and a closed one owes nothing, whatever was left unpaid.
     """
     return Q(balance__gt=0, status__in=Order.PAYABLE_STATUSES)
+
+
+@dataclass(frozen=True)
+class AgeingBucket:
+    """Balances by the days since the order was confirmed: `first` to `last` days (None: no end)."""
+
+    key: str
+    label: str | Promise
+    first: int
+    last: int | None
+
+    def condition(self, today: date) -> Q:
+        """Orders confirmed on a local day `first` to `last` days before `today`."""
+        condition = Q(confirmed_at__lt=start_of_day(today - timedelta(days=self.first - 1)))
+        if self.last is not None:
+            condition &= Q(confirmed_at__gte=start_of_day(today - timedelta(days=self.last)))
+        return condition
+
+
+AGEING_BUCKETS = [
+    AgeingBucket("0-30", gettext_lazy("0–30 days"), 0, 30),
+    AgeingBucket("31-60", gettext_lazy("31–60 days"), 31, 60),
+    AgeingBucket("61-90", gettext_lazy("61–90 days"), 61, 90),
+    AgeingBucket("90+", gettext_lazy("Over 90 days"), 91, None),
+]
+
+
+def balances_for_list(user: User) -> QuerySet[Order]:
+    """The orders with a balance due that the user sees (balance_due), with their customer and owner."""
+    return Order.objects.visible_to(user).filter(balance_due()).select_related("customer", "owner")
+
+
+def balance_currencies(user: User) -> list[str]:
+    return list(balances_for_list(user).order_by("currency").values_list("currency", flat=True).distinct())
+
+
+def balances_by_currency(orders: QuerySet[Order], today: date) -> list[dict[str, Any]]:
+    """Per currency, in one query: how many orders, the balance due in all, and in each ageing bucket
+    (`buckets`, in AGEING_BUCKETS' order)."""
+    measures: dict[str, Any] = {"orders": Count("pk"), "amount": Sum("balance")}
+    for index, bucket in enumerate(AGEING_BUCKETS):
+        measures[f"bucket{index}"] = Sum("balance", filter=bucket.condition(today), default=ZERO)
+    rows = orders.order_by().values("currency").annotate(**measures).order_by("currency")
+    summary: list[dict[str, Any]] = []
+    for row in rows:
+        values: dict[str, Any] = dict(row)
+        buckets = [_cents(values.pop(f"bucket{index}")) for index in range(len(AGEING_BUCKETS))]
+        summary.append({**values, "amount": _cents(values["amount"]), "buckets": buckets})
+    return summary
+
+
+def _cents(amount: Decimal | None) -> Decimal:
+    """SQLite sums decimals in floats: round back to the cent."""
+    return (amount or ZERO).quantize(CENT)
+
+
+def days_since(moment: datetime | None, today: date) -> int | None:
+    """Whole local days from `moment` to `today` (0 the same day)."""
+    return None if moment is None else (today - timezone.localdate(moment)).days
 
 
 def stuck_orders(status: str, older_than: timedelta, now: datetime | None = None) -> QuerySet[Order]:

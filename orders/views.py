@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
@@ -18,7 +19,14 @@ from customers.selectors import search_customers
 from followups.selectors import linked_to
 from orders import selectors, services
 from orders.access import access_order, can_change_order
-from orders.filters import DEFAULT_ORDER_SORT, ORDER_SORTS, OrderFilter
+from orders.filters import (
+    BALANCE_SORTS,
+    DEFAULT_BALANCE_SORT,
+    DEFAULT_ORDER_SORT,
+    ORDER_SORTS,
+    BalanceFilter,
+    OrderFilter,
+)
 from orders.forms import CreditNoteForm, LineFormSet, OrderForm, PaymentForm, TransitionForm, line_initial
 from orders.models import Order
 
@@ -126,6 +134,85 @@ def order_export(request):
         headers=EXPORT_HEADERS,
         row=_export_row,
         sheet_title=_("Orders"),
+    )
+
+
+# Balances due
+
+
+def _filtered_balances(request):
+    today = timezone.localdate()
+    filterset = BalanceFilter(
+        request.GET,
+        queryset=selectors.balances_for_list(request.user),
+        owners=active_users() if is_manager(request.user) else None,
+        today=today,
+        currencies=selectors.balance_currencies(request.user),
+    )
+    queryset, sort = filtered_and_sorted(request, filterset, BALANCE_SORTS, DEFAULT_BALANCE_SORT)
+    return filterset, queryset, sort, today
+
+
+@require_GET
+def balances_due(request):
+    """Confirmed, processing and finished orders with money to collect, oldest first, with the
+    totals per currency and by age."""
+    filterset, queryset, sort, today = _filtered_balances(request)
+    page = keyset_page(request, queryset, BALANCE_SORTS[sort])
+    for order in page.items:
+        order.days_open = selectors.days_since(order.confirmed_at, today)
+    summary = selectors.balances_by_currency(queryset, today) if filterset.is_valid() else []
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "sort": sort,
+        "summary": summary,
+        "buckets": selectors.AGEING_BUCKETS,
+    }
+    return render(request, "orders/balances_due.html", context)
+
+
+BALANCE_HEADERS = [
+    gettext_noop("Number"),
+    gettext_noop("Customer"),
+    gettext_noop("Owner"),
+    gettext_noop("Status"),
+    gettext_noop("Currency"),
+    gettext_noop("Net total"),
+    gettext_noop("Paid"),
+    gettext_noop("Balance"),
+    gettext_noop("Confirmed"),
+    gettext_noop("Days since confirmation"),
+]
+
+
+@require_GET
+def balances_export(request):
+    filterset, queryset, sort, today = _filtered_balances(request)
+
+    def row(order):
+        return [
+            order.number,
+            order.customer.name,
+            order.owner.get_username(),
+            order.get_status_display(),
+            order.currency,
+            order.net_total,
+            order.paid_amount,
+            order.balance,
+            order.confirmed_at,
+            selectors.days_since(order.confirmed_at, today),
+        ]
+
+    return export_list(
+        request,
+        filterset,
+        queryset,
+        BALANCE_SORTS[sort],
+        filename="balances_due",
+        headers=BALANCE_HEADERS,
+        row=row,
+        sheet_title=_("Balances due"),
     )
 
 

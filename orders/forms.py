@@ -10,6 +10,7 @@ from crm.forms import ModelForm, form_field, formset_class
 from customers.forms import active_users
 from customers.models import Customer
 from orders.models import Order, OrderLine, Payment, Product
+from orders.once import OnceFormMixin
 from orders.selectors import orderable_products
 from orders.services import Return
 
@@ -157,7 +158,7 @@ def line_initial(order_lines):
     ]
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(OnceFormMixin):
     PAYMENT, REFUND = "payment", "refund"
     kind = forms.ChoiceField(
         choices=[(PAYMENT, _("Payment")), (REFUND, _("Refund"))], label=_("Kind"), initial=PAYMENT
@@ -177,12 +178,13 @@ class PaymentForm(forms.Form):
 
     def service_fields(self):
         data = dict(self.cleaned_data)
+        data.pop("form_token", None)
         amount = data.pop("amount")
         data["amount"] = -amount if data.pop("kind") == self.REFUND else amount
         return data
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(OnceFormMixin):
     """What a transition takes besides the order; each transition uses the fields it needs."""
 
     note = forms.CharField(
@@ -204,7 +206,7 @@ class TransitionForm(forms.Form):
         kwargs.setdefault("auto_id", f"{name}_%s")
         super().__init__(*args, **kwargs)
         self.name = name
-        self.fields = {key: self.fields[key] for key in self.FIELDS[name]}
+        self.fields = {key: self.fields[key] for key in [*self.FIELDS[name], "form_token"]}
         if name == "close":
             self.fields["reason"].widget.attrs["required"] = (
                 True  # the service says why, should the browser not
@@ -221,7 +223,7 @@ class ProductForm(ModelForm):
         return " ".join(self.cleaned_data["sku"].split()).upper()
 
 
-class CreditNoteForm(forms.Form):
+class CreditNoteForm(OnceFormMixin):
     """A credit note: returned quantities of the order's lines and/or a free amount, with a reason,
     and the refund that pays it back, all in one form (services.issue_credit_note)."""
 

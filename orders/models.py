@@ -656,6 +656,33 @@ class CreditNoteLine(models.Model):
         return f"{self.credit_note}: {self.amount}"
 
 
+class FormSubmission(models.Model):
+    """A one-time form token spent: the first post of a payment, credit note or transition form.
+
+    The row is written in the same transaction as what the form did, so it exists exactly when that
+    write committed; a repeated post of the same token finds it and is answered with `message`, the
+    first post's result, writing nothing (orders/once.py).
+    """
+
+    token = models.UUIDField(_("form token"), unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="+", verbose_name=_("order"), db_index=False
+    )
+    message = models.CharField(_("result"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
+        indexes = [models.Index(fields=["created_at"], name="form_submission_created_idx")]
+
+    def __str__(self):
+        return str(self.token)
+
+
 class DocumentCounter(models.Model):
     """The last number handed out per kind of document and year (SO-2026-…, INV-2026-…)."""
 

@@ -29,6 +29,7 @@ from orders.filters import (
 )
 from orders.forms import CreditNoteForm, LineFormSet, OrderForm, PaymentForm, TransitionForm, line_initial
 from orders.models import Order
+from orders.once import run_once
 
 CUSTOMER_OPTIONS_LIMIT = 10
 
@@ -358,17 +359,32 @@ def order_transition(request, pk, name):
         raise Http404
     form = TransitionForm(name, request.POST)
     if form.is_valid():
-        try:
+        fields = dict(form.cleaned_data)
+        token = fields.pop("form_token")
+
+        def act():
             services.ensure_status(order, request.POST.get("seen_status", ""))
-            order = services.TRANSITIONS[name](actor=request.user, order=order, **form.cleaned_data)
+            return services.TRANSITIONS[name](actor=request.user, order=order, **fields)
+
+        def done(moved):
+            return TRANSITION_DONE[name] % {"number": moved.number, "invoice": moved.invoice_number}
+
+        try:
+            message = run_once(request.user, order, token, act, done)
         except ValidationError as error:
             apply_order_errors(form, None, error)
         except PermissionDenied as error:
             form.add_error(None, str(error))
         else:
-            message = TRANSITION_DONE[name] % {"number": order.number, "invoice": order.invoice_number}
             return _done(request, order, message)
     return _failed(request, pk, "actions", failed_form=form)
+
+
+def _payment_message(payment):
+    template = (
+        _("Refund of %(amount)s recorded.") if payment.is_refund else _("Payment of %(amount)s recorded.")
+    )
+    return template % {"amount": money(abs(payment.amount))}
 
 
 @require_POST
@@ -377,16 +393,17 @@ def payment_add(request, pk):
     form = PaymentForm(request.POST)
     if form.is_valid():
         try:
-            payment = services.record_payment(actor=request.user, order=order, **form.service_fields())
+            message = run_once(
+                request.user,
+                order,
+                form.cleaned_data["form_token"],
+                lambda: services.record_payment(actor=request.user, order=order, **form.service_fields()),
+                _payment_message,
+            )
         except ValidationError as error:
             apply_order_errors(form, None, error)
         else:
-            template = (
-                _("Refund of %(amount)s recorded.")
-                if payment.is_refund
-                else _("Payment of %(amount)s recorded.")
-            )
-            return _done(request, order, template % {"amount": money(abs(payment.amount))})
+            return _done(request, order, message)
     return _failed(request, pk, "payments", payment_form=form)
 
 
@@ -399,15 +416,20 @@ def credit_note_create(request, pk):
     form = CreditNoteForm(request.POST or None, lines=order.lines.all())
     if request.method == "POST" and form.is_valid():
         try:
-            note = services.issue_credit_note(actor=request.user, order=order, **form.service_fields())
+            message = run_once(
+                request.user,
+                order,
+                form.cleaned_data["form_token"],
+                lambda: services.issue_credit_note(actor=request.user, order=order, **form.service_fields()),
+                lambda note: (
+                    _("Credit note %(number)s of %(amount)s %(currency)s issued.")
+                    % {"number": note.number, "amount": money(note.amount), "currency": order.currency}
+                ),
+            )
         except ValidationError as error:
             apply_order_errors(form, None, error)
         else:
-            messages.success(
-                request,
-                _("Credit note %(number)s of %(amount)s %(currency)s issued.")
-                % {"number": note.number, "amount": money(note.amount), "currency": order.currency},
-            )
+            messages.success(request, message)
             return redirect(order)
     return render(request, "orders/credit_note_form.html", {"order": order, "form": form})
 

@@ -36,6 +36,7 @@ REASONS: dict[str, Promise] = {
     "lines_changed": _("Lines changed"),
     "payment_recorded": _("Payment recorded"),
     "refund_recorded": _("Refund recorded"),
+    "credit_note_issued": _("Credit note %(number)s issued"),
     "order_confirmed": _("Order confirmed"),
     "order_processing": _("Processing started"),
     "order_finished": _("Order finished"),

@@ -79,12 +79,11 @@ TILES = [
     Tile("average_deal", _("Average deal size"), MONEY, "reports:pipeline"),
     Tile("sales_cycle", _("Average sales cycle (days)"), DAYS, "reports:pipeline", lower_is_better=True),
     Tile("overdue_followups", _("Overdue follow-ups"), COUNT, "followups:index"),
-    Tile("balances_due", _("Balances due"), MONEY, "orders:index"),
+    Tile("balances_due", _("Balances due"), MONEY, "orders:balances"),
 ]
 # The lists a figure of the moment opens, narrowed to what it counts.
 TILE_QUERIES = {
     "overdue_followups": {"status": "open", "overdue": "true"},
-    "balances_due": {"has_balance": "true"},
 }
 
 

@@ -15,7 +15,7 @@ from crm.admin_site import BoundedFieldsAdmin, HistoryAdmin
 from crm.service_admin import ServiceAdmin, actor, changed_fields
 from orders import services
 from orders.forms import ProductForm
-from orders.models import Order, OrderEvent, OrderLine, Payment, Product
+from orders.models import CreditNote, Order, OrderEvent, OrderLine, Payment, Product
 
 
 class ReadOnlyInline(BoundedFieldsAdmin, admin.TabularInline):
@@ -42,6 +42,11 @@ class PaymentInline(ReadOnlyInline):
     fields = ["paid_at", "amount", "method", "reference", "recorded_by", "recorded_at"]
 
 
+class CreditNoteInline(ReadOnlyInline):
+    model = CreditNote
+    fields = ["number", "created_at", "amount", "reason", "created_by"]
+
+
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
     fields = ["at", "what_happened", "actor", "note"]
@@ -66,7 +71,7 @@ class OrderAdmin(ServiceAdmin, HistoryAdmin):
     fields = [
         ("number", "status"),
         ("customer", "owner"),
-        ("currency", "subtotal", "discount", "tax_rate", "tax", "total"),
+        ("currency", "subtotal", "discount", "tax_rate", "tax", "total", "credited"),
         ("paid_amount", "balance", "payment_method"),
         "shipping_address",
         ("carrier", "tracking_number"),
@@ -75,7 +80,7 @@ class OrderAdmin(ServiceAdmin, HistoryAdmin):
         ("created_at", "confirmed_at", "processing_at", "finished_at", "closed_at"),
     ]
     editable_details = sorted(services.DETAIL_FIELDS)
-    inlines = [OrderLineInline, PaymentInline, OrderEventInline]
+    inlines = [OrderLineInline, CreditNoteInline, PaymentInline, OrderEventInline]
     actions = ["confirm_selected", "start_processing_selected", "finish_selected", "close_selected"]
 
     def get_readonly_fields(self, request, obj=None):

@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from crm.history import actor_name
-from orders.models import Order, OrderEvent, Payment, Status
+from orders.models import CreditNote, Order, OrderEvent, Payment, Status
 
 Actor = User | None
 
@@ -162,6 +162,21 @@ def _payment_event(order: Order, actor: Actor, payment: Payment, type: str, comm
         method=payment.method,
         reference=payment.reference,
         commit=commit,
+    )
+
+
+def credit_note_issued(*, order: Order, actor: Actor, credit_note: CreditNote) -> OrderEvent:
+    """A credit note lowered the order's net total: its number, amount, currency and reason."""
+    return _event(
+        order,
+        actor,
+        OrderEvent.Type.CREDIT_NOTE_ISSUED,
+        at=credit_note.created_at,
+        credit_note=credit_note.pk,
+        number=credit_note.number,
+        amount=_amount(credit_note.amount),
+        currency=order.currency,
+        reason=credit_note.reason,
     )
 
 

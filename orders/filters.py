@@ -1,3 +1,5 @@
+from datetime import date
+
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +15,7 @@ from crm.filters import (
     yes_no_any,
 )
 from orders.models import Order, Product
-from orders.selectors import balance_due, search_orders, search_products
+from orders.selectors import AGEING_BUCKETS, balance_due, search_orders, search_products
 
 # Sort keys offered by the order list and the keyset ordering each maps to (each has an index).
 ORDER_SORTS = {
@@ -61,6 +63,41 @@ class OrderFilter(OwnerFilterMixin, django_filters.FilterSet):
 
     def filter_balance(self, queryset, name, value):
         return queryset.filter(balance_due()) if value else queryset.exclude(balance_due())
+
+
+# The balances due, oldest confirmation first (order_confirmed_idx).
+BALANCE_SORTS = {"confirmed": ["confirmed_at", "id"], "-confirmed": ["-confirmed_at", "-id"]}
+DEFAULT_BALANCE_SORT = "confirmed"
+
+
+class BalanceFilter(OwnerFilterMixin, django_filters.FilterSet):
+    """The balances due page: number or customer, owner (managers), currency and age."""
+
+    q = django_filters.CharFilter(method="filter_search", label=_("Number or customer"))
+    owner = owner_filter()
+    currency = django_filters.ChoiceFilter(label=_("Currency"), empty_label=ANY)
+    age = django_filters.ChoiceFilter(
+        label=_("Days since confirmation"),
+        choices=[(bucket.key, bucket.label) for bucket in AGEING_BUCKETS],
+        empty_label=ANY,
+        method="filter_age",
+    )
+
+    class Meta:
+        model = Order
+        fields: list[str] = []
+
+    def __init__(self, *args, today: date, currencies: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.filters["currency"].extra["choices"] = [(code, code) for code in currencies]
+
+    def filter_search(self, queryset, name, value):
+        return search_orders(queryset, value)
+
+    def filter_age(self, queryset, name, value):
+        bucket = next(bucket for bucket in AGEING_BUCKETS if bucket.key == value)
+        return queryset.filter(bucket.condition(self.today))
 
 
 class ProductFilter(django_filters.FilterSet):

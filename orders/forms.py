@@ -9,8 +9,10 @@ from crm.fields import DateTimeField, DecimalField, IntegerField, ModelChoiceFie
 from crm.forms import ModelForm, form_field, formset_class
 from customers.forms import active_users
 from customers.models import Customer
-from orders.models import Order, Payment, Product
+from orders.models import Order, OrderLine, Payment, Product
+from orders.once import OnceFormMixin
 from orders.selectors import orderable_products
+from orders.services import Return
 
 MONEY: dict[str, Any] = {"min_value": Decimal("0"), "max_digits": 14, "decimal_places": 2}
 
@@ -156,7 +158,7 @@ def line_initial(order_lines):
     ]
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(OnceFormMixin):
     PAYMENT, REFUND = "payment", "refund"
     kind = forms.ChoiceField(
         choices=[(PAYMENT, _("Payment")), (REFUND, _("Refund"))], label=_("Kind"), initial=PAYMENT
@@ -176,12 +178,13 @@ class PaymentForm(forms.Form):
 
     def service_fields(self):
         data = dict(self.cleaned_data)
+        data.pop("form_token", None)
         amount = data.pop("amount")
         data["amount"] = -amount if data.pop("kind") == self.REFUND else amount
         return data
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(OnceFormMixin):
     """What a transition takes besides the order; each transition uses the fields it needs."""
 
     note = forms.CharField(
@@ -203,7 +206,7 @@ class TransitionForm(forms.Form):
         kwargs.setdefault("auto_id", f"{name}_%s")
         super().__init__(*args, **kwargs)
         self.name = name
-        self.fields = {key: self.fields[key] for key in self.FIELDS[name]}
+        self.fields = {key: self.fields[key] for key in [*self.FIELDS[name], "form_token"]}
         if name == "close":
             self.fields["reason"].widget.attrs["required"] = (
                 True  # the service says why, should the browser not
@@ -218,3 +221,64 @@ class ProductForm(ModelForm):
     def clean_sku(self):
         """As the services store it, so that the uniqueness check compares like with like."""
         return " ".join(self.cleaned_data["sku"].split()).upper()
+
+
+class CreditNoteForm(OnceFormMixin):
+    """A credit note: returned quantities of the order's lines and/or a free amount, with a reason,
+    and the refund that pays it back, all in one form (services.issue_credit_note)."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+    amount = DecimalField(label=_("Amount credited"), required=False, **MONEY)
+    description = forms.CharField(
+        label=_("What the amount is for"),
+        max_length=300,
+        required=False,
+        help_text=_("For example a price reduction agreed with the customer."),
+    )
+    refund = DecimalField(
+        label=_("Refund now"),
+        required=False,
+        help_text=_("Money paid back with this credit note; at most what has been paid."),
+        **MONEY,
+    )
+    refund_method = forms.ChoiceField(
+        choices=[("", "—"), *Payment.Method.choices], label=_("Refund method"), required=False
+    )
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_lines = list(lines)
+        for line in self.order_lines:
+            self.fields[self.return_field(line)] = IntegerField(
+                label=line.description, min_value=0, max_value=line.quantity, required=False
+            )
+
+    @staticmethod
+    def return_field(line: OrderLine) -> str:
+        return f"return-{line.pk}"
+
+    def return_rows(self):
+        """Each order line with its quantity-returned field, for the template."""
+        return [(line, self[self.return_field(line)]) for line in self.order_lines]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if cleaned.get("refund") and not cleaned.get("refund_method"):
+            self.add_error("refund_method", _("Choose how the money is paid back."))
+        return cleaned
+
+    def service_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "reason": data["reason"],
+            "returns": [
+                Return(line=line, quantity=data.get(self.return_field(line)) or 0)
+                for line in self.order_lines
+            ],
+            "amount": data.get("amount"),
+            "description": data.get("description", ""),
+            "refund": data.get("refund"),
+            "refund_method": data.get("refund_method", ""),
+            "reference": data.get("reference", ""),
+        }

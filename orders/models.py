@@ -12,17 +12,18 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Abs
 from django.db.models.lookups import LessThan
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from crm.fields import DATES_OUT_OF_RANGE, instants_in_range, integer_in_range
+from crm.formatting import money
 from crm.models import TimeStampedModel, VisibleQuerySet
 from crm.roles import is_manager
 from customers.models import Customer
@@ -108,7 +109,17 @@ def is_complete(order):
 
 
 # What the reports read of an order beside a time stamp.
-REPORTED = ["currency", "total", "owner", "customer", "status"]
+REPORTED = ["currency", "total", "credited", "owner", "customer", "status"]
+
+
+def net_total(order: str = "") -> CombinedExpression:
+    """What an order is worth once its credit notes are off: total − credited, as an expression.
+
+    The one definition every report, list, export and lifetime value reads. `order` is the path to
+    the order from the rows counted, e.g. "order" from its lines.
+    """
+    prefix = f"{order}__" if order else ""
+    return F(f"{prefix}total") - F(f"{prefix}credited")
 
 
 class Order(ConcurrentTransitionMixin, TimeStampedModel):
@@ -146,6 +157,9 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
     )
     tax = money_field(_("tax"), default=ZERO, editable=False)
     total = money_field(_("total"), default=ZERO, editable=False)
+    credited = money_field(
+        _("credited"), default=ZERO, editable=False, help_text=_("The credit notes' amounts, added up.")
+    )
     paid_amount = money_field(_("paid"), default=ZERO, editable=False)
     balance = money_field(_("balance"), default=ZERO, editable=False)
     payment_method = models.CharField(
@@ -182,9 +196,17 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
                 violation_error_message=DATES_OUT_OF_RANGE,
             ),
             models.CheckConstraint(
-                condition=Q(subtotal__gte=0, discount__gte=0, tax__gte=0, total__gte=0, tax_rate__gte=0),
+                condition=Q(
+                    subtotal__gte=0,
+                    discount__gte=0,
+                    tax__gte=0,
+                    total__gte=0,
+                    tax_rate__gte=0,
+                    credited__gte=0,
+                ),
                 name="order_amounts_not_negative",
             ),
+            models.CheckConstraint(condition=Q(credited__lte=F("total")), name="order_credited_within_total"),
             models.CheckConstraint(
                 condition=Q(discount__lte=F("subtotal")), name="order_discount_within_subtotal"
             ),
@@ -194,7 +216,7 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
             ),
             models.CheckConstraint(condition=Q(paid_amount__gte=0), name="order_refunds_within_paid"),
             models.CheckConstraint(
-                condition=equals_to_the_cent(F("balance"), F("total") - F("paid_amount")),
+                condition=equals_to_the_cent(F("balance"), F("total") - F("credited") - F("paid_amount")),
                 name="order_balance_adds_up",
             ),
             # Each status carries the stamps of the transitions that led to it.
@@ -265,6 +287,15 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
     @property
     def needs_approval(self):
         return approval_needed(self)
+
+    @property
+    def net_total(self) -> Decimal:
+        """The total less the credit notes (models.net_total is the same in a query)."""
+        return self.total - self.credited
+
+    @property
+    def takes_credit_notes(self) -> bool:
+        return self.status in self.PAYABLE_STATUSES and self.credited < self.total
 
     # The lifecycle. Each method only changes fields; services.py checks, saves and logs.
 
@@ -366,6 +397,7 @@ class OrderEventType(models.TextChoices):
     CLOSED = "closed", _("Order closed")
     PAYMENT_RECORDED = "payment_recorded", _("Payment recorded")
     REFUND_RECORDED = "refund_recorded", _("Refund recorded")
+    CREDIT_NOTE_ISSUED = "credit_note_issued", _("Credit note issued")
     LINES_CHANGED = "lines_changed", _("Lines changed")
     OWNER_CHANGED = "owner_changed", _("Owner changed")
     DETAILS_CHANGED = "details_changed", _("Details changed")
@@ -442,6 +474,12 @@ class OrderEvent(models.Model):
             return gettext("Order finished, invoice %(invoice_number)s") % facts
         if self.type == self.Type.CLOSED and facts.get("reason"):
             return gettext("Order closed: %(reason)s") % facts
+        if self.type == self.Type.CREDIT_NOTE_ISSUED and "number" in facts:
+            return gettext("Credit note %(number)s of %(amount)s %(currency)s issued: %(reason)s") % {
+                **facts,
+                "amount": _money(facts["amount"]),
+                "reason": facts.get("reason", ""),
+            }
         if self.type in (self.Type.PAYMENT_RECORDED, self.Type.REFUND_RECORDED):
             return self._payment_summary(facts)
         if self.type == self.Type.LINES_CHANGED and "old_total" in facts:
@@ -473,8 +511,8 @@ class OrderEvent(models.Model):
 
 
 def _money(amount: str) -> str:
-    """An amount stored as text, as the active language writes money: 12,345.60."""
-    return number_format(Decimal(amount), 2, force_grouping=True)
+    """An amount stored as text, as people read money: 12,345.60."""
+    return money(amount)
 
 
 def _field_names(model: type[models.Model], names: list[str]) -> str:
@@ -532,6 +570,118 @@ class Payment(models.Model):
     @property
     def is_refund(self):
         return self.amount < 0
+
+
+class CreditNote(models.Model):
+    """Money taken off an order after it was confirmed: goods returned, or an amount conceded.
+
+    Its lines say what: a returned quantity of an order line (valued at that line's share of the
+    order's total, discount and tax included) or a free amount. The order's `credited` is the sum
+    of its credit notes; a refund that pays the money back is a Payment, usually recorded with it.
+    """
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("order"), db_index=False
+    )  # credit_note_order_idx starts with it
+    reason = models.CharField(_("reason"), max_length=300)
+    amount = money_field(_("amount"), editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    objects = OrderPartQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="credit_note_amount_positive"),
+            models.CheckConstraint(condition=~Q(reason=""), name="credit_note_reason_given"),
+            models.CheckConstraint(
+                condition=instants_in_range("created_at"),
+                name="credit_note_created_in_range",
+                violation_error_message=DATES_OUT_OF_RANGE,
+            ),
+        ]
+        indexes = [models.Index(fields=["order", "created_at"], name="credit_note_order_idx")]
+
+    def __str__(self):
+        return self.number
+
+
+class CreditNoteLine(models.Model):
+    """A returned quantity of an order line, or (without a line) a free amount."""
+
+    credit_note = models.ForeignKey(
+        CreditNote, on_delete=models.CASCADE, related_name="lines", verbose_name=_("credit note")
+    )
+    order_line = models.ForeignKey(
+        OrderLine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_lines",
+        verbose_name=_("order line"),
+    )
+    description = models.CharField(_("description"), max_length=300)
+    quantity = models.PositiveIntegerField(_("quantity returned"), null=True, blank=True)
+    amount = money_field(_("amount"))
+
+    class Meta:
+        verbose_name = _("credit note line")
+        verbose_name_plural = _("credit note lines")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="credit_line_amount_positive"),
+            models.CheckConstraint(condition=~Q(description=""), name="credit_line_described"),
+            models.CheckConstraint(
+                condition=Q(order_line__isnull=True, quantity__isnull=True)
+                | Q(order_line__isnull=False, quantity__gt=0),
+                name="credit_line_returns_a_quantity",
+            ),
+            models.CheckConstraint(
+                condition=integer_in_range("quantity", models.PositiveIntegerField),
+                name="credit_line_quantity_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.credit_note}: {self.amount}"
+
+
+class FormSubmission(models.Model):
+    """A one-time form token spent: the first post of a payment, credit note or transition form.
+
+    The row is written in the same transaction as what the form did, so it exists exactly when that
+    write committed; a repeated post of the same token finds it and is answered with `message`, the
+    first post's result, writing nothing (orders/once.py).
+    """
+
+    token = models.UUIDField(_("form token"), unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="+", verbose_name=_("order"), db_index=False
+    )
+    message = models.CharField(_("result"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
+        indexes = [models.Index(fields=["created_at"], name="form_submission_created_idx")]
+
+    def __str__(self):
+        return str(self.token)
 
 
 class DocumentCounter(models.Model):

@@ -4,7 +4,8 @@ visibility first, the report filters, one aggregate query grouped by the dimensi
 
 - Revenue is the net total of the orders *finished* in the period; booked is the net total of the
   orders *confirmed* in the period (a booking counts when it is made, even if the order is closed
-  later). `net_total` is the one definition of what an order is worth to every figure.
+  later). `orders.models.net_total` (total − credit notes) is the one definition of what an order is
+  worth to every figure.
 - By product, each order's net total is shared among its lines in proportion to their line totals,
   so the products add up to the revenue.
 - Cycle times: T_confirm = confirmed_at − created_at, T_process = processing_at − confirmed_at,
@@ -47,21 +48,13 @@ from crm.reporting import (
     grouped,
     sample_variance,
 )
-from orders.models import Order, OrderLine, Status
+from orders.models import Order, OrderLine, Status, net_total
 from orders.selectors import STATUS_SINCE, balance_due
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 SHARE = DecimalField(max_digits=30, decimal_places=10)
-
-
-def net_total(order: str = "") -> F:
-    """What an order is worth to the reports: its total (credit notes will come off it here).
-
-    `order` is the path to the order from the rows counted, e.g. "order" from its lines.
-    """
-    return F(f"{order}__total" if order else "total")
 
 
 STATUS = Dimension("status", _("Status"), F("status"), choices=Status)

@@ -2,11 +2,12 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -14,10 +15,12 @@ from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
 from crm.access import acts_as_manager
+from crm.filters import start_of_day
+from crm.formatting import money
 from crm.history import field_changes
 from customers.models import Customer
 from orders.access import can_change_order
-from orders.models import Order, OrderLine, Product, Status
+from orders.models import ZERO, Order, OrderLine, Product, Status, net_total
 from orders.services import CENT, transition_problems
 
 CUSTOMER_CARD_ORDERS = 5
@@ -54,6 +57,7 @@ def order_detail(user: User, order: Order) -> dict[str, Any]:
         "order": order,
         "lines": list(order.lines.select_related("product")),
         "payments": list(order.payments.select_related("recorded_by")),
+        "credit_notes": list(order.credit_notes.select_related("created_by").prefetch_related("lines")),
         "events": list(order.events.select_related("actor").order_by("-at", "-id")),
         "history": field_changes(order.history.all(), OrderLine.history.filter(order=order.pk)),
         "actions": available_actions(user, order),
@@ -101,15 +105,15 @@ def available_actions(user: User, order: Order) -> list[Action]:
                 action.allowed = False
                 action.problems.append(
                     _("The balance is %(balance)s: record the payments first, or ask a manager.")
-                    % {"balance": order.balance}
+                    % {"balance": money(order.balance)}
                 )
         actions.append(action)
     return actions
 
 
 def customer_orders(user: User, customer: Customer) -> dict[str, Any]:
-    """The customer card: the latest orders, how many there are, and the lifetime value, the total of
-    the finished orders (one sum per currency)."""
+    """The customer card: the latest orders, how many there are, and the lifetime value, the net total
+    of the finished orders, credit notes off (one sum per currency)."""
     orders = Order.objects.visible_to(user).filter(customer=customer)
     finished = orders.filter(status=Status.FINISHED).order_by("currency").values("currency")
     return {
@@ -118,14 +122,78 @@ def customer_orders(user: User, customer: Customer) -> dict[str, Any]:
         # SQLite sums decimals in floats: round back to the cent.
         "lifetime_values": [
             (currency, amount.quantize(CENT))
-            for currency, amount in finished.annotate(amount=Sum("total")).values_list("currency", "amount")
+            for currency, amount in finished.annotate(amount=Sum(net_total())).values_list(
+                "currency", "amount"
+            )
         ],
     }
 
 
 def balance_due() -> Q:
-    """Orders with money still to collect: a closed order owes nothing, whatever was left unpaid."""
-    return Q(balance__gt=0) & ~Q(status=Status.CLOSED)
+    """Orders with money still to collect: confirmed, processing or finished with a positive balance.
+
+    Nothing is payable on a created order yet, and a closed one owes nothing, whatever was left unpaid.
+    """
+    return Q(balance__gt=0, status__in=Order.PAYABLE_STATUSES)
+
+
+@dataclass(frozen=True)
+class AgeingBucket:
+    """Balances by the days since the order was confirmed: `first` to `last` days (None: no end)."""
+
+    key: str
+    label: str | Promise
+    first: int
+    last: int | None
+
+    def condition(self, today: date) -> Q:
+        """Orders confirmed on a local day `first` to `last` days before `today`."""
+        condition = Q(confirmed_at__lt=start_of_day(today - timedelta(days=self.first - 1)))
+        if self.last is not None:
+            condition &= Q(confirmed_at__gte=start_of_day(today - timedelta(days=self.last)))
+        return condition
+
+
+AGEING_BUCKETS = [
+    AgeingBucket("0-30", gettext_lazy("0–30 days"), 0, 30),
+    AgeingBucket("31-60", gettext_lazy("31–60 days"), 31, 60),
+    AgeingBucket("61-90", gettext_lazy("61–90 days"), 61, 90),
+    AgeingBucket("90+", gettext_lazy("Over 90 days"), 91, None),
+]
+
+
+def balances_for_list(user: User) -> QuerySet[Order]:
+    """The orders with a balance due that the user sees (balance_due), with their customer and owner."""
+    return Order.objects.visible_to(user).filter(balance_due()).select_related("customer", "owner")
+
+
+def balance_currencies(user: User) -> list[str]:
+    return list(balances_for_list(user).order_by("currency").values_list("currency", flat=True).distinct())
+
+
+def balances_by_currency(orders: QuerySet[Order], today: date) -> list[dict[str, Any]]:
+    """Per currency, in one query: how many orders, the balance due in all, and in each ageing bucket
+    (`buckets`, in AGEING_BUCKETS' order)."""
+    measures: dict[str, Any] = {"orders": Count("pk"), "amount": Sum("balance")}
+    for index, bucket in enumerate(AGEING_BUCKETS):
+        measures[f"bucket{index}"] = Sum("balance", filter=bucket.condition(today), default=ZERO)
+    rows = orders.order_by().values("currency").annotate(**measures).order_by("currency")
+    summary: list[dict[str, Any]] = []
+    for row in rows:
+        values: dict[str, Any] = dict(row)
+        buckets = [_cents(values.pop(f"bucket{index}")) for index in range(len(AGEING_BUCKETS))]
+        summary.append({**values, "amount": _cents(values["amount"]), "buckets": buckets})
+    return summary
+
+
+def _cents(amount: Decimal | None) -> Decimal:
+    """SQLite sums decimals in floats: round back to the cent."""
+    return (amount or ZERO).quantize(CENT)
+
+
+def days_since(moment: datetime | None, today: date) -> int | None:
+    """Whole local days from `moment` to `today` (0 the same day)."""
+    return None if moment is None else (today - timezone.localdate(moment)).days
 
 
 def stuck_orders(status: str, older_than: timedelta, now: datetime | None = None) -> QuerySet[Order]:

@@ -28,6 +28,7 @@ from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from crm.access import require, require_manager
+from crm.formatting import money
 from crm.history import change_reason, set_history_context
 from customers.access import can_change_customer
 from customers.models import Customer
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 from crm.models import model_field
 from orders.models import (
     ZERO,
+    CreditNote,
+    CreditNoteLine,
     DocumentCounter,
     Order,
     OrderLine,
@@ -50,7 +53,8 @@ from orders.models import (
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")  # what DecimalField(max_digits=14, decimal_places=2) holds
-ORDER_NUMBER, INVOICE_NUMBER = "SO", "INV"
+ORDER_NUMBER, INVOICE_NUMBER, CREDIT_NOTE_NUMBER = "SO", "INV", "CN"
+REASON_LENGTH = 300  # CreditNote.reason
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of the browser and the server differ a little
 
 # Fields an order takes at creation and while it is created; the details can change until it ends.
@@ -105,14 +109,19 @@ def _apply_totals(order: Order, lines: Iterable[OrderLine]) -> None:
     errors = {}
     if totals.discount > totals.subtotal:
         errors["discount"] = _("The discount cannot be more than the lines add up to (%(subtotal)s).") % {
-            "subtotal": totals.subtotal
+            "subtotal": money(totals.subtotal)
         }
     elif totals.total > MAX_AMOUNT:
         errors["__all__"] = _("The order's total is too large.")
     if errors:
         raise ValidationError(errors)
     order.subtotal, order.tax, order.total = totals.subtotal, totals.tax, totals.total
-    order.balance = order.total - order.paid_amount
+    _settle(order)
+
+
+def _settle(order: Order) -> None:
+    """balance = net total − net paid: what the customer still owes (negative: what is owed back)."""
+    order.balance = order.total - order.credited - order.paid_amount
 
 
 # Who may do what
@@ -250,7 +259,7 @@ def _new_line(
         errors["discount"] = _("The discount cannot be negative.")
     elif line.discount > gross:
         errors["discount"] = _("The discount cannot be more than quantity × unit price (%(amount)s).") % {
-            "amount": gross
+            "amount": money(gross)
         }
     if gross > MAX_AMOUNT:
         errors["quantity"] = _("This line's amount is too large.")
@@ -442,7 +451,7 @@ def _transition(actor: User | None, order: Order, name: str, *, note: str = "", 
     if actor is not None and not has_transition_perm(method, actor):
         raise PermissionDenied(
             _("This order's total is above the approval limit of %(limit)s: a manager must confirm it.")
-            % {"limit": settings.ORDER_APPROVAL_LIMIT}
+            % {"limit": money(settings.ORDER_APPROVAL_LIMIT)}
         )
     from_status, at = current.status, timezone.now()
     method(at, **kwargs)
@@ -513,7 +522,7 @@ def finish_order(
         if not override_balance:
             raise ValidationError(
                 _("The balance is %(balance)s %(currency)s: record the payments before finishing.")
-                % {"balance": current.balance, "currency": current.currency},
+                % {"balance": money(current.balance), "currency": current.currency},
                 code="balance",
             )
         require_manager(actor)
@@ -521,7 +530,7 @@ def finish_order(
             raise ValidationError(
                 {
                     "note": _("Say why the order is finished with a balance of %(balance)s.")
-                    % {"balance": current.balance}
+                    % {"balance": money(current.balance)}
                 }
             )
     return _transition(actor, order, "finish", note=note, invoice_number=next_number(INVOICE_NUMBER))
@@ -567,6 +576,20 @@ def record_payment(
     cannot exceed the balance.
     """
     current = _locked(actor, order)
+    return _add_payment(actor, current, amount, method=method, paid_at=paid_at, reference=reference)
+
+
+def _add_payment(
+    actor: User | None,
+    current: Order,
+    amount: Decimal,
+    *,
+    method: str,
+    paid_at: datetime | None,
+    reference: str,
+    field: str = "amount",
+) -> Payment:
+    """Records a payment or refund on the locked order `current`; errors about the amount go to `field`."""
     payment = Payment(
         order=current,
         amount=amount,
@@ -578,10 +601,15 @@ def record_payment(
     payment.full_clean(exclude=["order"], validate_constraints=False)
     if payment.paid_at > timezone.now() + FUTURE_TOLERANCE:
         raise ValidationError({"paid_at": _("A payment cannot be dated in the future.")})
-    _check_payment(current, payment.amount)
+    try:
+        _check_payment(current, payment.amount)
+    except ValidationError as error:
+        if field != "amount" and hasattr(error, "error_dict") and "amount" in error.error_dict:
+            raise ValidationError({field: error.error_dict["amount"]}) from None
+        raise
     payment.save()
     current.paid_amount += payment.amount
-    current.balance = current.total - current.paid_amount
+    _settle(current)
     reason = change_reason("refund_recorded" if payment.is_refund else "payment_recorded")
     set_history_context(current, user=actor, reason=reason)
     current.save()
@@ -605,13 +633,151 @@ def _check_payment(order: Order, amount: Decimal) -> None:
         raise ValidationError(
             {
                 "amount": _("At most %(paid)s can be refunded: that is what has been paid.")
-                % {"paid": order.paid_amount}
+                % {"paid": money(order.paid_amount)}
             }
         )
     if amount > order.balance:
         raise ValidationError(
-            {"amount": _("That is more than the balance of %(balance)s.") % {"balance": order.balance}}
+            {"amount": _("That is more than the balance of %(balance)s.") % {"balance": money(order.balance)}}
         )
+
+
+# Credit notes
+
+
+@dataclass(frozen=True)
+class Return:
+    """A returned quantity of one of the order's lines."""
+
+    line: OrderLine
+    quantity: int
+
+
+@transaction.atomic
+def issue_credit_note(
+    *,
+    actor: User | None,
+    order: Order,
+    reason: str,
+    returns: Sequence[Return] = (),
+    amount: Decimal | None = None,
+    description: str = "",
+    refund: Decimal | None = None,
+    refund_method: str = "",
+    reference: str = "",
+) -> CreditNote:
+    """A credit note CN-YYYY-NNNNNN that lowers the order's net total, and the refund it justifies.
+
+    Allowed on confirmed, processing and finished orders (a finished order stays finished). Its lines
+    are the `returns` (each valued at its share of the order's total: discount and tax included, to
+    the cent) and a free `amount` described by `description`. Together they cannot exceed the net
+    total. `refund` (a positive amount, at most what was paid) is recorded in the same transaction as
+    a negative payment. Nothing is written unless everything is valid.
+    """
+    current = _locked(actor, order)
+    reason = " ".join((reason or "").split())
+    if current.status not in Order.PAYABLE_STATUSES:
+        raise ValidationError(
+            _("An order that is “%(status)s” takes no credit notes.")
+            % {"status": current.get_status_display()}
+        )
+    lines = _credit_lines(current, returns, amount, description)
+    errors = {}
+    if not reason:
+        errors["reason"] = _("Say why the credit note is issued.")
+    elif len(reason) > REASON_LENGTH:
+        errors["reason"] = _("Keep the reason under 300 characters.")
+    remaining = current.total - current.credited
+    credit = _within_rounding(lines, remaining)
+    if credit > remaining:
+        errors["__all__"] = _(
+            "The credit notes cannot add up to more than the total: at most %(amount)s is left."
+        ) % {"amount": money(remaining)}
+    if errors:
+        raise ValidationError(errors)
+    note = CreditNote(
+        number=next_number(CREDIT_NOTE_NUMBER), order=current, reason=reason, amount=credit, created_by=actor
+    )
+    note.save()
+    for line in lines:
+        line.credit_note = note
+    CreditNoteLine.objects.bulk_create(lines)
+    current.credited += credit
+    _settle(current)
+    set_history_context(current, user=actor, reason=change_reason("credit_note_issued", number=note.number))
+    current.save()
+    events.credit_note_issued(order=current, actor=actor, credit_note=note)
+    if refund:
+        _add_payment(
+            actor, current, -refund, method=refund_method, paid_at=None, reference=reference, field="refund"
+        )
+    return note
+
+
+def _credit_lines(
+    order: Order, returns: Sequence[Return], amount: Decimal | None, description: str
+) -> list[CreditNoteLine]:
+    """The credit note's unsaved lines, validated: errors under return-<line id>, amount or __all__."""
+    errors: dict[str, str] = {}
+    lines: list[CreditNoteLine] = []
+    returned = _returned_quantities(order)
+    for item in returns:
+        if item.line.order_id != order.pk:
+            raise ValidationError(_("That line is not one of this order's."))
+        if not item.quantity:
+            continue
+        left = item.line.quantity - returned.get(item.line.pk, 0)
+        if not 0 < item.quantity <= left:
+            errors[f"return-{item.line.pk}"] = _("At most %(left)s can be returned.") % {"left": left}
+            continue
+        lines.append(
+            CreditNoteLine(
+                order_line=item.line,
+                description=item.line.description,
+                quantity=item.quantity,
+                amount=return_value(order, item.line, item.quantity),
+            )
+        )
+    if amount is not None and amount != 0:
+        if amount < 0:
+            errors["amount"] = _("The amount cannot be negative.")
+        else:
+            text = " ".join((description or "").split()) or _("Amount credited")
+            lines.append(CreditNoteLine(description=text[:300], amount=amount.quantize(CENT)))
+    if not lines and not errors:
+        errors["__all__"] = _("Enter a quantity returned or an amount to credit.")
+    if errors:
+        raise ValidationError(errors)
+    return lines
+
+
+def _within_rounding(lines: list[CreditNoteLine], remaining: Decimal) -> Decimal:
+    """The lines' sum; returns whose rounded values overshoot the rest of the net total by at most a
+    cent each (returning everything) are brought down to it, on the last line."""
+    credit = sum((line.amount for line in lines), ZERO)
+    excess = credit - remaining
+    if 0 < excess <= CENT * len(lines) and lines[-1].amount > excess and lines[-1].order_line is not None:
+        lines[-1].amount -= excess
+        credit = remaining
+    return credit
+
+
+def _returned_quantities(order: Order) -> dict[int, int]:
+    """How many of each of the order's lines its credit notes returned so far."""
+    rows = CreditNoteLine.objects.filter(credit_note__order=order, order_line__isnull=False)
+    totals: dict[int, int] = {}
+    for line_id, quantity in rows.values_list("order_line", "quantity"):
+        totals[line_id] = totals.get(line_id, 0) + (quantity or 0)
+    return totals
+
+
+def return_value(order: Order, line: OrderLine, quantity: int) -> Decimal:
+    """What returning `quantity` of `line` credits: its part of the line total, times the order's
+    total over its subtotal (so the order's discount and tax apply), rounded half up to the cent."""
+    if not order.subtotal:
+        return ZERO
+    share = line.line_total * quantity / line.quantity * order.total / order.subtotal
+    return share.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # Products

@@ -2,12 +2,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.selectors import owner_choices
+from crm.formatting import money
 from crm.forms import SearchForm
 from crm.lists import export_list, filtered_and_sorted, keyset_page
 from crm.roles import is_manager
@@ -16,10 +18,18 @@ from customers.models import Customer
 from customers.selectors import search_customers
 from followups.selectors import linked_to
 from orders import selectors, services
-from orders.access import access_order
-from orders.filters import DEFAULT_ORDER_SORT, ORDER_SORTS, OrderFilter
-from orders.forms import LineFormSet, OrderForm, PaymentForm, TransitionForm, line_initial
+from orders.access import access_order, can_change_order
+from orders.filters import (
+    BALANCE_SORTS,
+    DEFAULT_BALANCE_SORT,
+    DEFAULT_ORDER_SORT,
+    ORDER_SORTS,
+    BalanceFilter,
+    OrderFilter,
+)
+from orders.forms import CreditNoteForm, LineFormSet, OrderForm, PaymentForm, TransitionForm, line_initial
 from orders.models import Order
+from orders.once import run_once
 
 CUSTOMER_OPTIONS_LIMIT = 10
 
@@ -68,6 +78,8 @@ EXPORT_HEADERS = [
     gettext_noop("Discount"),
     gettext_noop("Tax"),
     gettext_noop("Total"),
+    gettext_noop("Credited"),
+    gettext_noop("Net total"),
     gettext_noop("Paid"),
     gettext_noop("Balance"),
     gettext_noop("Payment method"),
@@ -94,6 +106,8 @@ def _export_row(order):
         order.discount,
         order.tax,
         order.total,
+        order.credited,
+        order.net_total,
         order.paid_amount,
         order.balance,
         order.get_payment_method_display(),
@@ -121,6 +135,85 @@ def order_export(request):
         headers=EXPORT_HEADERS,
         row=_export_row,
         sheet_title=_("Orders"),
+    )
+
+
+# Balances due
+
+
+def _filtered_balances(request):
+    today = timezone.localdate()
+    filterset = BalanceFilter(
+        request.GET,
+        queryset=selectors.balances_for_list(request.user),
+        owners=owner_choices(request.user),
+        today=today,
+        currencies=selectors.balance_currencies(request.user),
+    )
+    queryset, sort = filtered_and_sorted(request, filterset, BALANCE_SORTS, DEFAULT_BALANCE_SORT)
+    return filterset, queryset, sort, today
+
+
+@require_GET
+def balances_due(request):
+    """Confirmed, processing and finished orders with money to collect, oldest first, with the
+    totals per currency and by age."""
+    filterset, queryset, sort, today = _filtered_balances(request)
+    page = keyset_page(request, queryset, BALANCE_SORTS[sort])
+    for order in page.items:
+        order.days_open = selectors.days_since(order.confirmed_at, today)
+    summary = selectors.balances_by_currency(queryset, today) if filterset.is_valid() else []
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "sort": sort,
+        "summary": summary,
+        "buckets": selectors.AGEING_BUCKETS,
+    }
+    return render(request, "orders/balances_due.html", context)
+
+
+BALANCE_HEADERS = [
+    gettext_noop("Number"),
+    gettext_noop("Customer"),
+    gettext_noop("Owner"),
+    gettext_noop("Status"),
+    gettext_noop("Currency"),
+    gettext_noop("Net total"),
+    gettext_noop("Paid"),
+    gettext_noop("Balance"),
+    gettext_noop("Confirmed"),
+    gettext_noop("Days since confirmation"),
+]
+
+
+@require_GET
+def balances_export(request):
+    filterset, queryset, sort, today = _filtered_balances(request)
+
+    def row(order):
+        return [
+            order.number,
+            order.customer.name,
+            order.owner.get_username(),
+            order.get_status_display(),
+            order.currency,
+            order.net_total,
+            order.paid_amount,
+            order.balance,
+            order.confirmed_at,
+            selectors.days_since(order.confirmed_at, today),
+        ]
+
+    return export_list(
+        request,
+        filterset,
+        queryset,
+        BALANCE_SORTS[sort],
+        filename="balances_due",
+        headers=BALANCE_HEADERS,
+        row=row,
+        sheet_title=_("Balances due"),
     )
 
 
@@ -227,6 +320,7 @@ def _detail_context(request, pk, failed_form=None, **overrides):
         **context,
         "payment_form": PaymentForm(),
         "can_edit": order.is_open,
+        "can_credit": can_change_order(request.user, order),
         "linked": linked_to(request.user, "order", order),
         **overrides,
     }
@@ -265,17 +359,32 @@ def order_transition(request, pk, name):
         raise Http404
     form = TransitionForm(name, request.POST)
     if form.is_valid():
-        try:
+        fields = dict(form.cleaned_data)
+        token = fields.pop("form_token")
+
+        def act():
             services.ensure_status(order, request.POST.get("seen_status", ""))
-            order = services.TRANSITIONS[name](actor=request.user, order=order, **form.cleaned_data)
+            return services.TRANSITIONS[name](actor=request.user, order=order, **fields)
+
+        def done(moved):
+            return TRANSITION_DONE[name] % {"number": moved.number, "invoice": moved.invoice_number}
+
+        try:
+            message = run_once(request.user, order, token, act, done)
         except ValidationError as error:
             apply_order_errors(form, None, error)
         except PermissionDenied as error:
             form.add_error(None, str(error))
         else:
-            message = TRANSITION_DONE[name] % {"number": order.number, "invoice": order.invoice_number}
             return _done(request, order, message)
     return _failed(request, pk, "actions", failed_form=form)
+
+
+def _payment_message(payment):
+    template = (
+        _("Refund of %(amount)s recorded.") if payment.is_refund else _("Payment of %(amount)s recorded.")
+    )
+    return template % {"amount": money(abs(payment.amount))}
 
 
 @require_POST
@@ -284,17 +393,45 @@ def payment_add(request, pk):
     form = PaymentForm(request.POST)
     if form.is_valid():
         try:
-            payment = services.record_payment(actor=request.user, order=order, **form.service_fields())
+            message = run_once(
+                request.user,
+                order,
+                form.cleaned_data["form_token"],
+                lambda: services.record_payment(actor=request.user, order=order, **form.service_fields()),
+                _payment_message,
+            )
         except ValidationError as error:
             apply_order_errors(form, None, error)
         else:
-            template = (
-                _("Refund of %(amount)s recorded.")
-                if payment.is_refund
-                else _("Payment of %(amount)s recorded.")
-            )
-            return _done(request, order, template % {"amount": abs(payment.amount)})
+            return _done(request, order, message)
     return _failed(request, pk, "payments", payment_form=form)
+
+
+def credit_note_create(request, pk):
+    """The credit note form: what is returned or conceded, why, and the refund that goes with it."""
+    order = access_order(request.user, pk, for_write=True)
+    if not order.takes_credit_notes:
+        messages.warning(request, _("This order takes no credit notes."))
+        return redirect(order)
+    form = CreditNoteForm(request.POST or None, lines=order.lines.all())
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = run_once(
+                request.user,
+                order,
+                form.cleaned_data["form_token"],
+                lambda: services.issue_credit_note(actor=request.user, order=order, **form.service_fields()),
+                lambda note: (
+                    _("Credit note %(number)s of %(amount)s %(currency)s issued.")
+                    % {"number": note.number, "amount": money(note.amount), "currency": order.currency}
+                ),
+            )
+        except ValidationError as error:
+            apply_order_errors(form, None, error)
+        else:
+            messages.success(request, message)
+            return redirect(order)
+    return render(request, "orders/credit_note_form.html", {"order": order, "form": form})
 
 
 @require_GET

@@ -5,6 +5,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 
 from accounts.names import display_name as user_display_name
+from crm import formatting
 from crm.history import actor_name
 
 register = template.Library()
@@ -44,6 +45,12 @@ def link_to(label: str, href: object) -> SafeString:
             return conditional_escape(label)
         return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', href, label)
     return format_html('<a href="{}">{}</a>', href, label)
+
+
+@register.filter
+def money(value: object) -> str:
+    """An amount as people read it, the same in every language: 45,400.00."""
+    return formatting.money(value)
 
 
 @register.filter

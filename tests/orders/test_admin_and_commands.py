@@ -90,7 +90,7 @@ def test_the_admin_edits_only_the_details_and_never_adds_or_deletes(manager_clie
             "payment_method": "",
             **{
                 f"{prefix}-{key}": "0"
-                for prefix in ("lines", "payments", "events")
+                for prefix in ("lines", "credit_notes", "payments", "events")
                 for key in ("TOTAL_FORMS", "INITIAL_FORMS")
             },
         },

@@ -31,6 +31,15 @@ def every_kind_of_event(sales1, manager, customer):
     services.record_payment(actor=sales1, order=order, amount=D("300.00"), method="alipay")
     order.refresh_from_db()
     order = services.finish_order(actor=sales1, order=order)
+    services.issue_credit_note(
+        actor=sales1,
+        order=order,
+        reason="价格调整",
+        amount=D("20.00"),
+        refund=D("20.00"),
+        refund_method="cash",
+    )
+    order.refresh_from_db()
     closed = services.close_order(actor=None, order=make_order(sales1, customer), reason="客户取消")
     return order, closed
 
@@ -58,6 +67,10 @@ def sentences(order, sales1, manager):
             f"订单已完成，发票号 {order.invoice_number}",
         ),
         "closed": ("Order closed: 客户取消", "订单已关闭：客户取消"),
+        "credit_note_issued": (
+            f"Credit note {order.credit_notes.get().number} of 20.00 CNY issued: 价格调整",
+            f"已开具贷项通知单 {order.credit_notes.get().number}，金额 20.00 CNY：价格调整",
+        ),
     }
 
 
@@ -115,6 +128,14 @@ def test_events_store_facts_not_sentences(sales1, manager, customer):
     assert stored["finished"].parameters == {"invoice_number": order.invoice_number}
     assert stored["closed"].parameters == {"reason": "客户取消"}
     assert stored["closed"].actor is None
+    note = order.credit_notes.get()
+    assert stored["credit_note_issued"].parameters == {
+        "credit_note": note.pk,
+        "number": note.number,
+        "amount": "20.00",
+        "currency": "CNY",
+        "reason": "价格调整",
+    }
     # The status columns the cycle times read: status changes only.
     transitions = OrderEvent.objects.filter(order=order).exclude(to_status="")
     assert list(transitions.order_by("at", "id").values_list("type", "from_status", "to_status")) == [

@@ -25,9 +25,10 @@ def claim_timeout() -> timedelta:
     return timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT_SECONDS)
 
 
-def claimable(now: datetime) -> Q:
-    """Rows a worker may take now: due pending ones, and those whose worker died mid-send."""
-    return Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(
+def claimable(now: datetime, *, overdue_by: timedelta = timedelta(0)) -> Q:
+    """Rows a worker may take now: pending ones due (for `overdue_by` already), and those whose worker
+    died mid-send."""
+    return Q(status=Status.PENDING, next_attempt_at__lte=now - overdue_by) | Q(
         status=Status.SENDING, claimed_at__lt=now - claim_timeout()
     )
 

@@ -22,21 +22,6 @@ def send_email(email_id: int) -> str:
 
 
 @task()
-def deliver_webhook(delivery_id: int) -> str:
-    from automation.webhooks import deliver
-
-    return deliver(delivery_id)
-
-
-@task()
-def run_rules(rule_id: int | None = None) -> int:
-    """Runs the enabled rules (or one); returns how many times they acted."""
-    from automation.rules import run_rules as run
-
-    return sum(result.fired for result in run(rule_id=rule_id))
-
-
-@task()
 def send_reminder_digests() -> int:
     from followups.services import send_reminder_digests as send
 
@@ -57,14 +42,11 @@ LOST_AFTER = timedelta(minutes=1)
 def sweep() -> int:
     """Enqueues the deliveries a worker should have sent by now: pending ones whose task was lost and
     those left `sending` by a worker that died. Returns how many were enqueued."""
-    from automation.models import OutgoingEmail, WebhookDelivery
+    from automation.models import OutgoingEmail
 
-    due = delivery.claimable(timezone.now() - LOST_AFTER)
+    due = delivery.claimable(timezone.now(), overdue_by=LOST_AFTER)
     count = 0
     for pk in OutgoingEmail.objects.filter(due).values_list("pk", flat=True)[:1000]:
         send_email.enqueue(pk)
-        count += 1
-    for pk in WebhookDelivery.objects.filter(due).values_list("pk", flat=True)[:1000]:
-        deliver_webhook.enqueue(pk)
         count += 1
     return count

@@ -33,6 +33,7 @@ def schedule() -> list[tuple[Task, IntervalTrigger | CronTrigger]]:
     zone = settings.TIME_ZONE
     return [
         (tasks.sweep, IntervalTrigger(minutes=1)),
+        (tasks.run_rules, IntervalTrigger(minutes=settings.AUTOMATION_RULES_EVERY_MINUTES)),
         (tasks.send_reminder_digests, CronTrigger(hour=settings.REMINDER_DIGEST_HOUR, timezone=zone)),
         (tasks.compute_rfm, CronTrigger(hour=2, minute=30, timezone=zone)),
     ]

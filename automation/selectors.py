@@ -1,6 +1,6 @@
 """Reads of the automation pages. Only managers reach them (automation/views.py)."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from automation.models import AutomationRule, OutgoingEmail, WebhookDelivery, WebhookEndpoint
 
@@ -11,6 +11,10 @@ def outbox() -> QuerySet[OutgoingEmail]:
 
 def rules() -> QuerySet[AutomationRule]:
     return AutomationRule.objects.select_related("owner", "user", "webhook")
+
+
+def rules_for_list() -> QuerySet[AutomationRule]:
+    return rules().annotate(firings_count=Count("firings"))
 
 
 def endpoints() -> QuerySet[WebhookEndpoint]:

@@ -22,6 +22,14 @@ def send_email(email_id: int) -> str:
 
 
 @task()
+def run_rules(rule_id: int | None = None) -> int:
+    """Runs the enabled rules (or one); returns how many times they acted."""
+    from automation.rules import run_rules as run
+
+    return sum(result.fired for result in run(rule_id=rule_id))
+
+
+@task()
 def send_reminder_digests() -> int:
     from followups.services import send_reminder_digests as send
 

@@ -35,6 +35,6 @@ def test_a_task_scheduled_for_later_does_not_count_as_waiting(client, settings):
 
 def test_the_scheduler_enqueues_every_periodic_task():
     jobs = {job.id: job for job in build_scheduler().get_jobs()}
-    assert set(jobs) == {"sweep", "send_reminder_digests", "compute_rfm"}
+    assert set(jobs) == {"sweep", "run_rules", "send_reminder_digests", "compute_rfm"}
     jobs["sweep"].func()
     assert DBTaskResult.objects.get().task_path == "automation.tasks.sweep"

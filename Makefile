@@ -22,12 +22,13 @@ install: $(VENV)/.installed
 demo: install
 	$(DEV) $(BIN)/python manage.py migrate --no-input
 	$(DEV) $(BIN)/python manage.py seed_demo
-	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops it)"
-	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "Serving on http://127.0.0.1:8000 with a worker and the scheduler (Ctrl-C stops them)"
+	$(DEV) $(BIN)/honcho start
 
+# The web server, a background worker and the scheduler (Procfile), without seeding.
 run: install
 	$(DEV) $(BIN)/python manage.py migrate --no-input
-	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEV) $(BIN)/honcho start
 
 # The whole suite; the browser tests need Debian's Chromium and say so when it is missing.
 test: install

@@ -5,9 +5,14 @@ Each check raises when its part is not ready. `/healthz` stays the cheaper liven
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks_db.models import get_date_max
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +33,27 @@ def check_migrations() -> None:
         raise MigrationsPending
 
 
-# Name → check. The task queue's check (the worker's heartbeat) joins here once there is a worker.
+class TaskQueueStalled(Exception):
+    pass
+
+
+def check_task_queue() -> None:
+    """The workers' heartbeat, read from the queue: no task due to run has waited longer than
+    TASKS_MAX_WAIT_SECONDS to be started. (No worker running fails it once work waits; an idle queue
+    passes.)"""
+    from django_tasks_db.models import DBTaskResult
+
+    waited = timezone.now() - timedelta(seconds=settings.TASKS_MAX_WAIT_SECONDS)
+    due_long_ago = Q(run_after__lt=waited) | Q(run_after=get_date_max())
+    if DBTaskResult.objects.ready().filter(due_long_ago, enqueued_at__lt=waited).exists():
+        raise TaskQueueStalled
+
+
+# Name → check.
 READINESS_CHECKS: dict[str, Callable[[], None]] = {
     "database": check_database,
     "migrations": check_migrations,
+    "task_queue": check_task_queue,
 }
 
 

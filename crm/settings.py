@@ -63,12 +63,15 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_guid",
+    "django_tasks",
+    "django_tasks_db",
     "crm.apps.CRMConfig",
     "customers",
     "orders",
     "opportunities",
     "followups",
     "accounts",
+    "automation",
 ]
 
 MIDDLEWARE = [
@@ -269,3 +272,24 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # A history record's change reason is a code with parameters (crm/history.py), rendered when shown;
 # a text column holds them whatever their length.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
+# Background work (django-tasks with its database backend): a task row is written in the transaction
+# that enqueues it; `manage.py db_worker` processes run them, as many as needed, on any machine.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Outgoing e-mail and webhook deliveries: attempts before a message is marked failed, and the first
+# retry's delay in seconds (doubled at each further attempt).
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
+OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "60"))
+# A delivery claimed by a worker that has not finished it in this many seconds (the worker died) is
+# taken up again by the next sweep.
+OUTBOX_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("OUTBOX_CLAIM_TIMEOUT_SECONDS", "300"))
+# /readyz fails when a task has waited this long to be started: no worker is taking the queue.
+TASKS_MAX_WAIT_SECONDS = int(os.environ.get("TASKS_MAX_WAIT_SECONDS", "600"))
+# A webhook endpoint is paused after this many deliveries in a row failed for good.
+WEBHOOK_PAUSE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_PAUSE_AFTER_FAILURES", "3"))
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# How often the scheduler enqueues the automation rules, and the hour (TIME_ZONE) of the reminder digests.
+AUTOMATION_RULES_EVERY_MINUTES = int(os.environ.get("AUTOMATION_RULES_EVERY_MINUTES", "5"))
+REMINDER_DIGEST_HOUR = int(os.environ.get("REMINDER_DIGEST_HOUR", "8"))
+# An SMTP connection that hangs longer than this is an error (and the e-mail is retried).
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))

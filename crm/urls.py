@@ -37,6 +37,7 @@ urlpatterns = [
     path("opportunities/", include("opportunities.urls")),
     path("orders/", include("orders.urls")),
     path("followups/", include("followups.urls")),
+    path("automation/", include("automation.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -110,10 +110,10 @@ class FollowUpAdmin(ServiceAdmin, HistoryAdmin):
 
 @admin.register(ReminderDigest)
 class ReminderDigestAdmin(BoundedFieldsAdmin, admin.ModelAdmin):
-    list_display = ["user", "date", "claimed_at", "sent_at", "overdue", "due_today"]
+    list_display = ["user", "date", "email", "overdue", "due_today"]
     list_filter = ["date"]
     search_fields = ["user__username", "user__email"]
-    list_select_related = ["user"]
+    list_select_related = ["user", "email"]
     date_hierarchy = "date"
 
     def has_add_permission(self, request):

@@ -245,15 +245,21 @@ class FollowUp(TimeStampedModel):
 
 
 class ReminderDigest(models.Model):
-    """A user's reminder email for a day, at most one: claimed (a row without sent_at) before the mail is
-    sent, outside any transaction, and marked sent once the mail server accepted it."""
+    """A user's reminder email for a day, at most one: written with its e-mail in the outbox, which sends
+    it (and retries it) like every other e-mail."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
     )
     date = models.DateField(_("date"))
-    claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    email = models.OneToOneField(
+        "automation.OutgoingEmail",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("e-mail"),
+    )
     overdue = models.PositiveIntegerField(_("overdue"))
     due_today = models.PositiveIntegerField(_("due today"))
 

@@ -402,11 +402,9 @@ SENT, ALREADY_SENT, SENDING, NO_EMAIL, WOULD_SEND, FAILED = (
     "being sent by another run",
     "no email",
     "would send",
-    "failed",
+    "failed, the outbox retries it",
 )
-QUEUED = "queued"  # claimed inside the caller's transaction: sent once that commits
-# A claim this old that was never marked sent was left by a run that died before it could tell: sent again.
-ABANDONED_CLAIM = timedelta(hours=1)
+QUEUED = "queued"  # in the outbox inside the caller's transaction: sent once that commits
 
 
 @dataclass
@@ -441,75 +439,79 @@ def _digest_message(digest: selectors.Digest, today: date) -> EmailMultiAlternat
     return message
 
 
-def _claim(digest: selectors.Digest, today: date) -> str | ReminderDigest:
-    """The user's digest row for the day, claimed for this run; or, when another run has it, that run's
-    status (ALREADY_SENT or SENDING). Claiming is one INSERT (unique on user and day) or, for an abandoned
-    claim, one conditional UPDATE: however many runs try at once, one gets the row."""
-    now = timezone.now()
-    counts = {"overdue": digest.overdue_count, "due_today": digest.due_today_count}
+def _queue(digest: selectors.Digest, today: date) -> ReminderDigest | None:
+    """The user's digest for the day and its outbox e-mail, written in one transaction; None when another
+    run has written it first (the row is unique on user and day)."""
+    from automation.models import OutgoingEmail
+    from automation.outbox import queue_email
+
+    message = _digest_message(digest, today)
+    html = next((str(content) for content, mimetype in message.alternatives if mimetype == "text/html"), "")
     try:
         with transaction.atomic():
-            return ReminderDigest.objects.create(user=digest.user, date=today, claimed_at=now, **counts)
+            email = queue_email(
+                kind=OutgoingEmail.Kind.DIGEST,
+                to=digest.user.email,
+                subject=str(message.subject),
+                body=str(message.body),
+                html_body=html,
+            )
+            return ReminderDigest.objects.create(
+                user=digest.user,
+                date=today,
+                overdue=digest.overdue_count,
+                due_today=digest.due_today_count,
+                email=email,
+            )
     except IntegrityError:
-        pass
-    rows = ReminderDigest.objects.filter(user=digest.user, date=today)
-    if rows.filter(sent_at__isnull=True, claimed_at__lt=now - ABANDONED_CLAIM).update(
-        claimed_at=now, **counts
-    ):
-        return rows.get()
-    return ALREADY_SENT if rows.filter(sent_at__isnull=False).exists() else SENDING
+        return None
 
 
-def _deliver(outcome: DigestOutcome, claim: ReminderDigest, today: date) -> None:
-    """Sends a claimed digest, outside any transaction; marks it sent once the mail server accepted it,
-    or gives the claim up, for the next run to retry, when it did not."""
-    try:
-        _digest_message(outcome.digest, today).send()
-    except Exception:  # the mail server refused or is unreachable, or the message could not be made
-        logger.exception("Reminder digest to %s failed; the next run retries it.", outcome.digest.user.email)
-        ReminderDigest.objects.filter(pk=claim.pk, sent_at__isnull=True).delete()
-        outcome.status = FAILED
-        return
-    ReminderDigest.objects.filter(pk=claim.pk).update(sent_at=timezone.now())
-    outcome.status = SENT
+def _deliver(outcome: DigestOutcome, email_id: int) -> None:
+    """Sends a committed digest e-mail now, through the outbox (which retries it if this fails)."""
+    from automation.models import DeliveryStatus
+    from automation.outbox import deliver
+
+    status = deliver(email_id)
+    outcome.status = {DeliveryStatus.SENT: SENT, "skipped": SENDING}.get(status, FAILED)
 
 
-def _send_digest(digest: selectors.Digest, today: date, dry_run: bool) -> DigestOutcome:
+def _send_digest(
+    digest: selectors.Digest, queued: ReminderDigest | None, today: date, dry_run: bool
+) -> DigestOutcome:
     outcome = DigestOutcome(digest, QUEUED)
     if not digest.user.email:
         outcome.status = NO_EMAIL
     elif dry_run:
         outcome.status = WOULD_SEND
+    elif queued is not None and queued.email is not None and queued.email.status == "sent":
+        outcome.status = ALREADY_SENT
     else:
-        with transaction.atomic():
-            claim = _claim(digest, today)
-            if isinstance(claim, str):
-                outcome.status = claim
-            else:
-                # Sent once the claim is committed: at once, or when the caller's transaction commits.
-                transaction.on_commit(partial(_deliver, outcome, claim, today))
+        queued = queued or _queue(digest, today)
+        if queued is None or queued.email_id is None:
+            outcome.status = SENDING
+        else:
+            # Sent once the row is committed: at once, or when the caller's transaction commits.
+            transaction.on_commit(partial(_deliver, outcome, queued.email_id))
     return outcome
 
 
 def send_reminder_digests(*, now: datetime | None = None, dry_run: bool = False) -> list[DigestOutcome]:
     """Email each user with open follow-ups overdue or due today a digest of them, once a day.
 
-    The system acts here, for nobody in particular (`manage.py send_followup_reminders`, run by cron).
-    Each user's digest row (ReminderDigest, unique per user and day) is claimed and committed first; the
-    mail is sent after that commit, outside any transaction, and the row marked sent once the mail server
-    accepted it. So a second run the same day sends nothing twice, even when both run at once; a send that
-    fails gives the claim up, for the next run to retry; and called inside a transaction that rolls back,
-    it sends nothing. Returns a DigestOutcome per user with follow-ups due (QUEUED while the caller's
-    transaction has not committed yet).
+    The system acts here, for nobody in particular (`manage.py send_followup_reminders`, or the
+    scheduler's task). Each user's digest row (ReminderDigest, unique per user and day) and its e-mail in
+    the outbox are written in one transaction; the e-mail is then sent at once, outside any transaction,
+    by the outbox, which marks it sent once the mail server accepted it and otherwise retries it with
+    backoff (as does the next run of this function, for an e-mail whose retry is due). So a second run
+    the same day sends nothing twice, even when both run at once; and called inside a transaction that
+    rolls back, it sends nothing. Returns a DigestOutcome per user with follow-ups due (QUEUED while the
+    caller's transaction has not committed yet).
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
-    sent_today = set(
-        ReminderDigest.objects.filter(date=today, sent_at__isnull=False).values_list("user_id", flat=True)
-    )
+    queued = {row.user_id: row for row in ReminderDigest.objects.filter(date=today).select_related("email")}
     return [
-        DigestOutcome(digest, ALREADY_SENT)
-        if digest.user.pk in sent_today
-        else _send_digest(digest, today, dry_run)
+        _send_digest(digest, queued.get(digest.user.pk), today, dry_run)
         for digest in selectors.reminder_digests(now)
     ]

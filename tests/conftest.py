@@ -119,6 +119,7 @@ class MailServer:
         self.refuse = False
         self.delay: float = 0
         self.on_message: Callable[[Envelope], object] | None = None
+        self.port = 0
 
     async def handle_DATA(self, server, session, envelope):
         if self.on_message is not None:
@@ -149,6 +150,7 @@ def mail_server(settings):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = MailServer()
+    server.port = port
     controller = Controller(server, hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -11,7 +11,10 @@ def test_ready_when_the_database_answers_and_is_migrated(client):
     assert client.get(reverse("healthz")).json() == {"status": "ok"}
     response = client.get(reverse("readyz"))
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "migrations": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "migrations": "ok", "task_queue": "ok"},
+    }
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -21,5 +24,8 @@ def test_not_ready_while_a_migration_is_not_applied(client, caplog):
     latest.delete()
     response = client.get(reverse("readyz"))
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "migrations": "failed"}}
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "ok", "migrations": "failed", "task_queue": "ok"},
+    }
     assert "Readiness check migrations failed" in caplog.text

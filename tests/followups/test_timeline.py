@@ -5,6 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from django.utils import timezone
 
+from automation.models import AutomationRule, RuleFiring
 from crm import timeline
 from customers import services as customer_services
 from customers.models import Need
@@ -29,6 +30,7 @@ EVERY_KIND = {
     "contact_person_change",
     "order_event",
     "opportunity_event",
+    "rule_firing",
 }
 # The sources that read a record's history: each reads the records before its entries too.
 HISTORY_KINDS = {"customer_change", "contact_method_change", "contact_person_change"}
@@ -66,6 +68,19 @@ def add_one_of_each(customer, user, minutes_ago):
     customer_services.update_customer(actor=user, customer=customer, notes=f"changed {minutes_ago}")
     latest = customer.history.latest("history_id")
     customer.history.filter(history_id=latest.history_id).update(history_date=at(minutes_ago + 1))
+    rule, _created = AutomationRule.objects.get_or_create(
+        name="Chase", trigger="order_stuck", status="created", threshold=1, action="followup"
+    )
+    RuleFiring.objects.create(
+        rule=rule,
+        record_type="order",
+        record_id=order.pk,
+        occurrence=f"created {minutes_ago}",
+        customer=customer,
+        action="followup",
+        fired_at=at(minutes_ago + 6.5),
+        outcome={"followup": followup.pk, "subject": followup.subject},
+    )
 
 
 def keys(page):
@@ -89,6 +104,7 @@ def test_entries_of_every_kind_newest_first(sales1):
         "opportunity_event",
         "order_event",
         "need_raised",
+        "rule_firing",
         "need_raised",  # the resolved need, raised earlier
         "customer_change",  # created
     ]

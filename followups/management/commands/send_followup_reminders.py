@@ -29,5 +29,5 @@ class Command(BaseCommand):
             or "nobody has follow-ups due"
         )
         if services.FAILED in statuses:
-            raise CommandError(f"Some digests could not be sent ({summary}); the next run retries them.")
+            raise CommandError(f"Some digests could not be sent ({summary}); the outbox retries them.")
         self.stdout.write(self.style.SUCCESS(f"Reminder digests: {summary}."))

@@ -1,0 +1,60 @@
+"""The background tasks (django-tasks). Each is safe to run twice or on several workers at once: the
+rows they act on are claimed (deliveries) or keyed (rule firings) in the database.
+
+The scheduler process (`manage.py run_scheduler`, automation/scheduler.py) enqueues the periodic ones;
+business code enqueues the others inside its transaction.
+"""
+
+from datetime import timedelta
+
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks import task
+
+from automation import delivery
+
+
+@task()
+def send_email(email_id: int) -> str:
+    from automation.outbox import deliver
+
+    return deliver(email_id)
+
+
+@task()
+def run_rules(rule_id: int | None = None) -> int:
+    """Runs the enabled rules (or one); returns how many times they acted."""
+    from automation.rules import run_rules as run
+
+    return sum(result.fired for result in run(rule_id=rule_id))
+
+
+@task()
+def send_reminder_digests() -> int:
+    from followups.services import send_reminder_digests as send
+
+    return len(send())
+
+
+@task()
+def compute_rfm() -> None:
+    call_command("compute_rfm")
+
+
+# A pending row due this long ago whose task has not taken it was lost (e.g. a worker killed after
+# claiming the task but before claiming the row): the sweep enqueues it again.
+LOST_AFTER = timedelta(minutes=1)
+
+
+@task()
+def sweep() -> int:
+    """Enqueues the deliveries a worker should have sent by now: pending ones whose task was lost and
+    those left `sending` by a worker that died. Returns how many were enqueued."""
+    from automation.models import OutgoingEmail
+
+    due = delivery.claimable(timezone.now(), overdue_by=LOST_AFTER)
+    count = 0
+    for pk in OutgoingEmail.objects.filter(due).values_list("pk", flat=True)[:1000]:
+        send_email.enqueue(pk)
+        count += 1
+    return count

@@ -27,6 +27,7 @@ urlpatterns = [
     path("opportunities/", include("opportunities.urls")),
     path("orders/", include("orders.urls")),
     path("followups/", include("followups.urls")),
+    path("api/", include("crm.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

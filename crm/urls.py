@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from crm import views
+from crm.api import pages as api_pages
 from crm.forms import LoginForm
 
 urlpatterns = [
@@ -21,6 +22,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/api-tokens/", api_pages.api_tokens, name="api_tokens"),
+    path("accounts/api-tokens/<str:key>/revoke/", api_pages.api_token_revoke, name="api_token_revoke"),
     # The language can be chosen on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("customers/", include("customers.urls")),

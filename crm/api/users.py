@@ -17,7 +17,6 @@ class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username", "first_name", "last_name", "is_active"]
-        read_only_fields = fields
 
 
 def access_user(user: Any, pk: object, *, for_write: bool = False) -> User:

@@ -13,14 +13,12 @@ class ContactMethodSerializer(serializers.ModelSerializer):
     class Meta:
         model = ContactMethod
         fields = ["id", "customer", "type", "value", "note", "is_primary"]
-        read_only_fields = fields
 
 
 class ContactPersonSerializer(serializers.ModelSerializer):
     class Meta:
         model = ContactPerson
         fields = ["id", "customer", "name", "title", "phone", "email"]
-        read_only_fields = fields
 
 
 class NeedSerializer(serializers.ModelSerializer):
@@ -39,7 +37,6 @@ class NeedSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
 
 
 CUSTOMER_FIELDS = [
@@ -64,7 +61,6 @@ class CustomerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = ["id", "owner", *CUSTOMER_FIELDS, "tags", "contact_methods", "created_at", "updated_at"]
-        read_only_fields = fields
 
 
 # Input

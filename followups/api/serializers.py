@@ -29,7 +29,6 @@ class CommunicationSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
@@ -53,7 +52,6 @@ class FollowUpSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
 
 
 class CommunicationInput(BoundedModelSerializer):

@@ -16,14 +16,12 @@ class StageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Stage
         fields = ["id", "code", "name_en", "name_zh_hans", "position", "probability", "kind"]
-        read_only_fields = fields
 
 
 class OpportunityLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = OpportunityLine
         fields = ["id", "position", "product", "quantity", "unit_price"]
-        read_only_fields = fields
 
 
 class OpportunityEventSerializer(serializers.ModelSerializer):
@@ -32,7 +30,6 @@ class OpportunityEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = OpportunityEvent
         fields = ["id", "type", "at", "actor", "from_stage", "to_stage", "parameters", "note", "summary"]
-        read_only_fields = fields
 
 
 EDITABLE = ["title", "amount", "probability", "expected_close_date", "source", "description"]
@@ -61,7 +58,6 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
 
 
 # Input

@@ -32,14 +32,12 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "discount",
             "line_total",
         ]
-        read_only_fields = fields
 
 
 class PaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payment
         fields = ["id", "order", "amount", "method", "paid_at", "reference", "recorded_by", "recorded_at"]
-        read_only_fields = fields
 
 
 class OrderEventSerializer(serializers.ModelSerializer):
@@ -48,7 +46,6 @@ class OrderEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderEvent
         fields = ["id", "type", "at", "actor", "from_status", "to_status", "parameters", "note", "summary"]
-        read_only_fields = fields
 
 
 ORDER_FIELDS = [
@@ -87,7 +84,6 @@ class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = [*ORDER_FIELDS, "lines"]
-        read_only_fields = fields
 
 
 # Input

@@ -80,3 +80,28 @@ def field_max_length(model: type[models.Model], name: str) -> int:
     if max_length is None:
         raise FieldDoesNotExist(f"{model._meta.label}.{name} has no max_length.")
     return max_length
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a POST that carried an `Idempotency-Key` header (crm/api/idempotency.py).
+
+    A retry with the same key and the same request gets this answer again and writes nothing; the row is
+    written in the same transaction as what the request wrote, so a request that failed leaves none.
+    """
+
+    user = models.ForeignKey(
+        "auth.User", on_delete=models.CASCADE, related_name="+", verbose_name=_("user"), db_index=False
+    )
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True)
+    response = models.JSONField(_("response"), null=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key

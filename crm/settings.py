@@ -6,6 +6,7 @@ security settings default to what `manage.py check --deploy` expects.
 """
 
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -65,6 +66,10 @@ INSTALLED_APPS = [
     "django_guid",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "knox",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crm.apps.CRMConfig",
     "customers",
     "orders",
@@ -265,6 +270,51 @@ LIST_PAGE_SIZE = 25
 
 # Orders whose total is above this amount need a manager to confirm them.
 ORDER_APPROVAL_LIMIT = env_decimal("ORDER_APPROVAL_LIMIT", "100000")
+
+# The REST API (crm/api/): hashed, expiring tokens (django-rest-knox) for integrations and the session
+# for the browser; one exception handler, keyset pagination, a request rate per token.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "crm.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["crm.api.throttling.TokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "crm.api.pagination.KeysetPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "crm.api.exceptions.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Requests a token (or a signed-in browser) may make, e.g. "600/minute"; more answer 429 with Retry-After.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/minute")
+# Days an API token lives unless its creator chooses otherwise; at most API_TOKEN_MAX_DAYS.
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+API_TOKEN_MAX_DAYS = 365
+# Hours the answers to POSTs with an Idempotency-Key are kept (`manage.py prune_idempotency_keys`).
+API_IDEMPOTENCY_HOURS = int(os.environ.get("API_IDEMPOTENCY_HOURS", "48"))
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_PREFIX": "crm_",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CRM API",
+    "DESCRIPTION": "Customers, products, orders, opportunities, communications and follow-ups: "
+    "the same rules and visibility as the pages.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "crm.api.schema.document_errors_and_headers",
+    ],
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from crm import views
+from crm.api import pages as api_pages
 from crm.forms import LoginForm
 
 urlpatterns = [
@@ -31,6 +32,8 @@ urlpatterns = [
         "accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
     ),
     path("accounts/", include("accounts.urls")),
+    path("accounts/api-tokens/", api_pages.api_tokens, name="api_tokens"),
+    path("accounts/api-tokens/<str:key>/revoke/", api_pages.api_token_revoke, name="api_token_revoke"),
     # The language can be chosen on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("customers/", include("customers.urls")),
@@ -38,6 +41,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("followups/", include("followups.urls")),
     path("automation/", include("automation.urls")),
+    path("api/", include("crm.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

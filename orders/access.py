@@ -1,10 +1,12 @@
 """Who may change an order, and the only way pages fetch one by id (crm/access.py explains the pattern)."""
 
 from django.contrib.auth.models import User
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from crm.access import access, acts_for, require
-from orders.models import Order
+from crm.fields import parse_id
+from orders.models import Order, Product
 
 
 def can_change_order(actor: User | None, order: Order) -> bool:
@@ -25,3 +27,14 @@ def access_order(user: User | None, pk: object, *, for_write: bool = False) -> O
         can_change=can_change_order,
         for_write=for_write,
     )
+
+
+def access_product(user: User | None, pk: object, *, for_write: bool = False) -> Product:
+    """A product by id: everyone signed in sees the catalogue; the services let managers change it."""
+    product_id = parse_id(pk)
+    if product_id is None:
+        raise Http404
+    try:
+        return Product.objects.get(pk=product_id)
+    except Product.DoesNotExist:
+        raise Http404 from None

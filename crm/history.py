@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Case, Model, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -159,8 +159,8 @@ def _related_fields(model: type[Model]) -> list[str]:
 def field_changes(history: QuerySet, *parts: QuerySet, limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
     """The latest changes of a record and of its `parts` (e.g. an order's lines), newest first.
 
-    Each is who, when, why, and each field's old → new value; a part's names what it is. Costs two
-    queries per history, whatever the data.
+    Each is who, when, why, and each field's old → new value; a part's names what it is. Costs one
+    query per history, whatever the data.
     """
     records: list[Any] = []
     previous: dict[tuple[type, Any], Any] = {}
@@ -174,14 +174,24 @@ def field_changes(history: QuerySet, *parts: QuerySet, limit: int = HISTORY_LIMI
 
 
 def read_window(window: QuerySet) -> tuple[list[Any], dict[tuple[type, Any], Any]]:
-    """The records of `window` (a queryset through with_previous()) and the records before them,
-    in two queries whatever they hold."""
-    records = list(window)
+    """The records of `window` (a queryset through with_previous(), newest first) and the records
+    before them, in one query whatever they hold: the window's ids and the ids before them, as one
+    union, select the rows; a flag tells the window's own."""
     model = window.model
-    before = model._default_manager.select_related(*_related_fields(model)).filter(
-        history_id__in=window.values("previous_history_id")
+    ids = window.values("history_id")
+    shown = model._default_manager.filter(history_id__in=ids).order_by()
+    before = with_previous(shown).values("previous_history_id")
+    rows = list(
+        with_previous(model._default_manager.all())
+        .filter(history_id__in=shown.values("history_id").union(before, all=True))
+        .annotate(
+            in_window=Case(
+                When(history_id__in=ids, then=Value(True)), default=Value(False), output_field=BooleanField()
+            )
+        )
+        .order_by("-history_date", "-history_id")
     )
-    return records, {(model, record.history_id): record for record in before}
+    return [row for row in rows if row.in_window], {(model, row.history_id): row for row in rows}
 
 
 def describe_changes(

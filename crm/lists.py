@@ -38,6 +38,7 @@ def keyset_page(request: HttpRequest, queryset: QuerySet[Any], ordering: Sequenc
         cursor=request.GET.get("cursor", ""),
         direction=request.GET.get("page", "first"),
         page_size=settings.LIST_PAGE_SIZE,
+        count_limit=settings.LIST_COUNT_LIMIT,
     )
 
 

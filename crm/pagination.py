@@ -5,6 +5,10 @@ so no page needs an OFFSET over the rows in front of it. The ordering must end w
 field (the primary key) so that rows with equal sort values are neither skipped nor repeated.
 A cursor comes from the address: its values are checked against their columns' bounds
 (crm/fields.py) before they reach a query, and a cursor that fails is ignored (the first page).
+
+The total shown beside the pager is counted only up to a limit (settings.LIST_COUNT_LIMIT): the
+count runs over at most limit + 1 rows, so its cost stays flat however much the list holds, and
+past the limit the page says "10,000+" instead of an exact number. Next and previous never need it.
 """
 
 import base64
@@ -33,6 +37,7 @@ class KeysetPage:
     next_cursor: str
     previous_cursor: str
     total: int
+    total_is_capped: bool = False
 
     @property
     def is_paginated(self) -> bool:
@@ -81,6 +86,13 @@ def _reverse(fields: Sequence[str]) -> list[str]:
     return [name[1:] if name.startswith("-") else f"-{name}" for name in fields]
 
 
+def bounded_count(queryset: QuerySet[Any], limit: int) -> tuple[int, bool]:
+    """How many rows `queryset` holds, counting no further than `limit` (one query over at most
+    limit + 1 rows); the second value says the true count is above the limit."""
+    found = queryset.order_by()[: limit + 1].count()
+    return (limit, True) if found > limit else (found, False)
+
+
 def paginate(
     queryset: QuerySet[Any],
     ordering: Sequence[str],
@@ -88,10 +100,11 @@ def paginate(
     cursor: str = "",
     direction: str = FIRST,
     page_size: int = 25,
-    total: int | None = None,
+    count_limit: int = 10_000,
 ) -> KeysetPage:
-    """One page of `queryset` in `ordering` (a list of field names, the last one unique)."""
-    total = queryset.count() if total is None else total
+    """One page of `queryset` in `ordering` (a list of field names, the last one unique), with its
+    total counted up to `count_limit`."""
+    total, capped = bounded_count(queryset, count_limit)
     values = _decode(cursor, queryset.model, ordering) if cursor else None
     if values is None and direction in (NEXT, PREVIOUS):
         direction = FIRST
@@ -114,4 +127,5 @@ def paginate(
         next_cursor=_encode(rows[-1], ordering) if rows and has_next else "",
         previous_cursor=_encode(rows[0], ordering) if rows and has_previous else "",
         total=total,
+        total_is_capped=capped,
     )

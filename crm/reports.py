@@ -135,9 +135,12 @@ def overdue_followups(user: User, now: datetime) -> int:
     return FollowUp.objects.visible_to(user).open().filter(due_at__lt=now).count()
 
 
-def key_figures(user: User, period: Period, now: datetime | None = None) -> dict[str, Row]:
+def key_figures(
+    user: User, period: Period, now: datetime | None = None, *, overdue: int | None = None
+) -> dict[str, Row]:
     """The dashboard's figures for the period and the previous one (None for figures of the moment:
-    the weighted pipeline, overdue follow-ups and balances due)."""
+    the weighted pipeline, overdue follow-ups and balances due). `overdue`: the overdue follow-ups
+    the user sees, when the caller has counted them already."""
     now = now or timezone.now()
     filters = ReportFilters()
     figures: dict[str, Row] = {}
@@ -154,6 +157,6 @@ def key_figures(user: User, period: Period, now: datetime | None = None) -> dict
         }
     pipeline = open_pipeline(user, filters)[0]
     figures["now"]["weighted_pipeline"] = pipeline["weighted"]
-    figures["now"]["overdue_followups"] = overdue_followups(user, now)
+    figures["now"]["overdue_followups"] = overdue_followups(user, now) if overdue is None else overdue
     figures["now"]["balances_due"] = money(balances_due(user, filters)["amount"])
     return figures

@@ -267,6 +267,9 @@ LOGGING = {
 
 # Rows per page of every list.
 LIST_PAGE_SIZE = 25
+# A list counts its rows up to this many for the total beside the pager, then shows "10,000+":
+# the count's cost stays flat however large the table grows (crm/pagination.py).
+LIST_COUNT_LIMIT = 10_000
 
 # Orders whose total is above this amount need a manager to confirm them.
 ORDER_APPROVAL_LIMIT = env_decimal("ORDER_APPROVAL_LIMIT", "100000")

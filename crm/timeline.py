@@ -3,7 +3,9 @@
 Each app registers its sources when it is ready (see customers/timeline.py). A source yields one
 kind of entry (a communication, a need raised, an order event…): for a customer, its newest
 entries before a cursor, from one query. A page asks every source for one page, merges the
-answers newest first and keeps one page, so it costs one query per source whatever the data.
+answers newest first and keeps one page, so it costs one query per source whatever the data;
+sources that read the same table (a need raised and resolved, a follow-up scheduled and done)
+share one query.
 
 Entries are ordered by (time, kind, pk), all descending; the cursor is the last entry shown,
 so entries at the same instant are neither skipped nor repeated from one page to the next.
@@ -14,12 +16,14 @@ The caller passes a customer the user may see: every entry of a visible customer
 
 import base64
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
 from typing import Any, Self
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Model, Q, QuerySet
+from django.db.models import BooleanField, Case, Model, Q, QuerySet, Value, When
 
 from crm.fields import MAX_ID, is_day_in_range
 
@@ -134,11 +138,61 @@ class TimelinePage:
         return bool(self.next_cursor)
 
 
+def _related_paths(tree: dict[str, Any] | bool, prefix: str = "") -> Iterator[str]:
+    """The select_related() paths of a query's select_related tree."""
+    if isinstance(tree, dict):
+        for name, below in tree.items():
+            yield f"{prefix}{name}"
+            yield from _related_paths(below, f"{prefix}{name}__")
+
+
+def _read_together(group: list[Source], customer: Model, cursor: Cursor | None, limit: int) -> list[Entry]:
+    """The entries of sources that read one table, from one query: the rows of every source's window,
+    each flagged with the windows it is in."""
+    model = group[0].queryset.model
+    windows = [source.window(customer, cursor, limit).values("pk") for source in group]
+    members = [model._default_manager.filter(pk__in=window).order_by().values("pk") for window in windows]
+    paths = {path for source in group for path in _related_paths(source.queryset.query.select_related)}
+    flags = {
+        f"in_window_{index}": Case(
+            When(pk__in=window, then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
+        for index, window in enumerate(windows)
+    }
+    rows = list(
+        model._default_manager.select_related(*paths)
+        .filter(pk__in=reduce(lambda a, b: a.union(b, all=True), members))
+        .annotate(**flags)
+        .order_by()
+    )
+    return [
+        source.entry(row)
+        for index, source in enumerate(group)
+        for row in rows
+        if getattr(row, f"in_window_{index}")
+    ]
+
+
+def _groups(registered: list[Source]) -> list[list[Source]]:
+    """The sources, those of the plain kind that read the same table together."""
+    groups: dict[object, list[Source]] = {}
+    for source in registered:
+        shared = type(source) is Source
+        groups.setdefault(source.queryset.model if shared else source, []).append(source)
+    return list(groups.values())
+
+
+def _entries(group: list[Source], customer: Model, cursor: Cursor | None, limit: int) -> list[Entry]:
+    if len(group) == 1:
+        return group[0].entries(customer, cursor, limit)
+    return _read_together(group, customer, cursor, limit)
+
+
 def customer_timeline(customer: Model, cursor: str = "", page_size: int = PAGE_SIZE) -> TimelinePage:
     """One page of the customer's timeline, newest first, starting after `cursor` (an encoded Cursor)."""
     after = Cursor.decode(cursor)
     candidates = [
-        entry for source in _sources.values() for entry in source.entries(customer, after, page_size + 1)
+        entry for group in _groups(sources()) for entry in _entries(group, customer, after, page_size + 1)
     ]
     candidates.sort(key=lambda entry: entry.key, reverse=True)
     entries = candidates[:page_size]

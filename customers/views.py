@@ -38,6 +38,7 @@ from customers.forms import (
 )
 from customers.models import Need
 from customers.reports import latest_score
+from followups.forms import LINK_CHOICES_LIMIT, CustomerRecords
 from opportunities.selectors import open_opportunities_for_customer
 from orders.selectors import customer_orders
 
@@ -182,6 +183,11 @@ def customer_detail(request, pk):
     except Http404:
         return _customer_card(request, access_customer_card(request.user, pk))
     context = selectors.customer_detail(customer)
+    orders = customer_orders(request.user, customer, newest=LINK_CHOICES_LIMIT)
+    # The quick-add forms link to the contact persons and orders the page has read already.
+    records = CustomerRecords(customer, request.user)
+    records.already_read("contact_person", context["contact_persons"])
+    records.already_read("order", orders["newest"])
     context.update(
         method_form=ContactMethodForm(),
         person_form=ContactPersonForm(),
@@ -189,9 +195,10 @@ def customer_detail(request, pk):
         merge_form=MergeForm(),
         can_edit=can_change_customer(request.user, customer),
         need_statuses=Need.Status.choices,
-        orders=customer_orders(request.user, customer),
+        orders=orders,
         open_opportunities=open_opportunities_for_customer(customer),
         rfm=latest_score(customer),
+        customer_records=records,
     )
     return render(request, "customers/customer_detail.html", context)
 

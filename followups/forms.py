@@ -53,6 +53,18 @@ class CustomerRecords:
     def __init__(self, customer, user):
         self.customer, self.user = customer, user
         self._read = {}
+        self._choices = {}
+
+    def already_read(self, name, records):
+        """The records a link offers, read by the page for something else (e.g. the customer's contact
+        persons or newest orders): the same rows in the link's order, so the forms read them no more."""
+        self._read[name] = list(records)[:LINK_CHOICES_LIMIT]
+
+    def share_choices(self, key, field):
+        """A select whose options are the same in every form of the page (the assignee): read once."""
+        if key not in self._choices:
+            self._choices[key] = list(iter(field.choices))  # iter(): list() would count them first
+        field.choices = self._choices[key]
 
     def queryset(self, field):
         """What the link may point at: the customer's records that the user sees."""
@@ -85,6 +97,7 @@ class CustomerRecordsMixin(forms.ModelForm):
     def __init__(self, *args, customer, user, records=None, **kwargs):
         super().__init__(*args, **kwargs)
         records = records or CustomerRecords(customer, user)
+        self.records = records
         for name in self.link_names():
             field = form_field(self, name, forms.ModelChoiceField)
             field.queryset = records.queryset(field)
@@ -162,7 +175,7 @@ class CommunicationForm(OwnIdsMixin, CustomerRecordsMixin, ModelForm):
         self.fields["occurred_at"].initial = timezone.now
         self.fields["followup_due_at"].initial = next_morning
         self.fields["followup_assignee"].initial = user.pk
-        read_choices_once(self.fields["followup_assignee"])
+        self.records.share_choices("assignee", self.fields["followup_assignee"])
         # The follow-up's fields fold out when the box is ticked.
         self.followup_part_id = str(self.auto_id) % "followup-part"
         self.fields["schedule_followup"].widget.attrs.update(
@@ -216,7 +229,7 @@ class FollowUpForm(OwnIdsMixin, CustomerRecordsMixin, ModelForm):
         super().__init__(*args, user=user, **kwargs)
         self.fields["due_at"].initial = next_morning
         self.fields["assignee"].initial = user.pk
-        read_choices_once(self.fields["assignee"])
+        self.records.share_choices("assignee", self.fields["assignee"])
 
     def clean_due_at(self):
         due_at = self.cleaned_data["due_at"]
@@ -296,11 +309,12 @@ class CancelForm(forms.Form):
 
 
 def quick_add_context(
-    user, customer, *, active_tab="communication", communication_form=None, followup_form=None
+    user, customer, *, active_tab="communication", communication_form=None, followup_form=None, records=None
 ):
     """What the customer page's quick-add area shows: a form to log a communication and one to
-    schedule a follow-up, fresh unless given (with their errors), and which of them is open."""
-    records = CustomerRecords(customer, user)
+    schedule a follow-up, fresh unless given (with their errors), and which of them is open.
+    `records`: a CustomerRecords holding what the page has already read."""
+    records = records or CustomerRecords(customer, user)
     return {
         "customer": customer,
         "communication_form": communication_form

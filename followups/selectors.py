@@ -112,6 +112,24 @@ def my_day_counts(user: User, now: datetime | None = None) -> dict[str, int]:
     )
 
 
+def dashboard_counts(user: User, now: datetime | None = None) -> dict[str, int]:
+    """In one query: the open follow-ups the user sees that are overdue (`seen_overdue`), and as
+    my_day_counts, those assigned to the user that are overdue and due later today."""
+    now = now or timezone.now()
+    end_of_today = end_of_day(timezone.localdate(now))
+    mine = Q(assignee=user)
+    return (
+        FollowUp.objects.visible_to(user)
+        .open()
+        .filter(due_at__lt=end_of_today)
+        .aggregate(
+            seen_overdue=Count("pk", filter=Q(due_at__lt=now)),
+            overdue=Count("pk", filter=mine & Q(due_at__lt=now)),
+            due_today=Count("pk", filter=mine & Q(due_at__gte=now)),
+        )
+    )
+
+
 def my_day(user: User, now: datetime | None = None) -> dict[str, Any]:
     """The user's open follow-ups that are overdue or due today, soonest first, and what comes next."""
     now = now or timezone.now()

@@ -63,5 +63,10 @@ def linked_add_url(card, url_name):
 
 @register.inclusion_tag("followups/partials/quick_add.html", takes_context=True)
 def quick_add(context, customer):
-    """The customer page's forms to log a communication and schedule a follow-up."""
-    return {**quick_add_context(context["request"].user, customer), "csrf_token": context.get("csrf_token")}
+    """The customer page's forms to log a communication and schedule a follow-up; the links offer
+    what the page has read already when it gives its `customer_records` (followups.forms.CustomerRecords)."""
+    records = context.get("customer_records")
+    return {
+        **quick_add_context(context["request"].user, customer, records=records),
+        "csrf_token": context.get("csrf_token"),
+    }

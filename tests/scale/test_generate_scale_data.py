@@ -22,6 +22,7 @@ from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, 
 from opportunities.services import value_score
 from orders import events as order_events
 from orders.models import Order, OrderEvent, OrderLine, Payment, Status
+from tests.conftest import POSTGRESQL_ONLY
 
 CUSTOMERS = 40
 STEP_EVENTS: dict[str, Callable[..., OrderEvent]] = {
@@ -245,3 +246,18 @@ def test_refuses_bad_numbers(db, option):
     with pytest.raises(CommandError):
         call_command("generate_scale_data", stdout=StringIO(), force=True, **option)
     assert not Customer.objects.exists()
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_thread_writes_while_the_next_chunk_is_built():
+    """The way the command runs for real on PostgreSQL: chunks committed by a background thread."""
+    output = generate(31)
+    assert "31 customers" in output and "database" in output  # the server's CPU was read
+    assert Customer.objects.count() == 31 and Order.objects.count() == 93
+    assert Customer.history.count() == 31
+    call_command("check_data", stdout=StringIO())
+    after = Order.objects.order_by("-pk").first()
+    assert after is not None
+    customer = Customer.objects.create(name="After", owner=after.owner)
+    assert customer.pk == 32

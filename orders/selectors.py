@@ -113,8 +113,9 @@ def available_actions(user: User, order: Order) -> list[Action]:
 
 def customer_orders(user: User, customer: Customer, *, newest: int = CUSTOMER_CARD_ORDERS) -> dict[str, Any]:
     """The customer card: the latest orders, how many there are, and the lifetime value, the net total
-    of the finished orders, credit notes off (one sum per currency); two queries. `newest` (the latest orders, newest first,
-    at least the card's) serves a page that lists more of them elsewhere, e.g. a form's links."""
+    of the finished orders, credit notes off (one sum per currency); two queries. `newest` (the latest
+    orders, newest first, at least the card's) serves a page that lists more of them elsewhere, e.g. a
+    form's links."""
     orders = Order.objects.visible_to(user).filter(customer=customer)
     latest = list(orders.order_by("-created_at", "-id")[: max(newest, CUSTOMER_CARD_ORDERS)])
     finished = Q(status=Status.FINISHED)
@@ -122,7 +123,9 @@ def customer_orders(user: User, customer: Customer, *, newest: int = CUSTOMER_CA
         orders.order_by("currency")
         .values("currency")
         .annotate(
-            orders=Count("pk"), finished=Count("pk", filter=finished), amount=Sum(net_total(), filter=finished)
+            orders=Count("pk"),
+            finished=Count("pk", filter=finished),
+            amount=Sum(net_total(), filter=finished),
         )
     )
     rows = list(per_currency)

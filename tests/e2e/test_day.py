@@ -105,3 +105,35 @@ def test_a_keyboard_move_keeps_the_focus_on_the_moved_card(
     expect(moved.locator(".board-move")).to_be_focused()
     expect(page.locator("#board-status")).to_have_text(f"“{TITLE}” is now in Demo scheduled.")
     screenshot(f"day-board-keyboard-{viewport['width']}")
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366", "390"])
+def test_add_a_contact_person_pick_it_and_log_a_call_later_on_top_of_the_timeline(
+    page, live_server, login, screenshot, sales1, viewport
+):
+    customer = CustomerFactory(owner=sales1, name="华东精密仪器有限公司")
+    in_english(page, login)
+    page.set_viewport_size(viewport)
+    page.goto(f"{live_server.url}{customer.get_absolute_url()}")
+    # after the page was loaded, something else happens first: a contact person is added in place
+    people = page.locator("#contact-persons")
+    people.get_by_text("Add a contact person").click()
+    people.get_by_label("Name").fill("王芳")
+    people.get_by_role("button", name="Add").click()
+    expect(people).to_contain_text("王芳")
+
+    page.get_by_test_id("customer-actions").get_by_role("link", name="Log a call").click()
+    form = page.get_by_test_id("communication-form")
+    expect(form.get_by_label("Subject")).to_be_focused()
+    expect(form.get_by_label("Channel")).to_have_value("phone")
+    form.get_by_label("Contact person").select_option(label="王芳")  # offered without a reload
+    form.get_by_label("Subject").fill("Called about the second phase")
+    form.get_by_label("Content").fill("They want 200 more sensors.")
+    form.get_by_role("button", name="Log communication").click()
+    first = page.locator("#timeline-entries > li").first
+    expect(first).to_contain_text("Called about the second phase")
+    expect(first).to_contain_text("王芳")
+    screenshot(f"day-customer-logged-{viewport['width']}")
+    communication = customer.communications.get()
+    assert communication.contact_person.name == "王芳"
+    assert communication.channel == "phone"

@@ -135,5 +135,5 @@ def test_add_a_contact_person_pick_it_and_log_a_call_later_on_top_of_the_timelin
     expect(first).to_contain_text("王芳")
     screenshot(f"day-customer-logged-{viewport['width']}")
     communication = customer.communications.get()
-    assert communication.contact_person.name == "王芳"
+    assert communication.contact_person is not None and communication.contact_person.name == "王芳"
     assert communication.channel == "phone"

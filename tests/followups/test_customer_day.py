@@ -38,7 +38,9 @@ def minute_input(moment):
 
 def hidden_initial(page):
     """The "When" the page showed, as its hidden initial input carries it."""
-    return re.search(r'name="initial-occurred_at" value="([^"]+)"', page).group(1)
+    found = re.search(r'name="initial-occurred_at" value="([^"]+)"', page)
+    assert found, "the page carries no hidden initial for When"
+    return found.group(1)
 
 
 def log(client, customer, **fields):

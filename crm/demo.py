@@ -137,4 +137,7 @@ def seed_all(scale: float = 1.0) -> dict[str, User]:
     context = demo_context(users, scale)
     for seeder in _seeders():
         seeder(context)
+    from customers.activity import refresh_last_activity  # the apps' models load after crm's
+
+    refresh_last_activity(apps.get_model("customers", "Customer").objects.all())  # events are bulk-inserted
     return users

@@ -23,6 +23,8 @@ SORTS = {
     "-created": ["-created_at", "-id"],
     "updated": ["updated_at", "id"],
     "-updated": ["-updated_at", "-id"],
+    "activity": ["last_activity_at", "id"],
+    "-activity": ["-last_activity_at", "-id"],
 }
 DEFAULT_SORT = "name"
 

@@ -10,6 +10,10 @@ from crm.forms import ModelForm, form_field, formset_class
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import normalise_contact_value, normalise_email, normalise_phone
 
+# The event (HX-Trigger) the customer page's contact person section sends when people change: the
+# pickers of contact persons in the page's other forms reload their options.
+PERSONS_CHANGED_EVENT = "contact-persons-changed"
+
 
 def active_users() -> QuerySet[Person]:
     """The people who may be picked as owner or assignee: active users, by full name."""

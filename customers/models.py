@@ -92,8 +92,11 @@ class Customer(TimeStampedModel):
     notes = models.TextField(_("notes"), blank=True)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    # The latest conversation, order event or opportunity event (the creation until there is one):
+    # kept by customers/activity.py, never by editing the record.
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "last_activity_at"])
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
@@ -118,6 +121,7 @@ class Customer(TimeStampedModel):
             models.Index(fields=["name", "id"], name="customer_name_idx"),
             models.Index(fields=["created_at", "id"], name="customer_created_idx"),
             models.Index(fields=["updated_at", "id"], name="customer_updated_idx"),
+            models.Index(fields=["last_activity_at", "id"], name="customer_activity_idx"),
             models.Index(fields=["owner", "name", "id"], name="customer_owner_name_idx"),
             models.Index(fields=["lifecycle_stage", "name"], name="customer_stage_idx"),
             models.Index(fields=["source"], name="customer_source_idx"),
@@ -127,6 +131,17 @@ class Customer(TimeStampedModel):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        """Saving a customer already stored never writes its last activity: an event recorded since
+        it was read (customers/activity.py) must not be undone by a copy read before."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.attname
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "last_activity_at"
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("customers:detail", args=[self.pk])

@@ -21,6 +21,7 @@ from crm.access import require, require_manager
 from crm.history import change_reason, set_history_context
 from crm.models import field_max_length
 from customers.access import can_change_customer, require_change_customer
+from customers.activity import refresh_last_activity
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import normalise_contact_value, normalise_email, normalise_phone
 
@@ -565,4 +566,5 @@ def merge_customers(*, actor: User | None, survivor: Customer, merged: Customer)
     _save_customer(actor, survivor, change_reason("merged_from", **reason))
     set_history_context(merged, user=actor, reason=change_reason("merged_into", customer=survivor.pk))
     merged.delete()
+    refresh_last_activity(Customer.objects.filter(pk=survivor.pk))
     return survivor

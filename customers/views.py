@@ -27,6 +27,7 @@ from customers.access import (
 )
 from customers.filters import DEFAULT_SORT, SORTS, CustomerFilter
 from customers.forms import (
+    PERSONS_CHANGED_EVENT,
     BulkActionForm,
     ContactMethodForm,
     ContactMethodFormSet,
@@ -244,6 +245,15 @@ def _persons_section(request, customer, form=None):
     )
 
 
+def _persons_changed(response, changed):
+    """Tells the page's other forms (htmx) that the contact persons changed, so their pickers reload."""
+    return (
+        trigger_client_event(response, PERSONS_CHANGED_EVENT)
+        if changed and response.status_code == 200
+        else response
+    )
+
+
 def _needs_section(request, customer, form=None):
     needs = list(customer.needs.filter(status__in=Need.OPEN_STATUSES).select_related("raised_by"))
     closed = customer.needs.filter(status__in=Need.CLOSED_STATUSES).count()
@@ -298,7 +308,7 @@ def contact_person_add(request, pk):
     saved = save_from_form(
         form, lambda data: services.add_contact_person(actor=request.user, customer=customer, **data)
     )
-    return _persons_section(request, customer, None if saved else form)
+    return _persons_changed(_persons_section(request, customer, None if saved else form), saved)
 
 
 def contact_person_edit(request, pk):
@@ -312,7 +322,8 @@ def contact_person_edit(request, pk):
         if save_from_form(
             form, lambda data: services.update_contact_person(actor=request.user, person=person, **data)
         ):
-            return _replace_section(_persons_section(request, person.customer), "#contact-persons")
+            section = _replace_section(_persons_section(request, person.customer), "#contact-persons")
+            return _persons_changed(section, True)
         person.refresh_from_db()
     return render(request, "customers/partials/contact_person_edit.html", {"person": person, "form": form})
 
@@ -321,7 +332,7 @@ def contact_person_edit(request, pk):
 def contact_person_delete(request, pk):
     person = access_contact_person(request.user, pk, for_write=True)
     services.remove_contact_person(actor=request.user, person=person)
-    return _persons_section(request, person.customer)
+    return _persons_changed(_persons_section(request, person.customer), True)
 
 
 @require_POST

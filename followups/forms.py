@@ -3,13 +3,14 @@ from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.names import picker_label
 from crm.fields import DateField, DateTimeField, ModelChoiceField, parse_id
 from crm.forms import ModelForm, form_field
-from customers.forms import OwnIdsMixin, active_users
+from customers.forms import PERSONS_CHANGED_EVENT, OwnIdsMixin, active_users
 from followups import services
 from followups.models import Communication, FollowUp
 
@@ -105,6 +106,20 @@ class CustomerRecordsMixin(forms.ModelForm):
             offered = records.offered(name, field, self._chosen_pk(name))
             choices = [(record.pk, field.label_from_instance(record)) for record in offered]
             field.choices = [("", field.empty_label), *choices] if choices else []
+        if "contact_person" in self.fields:
+            self._refresh_on_new_people(customer)
+
+    def _refresh_on_new_people(self, customer):
+        """The contact person select reloads its options when one is added on the page (htmx)."""
+        self.fields["contact_person"].widget.attrs.update(
+            {
+                "hx-get": reverse("followups:person_options", args=[customer.pk]),
+                "hx-trigger": f"{PERSONS_CHANGED_EVENT} from:body",
+                "hx-target": "this",
+                "hx-swap": "innerHTML",
+                "data-person-picker": "",
+            }
+        )
 
     def link_names(self):
         model = cast(type[Communication | FollowUp], self._meta.model)
@@ -130,6 +145,10 @@ class AssigneeField(ModelChoiceField):
 def read_choices_once(field):
     """A select's options as a list: the widget asks for them more than once, each time a query."""
     field.choices = list(iter(field.choices))  # iter(): list() would count them first, another query
+
+
+def this_minute():
+    return timezone.now().replace(second=0, microsecond=0)
 
 
 class CommunicationForm(OwnIdsMixin, CustomerRecordsMixin, ModelForm):
@@ -172,7 +191,10 @@ class CommunicationForm(OwnIdsMixin, CustomerRecordsMixin, ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
-        self.fields["occurred_at"].initial = timezone.now
+        # "When" shows the minute the page was loaded; left as it is, it means "when I press Log"
+        # (the hidden initial tells whether the user changed it).
+        self.fields["occurred_at"].initial = this_minute
+        self.fields["occurred_at"].show_hidden_initial = True
         self.fields["followup_due_at"].initial = next_morning
         self.fields["followup_assignee"].initial = user.pk
         self.records.share_choices("assignee", self.fields["followup_assignee"])
@@ -185,6 +207,8 @@ class CommunicationForm(OwnIdsMixin, CustomerRecordsMixin, ModelForm):
     def clean(self):
         super().clean()
         cleaned = self.cleaned_data
+        if "occurred_at" in cleaned and "occurred_at" not in self.changed_data:
+            cleaned["occurred_at"] = timezone.now()
         if cleaned.get("schedule_followup") and "followup_due_at" in cleaned:
             for name, messages in services.due_errors(cleaned["followup_due_at"]).items():
                 self.add_error(f"followup_{name}", messages)

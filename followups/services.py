@@ -28,6 +28,7 @@ from accounts.names import display_name
 from crm.access import can_see, require_manager
 from crm.history import change_reason, set_history_context
 from customers.access import can_change_customer
+from customers.activity import record_activity, refresh_last_activity
 from customers.models import Customer
 from customers.services import touch_customer
 from followups import selectors
@@ -258,6 +259,7 @@ def log_communication(
             setattr(task, name, record)
         _save(actor, task)
     touch_customer(customer)
+    record_activity(customer_id=customer.pk, at=communication.occurred_at)
     return communication
 
 
@@ -318,11 +320,14 @@ def update_communication(*, actor: User | None, communication: Communication, **
     """Correct a logged communication: its channel, direction, time, subject, content, outcome and links
     (of Communication.LINK_FIELDS), validated as when it was logged. Its customer and staff member stay."""
     require_change_communication(actor, communication)
-    _apply(communication, fields, COMMUNICATION_FIELDS)
+    changed = _apply(communication, fields, COMMUNICATION_FIELDS)
     errors = _communication_errors(actor, communication)
     if errors:
         raise ValidationError(errors)
-    return _save(actor, communication)
+    _save(actor, communication)
+    if "occurred_at" in changed:
+        refresh_last_activity(Customer.objects.filter(pk=communication.customer_id))
+    return communication
 
 
 @transaction.atomic

@@ -20,4 +20,5 @@ urlpatterns = [
     path("communications/<int:pk>/", views.communication_detail, name="communication"),
     path("customers/<int:customer_pk>/log/", views.communication_log, name="log"),
     path("customers/<int:customer_pk>/schedule/", views.followup_schedule, name="schedule"),
+    path("customers/<int:customer_pk>/people/", views.person_options, name="person_options"),
 ]

@@ -94,6 +94,17 @@ def communication_log(request, customer_pk):
     )
 
 
+@require_GET
+def person_options(request, customer_pk):
+    """htmx: the contact person select's options, after a person was added on the customer page;
+    the one selected (`contact_person`) stays selected."""
+    customer = access_customer(request.user, customer_pk)
+    form = CommunicationForm(
+        customer=customer, user=request.user, initial={"contact_person": request.GET.get("contact_person")}
+    )
+    return render(request, "followups/partials/person_options.html", {"field": form["contact_person"]})
+
+
 def followup_schedule(request, customer_pk):
     return _add_to_customer(
         request,

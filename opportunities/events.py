@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from crm.history import actor_name
+from customers.activity import record_activity
 from opportunities.models import Opportunity, OpportunityEvent, Stage
 
 Actor = User | None
@@ -44,6 +45,7 @@ def _event(
     )
     if commit:
         event.save()
+        record_activity(customer_id=opportunity.customer_id, at=event.at)
     return event
 
 

@@ -233,3 +233,27 @@ class ReopenForm(forms.Form):
         empty_label=_("Where it left off"),
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=1000)
+
+
+EVERYONE = "all"
+
+
+class BoardForm(forms.Form):
+    """The board's filters, read from the address (or the posted move): whose cards, which period
+    of won and lost cards, and from which card a column's "load more" goes on."""
+
+    owner = forms.CharField(required=False, max_length=20)
+    closed = forms.ChoiceField(
+        label=_("Won and lost"),
+        required=False,
+        choices=[("month", _("This month")), ("last_month", _("Last month")), ("year", _("This year"))],
+    )
+    offset = IntegerField(required=False, min_value=0, max_value=100_000)
+
+    @property
+    def period(self) -> str:
+        return (self.cleaned_data.get("closed") if self.is_valid() else "") or "month"
+
+    @property
+    def offset_value(self) -> int:
+        return (self.cleaned_data.get("offset") if self.is_valid() else 0) or 0

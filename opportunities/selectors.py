@@ -6,7 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from crm.history import field_changes
@@ -15,8 +16,10 @@ from customers.models import Customer
 from customers.selectors import search_customers
 from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, Stage
 
-# The board shows every open opportunity, and those won or lost in the last days.
-BOARD_CLOSED_DAYS = 30
+# The board shows every open opportunity, and those won or lost in the period chosen (this month
+# by default), at most BOARD_CARD_BUDGET cards in one response.
+BOARD_CARD_BUDGET = 200
+BOARD_COLUMN_MAX = 50
 CUSTOMER_CARD_LIMIT = 5
 CUSTOMER_CHOICES_LIMIT = 10
 CENT = Decimal("0.01")
@@ -132,31 +135,116 @@ def bant_checklist(opportunity: Opportunity) -> list[dict[str, Any]]:
     ]
 
 
-def board(user: User, owner: User | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The kanban: one column per stage with its cards, their count, amount and weighted amount.
+def board_column_size(stage_count: int) -> int:
+    """How many cards each column shows at first (and per "load more"): at most
+    BOARD_COLUMN_MAX, and the whole board at most BOARD_CARD_BUDGET cards."""
+    return max(1, min(BOARD_COLUMN_MAX, BOARD_CARD_BUDGET // max(stage_count, 1)))
 
-    Two queries whatever the number of cards: the stages, and the cards with their customer and owner.
-    """
-    since = (now or timezone.now()) - timedelta(days=BOARD_CLOSED_DAYS)
-    cards = (
-        Opportunity.objects.visible_to(user)
-        .filter(Q(stage__kind=Stage.Kind.OPEN) | Q(won_at__gte=since) | Q(lost_at__gte=since))
-        .select_related("customer", "owner")
-        .defer("description", "customer__notes", "customer__address")
-        .order_by("expected_close_date", "id")
+
+def closed_period(period: str, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The instants [start, end) of a board period for the won and lost columns, in local time:
+    "month" (this calendar month, the default), "last_month" or "year"."""
+    local = timezone.localtime(now or timezone.now())
+    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    next_month = (month_start + timedelta(days=32)).replace(day=1)
+    if period == "last_month":
+        return (month_start - timedelta(days=1)).replace(day=1), month_start
+    if period == "year":
+        return month_start.replace(month=1), month_start.replace(year=month_start.year + 1, month=1)
+    return month_start, next_month
+
+
+def board_cards(
+    user: User, owner: User | None = None, *, period: str = "month", now: datetime | None = None
+) -> QuerySet[Opportunity]:
+    """What the board shows: every open opportunity the user sees (of `owner` if given), and
+    those won or lost in the period, next to close first."""
+    start, end = closed_period(period, now)
+    cards = Opportunity.objects.visible_to(user).filter(
+        Q(stage__kind=Stage.Kind.OPEN)
+        | Q(won_at__gte=start, won_at__lt=end)
+        | Q(lost_at__gte=start, lost_at__lt=end)
     )
     if owner is not None:
         cards = cards.filter(owner=owner)
-    columns: dict[int, dict[str, Any]] = {
-        stage.pk: {"stage": stage, "cards": []} for stage in Stage.objects.all()
+    return cards.order_by("expected_close_date", "id")
+
+
+def _with_card_joins(cards: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+    return cards.select_related("customer", "owner", "stage").defer(
+        "description", "customer__notes", "customer__address"
+    )
+
+
+def board(
+    user: User,
+    owner: User | None = None,
+    *,
+    period: str = "month",
+    now: datetime | None = None,
+    pinned: int | None = None,
+) -> list[dict[str, Any]]:
+    """The kanban: one column per stage with its first cards (board_column_size), and its true
+    count, amount and weighted amount (amount × probability) from one aggregate.
+
+    Three queries whatever the number of opportunities: the stages, the totals per stage, and the
+    first cards of every stage (a window function numbers each stage's cards). `pinned` (the card
+    just moved) is shown even when it is not among its column's first cards (one more query then).
+    """
+    stages = list(Stage.objects.all())
+    size = board_column_size(len(stages))
+    cards = board_cards(user, owner, period=period, now=now)
+    totals: dict[int, dict[str, Any]] = {
+        row["stage_id"]: dict(row)
+        for row in cards.order_by()
+        .values("stage_id")
+        .annotate(
+            card_count=Count("id"),
+            amount_sum=Sum("amount"),
+            weighted_sum=Sum(F("amount") * F("probability"), output_field=DecimalField()),
+        )
     }
-    for card in cards:
+    ranked = cards.annotate(
+        rank=Window(RowNumber(), partition_by=F("stage_id"), order_by=[F("expected_close_date"), F("id")])
+    ).filter(rank__lte=size)
+    columns: dict[int, dict[str, Any]] = {}
+    for stage in stages:
+        total = totals.get(stage.pk, {})
+        columns[stage.pk] = {
+            "stage": stage,
+            "cards": [],
+            "count": total.get("card_count", 0),
+            "amount": total.get("amount_sum") or Decimal(0),
+            "weighted": (Decimal(total.get("weighted_sum") or 0) / 100).quantize(CENT),
+        }
+    for card in _with_card_joins(ranked):
         columns[card.stage_id]["cards"].append(card)
+    if pinned is not None and not any(card.pk == pinned for c in columns.values() for card in c["cards"]):
+        for card in _with_card_joins(cards.filter(pk=pinned)):
+            columns[card.stage_id]["cards"].append(card)
     for column in columns.values():
-        column["count"] = len(column["cards"])
-        column["amount"] = sum((card.amount for card in column["cards"]), Decimal(0))
-        column["weighted"] = sum((card.expected_value for card in column["cards"]), Decimal(0))
+        column["next_offset"] = len(column["cards"]) if column["count"] > len(column["cards"]) else None
     return list(columns.values())
+
+
+def board_column(
+    user: User,
+    stage: Stage,
+    owner: User | None = None,
+    *,
+    period: str = "month",
+    offset: int = 0,
+    now: datetime | None = None,
+) -> tuple[list[Opportunity], int | None]:
+    """A column's next cards from `offset` ("load more"), and the offset after them (None: no more).
+    One query: a card more than shown tells whether there are more."""
+    size = board_column_size(Stage.objects.count())
+    cards = list(
+        _with_card_joins(board_cards(user, owner, period=period, now=now).filter(stage=stage))[
+            offset : offset + size + 1
+        ]
+    )
+    return cards[:size], (offset + size if len(cards) > size else None)
 
 
 def open_opportunities_for_customer(

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.opportunity_list, name="index"),
     path("export/", views.opportunity_export, name="export"),
     path("board/", views.opportunity_board, name="board"),
+    path("board/stages/<int:stage_pk>/", views.board_column, name="board_column"),
     path("new/", views.opportunity_create, name="create"),
     path("customers/", views.customer_choices, name="customer_choices"),
     path("<int:pk>/", views.opportunity_detail, name="detail"),

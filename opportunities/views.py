@@ -4,7 +4,7 @@ from functools import partial
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -13,13 +13,23 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigg
 
 from crm.forms import SearchForm, apply_errors
 from crm.lists import export_list, filtered_and_sorted, keyset_page
+from crm.roles import is_manager
 from customers.access import access_customer
 from customers.forms import active_users
 from followups.selectors import linked_to
 from opportunities import selectors, services
 from opportunities.access import access_opportunity, can_change_opportunity
 from opportunities.filters import DEFAULT_SORT, SORTS, OpportunityFilter
-from opportunities.forms import LoseForm, MoveForm, OpportunityForm, ReopenForm, WinForm, line_formset
+from opportunities.forms import (
+    EVERYONE,
+    BoardForm,
+    LoseForm,
+    MoveForm,
+    OpportunityForm,
+    ReopenForm,
+    WinForm,
+    line_formset,
+)
 from opportunities.models import Stage
 
 NEW_OPPORTUNITY_CLOSE_DAYS = 30
@@ -104,32 +114,65 @@ def opportunity_export(request):
 # The board
 
 
-def _board_owner(request):
-    """The people the board can be filtered by, and the one chosen (None: everyone)."""
-    owner_id = request.GET.get("owner") or request.POST.get("owner") or ""
+def _board_params(request):
+    return request.POST if request.method == "POST" else request.GET
+
+
+def _board_owner(request, form):
+    """The people the board can be filtered by, and the one chosen (None: everyone). Without a
+    choice, managers land on their own cards ("everyone" is one click away); sales staff see
+    everything they may see."""
     owners = list(active_users())
-    owner = next((person for person in owners if str(person.pk) == owner_id), None)
-    return owners, owner
+    owner_id = form.data.get("owner") or ""
+    if not owner_id:
+        return owners, (request.user if is_manager(request.user) else None)
+    return owners, next((person for person in owners if str(person.pk) == owner_id), None)
 
 
-def _render_board(request, error=None):
-    owners, owner = _board_owner(request)
+def _render_board(request, error=None, moved=None):
+    form = BoardForm(_board_params(request))
+    owners, owner = _board_owner(request, form)
+    columns = selectors.board(request.user, owner, period=form.period, pinned=moved and moved.pk)
     context = {
-        "columns": selectors.board(request.user, owner),
-        "stages": list(Stage.objects.all()),
+        "columns": columns,
         "owners": owners,
         "owner": owner,
+        "everyone": EVERYONE,
+        "form": form,
+        "period": form.period,
         "board_error": error,
-        "now": timezone.now(),
+        "moved": moved and _moved_card(columns, moved.pk),
+        "today": timezone.localdate(),
     }
     if request.htmx:
         return render(request, "opportunities/partials/board.html", context)
     return render(request, "opportunities/board.html", context)
 
 
+def _moved_card(columns, pk):
+    """The card just moved as the board shows it now (None if the filters hide it)."""
+    return next((card for column in columns for card in column["cards"] if card.pk == pk), None)
+
+
 @require_GET
 def opportunity_board(request):
     return _render_board(request)
+
+
+@require_GET
+def board_column(request, stage_pk):
+    """htmx: a column's next cards ("load more"), with the button for the ones after them."""
+    stage = get_object_or_404(Stage, pk=stage_pk)
+    form = BoardForm(request.GET)
+    _owners, owner = _board_owner(request, form)
+    cards, next_offset = selectors.board_column(
+        request.user, stage, owner, period=form.period, offset=form.offset_value
+    )
+    context = {
+        "column": {"stage": stage, "cards": cards, "next_offset": next_offset},
+        "today": timezone.localdate(),
+    }
+    return render(request, "opportunities/partials/board_more.html", context)
 
 
 # One opportunity
@@ -278,14 +321,15 @@ def opportunity_move(request, pk):
     except ValidationError as error:
         return _move_refused(request, opportunity, " ".join(error.messages))
     if _from_board(request):
-        return _board_update(request)
+        return _board_update(request, moved=opportunity)
     messages.success(request, _("Moved to “%(stage)s”.") % {"stage": stage.name})
     return redirect(opportunity)
 
 
-def _board_update(request, error=None):
-    """The board redrawn after a change made on it, closing the dialog the change came from."""
-    response = reswap(retarget(_render_board(request, error), "#board"), "innerHTML")
+def _board_update(request, error=None, moved=None):
+    """The board redrawn after a change made on it, closing the dialog the change came from; the
+    card moved is shown (and announced) even when it is not among its column's first cards."""
+    response = reswap(retarget(_render_board(request, error, moved), "#board"), "innerHTML")
     return trigger_client_event(response, "board:close-dialog")
 
 
@@ -339,7 +383,7 @@ def opportunity_lose(request, pk):
     if not (request.method == "POST" and _run(form, lose)):
         return lose_dialog(request, opportunity, form)
     if _from_board(request):
-        return _board_update(request)
+        return _board_update(request, moved=opportunity)
     messages.success(request, _("Marked as lost."))
     return redirect(opportunity)
 

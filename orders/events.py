@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from crm.history import actor_name
+from customers.activity import record_activity
 from orders.models import CreditNote, Order, OrderEvent, Payment, Status
 
 Actor = User | None
@@ -43,6 +44,7 @@ def _event(
     )
     if commit:
         event.save()
+        record_activity(customer_id=order.customer_id, at=event.at)
     return event
 
 

@@ -75,7 +75,8 @@ def test_the_customer_page_offers_both_forms_and_shows_the_timeline(sales_client
     assert 'data-testid="communication-form"' in content and 'data-testid="followup-form"' in content
     assert "First call" in content
     assert f'hx-trigger="{timeline.CHANGED_EVENT} from:body"' in content
-    assert "communication_contact_person" not in content  # no contact persons, no field for them
+    # no contact persons: their picker is hidden until one is added on the page
+    assert 'class="col-md-4 d-none" data-person-field' in content
 
 
 def test_logging_from_the_customer_page_with_htmx(sales_client, sales1, customer):

@@ -1,0 +1,139 @@
+"""A salesperson's day in the browser, at a laptop's 1366×900 and a phone's 390×844 (issue 18)."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+from playwright.sync_api import expect
+
+from opportunities import services
+from opportunities.models import Stage
+from orders.models import Order
+from tests.factories import PASSWORD, CustomerFactory, ProductFactory, UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+TITLE = "华东精密 200 台传感器 年度框架协议 第二期 含安装调试与培训"
+LAPTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def sales1(db):
+    return UserFactory(username="sales1", groups=[Group.objects.get(name="Sales")])
+
+
+@pytest.fixture
+def opportunity(default_stages, sales1):
+    customer = CustomerFactory(owner=sales1, name="华东精密仪器有限公司")
+    sensor = ProductFactory(sku="SEN-100", name="工业温度传感器", unit_price=Decimal("480.00"))
+    return services.create_opportunity(
+        actor=sales1,
+        customer=customer,
+        stage=Stage.objects.get(code="decision"),
+        title=TITLE,
+        expected_close_date=date.today() - timedelta(days=3),
+        lines=[{"product": sensor, "quantity": 200}],
+    )
+
+
+def in_english(page, login):
+    login("sales1", PASSWORD)
+    page.get_by_role("button", name="English").click()
+
+
+def drag(page, handle, target):
+    """Presses on `handle`, moves in small steps to the middle of `target`, releases."""
+    start, end = handle.bounding_box(), target.bounding_box()
+    x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 10, y + 10, steps=5)
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 30, steps=20)
+    page.mouse.up()
+
+
+def test_at_1366_every_stage_is_in_view_and_a_card_drags_to_won_by_its_title(
+    page, live_server, login, screenshot, opportunity
+):
+    in_english(page, login)
+    page.set_viewport_size(LAPTOP)
+    page.goto(f"{live_server.url}/opportunities/board/")
+    for stage in Stage.objects.all():
+        box = page.get_by_test_id(f"column-{stage.code}").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= LAPTOP["width"], f"{stage.code} is out of view"
+    card = page.get_by_test_id(f"card-{opportunity.pk}")
+    expect(card.get_by_test_id("overdue")).to_contain_text("Overdue")
+    title = card.get_by_role("link", name=TITLE)
+    title.hover()  # the full title shows on hover: the link is taller than one line
+    assert title.bounding_box()["height"] > 30
+    screenshot("day-board-1366")
+
+    drag(page, title, page.get_by_test_id("column-won").locator("[data-stage-list]"))
+    dialog = page.locator("#board-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("dialog")).to_have_count(0)  # the dialog itself is the role=dialog
+    expect(page.get_by_role("dialog", name=f"Win “{TITLE}”")).to_be_visible()
+    dialog.get_by_role("button", name="Win and create the order").click()
+    expect(page.get_by_role("alert").filter(has_text="Won!")).to_be_visible()
+    order = Order.objects.get()
+    assert order.source_opportunity == opportunity
+    expect(page).to_have_url(f"{live_server.url}{order.get_absolute_url()}")
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366", "390"])
+def test_a_keyboard_move_keeps_the_focus_on_the_moved_card(
+    page, live_server, login, screenshot, opportunity, viewport
+):
+    in_english(page, login)
+    page.set_viewport_size(viewport)
+    page.goto(f"{live_server.url}/opportunities/board/")
+    move = page.get_by_role("button", name=f"Move “{TITLE}” to another stage")
+    move.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name=f"Move “{TITLE}”")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Stage")).to_be_focused()
+    page.keyboard.press("ArrowUp")  # decision → demo scheduled
+    page.keyboard.press("Tab")
+    page.keyboard.type("Demo on Friday")
+    page.keyboard.press("Enter")
+    expect(page.locator("#board-dialog")).to_be_hidden()
+    moved = page.get_by_test_id("column-demo_scheduled").get_by_test_id(f"card-{opportunity.pk}")
+    expect(moved).to_be_visible()
+    expect(moved.locator(".board-move")).to_be_focused()
+    expect(page.locator("#board-status")).to_have_text(f"“{TITLE}” is now in Demo scheduled.")
+    screenshot(f"day-board-keyboard-{viewport['width']}")
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366", "390"])
+def test_add_a_contact_person_pick_it_and_log_a_call_later_on_top_of_the_timeline(
+    page, live_server, login, screenshot, sales1, viewport
+):
+    customer = CustomerFactory(owner=sales1, name="华东精密仪器有限公司")
+    in_english(page, login)
+    page.set_viewport_size(viewport)
+    page.goto(f"{live_server.url}{customer.get_absolute_url()}")
+    # after the page was loaded, something else happens first: a contact person is added in place
+    people = page.locator("#contact-persons")
+    people.get_by_text("Add a contact person").click()
+    people.get_by_label("Name").fill("王芳")
+    people.get_by_role("button", name="Add").click()
+    expect(people).to_contain_text("王芳")
+
+    page.get_by_test_id("customer-actions").get_by_role("link", name="Log a call").click()
+    form = page.get_by_test_id("communication-form")
+    expect(form.get_by_label("Subject")).to_be_focused()
+    expect(form.get_by_label("Channel")).to_have_value("phone")
+    form.get_by_label("Contact person").select_option(label="王芳")  # offered without a reload
+    form.get_by_label("Subject").fill("Called about the second phase")
+    form.get_by_label("Content").fill("They want 200 more sensors.")
+    form.get_by_role("button", name="Log communication").click()
+    first = page.locator("#timeline-entries > li").first
+    expect(first).to_contain_text("Called about the second phase")
+    expect(first).to_contain_text("王芳")
+    screenshot(f"day-customer-logged-{viewport['width']}")
+    communication = customer.communications.get()
+    assert communication.contact_person is not None and communication.contact_person.name == "王芳"
+    assert communication.channel == "phone"

@@ -115,3 +115,15 @@ def test_a_lead_filters_lists_by_the_teams_members_only(client, org):
     assert org.records["o_b1"].number not in refused.content.decode()
     client.force_login(org.users["a1"])
     assert "owner" not in client.get(reverse("customers:index")).context["filterset"].form.fields
+
+
+def test_reports_count_the_teams_deals_for_the_lead(client, org):
+    from crm.reporting import ReportFilters
+    from opportunities.reports import open_pipeline
+
+    lead = org.users["lead_e"]
+    owners = {row["owner"]: row["deals"] for row in open_pipeline(lead, ReportFilters(), ["owner"])}
+    assert owners == {org.users["a1"].pk: 1, org.users["a2"].pk: 1}
+    client.force_login(lead)
+    response = client.get(reverse("reports:pipeline"))
+    assert response.status_code == 200 and "Bo One" not in response.content.decode()

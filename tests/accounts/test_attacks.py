@@ -139,3 +139,23 @@ def test_an_agent_logs_a_conversation_about_their_deal_on_someone_elses_customer
     logged = Communication.objects.get(subject="Valves call")
     assert (logged.customer, logged.opportunity, logged.staff) == (customer, mine, org.users["a2"])
     assert logged in Communication.objects.visible_to(org.users["a2"])
+
+
+@pytest.mark.parametrize("who", ["lead_e", "a2"])
+def test_exports_hold_nothing_outside_the_scope(client, org, who):
+    client.force_login(org.users[who])
+    secrets = ["Beta secret deal", "Beta private call", "Beta private talk", org.records["o_b1"].number]
+    for name in (
+        "customers:export",
+        "opportunities:export",
+        "orders:export",
+        "followups:export",
+        "followups:communications_export",
+    ):
+        response = client.get(reverse(name), {"format": "csv"})
+        assert response.status_code == 200, name
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        text = content.decode("utf-8-sig")
+        assert not any(secret in text for secret in secrets), name
+    mine = b"".join(client.get(reverse("opportunities:export"), {"format": "csv"}).streaming_content)
+    assert "Beta valves by a2" in mine.decode("utf-8-sig")

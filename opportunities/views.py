@@ -11,10 +11,10 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
+from accounts.selectors import owner_choices
 from crm.forms import SearchForm, apply_errors
 from crm.lists import export_list, filtered_and_sorted, keyset_page
 from customers.access import access_customer
-from customers.forms import active_users
 from followups.selectors import linked_to
 from opportunities import selectors, services
 from opportunities.access import access_opportunity, can_change_opportunity
@@ -107,7 +107,7 @@ def opportunity_export(request):
 def _board_owner(request):
     """The people the board can be filtered by, and the one chosen (None: everyone)."""
     owner_id = request.GET.get("owner") or request.POST.get("owner") or ""
-    owners = list(active_users())
+    owners = list(owner_choices(request.user) or [])
     owner = next((person for person in owners if str(person.pk) == owner_id), None)
     return owners, owner
 

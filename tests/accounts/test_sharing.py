@@ -87,6 +87,11 @@ def test_the_lead_sees_the_teams_pipeline_on_the_board(client, org):
     board = client.get(reverse("opportunities:board"))
     cards = {card.title for column in board.context["columns"] for card in column["cards"]}
     assert cards == {"Alpha pumps", "Beta valves by a2"}
+    assert {person.username for person in board.context["owners"]} == {"lead_e", "a1", "a2"}
+    mine = client.get(reverse("opportunities:board"), {"owner": org.users["a2"].pk})
+    assert {card.title for column in mine.context["columns"] for card in column["cards"]} == {
+        "Beta valves by a2"
+    }
 
 
 def test_through_their_deal_an_agent_reads_the_customers_card_only(client, org):

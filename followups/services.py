@@ -27,12 +27,11 @@ from django.utils.translation import gettext as _
 from accounts.names import display_name
 from crm.access import can_see, require_manager
 from crm.history import change_reason, set_history_context
-from customers.access import can_change_customer
 from customers.activity import record_activity, refresh_last_activity
 from customers.models import Customer
 from customers.services import touch_customer
 from followups import selectors
-from followups.access import require_change_communication, require_change_followup
+from followups.access import may_add_to, require_change_communication, require_change_followup
 from followups.models import Communication, FollowUp, ReminderDigest
 
 logger = logging.getLogger(__name__)
@@ -87,8 +86,8 @@ def _link_errors(
     }
 
 
-def _require_customer(actor: User | None, customer: Customer) -> None:
-    if not can_change_customer(actor, customer):
+def _require_customer(actor: User | None, customer: Customer, links: Mapping[str, Any]) -> None:
+    if not may_add_to(actor, customer, links):
         raise ValidationError({"customer": _("Choose one of your own customers.")})
 
 
@@ -233,7 +232,7 @@ def log_communication(
     the communication's links; its field errors are keyed followup_<field>. Nothing is written unless
     both are valid.
     """
-    _require_customer(actor, customer)
+    _require_customer(actor, customer, links)
     communication, errors = _new_communication(
         actor,
         customer,
@@ -270,7 +269,7 @@ def schedule_followup(*, actor: User | None, customer: Customer, **fields: Any) 
     Takes subject, due_at, and optionally assignee (default: the acting user; the system names one),
     priority, notes and the links of FollowUp.LINK_FIELDS (a contact person, an order, an opportunity).
     """
-    _require_customer(actor, customer)
+    _require_customer(actor, customer, fields)
     followup, errors = _new_followup(actor, customer, **fields)
     if errors:
         raise ValidationError(errors)

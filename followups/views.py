@@ -17,10 +17,14 @@ from accounts.names import display_name
 from crm import timeline
 from crm.forms import save_from_form
 from crm.lists import export_list, filtered_and_sorted, keyset_page
-from customers.access import access_customer
 from customers.forms import active_users
 from followups import selectors, services
-from followups.access import access_communication, access_followup, can_change_followup
+from followups.access import (
+    access_communication,
+    access_customer_to_add,
+    access_followup,
+    can_change_followup,
+)
 from followups.filters import COMMUNICATION_SORTS, FOLLOWUP_SORTS, CommunicationFilter, FollowUpFilter
 from followups.forms import (
     CancelForm,
@@ -57,7 +61,7 @@ def _add_to_customer(request, customer_pk, form_class, tab, action, saved_messag
     form) and tells the timeline to reload; without htmx it is a page of its own (phones, and the
     buttons of an order's or opportunity's page), which returns to `next` once saved.
     """
-    customer = access_customer(request.user, customer_pk, for_write=True)
+    customer = access_customer_to_add(request.user, customer_pk, request.POST or request.GET)
     form = form_class(
         request.POST or None,
         customer=customer,
@@ -98,7 +102,7 @@ def communication_log(request, customer_pk):
 def person_options(request, customer_pk):
     """htmx: the contact person select's options, after a person was added on the customer page;
     the one selected (`contact_person`) stays selected."""
-    customer = access_customer(request.user, customer_pk)
+    customer = access_customer_to_add(request.user, customer_pk, request.GET)
     form = CommunicationForm(
         customer=customer, user=request.user, initial={"contact_person": request.GET.get("contact_person")}
     )

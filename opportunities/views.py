@@ -11,11 +11,10 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
+from accounts.selectors import owner_choices
 from crm.forms import SearchForm, apply_errors
 from crm.lists import export_list, filtered_and_sorted, keyset_page
-from crm.roles import is_manager
 from customers.access import access_customer
-from customers.forms import active_users
 from followups.selectors import linked_to
 from opportunities import selectors, services
 from opportunities.access import access_opportunity, can_change_opportunity
@@ -120,12 +119,12 @@ def _board_params(request):
 
 def _board_owner(request, form):
     """The people the board can be filtered by, and the one chosen (None: everyone). Without a
-    choice, managers land on their own cards ("everyone" is one click away); sales staff see
-    everything they may see."""
-    owners = list(active_users())
+    choice, managers and team leads (who get a choice of owners) land on their own cards
+    ("everyone" is one click away); sales staff see everything they may see."""
+    owners = list(owner_choices(request.user) or [])
     owner_id = form.data.get("owner") or ""
     if not owner_id:
-        return owners, (request.user if is_manager(request.user) else None)
+        return owners, (request.user if owners else None)
     return owners, next((person for person in owners if str(person.pk) == owner_id), None)
 
 

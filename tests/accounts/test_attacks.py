@@ -113,3 +113,49 @@ def test_an_agent_wins_their_deal_on_someone_elses_customer_into_their_own_order
     assert won.order is not None
     assert won.order.owner == org.users["a2"] and won.order.customer == org.records["c_b1"]
     assert won.order in Order.objects.visible_to(org.users["a2"])
+
+
+def test_an_agent_logs_a_conversation_about_their_deal_on_someone_elses_customer(client, org):
+    from django.utils import timezone
+
+    client.force_login(org.users["a2"])
+    customer, mine, theirs = org.records["c_b1"], org.records["d_a2_on_b1"], org.records["d_b1"]
+    url = reverse("followups:log", args=[customer.pk])
+    data = {
+        "channel": "phone",
+        "direction": "out",
+        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "subject": "Valves call",
+        "content": "Talked about the valves.",
+    }
+    before = Communication.objects.count()
+    assert client.get(url).status_code == 404  # not linked to a deal of theirs
+    assert client.post(url, data).status_code == 404
+    assert client.post(url, {**data, "opportunity": theirs.pk}).status_code == 404  # b1's deal
+    assert client.post(f"{url}?opportunity={theirs.pk}", data).status_code == 404
+    assert Communication.objects.count() == before
+    assert client.get(url, {"opportunity": mine.pk}).status_code == 200
+    assert client.post(url, {**data, "opportunity": mine.pk}).status_code == 302
+    logged = Communication.objects.get(subject="Valves call")
+    assert (logged.customer, logged.opportunity, logged.staff) == (customer, mine, org.users["a2"])
+    assert logged in Communication.objects.visible_to(org.users["a2"])
+
+
+@pytest.mark.parametrize("who", ["lead_e", "a2"])
+def test_exports_hold_nothing_outside_the_scope(client, org, who):
+    client.force_login(org.users[who])
+    secrets = ["Beta secret deal", "Beta private call", "Beta private talk", org.records["o_b1"].number]
+    for name in (
+        "customers:export",
+        "opportunities:export",
+        "orders:export",
+        "followups:export",
+        "followups:communications_export",
+    ):
+        response = client.get(reverse(name), {"format": "csv"})
+        assert response.status_code == 200, name
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        text = content.decode("utf-8-sig")
+        assert not any(secret in text for secret in secrets), name
+    mine = b"".join(client.get(reverse("opportunities:export"), {"format": "csv"}).streaming_content)
+    assert "Beta valves by a2" in mine.decode("utf-8-sig")

@@ -87,6 +87,11 @@ def test_the_lead_sees_the_teams_pipeline_on_the_board(client, org):
     board = client.get(reverse("opportunities:board"))
     cards = {card.title for column in board.context["columns"] for card in column["cards"]}
     assert cards == {"Alpha pumps", "Beta valves by a2"}
+    assert {person.username for person in board.context["owners"]} == {"lead_e", "a1", "a2"}
+    mine = client.get(reverse("opportunities:board"), {"owner": org.users["a2"].pk})
+    assert {card.title for column in mine.context["columns"] for card in column["cards"]} == {
+        "Beta valves by a2"
+    }
 
 
 def test_through_their_deal_an_agent_reads_the_customers_card_only(client, org):
@@ -115,3 +120,15 @@ def test_a_lead_filters_lists_by_the_teams_members_only(client, org):
     assert org.records["o_b1"].number not in refused.content.decode()
     client.force_login(org.users["a1"])
     assert "owner" not in client.get(reverse("customers:index")).context["filterset"].form.fields
+
+
+def test_reports_count_the_teams_deals_for_the_lead(client, org):
+    from crm.reporting import ReportFilters
+    from opportunities.reports import open_pipeline
+
+    lead = org.users["lead_e"]
+    owners = {row["owner"]: row["deals"] for row in open_pipeline(lead, ReportFilters(), ["owner"])}
+    assert owners == {org.users["a1"].pk: 1, org.users["a2"].pk: 1}
+    client.force_login(lead)
+    response = client.get(reverse("reports:pipeline"))
+    assert response.status_code == 200 and "Bo One" not in response.content.decode()

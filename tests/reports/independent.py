@@ -70,9 +70,10 @@ def rate(part, whole):
     return None if not whole else one_decimal(Decimal(100) * part / whole)
 
 
-def sees(user, owner_id) -> bool:
-    """Managers (and None, for everything) see every row; a salesperson their customers'."""
-    return user is None or is_manager(user) or owner_id == user.pk
+def sees(user, *owner_ids) -> bool:
+    """Managers (and None, for everything) see every row; a salesperson those they own and their
+    customers'."""
+    return user is None or is_manager(user) or user.pk in owner_ids
 
 
 def orders(user):
@@ -99,7 +100,9 @@ def orders(user):
         "customer__industry",
     )
     return [
-        {**row, "tags": tags[row["customer_id"]]} for row in rows if sees(user, row["customer__owner_id"])
+        {**row, "tags": tags[row["customer_id"]]}
+        for row in rows
+        if sees(user, row["customer__owner_id"], row["owner_id"])
     ]
 
 
@@ -127,7 +130,11 @@ def deals(user):
     products = defaultdict(set)
     for deal_id, product_id in OpportunityLine.objects.values_list("opportunity_id", "product_id"):
         products[deal_id].add(product_id)
-    return [{**row, "products": products[row["id"]]} for row in rows if sees(user, row["customer__owner_id"])]
+    return [
+        {**row, "products": products[row["id"]]}
+        for row in rows
+        if sees(user, row["customer__owner_id"], row["owner_id"])
+    ]
 
 
 def events(user):

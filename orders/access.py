@@ -1,10 +1,12 @@
-"""Who may change an order, and the only way pages fetch one by id (crm/access.py explains the pattern)."""
+"""Who may change an order, who may approve one, and the only way pages fetch one by id (crm/access.py
+explains the pattern)."""
 
 from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from crm.access import access, acts_for, require
-from orders.models import Order
+from crm.access import access, acts_as_manager, acts_for, require
+from orders.models import ApprovalRequest, Order
 
 
 def can_change_order(actor: User | None, order: Order) -> bool:
@@ -23,4 +25,43 @@ def access_order(user: User | None, pk: object, *, for_write: bool = False) -> O
         pk,
         can_change=can_change_order,
         for_write=for_write,
+    )
+
+
+# Approvals. The one place that says who approves: managers (and the system) approve every order.
+# Team leads join here, for their team's orders, once teams exist: widen approvable_orders.
+
+
+def approvable_orders(actor: User | None) -> Q | None:
+    """The orders `actor` may approve, as a filter on Order; None when they approve none."""
+    if acts_as_manager(actor):
+        return Q()
+    return None
+
+
+def can_approve(actor: User | None, order: Order) -> bool:
+    scope = approvable_orders(actor)
+    if scope is None:
+        return False
+    return scope == Q() or Order.objects.filter(scope, pk=order.pk).exists()
+
+
+def approvals_for(user: User | None) -> QuerySet[ApprovalRequest]:
+    """The approval requests `user` may decide (all states; the queue narrows to pending)."""
+    scope = approvable_orders(user)
+    if scope is None:
+        return ApprovalRequest.objects.none()
+    if scope == Q():
+        return ApprovalRequest.objects.all()
+    return ApprovalRequest.objects.filter(order__in=Order.objects.filter(scope))
+
+
+def access_approval(user: User | None, pk: object) -> ApprovalRequest:
+    """An approval request the user may decide, with its order; 404 otherwise."""
+    return access(
+        approvals_for(user).select_related("order__customer", "requested_by"),
+        user,
+        pk,
+        can_change=lambda actor, approval: can_approve(actor, approval.order),
+        for_write=True,
     )

@@ -282,3 +282,34 @@ class CreditNoteForm(OnceFormMixin):
             "refund_method": data.get("refund_method", ""),
             "reference": data.get("reference", ""),
         }
+
+
+class ApprovalRequestForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note for the approver"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Optional: why this order should go ahead."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "approval_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ApprovalDecisionForm(forms.Form):
+    APPROVE, REJECT = "approve", "reject"
+    decision = forms.ChoiceField(choices=[(APPROVE, _("Approve")), (REJECT, _("Refuse"))], label=_("Answer"))
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when refusing."),
+    )
+
+    def __init__(self, *args, approval_id: int, **kwargs):
+        kwargs.setdefault("auto_id", f"decision{approval_id}_%s")
+        super().__init__(*args, **kwargs)
+        self.approval_id = approval_id

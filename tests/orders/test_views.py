@@ -334,7 +334,7 @@ def test_only_the_steps_the_user_may_take_now_are_buttons(sales_client, manager,
     order = make_order(sales1, customer)
     page = sales_client.get(order.get_absolute_url()).content.decode()
     assert transition_url(order, "confirm") not in page
-    assert "a manager confirms this order" in page
+    assert "a manager approves or confirms this order" in page and "Request approval" in page
     assert transition_url(order, "close") in page and "hx-confirm" in page
     assert transition_url(order, "start_processing") not in page
     sales_client.force_login(manager)

@@ -262,6 +262,8 @@ LIST_PAGE_SIZE = 25
 
 # Orders whose total is above this amount need a manager to confirm them.
 ORDER_APPROVAL_LIMIT = env_decimal("ORDER_APPROVAL_LIMIT", "100000")
+# The tax rate (percent) a new order starts with: orders won from deals, and the new-order form.
+DEFAULT_TAX_RATE = env_decimal("DEFAULT_TAX_RATE", "13")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -2,6 +2,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +55,8 @@ class OrderForm(ModelForm):
             self.fields["owner"].help_text = _("Leave empty for the customer's owner.")
         else:
             del self.fields["owner"]
+        if not self.instance.pk:
+            self.fields["tax_rate"].initial = settings.DEFAULT_TAX_RATE
         if self.instance.pk:
             del self.fields["customer"]
             if not self.instance.is_editable:

@@ -31,7 +31,8 @@ from crm.access import require, require_manager
 from crm.formatting import money
 from crm.history import change_reason, set_history_context
 from customers.access import can_change_customer
-from customers.models import Customer
+from customers.models import ContactMethod, Customer
+from customers.services import mark_active
 from orders import events
 from orders.access import can_approve, require_change_order
 
@@ -476,8 +477,19 @@ def transition_problems(order: Order, name: str) -> list[str]:
 
 @transaction.atomic
 def confirm_order(*, actor: User | None, order: Order, note: str = "") -> Order:
-    """created → confirmed: the order is complete and approved (above the limit, by a manager)."""
-    return _transition(actor, order, "confirm", note=note)
+    """created → confirmed: the order is complete and approved (above the limit, by a manager or an
+    approval). Its customer becomes Active (customers.services.mark_active)."""
+    confirmed = _transition(actor, order, "confirm", note=note)
+    mark_active(actor=actor, customer=confirmed.customer, reason="active_by_order")
+    return confirmed
+
+
+def won_order_fields(customer: Customer) -> dict[str, Any]:
+    """What an order won from a deal starts with besides its lines: the customer's primary address
+    (or its address field) to ship to, and the default tax rate (DEFAULT_TAX_RATE)."""
+    addresses = customer.contact_methods.filter(type=ContactMethod.Type.ADDRESS).order_by("-is_primary", "id")
+    address = next(iter(addresses.values_list("value", flat=True)[:1]), "") or customer.address
+    return {"shipping_address": address[:300], "tax_rate": settings.DEFAULT_TAX_RATE}
 
 
 @transaction.atomic

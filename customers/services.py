@@ -33,6 +33,7 @@ CUSTOMER_FIELDS = {
     "size",
     "region",
     "address",
+    "tax_number",
     "notes",
     "gender",
     "birth_date",
@@ -44,7 +45,7 @@ def _clean_customer_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise TypeError(f"unknown customer fields: {sorted(unknown)}")
     cleaned = dict(fields)
-    for key in ("name", "region", "address"):
+    for key in ("name", "region", "address", "tax_number"):
         if key in cleaned:
             cleaned[key] = " ".join((cleaned[key] or "").split())
     return cleaned

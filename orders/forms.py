@@ -10,7 +10,7 @@ from crm.fields import DateTimeField, DecimalField, IntegerField, ModelChoiceFie
 from crm.forms import ModelForm, form_field, formset_class
 from customers.forms import active_users
 from customers.models import Customer
-from orders.models import Order, OrderLine, Payment, Product
+from orders.models import Order, OrderLine, Payment, Product, SellerProfile
 from orders.once import OnceFormMixin
 from orders.selectors import orderable_products
 from orders.services import Return
@@ -316,3 +316,9 @@ class ApprovalDecisionForm(forms.Form):
         kwargs.setdefault("auto_id", f"decision{approval_id}_%s")
         super().__init__(*args, **kwargs)
         self.approval_id = approval_id
+
+
+class SellerProfileForm(ModelForm):
+    class Meta:
+        model = SellerProfile
+        fields = ["company_name", "address", "tax_number", "bank_name", "bank_account", "phone"]

@@ -780,6 +780,33 @@ class FormSubmission(models.Model):
         return str(self.token)
 
 
+class SellerProfile(models.Model):
+    """Who sells: the company named on every settlement statement. One row (pk 1); managers edit it
+    in the app (services.update_seller_profile)."""
+
+    company_name = models.CharField(_("company name"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    tax_number = models.CharField(_("tax number"), max_length=30, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=200, blank=True)
+    bank_account = models.CharField(_("bank account"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("seller profile")
+        verbose_name_plural = _("seller profile")
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="seller_profile_single_row")]
+
+    def __str__(self):
+        return self.company_name or gettext("Seller profile")
+
+    @classmethod
+    def current(cls) -> "SellerProfile":
+        """The profile, empty until a manager fills it in (not saved by reading it)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
 class DocumentCounter(models.Model):
     """The last number handed out per kind of document and year (SO-2026-…, INV-2026-…)."""
 

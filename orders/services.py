@@ -50,6 +50,7 @@ from orders.models import (
     OrderLine,
     Payment,
     Product,
+    SellerProfile,
     Status,
 )
 
@@ -847,6 +848,28 @@ def return_value(order: Order, line: OrderLine, quantity: int) -> Decimal:
         return ZERO
     share = line.line_total * quantity / line.quantity * order.total / order.subtotal
     return share.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# The seller
+
+
+SELLER_FIELDS = {"company_name", "address", "tax_number", "bank_name", "bank_account", "phone"}
+
+
+@transaction.atomic
+def update_seller_profile(*, actor: User | None, **fields: Any) -> SellerProfile:
+    """Managers set who sells, as every settlement statement names it."""
+    require_manager(actor)
+    unknown = set(fields) - SELLER_FIELDS
+    if unknown:
+        raise TypeError(f"unknown seller fields: {sorted(unknown)}")
+    profile = SellerProfile.objects.select_for_update().filter(pk=1).first() or SellerProfile(pk=1)
+    for name, value in fields.items():
+        setattr(profile, name, " ".join((value or "").split()))
+    profile.full_clean()
+    set_history_context(profile, user=actor)
+    profile.save()
+    return profile
 
 
 # Products

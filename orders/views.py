@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -20,6 +21,7 @@ from customers.selectors import search_customers
 from followups.selectors import linked_to
 from orders import selectors, services
 from orders.access import access_approval, access_order, approvable_orders, can_change_order
+from orders.documents import statement_pdf
 from orders.filters import (
     BALANCE_SORTS,
     DEFAULT_BALANCE_SORT,
@@ -35,10 +37,11 @@ from orders.forms import (
     LineFormSet,
     OrderForm,
     PaymentForm,
+    SellerProfileForm,
     TransitionForm,
     line_initial,
 )
-from orders.models import Order
+from orders.models import Order, SellerProfile
 from orders.once import run_once
 
 CUSTOMER_OPTIONS_LIMIT = 10
@@ -509,15 +512,45 @@ def approval_decide(request, pk):
     return _approval_queue_page(request, failed=form)
 
 
+def _statement_context(order):
+    return {
+        "order": order,
+        "seller": SellerProfile.current(),
+        "lines": list(order.lines.select_related("product")),
+        "credit_notes": list(order.credit_notes.prefetch_related("lines")),
+        "payments": list(order.payments.all()),
+    }
+
+
 @require_GET
-def order_invoice(request, pk):
+def order_statement(request, pk):
+    """The settlement statement (结算单) to print: not a tax invoice (发票), which the seller's tax
+    system issues."""
     order = access_order(request.user, pk)
-    return render(
-        request,
-        "orders/order_invoice.html",
-        {
-            "order": order,
-            "lines": list(order.lines.select_related("product")),
-            "payments": list(order.payments.all()),
-        },
-    )
+    return render(request, "orders/statement.html", _statement_context(order))
+
+
+@require_GET
+def order_statement_pdf(request, pk):
+    """The same statement as a PDF (WeasyPrint, with the CJK fonts the machine has)."""
+    order = access_order(request.user, pk)
+    html = render_to_string("orders/statement_pdf.html", _statement_context(order), request=request)
+    response = HttpResponse(statement_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{order.number}.pdf"'
+    return response
+
+
+def seller_profile(request):
+    """Managers edit the seller named on every settlement statement."""
+    if not is_manager(request.user):
+        raise PermissionDenied
+    form = SellerProfileForm(request.POST or None, instance=SellerProfile.current())
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_seller_profile(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_order_errors(form, None, error)
+        else:
+            messages.success(request, _("Seller profile saved."))
+            return redirect("orders:seller")
+    return render(request, "orders/seller_profile.html", {"form": form})

@@ -31,6 +31,8 @@ REASONS: dict[str, Promise] = {
     "tags_changed": _("Tags changed"),
     "merged_from": _("Merged customer #%(customer)s “%(name)s” into this one"),
     "merged_into": _("Merged into customer #%(customer)s"),
+    "active_by_order": _("Active: an order was confirmed"),
+    "active_by_deal": _("Active: a deal was won"),
     "moved_by_merge": _("Moved from customer #%(customer)s “%(name)s”, merged into this one"),
     # orders
     "lines_changed": _("Lines changed"),

@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm.context_processors.navigation",
+                "orders.context_processors.approvals",
             ],
         },
     },
@@ -262,7 +263,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "django_guid": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django_guid": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # Rows per page of every list.
@@ -273,6 +279,8 @@ LIST_COUNT_LIMIT = 10_000
 
 # Orders whose total is above this amount need a manager to confirm them.
 ORDER_APPROVAL_LIMIT = env_decimal("ORDER_APPROVAL_LIMIT", "100000")
+# The tax rate (percent) a new order starts with: orders won from deals, and the new-order form.
+DEFAULT_TAX_RATE = env_decimal("DEFAULT_TAX_RATE", "13")
 
 # The REST API (crm/api/): hashed, expiring tokens (django-rest-knox) for integrations and the session
 # for the browser; one exception handler, keyset pagination, a request rate per token.

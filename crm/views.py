@@ -28,7 +28,7 @@ from followups.selectors import dashboard_counts
 from opportunities.models import Opportunity
 from opportunities.selectors import opportunities_for_list, search_opportunities
 from orders.models import Order
-from orders.selectors import orders_for_list, orders_with_number
+from orders.selectors import approval_answers, orders_for_list, orders_with_number
 
 # The sections of the product, in navigation order, as the dashboard introduces them.
 SECTIONS = [
@@ -136,6 +136,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "tiles": tiles,
         "sections": SECTIONS,
         "followup_counts": {"overdue": counts["overdue"], "due_today": counts["due_today"]},
+        "approval_answers": approval_answers(request.user),
     }
     return render(request, "crm/dashboard.html", context)
 

@@ -37,6 +37,7 @@ class CustomerForm(ModelForm):
             "size",
             "region",
             "address",
+            "tax_number",
             "gender",
             "birth_date",
             "tags",

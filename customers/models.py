@@ -88,6 +88,12 @@ class Customer(TimeStampedModel):
     size = models.CharField(_("size"), max_length=10, choices=Size.choices, blank=True)
     region = models.CharField(_("region"), max_length=100, blank=True, help_text=_("Province or city."))
     address = models.CharField(_("address"), max_length=300, blank=True)
+    tax_number = models.CharField(
+        _("tax number"),
+        max_length=30,
+        blank=True,
+        help_text=_("The buyer's taxpayer identification number, printed on settlement statements."),
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
     notes = models.TextField(_("notes"), blank=True)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)

@@ -34,6 +34,7 @@ CUSTOMER_FIELDS = {
     "size",
     "region",
     "address",
+    "tax_number",
     "notes",
     "gender",
     "birth_date",
@@ -45,7 +46,7 @@ def _clean_customer_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise TypeError(f"unknown customer fields: {sorted(unknown)}")
     cleaned = dict(fields)
-    for key in ("name", "region", "address"):
+    for key in ("name", "region", "address", "tax_number"):
         if key in cleaned:
             cleaned[key] = " ".join((cleaned[key] or "").split())
     return cleaned
@@ -61,6 +62,18 @@ def _save_customer(actor: User | None, customer: Customer, reason: str | None = 
     _validate_customer(customer)
     set_history_context(customer, user=actor, reason=reason)
     customer.save()
+
+
+def mark_active(*, actor: User | None, customer: Customer, reason: str) -> bool:
+    """A customer who buys is Active: at its first won deal or confirmed order (`reason`, a change
+    reason code), a customer in any other lifecycle stage becomes Active, and its history says why.
+    Runs inside the caller's transaction; True when the stage changed."""
+    if customer.lifecycle_stage == Customer.Lifecycle.ACTIVE:
+        return False
+    customer.lifecycle_stage = Customer.Lifecycle.ACTIVE
+    set_history_context(customer, user=actor, reason=change_reason(reason))
+    customer.save(update_fields=["lifecycle_stage", "updated_at"])
+    return True
 
 
 def _new_customer(

@@ -26,12 +26,13 @@ from crm.history import change_reason, set_history_context
 from crm.models import field_max_length
 from customers.access import can_change_customer
 from customers.models import Customer
+from customers.services import mark_active
 from opportunities import events
 from opportunities.access import require_change_opportunity
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
 from orders.models import ZERO, Product
 from orders.models import Status as OrderStatus
-from orders.services import MAX_AMOUNT, create_order
+from orders.services import MAX_AMOUNT, create_order, won_order_fields
 
 SCORE_FIELDS = {f"score_{factor}" for factor in Opportunity.SCORE_FACTORS}
 BANT_FIELDS = {f"{item}_{suffix}" for item in Opportunity.BANT for suffix in ("confirmed", "note")}
@@ -481,6 +482,7 @@ def mark_won(
             ],
             note=note,
             opportunity=current,
+            **won_order_fields(current.customer),
         )
     except ValidationError as error:
         raise ValidationError(
@@ -493,6 +495,7 @@ def mark_won(
     current.order, current.won_at = order, timezone.now()
     from_stage = _enter(current, won, actor, change_reason("won", order_number=order.number))
     events.opportunity_won(opportunity=current, actor=actor, from_stage=from_stage, note=note)
+    mark_active(actor=actor, customer=current.customer, reason="active_by_deal")
     return current
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from crm.history import actor_name
 from customers.activity import record_activity
-from orders.models import CreditNote, Order, OrderEvent, Payment, Status
+from orders.models import ApprovalRequest, CreditNote, Order, OrderEvent, Payment, Status
 
 Actor = User | None
 
@@ -180,6 +180,39 @@ def credit_note_issued(*, order: Order, actor: Actor, credit_note: CreditNote) -
         currency=order.currency,
         reason=credit_note.reason,
     )
+
+
+def approval_requested(*, order: Order, actor: Actor, approval: ApprovalRequest) -> OrderEvent:
+    """Someone asked for the order to be approved; the event keeps the total asked for and the note."""
+    return _event(
+        order,
+        actor,
+        OrderEvent.Type.APPROVAL_REQUESTED,
+        at=approval.requested_at,
+        note=approval.note,
+        approval=approval.pk,
+        total=_amount(approval.total),
+        currency=approval.currency,
+    )
+
+
+def approval_decided(*, order: Order, actor: Actor, approval: ApprovalRequest) -> OrderEvent:
+    """The request was approved or refused (by `actor`), with the answer's note."""
+    granted = approval.status == ApprovalRequest.Status.APPROVED
+    return _event(
+        order,
+        actor,
+        OrderEvent.Type.APPROVAL_GRANTED if granted else OrderEvent.Type.APPROVAL_REJECTED,
+        at=approval.decided_at,
+        note=approval.decision_note,
+        approval=approval.pk,
+        requested_by=approval.requested_by_id,
+    )
+
+
+def approval_voided(*, order: Order, actor: Actor, approval: ApprovalRequest) -> OrderEvent:
+    """A pending or granted approval no longer holds: the order's lines or money changed."""
+    return _event(order, actor, OrderEvent.Type.APPROVAL_VOIDED, approval=approval.pk)
 
 
 def lines_changed(*, order: Order, actor: Actor, old_total: Decimal) -> OrderEvent:

@@ -2,6 +2,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -9,7 +10,7 @@ from crm.fields import DateTimeField, DecimalField, IntegerField, ModelChoiceFie
 from crm.forms import ModelForm, form_field, formset_class
 from customers.forms import active_users
 from customers.models import Customer
-from orders.models import Order, OrderLine, Payment, Product
+from orders.models import Order, OrderLine, Payment, Product, SellerProfile
 from orders.once import OnceFormMixin
 from orders.selectors import orderable_products
 from orders.services import Return
@@ -54,6 +55,8 @@ class OrderForm(ModelForm):
             self.fields["owner"].help_text = _("Leave empty for the customer's owner.")
         else:
             del self.fields["owner"]
+        if not self.instance.pk:
+            self.fields["tax_rate"].initial = settings.DEFAULT_TAX_RATE
         if self.instance.pk:
             del self.fields["customer"]
             if not self.instance.is_editable:
@@ -282,3 +285,40 @@ class CreditNoteForm(OnceFormMixin):
             "refund_method": data.get("refund_method", ""),
             "reference": data.get("reference", ""),
         }
+
+
+class ApprovalRequestForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note for the approver"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Optional: why this order should go ahead."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "approval_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ApprovalDecisionForm(forms.Form):
+    APPROVE, REJECT = "approve", "reject"
+    decision = forms.ChoiceField(choices=[(APPROVE, _("Approve")), (REJECT, _("Refuse"))], label=_("Answer"))
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when refusing."),
+    )
+
+    def __init__(self, *args, approval_id: int, **kwargs):
+        kwargs.setdefault("auto_id", f"decision{approval_id}_%s")
+        super().__init__(*args, **kwargs)
+        self.approval_id = approval_id
+
+
+class SellerProfileForm(ModelForm):
+    class Meta:
+        model = SellerProfile
+        fields = ["company_name", "address", "tax_number", "bank_name", "bank_account", "phone"]

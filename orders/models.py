@@ -100,8 +100,9 @@ def approval_needed(order):
 
 
 def may_confirm(order, user):
-    """Above the approval limit only managers may confirm."""
-    return not approval_needed(order) or is_manager(user)
+    """Above the approval limit only managers confirm, or anyone who may change the order once its
+    approval was granted (services.request_approval)."""
+    return not approval_needed(order) or is_manager(user) or order.is_approved
 
 
 def is_complete(order):
@@ -297,6 +298,11 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
         return approval_needed(self)
 
     @property
+    def is_approved(self) -> bool:
+        """An approval was granted and not voided since (ApprovalRequest)."""
+        return self.approvals.filter(status=ApprovalStatus.APPROVED).exists()
+
+    @property
     def net_total(self) -> Decimal:
         """The total less the credit notes (models.net_total is the same in a query)."""
         return self.total - self.credited
@@ -406,6 +412,10 @@ class OrderEventType(models.TextChoices):
     PAYMENT_RECORDED = "payment_recorded", _("Payment recorded")
     REFUND_RECORDED = "refund_recorded", _("Refund recorded")
     CREDIT_NOTE_ISSUED = "credit_note_issued", _("Credit note issued")
+    APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
+    APPROVAL_GRANTED = "approval_granted", _("Approval granted")
+    APPROVAL_REJECTED = "approval_rejected", _("Approval refused")
+    APPROVAL_VOIDED = "approval_voided", _("Approval void: lines or amounts changed")
     LINES_CHANGED = "lines_changed", _("Lines changed")
     OWNER_CHANGED = "owner_changed", _("Owner changed")
     DETAILS_CHANGED = "details_changed", _("Details changed")
@@ -487,6 +497,11 @@ class OrderEvent(models.Model):
                 **facts,
                 "amount": _money(facts["amount"]),
                 "reason": facts.get("reason", ""),
+            }
+        if self.type == self.Type.APPROVAL_REQUESTED and "total" in facts:
+            return gettext("Approval requested for a total of %(total)s %(currency)s") % {
+                **facts,
+                "total": _money(facts["total"]),
             }
         if self.type in (self.Type.PAYMENT_RECORDED, self.Type.REFUND_RECORDED):
             return self._payment_summary(facts)
@@ -665,6 +680,88 @@ class CreditNoteLine(models.Model):
         return f"{self.credit_note}: {self.amount}"
 
 
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("approval", "Waiting")
+    APPROVED = "approved", pgettext_lazy("approval", "Approved")
+    REJECTED = "rejected", pgettext_lazy("approval", "Refused")
+    VOID = "void", pgettext_lazy("approval", "Void")
+
+
+class ApprovalRequest(models.Model):
+    """A salesperson's request that an order above ORDER_APPROVAL_LIMIT be approved for confirming.
+
+    Pending until someone who may approve (orders.access.can_approve) approves or refuses it, with a
+    note; an approved order can be confirmed by whoever may change it. Changing its lines or money
+    voids a pending or granted approval. At most one request per order is pending or approved.
+    """
+
+    Status = ApprovalStatus
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="approvals", verbose_name=_("order"), db_index=False
+    )  # approval_order_idx starts with it
+    status = models.CharField(
+        _("status"), max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
+    )
+    total = money_field(_("total"), help_text=_("The order's total when approval was asked."))
+    currency = models.CharField(_("currency"), max_length=3)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("answer"), blank=True)
+
+    objects = OrderPartQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("approval request")
+        verbose_name_plural = _("approval requests")
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ApprovalStatus.values), name="approval_status_known"
+            ),
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status__in=["pending", "approved"]),
+                name="approval_one_open_per_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False)),
+                name="approval_decided_stamped",
+            ),
+            models.CheckConstraint(
+                condition=instants_in_range("requested_at", "decided_at"),
+                name="approval_dates_in_range",
+                violation_error_message=DATES_OUT_OF_RANGE,
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["order", "requested_at"], name="approval_order_idx"),
+            models.Index(fields=["status", "requested_at"], name="approval_status_idx"),
+            models.Index(fields=["requested_by", "decided_at"], name="approval_requester_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.order}: {self.get_status_display()}"
+
+
 class FormSubmission(models.Model):
     """A one-time form token spent: the first post of a payment, credit note or transition form.
 
@@ -690,6 +787,33 @@ class FormSubmission(models.Model):
 
     def __str__(self):
         return str(self.token)
+
+
+class SellerProfile(models.Model):
+    """Who sells: the company named on every settlement statement. One row (pk 1); managers edit it
+    in the app (services.update_seller_profile)."""
+
+    company_name = models.CharField(_("company name"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    tax_number = models.CharField(_("tax number"), max_length=30, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=200, blank=True)
+    bank_account = models.CharField(_("bank account"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("seller profile")
+        verbose_name_plural = _("seller profile")
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="seller_profile_single_row")]
+
+    def __str__(self):
+        return self.company_name or gettext("Seller profile")
+
+    @classmethod
+    def current(cls) -> "SellerProfile":
+        """The profile, empty until a manager fills it in (not saved by reading it)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
 
 class DocumentCounter(models.Model):

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -19,8 +20,8 @@ from crm.filters import start_of_day
 from crm.formatting import money
 from crm.history import field_changes
 from customers.models import Customer
-from orders.access import can_change_order
-from orders.models import ZERO, Order, OrderLine, Product, Status, net_total
+from orders.access import approvals_for, can_approve, can_change_order
+from orders.models import ZERO, ApprovalRequest, Order, OrderLine, Product, Status, net_total
 from orders.services import CENT, transition_problems
 
 CUSTOMER_CARD_ORDERS = 5
@@ -61,7 +62,51 @@ def order_detail(user: User, order: Order) -> dict[str, Any]:
         "events": list(order.events.select_related("actor").order_by("-at", "-id")),
         "history": field_changes(order.history.all(), OrderLine.history.filter(order=order.pk)),
         "actions": available_actions(user, order),
+        **approval_state(user, order),
     }
+
+
+def approval_state(user: User, order: Order) -> dict[str, Any]:
+    """The order's latest approval request, and whether `user` may ask for one now: a created order
+    above the limit, changed by someone who may not approve it, with no request pending or granted."""
+    latest = (
+        order.approvals.select_related("requested_by", "decided_by").order_by("-requested_at", "-id").first()
+    )
+    may_request = (
+        order.status == Status.CREATED
+        and order.needs_approval
+        and can_change_order(user, order)
+        and not can_approve(user, order)
+        and (
+            latest is None or latest.status in (ApprovalRequest.Status.REJECTED, ApprovalRequest.Status.VOID)
+        )
+    )
+    return {"approval": latest, "may_request_approval": may_request}
+
+
+def approval_queue(user: User) -> QuerySet[ApprovalRequest]:
+    """The requests waiting for `user`'s answer, oldest first."""
+    return (
+        approvals_for(user)
+        .filter(status=ApprovalRequest.Status.PENDING)
+        .select_related("order__customer", "order__owner", "requested_by")
+        .order_by("requested_at", "id")
+    )
+
+
+APPROVAL_ANSWERS_DAYS = 14
+APPROVAL_ANSWERS_SHOWN = 5
+
+
+def approval_answers(user: User, now: datetime | None = None) -> list[ApprovalRequest]:
+    """The answers to `user`'s approval requests of the last two weeks, newest first (the dashboard)."""
+    since = (now or timezone.now()) - timedelta(days=APPROVAL_ANSWERS_DAYS)
+    answered = (ApprovalRequest.Status.APPROVED, ApprovalRequest.Status.REJECTED)
+    return list(
+        ApprovalRequest.objects.filter(requested_by=user, status__in=answered, decided_at__gte=since)
+        .select_related("order", "decided_by")
+        .order_by("-decided_at", "-id")[:APPROVAL_ANSWERS_SHOWN]
+    )
 
 
 @dataclass
@@ -98,7 +143,10 @@ def available_actions(user: User, order: Order) -> list[Action]:
             action.allowed = False
         elif not has_transition_perm(method, user):
             action.allowed = False
-            action.problems.append(_("Above the approval limit: a manager confirms this order."))
+            action.problems.append(
+                _("Above the approval limit of %(limit)s: a manager approves or confirms this order.")
+                % {"limit": money(settings.ORDER_APPROVAL_LIMIT)}
+            )
         elif name == "finish" and order.balance != 0:
             action.needs_override = True
             if not acts_as_manager(user):

@@ -31,9 +31,10 @@ from crm.access import require, require_manager
 from crm.formatting import money
 from crm.history import change_reason, set_history_context
 from customers.access import can_change_customer
-from customers.models import Customer
+from customers.models import ContactMethod, Customer
+from customers.services import mark_active
 from orders import events
-from orders.access import require_change_order
+from orders.access import can_approve, require_change_order
 
 if TYPE_CHECKING:
     from opportunities.models import Opportunity
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 from crm.models import model_field
 from orders.models import (
     ZERO,
+    ApprovalRequest,
     CreditNote,
     CreditNoteLine,
     DocumentCounter,
@@ -48,6 +50,7 @@ from orders.models import (
     OrderLine,
     Payment,
     Product,
+    SellerProfile,
     Status,
 )
 
@@ -55,6 +58,7 @@ CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")  # what DecimalField(max_digits=14, decimal_places=2) holds
 ORDER_NUMBER, INVOICE_NUMBER, CREDIT_NOTE_NUMBER = "SO", "INV", "CN"
 REASON_LENGTH = 300  # CreditNote.reason
+APPROVAL_NOTE_LENGTH = 2000
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of the browser and the server differ a little
 
 # Fields an order takes at creation and while it is created; the details can change until it ends.
@@ -388,11 +392,12 @@ def update_order(
         setattr(current, name, value)
     if owner is not None:
         current.owner = _order_owner(actor, current.customer, owner, None)
+    lines_changed = False
     if lines is None:
         _validate_order_fields(current)
         _apply_totals(current, list(current.lines.all()))
     else:
-        _replace_lines(actor, current, _validated_lines(current, lines))
+        lines_changed = _replace_lines(actor, current, _validated_lines(current, lines))
     set_history_context(
         current, user=actor, reason=change_reason("lines_changed") if lines is not None else None
     )
@@ -404,12 +409,15 @@ def update_order(
         events.owner_changed(order=current, actor=actor, old_owner=old_owner)
     if changed:
         events.details_changed(order=current, actor=actor, fields=changed)
+    if lines_changed or current.total != old_total or MONEY_FIELDS & set(changed):
+        _void_approvals(actor, current)
     return current
 
 
-def _replace_lines(user: User | None, order: Order, new_lines: list[OrderLine]) -> None:
+def _replace_lines(user: User | None, order: Order, new_lines: list[OrderLine]) -> bool:
     """The order's lines become `new_lines`, line by line, so that each line's history shows what
-    changed: the line at each position is updated, extra ones added, missing ones removed."""
+    changed: the line at each position is updated, extra ones added, missing ones removed. True when
+    anything changed."""
     old_lines = list(order.lines.order_by("position", "id"))
     fields = ["position", "product", "description", "quantity", "unit_price", "discount", "line_total"]
     updated = []
@@ -424,6 +432,7 @@ def _replace_lines(user: User | None, order: Order, new_lines: list[OrderLine]) 
     if updated:
         bulk_update_with_history(updated, OrderLine, fields, default_user=user)
     bulk_create_with_history(new_lines[len(old_lines) :], OrderLine, default_user=user)
+    return bool(updated) or len(old_lines) != len(new_lines)
 
 
 # The lifecycle
@@ -487,8 +496,19 @@ def transition_problems(order: Order, name: str) -> list[str]:
 
 @transaction.atomic
 def confirm_order(*, actor: User | None, order: Order, note: str = "") -> Order:
-    """created → confirmed: the order is complete and approved (above the limit, by a manager)."""
-    return _transition(actor, order, "confirm", note=note)
+    """created → confirmed: the order is complete and approved (above the limit, by a manager or an
+    approval). Its customer becomes Active (customers.services.mark_active)."""
+    confirmed = _transition(actor, order, "confirm", note=note)
+    mark_active(actor=actor, customer=confirmed.customer, reason="active_by_order")
+    return confirmed
+
+
+def won_order_fields(customer: Customer) -> dict[str, Any]:
+    """What an order won from a deal starts with besides its lines: the customer's primary address
+    (or its address field) to ship to, and the default tax rate (DEFAULT_TAX_RATE)."""
+    addresses = customer.contact_methods.filter(type=ContactMethod.Type.ADDRESS).order_by("-is_primary", "id")
+    address = next(iter(addresses.values_list("value", flat=True)[:1]), "") or customer.address
+    return {"shipping_address": address[:300], "tax_rate": settings.DEFAULT_TAX_RATE}
 
 
 @transaction.atomic
@@ -642,6 +662,74 @@ def _check_payment(order: Order, amount: Decimal) -> None:
         )
 
 
+# Approvals
+
+
+OPEN_APPROVALS = (ApprovalRequest.Status.PENDING, ApprovalRequest.Status.APPROVED)
+
+
+@transaction.atomic
+def request_approval(*, actor: User | None, order: Order, note: str = "") -> ApprovalRequest:
+    """Asks for the created order above ORDER_APPROVAL_LIMIT to be approved, with an optional note.
+
+    One request per order is open (pending or approved) at a time; a refused or voided one may be
+    followed by a new request.
+    """
+    current = _locked(actor, order)
+    note = (note or "").strip()
+    if current.status != Status.CREATED:
+        raise ValidationError(_("Only an order that is not yet confirmed needs approval."))
+    if not current.needs_approval:
+        raise ValidationError(_("This order is within the approval limit: it can be confirmed as it is."))
+    if current.approvals.filter(status__in=OPEN_APPROVALS).exists():
+        raise ValidationError(_("Approval was already asked for this order."))
+    if len(note) > APPROVAL_NOTE_LENGTH:
+        raise ValidationError({"note": _("Keep the note under 2000 characters.")})
+    approval = ApprovalRequest.objects.create(
+        order=current, total=current.total, currency=current.currency, requested_by=actor, note=note
+    )
+    events.approval_requested(order=current, actor=actor, approval=approval)
+    return approval
+
+
+@transaction.atomic
+def decide_approval(
+    *, actor: User | None, approval: ApprovalRequest, approve: bool, note: str = ""
+) -> ApprovalRequest:
+    """Approves or refuses a pending request (a refusal says why); only who may approve the order
+    (orders.access.can_approve) decides. The requester sees the answer on the order and dashboard."""
+    order = Order.objects.select_for_update(of=("self",)).select_related("customer").get(pk=approval.order_id)
+    current = ApprovalRequest.objects.select_for_update().get(pk=approval.pk)
+    require(can_approve(actor, order), _("You may not approve this order."))
+    note = (note or "").strip()
+    if current.status != ApprovalRequest.Status.PENDING:
+        raise ValidationError(
+            _("This request was answered already: %(status)s.") % {"status": current.get_status_display()},
+            code="conflict",
+        )
+    if not approve and not note:
+        raise ValidationError({"note": _("Say why the approval is refused.")})
+    if len(note) > APPROVAL_NOTE_LENGTH:
+        raise ValidationError({"note": _("Keep the note under 2000 characters.")})
+    current.status = ApprovalRequest.Status.APPROVED if approve else ApprovalRequest.Status.REJECTED
+    current.decided_by, current.decided_at, current.decision_note = actor, timezone.now(), note
+    current.save()
+    events.approval_decided(order=order, actor=actor, approval=current)
+    return current
+
+
+def _void_approvals(actor: User | None, order: Order) -> None:
+    """A pending or granted approval does not cover changed lines or money: it becomes void."""
+    for approval in order.approvals.filter(status__in=OPEN_APPROVALS):
+        approval.status, approval.decided_by, approval.decided_at = (
+            ApprovalRequest.Status.VOID,
+            actor,
+            timezone.now(),
+        )
+        approval.save()
+        events.approval_voided(order=order, actor=actor, approval=approval)
+
+
 # Credit notes
 
 
@@ -778,6 +866,28 @@ def return_value(order: Order, line: OrderLine, quantity: int) -> Decimal:
         return ZERO
     share = line.line_total * quantity / line.quantity * order.total / order.subtotal
     return share.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# The seller
+
+
+SELLER_FIELDS = {"company_name", "address", "tax_number", "bank_name", "bank_account", "phone"}
+
+
+@transaction.atomic
+def update_seller_profile(*, actor: User | None, **fields: Any) -> SellerProfile:
+    """Managers set who sells, as every settlement statement names it."""
+    require_manager(actor)
+    unknown = set(fields) - SELLER_FIELDS
+    if unknown:
+        raise TypeError(f"unknown seller fields: {sorted(unknown)}")
+    profile = SellerProfile.objects.select_for_update().filter(pk=1).first() or SellerProfile(pk=1)
+    for name, value in fields.items():
+        setattr(profile, name, " ".join((value or "").split()))
+    profile.full_clean()
+    set_history_context(profile, user=actor)
+    profile.save()
+    return profile
 
 
 # Products

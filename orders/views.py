@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -18,7 +20,8 @@ from customers.models import Customer
 from customers.selectors import search_customers
 from followups.selectors import linked_to
 from orders import selectors, services
-from orders.access import access_order, can_change_order
+from orders.access import access_approval, access_order, approvable_orders, can_change_order
+from orders.documents import statement_pdf
 from orders.filters import (
     BALANCE_SORTS,
     DEFAULT_BALANCE_SORT,
@@ -27,8 +30,18 @@ from orders.filters import (
     BalanceFilter,
     OrderFilter,
 )
-from orders.forms import CreditNoteForm, LineFormSet, OrderForm, PaymentForm, TransitionForm, line_initial
-from orders.models import Order
+from orders.forms import (
+    ApprovalDecisionForm,
+    ApprovalRequestForm,
+    CreditNoteForm,
+    LineFormSet,
+    OrderForm,
+    PaymentForm,
+    SellerProfileForm,
+    TransitionForm,
+    line_initial,
+)
+from orders.models import Order, SellerProfile
 from orders.once import run_once
 
 CUSTOMER_OPTIONS_LIMIT = 10
@@ -319,6 +332,7 @@ def _detail_context(request, pk, failed_form=None, **overrides):
     return {
         **context,
         "payment_form": PaymentForm(),
+        "approval_form": ApprovalRequestForm(),
         "can_edit": order.is_open,
         "can_credit": can_change_order(request.user, order),
         "linked": linked_to(request.user, "order", order),
@@ -434,15 +448,109 @@ def credit_note_create(request, pk):
     return render(request, "orders/credit_note_form.html", {"order": order, "form": form})
 
 
+# Approvals
+
+
+@require_POST
+def approval_request(request, pk):
+    """A salesperson asks for the order above the approval limit to be approved."""
+    order = access_order(request.user, pk, for_write=True)
+    form = ApprovalRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.request_approval(actor=request.user, order=order, note=form.cleaned_data["note"])
+        except ValidationError as error:
+            apply_order_errors(form, None, error)
+        else:
+            return _done(
+                request, order, _("Approval requested: a manager will answer on the approvals page.")
+            )
+    return _failed(request, pk, "actions", approval_form=form)
+
+
 @require_GET
-def order_invoice(request, pk):
+def approval_queue(request):
+    if approvable_orders(request.user) is None:
+        raise PermissionDenied
+    return _approval_queue_page(request)
+
+
+def _approval_queue_page(request, failed=None):
+    """The queue, each request with its answer form (`failed`, a form with errors, for its own)."""
+    requests = [
+        (
+            approval,
+            failed
+            if failed is not None and failed.approval_id == approval.pk
+            else ApprovalDecisionForm(approval_id=approval.pk),
+        )
+        for approval in selectors.approval_queue(request.user)
+    ]
+    context = {"requests": requests, "approval_limit": settings.ORDER_APPROVAL_LIMIT}
+    return render(request, "orders/approval_queue.html", context)
+
+
+@require_POST
+def approval_decide(request, pk):
+    approval = access_approval(request.user, pk)
+    form = ApprovalDecisionForm(request.POST, approval_id=approval.pk)
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == ApprovalDecisionForm.APPROVE
+        try:
+            services.decide_approval(
+                actor=request.user, approval=approval, approve=approve, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            apply_order_errors(form, None, error)
+        else:
+            template = _("Order %(number)s approved.") if approve else _("Order %(number)s refused.")
+            messages.success(request, template % {"number": approval.order.number})
+            return redirect("orders:approvals")
+    if approval.status != approval.Status.PENDING:  # answered meanwhile: the queue no longer shows it
+        for text in form.non_field_errors():
+            messages.warning(request, str(text))
+    return _approval_queue_page(request, failed=form)
+
+
+def _statement_context(order):
+    return {
+        "order": order,
+        "seller": SellerProfile.current(),
+        "lines": list(order.lines.select_related("product")),
+        "credit_notes": list(order.credit_notes.prefetch_related("lines")),
+        "payments": list(order.payments.all()),
+    }
+
+
+@require_GET
+def order_statement(request, pk):
+    """The settlement statement (结算单) to print: not a tax invoice (发票), which the seller's tax
+    system issues."""
     order = access_order(request.user, pk)
-    return render(
-        request,
-        "orders/order_invoice.html",
-        {
-            "order": order,
-            "lines": list(order.lines.select_related("product")),
-            "payments": list(order.payments.all()),
-        },
-    )
+    return render(request, "orders/statement.html", _statement_context(order))
+
+
+@require_GET
+def order_statement_pdf(request, pk):
+    """The same statement as a PDF (WeasyPrint, with the CJK fonts the machine has)."""
+    order = access_order(request.user, pk)
+    html = render_to_string("orders/statement_pdf.html", _statement_context(order), request=request)
+    response = HttpResponse(statement_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{order.number}.pdf"'
+    return response
+
+
+def seller_profile(request):
+    """Managers edit the seller named on every settlement statement."""
+    if not is_manager(request.user):
+        raise PermissionDenied
+    form = SellerProfileForm(request.POST or None, instance=SellerProfile.current())
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_seller_profile(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_order_errors(form, None, error)
+        else:
+            messages.success(request, _("Seller profile saved."))
+            return redirect("orders:seller")
+    return render(request, "orders/seller_profile.html", {"form": form})

@@ -384,7 +384,7 @@ def test_an_order_page_and_invoice_show_a_payment_stored_in_year_one(sales_clien
     payment = order_services.record_payment(actor=sales1, order=order, amount=Decimal("10.00"), method="cash")
     with around_the_rules(Payment, "payment_paid_at_in_range") as cursor:
         store_year_one(cursor, Payment, "paid_at", payment.pk)
-    for url_name in ("orders:detail", "orders:invoice"):
+    for url_name in ("orders:detail", "orders:statement"):
         assert sales_client.get(reverse(url_name, args=[order.pk])).status_code == 200
 
 

@@ -9,10 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
 from crm.history import change_reason
+from customers.models import Customer
 from opportunities import services
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, Stage
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import close_order
+from tests.factories import ContactMethodFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -325,7 +327,11 @@ def test_winning_creates_the_order_from_the_lines_in_one_step(sales1, customer1,
         ("SEN-1", 3, Decimal("100.00"), Decimal("300.00")),
         ("CTL-1", 2, Decimal("200.00"), Decimal("400.00")),
     ]
-    assert order.total == Decimal("700.00")
+    assert (order.subtotal, order.tax_rate, order.total) == (
+        Decimal("700.00"),
+        Decimal("13"),
+        Decimal("791.00"),
+    )
     assert order.events.get().note == "Signed today"
     event = won.events.latest("at", "id")
     assert (event.from_stage, event.to_stage, event.actor, event.note) == (
@@ -335,6 +341,41 @@ def test_winning_creates_the_order_from_the_lines_in_one_step(sales1, customer1,
         "Signed today",
     )
     assert won.history.first().history_change_reason == change_reason("won", order_number=order.number)
+
+
+def test_a_won_deal_gives_a_complete_order_and_an_active_customer(sales1, customer1, new_opportunity):
+    ContactMethodFactory(customer=customer1, type="address", value="北京市海淀区中关村大街 1 号")
+    ContactMethodFactory(
+        customer=customer1, type="address", value="上海市浦东新区张江路 88 号", is_primary=True
+    )
+    Customer.objects.filter(pk=customer1.pk).update(lifecycle_stage="prospect")
+    order = services.mark_won(actor=sales1, opportunity=new_opportunity(sales1, customer1)).order
+    assert order is not None
+    assert (order.shipping_address, order.tax_rate, order.currency) == (
+        "上海市浦东新区张江路 88 号",
+        Decimal("13"),
+        "CNY",
+    )
+    assert order.tax == Decimal("91.00")
+    customer1.refresh_from_db()
+    assert customer1.lifecycle_stage == "active"
+    latest = customer1.history.first()
+    assert (latest.lifecycle_stage, latest.history_change_reason, latest.history_user) == (
+        "active",
+        "active_by_deal",
+        sales1,
+    )
+
+
+def test_the_default_tax_rate_is_a_setting(settings, sales1, customer1, new_opportunity):
+    settings.DEFAULT_TAX_RATE = Decimal("6")
+    customer1.address = "Dock 4, Harbour Road"
+    customer1.save()
+    order = services.mark_won(actor=sales1, opportunity=new_opportunity(sales1, customer1)).order
+    assert order is not None and (order.tax_rate, order.shipping_address) == (
+        Decimal("6"),
+        "Dock 4, Harbour Road",
+    )
 
 
 def test_a_manager_winning_keeps_the_opportunity_owner_on_the_order(

@@ -4,6 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -24,7 +25,15 @@ def every_kind_of_event(sales1, manager, customer):
     order = services.update_order(actor=sales1, order=order, lines=lines)
     order = services.update_order(actor=sales1, order=order, shipping_address="上海市浦东新区")
     order = services.update_order(actor=manager, order=order, owner=manager)
-    order = services.confirm_order(actor=sales1, order=order)
+    with override_settings(ORDER_APPROVAL_LIMIT=D("100")):
+        approval = services.request_approval(actor=sales1, order=order, note="大客户")
+        services.decide_approval(actor=manager, approval=approval, approve=False, note="价格太低")
+        services.request_approval(actor=sales1, order=order)
+        lines = [{"description": "Sensor kit", "quantity": 4, "unit_price": D("100.00")}]
+        order = services.update_order(actor=sales1, order=order, lines=lines)  # voids the request
+        approval = services.request_approval(actor=sales1, order=order)
+        services.decide_approval(actor=manager, approval=approval, approve=True, note="同意")
+        order = services.confirm_order(actor=sales1, order=order)
     services.record_payment(actor=sales1, order=order, amount=D("150.00"), method="cash")
     services.record_payment(actor=sales1, order=order, amount=D("-50.00"), method="cash")
     order = services.start_processing(actor=sales1, order=order, carrier="顺丰速运", tracking_number="SF123")
@@ -67,6 +76,13 @@ def sentences(order, sales1, manager):
             f"订单已完成，发票号 {order.invoice_number}",
         ),
         "closed": ("Order closed: 客户取消", "订单已关闭：客户取消"),
+        "approval_requested": (
+            "Approval requested for a total of 400.00 CNY",
+            "已申请审批，合计 400.00 CNY",
+        ),
+        "approval_granted": ("Approval granted", "审批已通过"),
+        "approval_rejected": ("Approval refused", "审批被拒绝"),
+        "approval_voided": ("Approval void: lines or amounts changed", "审批已作废：订单行或金额已变更"),
         "credit_note_issued": (
             f"Credit note {order.credit_notes.get().number} of 20.00 CNY issued: 价格调整",
             f"已开具贷项通知单 {order.credit_notes.get().number}，金额 20.00 CNY：价格调整",
@@ -109,7 +125,12 @@ def test_events_store_facts_not_sentences(sales1, manager, customer):
     for event in OrderEvent.objects.order_by("at", "id"):
         stored.setdefault(event.type, event)
     assert set(stored) == set(OrderEvent.Type.values)
-    assert {event.note for event in stored.values()} == {""}  # nobody typed a note
+    typed = {name: event.note for name, event in stored.items() if event.note}
+    assert typed == {
+        "approval_requested": "大客户",
+        "approval_rejected": "价格太低",
+        "approval_granted": "同意",
+    }
     assert stored["lines_changed"].parameters == {
         "old_total": "300.00",
         "new_total": "400.00",

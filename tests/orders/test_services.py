@@ -518,3 +518,16 @@ def test_a_manager_reassigns_an_open_order_sales_staff_cannot(sales1, sales2, ma
     finished = order_in("finished", sales1, customer)
     with pytest.raises(ValidationError, match="cannot be changed"):
         services.update_order(actor=manager, order=finished, owner=sales2)
+
+
+def test_confirming_makes_the_customer_active_with_history(sales1, customer):
+    from customers.models import Customer
+
+    Customer.objects.filter(pk=customer.pk).update(lifecycle_stage="lead")
+    services.confirm_order(actor=sales1, order=make_order(sales1, customer))
+    customer.refresh_from_db()
+    assert customer.lifecycle_stage == "active"
+    assert customer.history.first().history_change_reason == "active_by_order"
+    before = customer.history.count()
+    services.confirm_order(actor=sales1, order=make_order(sales1, customer))  # already active: no record
+    assert customer.history.count() == before

@@ -91,11 +91,11 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(sales_client, sales1, cu
 
 def test_the_invoice_page_runs_a_fixed_number_of_queries(sales_client, sales1, customer, count_queries):
     order = make_order(sales1, customer)
-    few = count_queries(sales_client, reverse("orders:invoice", args=[order.pk]))
+    few = count_queries(sales_client, reverse("orders:statement", args=[order.pk]))
     order = services.update_order(
         actor=sales1, order=order, lines=[{"product": ProductFactory(), "quantity": 1} for _ in range(30)]
     )
-    assert count_queries(sales_client, reverse("orders:invoice", args=[order.pk])) == few
+    assert count_queries(sales_client, reverse("orders:statement", args=[order.pk])) == few
 
 
 # --- visibility: another user's order answers 404 everywhere -----------------------------------
@@ -107,7 +107,7 @@ def test_sales_cannot_see_or_act_on_another_users_order_by_any_url(sales_client,
     for url in (
         order.get_absolute_url(),
         reverse("orders:edit", args=[order.pk]),
-        reverse("orders:invoice", args=[order.pk]),
+        reverse("orders:statement", args=[order.pk]),
     ):
         assert sales_client.get(url).status_code == 404, url
     posts = [
@@ -334,7 +334,7 @@ def test_only_the_steps_the_user_may_take_now_are_buttons(sales_client, manager,
     order = make_order(sales1, customer)
     page = sales_client.get(order.get_absolute_url()).content.decode()
     assert transition_url(order, "confirm") not in page
-    assert "a manager confirms this order" in page
+    assert "a manager approves or confirms this order" in page and "Request approval" in page
     assert transition_url(order, "close") in page and "hx-confirm" in page
     assert transition_url(order, "start_processing") not in page
     sales_client.force_login(manager)
@@ -430,12 +430,12 @@ def test_record_a_payment_and_refuse_a_too_large_refund(sales_client, sales1, cu
 
 def test_the_invoice_page_shows_the_invoice_number_once_finished(sales_client, sales1, customer):
     order = order_in("finished", sales1, customer)
-    page = sales_client.get(reverse("orders:invoice", args=[order.pk])).content.decode()
+    page = sales_client.get(reverse("orders:statement", args=[order.pk])).content.decode()
     assert order.invoice_number in page and "@media print" not in page
     draft = make_order(sales1, customer)
     assert (
         "Settlement statement"
-        in sales_client.get(reverse("orders:invoice", args=[draft.pk])).content.decode()
+        in sales_client.get(reverse("orders:statement", args=[draft.pk])).content.decode()
     )
 
 

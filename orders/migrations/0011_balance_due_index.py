@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0006_dates_and_quantities_in_range'),
-        ('orders', '0008_form_submissions'),
+        ('orders', '0010_seller_profile'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

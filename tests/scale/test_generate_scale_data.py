@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import models, transaction
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crm.scale.generate import HISTORY_MODELS, PLAIN_MODELS
 from customers.models import ContactMethod, Customer
@@ -35,9 +35,9 @@ ZERO = Decimal("0.00")
 
 def generate(customers: int = CUSTOMERS, seed: int = 7) -> str:
     out = StringIO()
-    call_command(
-        "generate_scale_data", customers=customers, chunk=15, salespeople=4, seed=seed, force=True, stdout=out
-    )
+    options = {"customers": customers, "chunk": 15, "salespeople": 4, "seed": seed, "force": True}
+    with translation.override("en"):
+        call_command("generate_scale_data", stdout=out, **options)
     return out.getvalue()
 
 
@@ -230,13 +230,20 @@ def test_the_same_seed_makes_the_same_data(db):
         transaction.set_rollback(True)
 
 
-def test_refuses_without_debug_unless_forced(db, settings):
+def test_refuses_without_debug_unless_forced(db, settings, english):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG is off"):
         call_command("generate_scale_data", customers=2, stdout=StringIO())
     assert not Customer.objects.exists()
     call_command("generate_scale_data", customers=2, force=True, stdout=StringIO())
     assert Customer.objects.count() == 2
+
+
+def test_says_it_in_chinese_too(db):
+    out = StringIO()
+    with translation.override("zh-hans"):
+        call_command("generate_scale_data", customers=3, force=True, stdout=out)
+    assert "3 个客户" in out.getvalue() and "完成" in out.getvalue()
 
 
 @pytest.mark.parametrize(

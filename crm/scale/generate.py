@@ -65,6 +65,7 @@ ORDER_OUTCOMES = [
 CLOSED_SHARE = 10
 DEPOSIT_SHARE = 0.3
 WON_SHARE, LOST_SHARE = 0.25, 0.2
+OVERDUE_AT_MOST = timedelta(days=20)  # a follow-up due longer ago than this is done or cancelled
 HISTORY_MODELS: list[type[models.Model]] = [
     ContactMethod,
     Customer,
@@ -739,7 +740,7 @@ class Builder:
         chance = rng.random()
         if due < self.now and chance < 0.1:
             row.update(status=FollowUp.Status.CANCELLED, updated_at=due)
-        elif due < self.now - timedelta(days=1) and chance < 0.92:
+        elif due < self.now - timedelta(days=1) and (chance < 0.92 or due < self.now - OVERDUE_AT_MOST):
             completed = max(min(due + timedelta(hours=rng.randint(-6, 24)), self.now), created)
             result = rng.choice(words.RESULTS_ZH if chinese else words.RESULTS_EN)
             row.update(

@@ -3,6 +3,7 @@
 import itertools
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from io import StringIO
 
@@ -13,7 +14,7 @@ from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 
-from crm.scale.generate import HISTORY_MODELS, PLAIN_MODELS
+from crm.scale.generate import HISTORY_MODELS, OVERDUE_AT_MOST, PLAIN_MODELS
 from customers.models import ContactMethod, Customer
 from customers.normalise import normalise_email, normalise_phone
 from followups.models import Communication, FollowUp
@@ -151,6 +152,15 @@ def test_opportunities_have_a_chain_of_stage_events(generated):
         assert (opportunity.stage.kind == Stage.Kind.LOST) == bool(
             opportunity.lost_at and opportunity.lost_reason
         )
+
+
+def test_follow_ups_are_closed_as_a_team_closes_them(generated):
+    """Overdue ones are recent: older ones were done or cancelled, so My day stays a day's work."""
+    long_ago = timezone.now() - OVERDUE_AT_MOST - timedelta(days=1)
+    assert not FollowUp.objects.filter(status=FollowUp.Status.OPEN, due_at__lt=long_ago).exists()
+    done = FollowUp.objects.filter(status=FollowUp.Status.DONE)
+    assert not done.filter(completed_at__lt=F("created_at")).exists()
+    assert not done.filter(completed_by=None).exists()
 
 
 def test_every_foreign_key_points_at_a_row(generated):

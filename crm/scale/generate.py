@@ -30,7 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection, connections, models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crm.demo import seed_users
 from crm.roles import SALES
@@ -209,13 +209,16 @@ def generate(
     counters = {(c.kind, c.year): c.last for c in DocumentCounter.objects.all()}
     clock, rows = _Clock(), 0
 
+    language = translation.get_language()
+
     def write(batch: Batch, counters: dict[tuple[str, int], int], done: int) -> None:
         nonlocal rows
         clock.track_server()
         with transaction.atomic():
             rows += sum(writer.write(part) for writer, part in batch)
             _save_counters(counters)
-        report(Progress(done, rows, clock.seconds(), clock.cpu(), clock.server_cpu()))
+        with translation.override(language):  # the caller's, also in the writing thread
+            report(Progress(done, rows, clock.seconds(), clock.cpu(), clock.server_cpu()))
 
     with _Writing(background=_may_write_in_background()) as writing:
         for first in range(0, customers, chunk):

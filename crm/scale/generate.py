@@ -159,11 +159,14 @@ def catalogue(salespeople: int) -> Catalogue:
     users = seed_users()
     sales = [users["sales1"], users["sales2"], *_more_salespeople(salespeople - 2)]
     if not Product.objects.exists():
-        from orders.demo import PRODUCTS
+        from orders.demo import INACTIVE_SKUS, PRODUCTS
         from orders.services import create_product
 
         for sku, name, series, price in PRODUCTS:
-            create_product(actor=None, sku=sku, name=name, series=series, unit_price=Decimal(price))
+            active = sku not in INACTIVE_SKUS
+            create_product(
+                actor=None, sku=sku, name=name, series=series, unit_price=Decimal(price), active=active
+            )
     stages = list(Stage.objects.order_by("position", "id"))
     return Catalogue(
         products=list(
@@ -341,7 +344,7 @@ class Builder:
             Customer, self._customer_fields(rng, owner, created, chinese), at=created, user=owner
         )
         self._contact_methods(row, created)
-        opportunity = self._opportunity(row, created, chinese) if rng.random() < OPPORTUNITY_SHARE else None
+        opportunity = self._opportunity(row, created) if rng.random() < OPPORTUNITY_SHARE else None
         won = opportunity if opportunity is not None and opportunity["won_at"] is not None else None
         orders = [
             self._order(row, created, won if number == 0 else None) for number in range(ORDERS_PER_CUSTOMER)
@@ -581,7 +584,7 @@ class Builder:
 
     # Opportunities
 
-    def _opportunity(self, customer: dict[str, Any], since: datetime, chinese: bool) -> dict[str, Any]:
+    def _opportunity(self, customer: dict[str, Any], since: datetime) -> dict[str, Any]:
         rng, context, owner = self.rng, self.context, customer["owner_id"]
         created = since + (self.now - since) * rng.uniform(0.02, 0.9)
         outcome = rng.random()
@@ -604,9 +607,7 @@ class Builder:
             "id": self.tables[Opportunity].new_id(),
             "customer_id": customer["id"],
             "owner_id": owner,
-            "title": rng.choice(words.DEAL_TITLES_ZH if chinese else words.DEAL_TITLES_EN).format(
-                product=product
-            )[:200],
+            "title": words.deal_title(rng, product),
             "stage_id": stage.pk,
             "stage_entered_at": times[-1],
             "amount": Decimal(rng.randrange(5, 400) * 1000),

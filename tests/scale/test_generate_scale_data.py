@@ -22,7 +22,7 @@ from opportunities import events as opportunity_events
 from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, Stage
 from opportunities.services import value_score
 from orders import events as order_events
-from orders.models import Order, OrderEvent, OrderLine, Payment, Status
+from orders.models import Order, OrderEvent, OrderLine, Payment, Product, Status
 from tests.conftest import POSTGRESQL_ONLY
 
 CUSTOMERS = 40
@@ -78,6 +78,8 @@ def test_order_totals_add_up_from_their_lines_and_payments(generated):
         assert order.balance == order.total - order.paid_amount
         if order.status == Status.FINISHED:
             assert order.balance == ZERO
+    assert Product.objects.filter(active=False).exists()
+    assert not OrderLine.objects.filter(product__active=False).exists(), "a withdrawn product is never sold"
     for line in OrderLine.objects.all():
         assert line.line_total == line.quantity * line.unit_price - line.discount
 

@@ -30,7 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection, connections, models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crm.demo import seed_users
 from crm.roles import SALES
@@ -65,6 +65,7 @@ ORDER_OUTCOMES = [
 CLOSED_SHARE = 10
 DEPOSIT_SHARE = 0.3
 WON_SHARE, LOST_SHARE = 0.25, 0.2
+OVERDUE_AT_MOST = timedelta(days=20)  # a follow-up due longer ago than this is done or cancelled
 HISTORY_MODELS: list[type[models.Model]] = [
     ContactMethod,
     Customer,
@@ -158,11 +159,14 @@ def catalogue(salespeople: int) -> Catalogue:
     users = seed_users()
     sales = [users["sales1"], users["sales2"], *_more_salespeople(salespeople - 2)]
     if not Product.objects.exists():
-        from orders.demo import PRODUCTS
+        from orders.demo import INACTIVE_SKUS, PRODUCTS
         from orders.services import create_product
 
         for sku, name, series, price in PRODUCTS:
-            create_product(actor=None, sku=sku, name=name, series=series, unit_price=Decimal(price))
+            active = sku not in INACTIVE_SKUS
+            create_product(
+                actor=None, sku=sku, name=name, series=series, unit_price=Decimal(price), active=active
+            )
     stages = list(Stage.objects.order_by("position", "id"))
     return Catalogue(
         products=list(
@@ -208,13 +212,16 @@ def generate(
     counters = {(c.kind, c.year): c.last for c in DocumentCounter.objects.all()}
     clock, rows = _Clock(), 0
 
+    language = translation.get_language()
+
     def write(batch: Batch, counters: dict[tuple[str, int], int], done: int) -> None:
         nonlocal rows
         clock.track_server()
         with transaction.atomic():
             rows += sum(writer.write(part) for writer, part in batch)
             _save_counters(counters)
-        report(Progress(done, rows, clock.seconds(), clock.cpu(), clock.server_cpu()))
+        with translation.override(language):  # the caller's, also in the writing thread
+            report(Progress(done, rows, clock.seconds(), clock.cpu(), clock.server_cpu()))
 
     with _Writing(background=_may_write_in_background()) as writing:
         for first in range(0, customers, chunk):
@@ -337,7 +344,7 @@ class Builder:
             Customer, self._customer_fields(rng, owner, created, chinese), at=created, user=owner
         )
         self._contact_methods(row, created)
-        opportunity = self._opportunity(row, created, chinese) if rng.random() < OPPORTUNITY_SHARE else None
+        opportunity = self._opportunity(row, created) if rng.random() < OPPORTUNITY_SHARE else None
         won = opportunity if opportunity is not None and opportunity["won_at"] is not None else None
         orders = [
             self._order(row, created, won if number == 0 else None) for number in range(ORDERS_PER_CUSTOMER)
@@ -577,7 +584,7 @@ class Builder:
 
     # Opportunities
 
-    def _opportunity(self, customer: dict[str, Any], since: datetime, chinese: bool) -> dict[str, Any]:
+    def _opportunity(self, customer: dict[str, Any], since: datetime) -> dict[str, Any]:
         rng, context, owner = self.rng, self.context, customer["owner_id"]
         created = since + (self.now - since) * rng.uniform(0.02, 0.9)
         outcome = rng.random()
@@ -600,9 +607,7 @@ class Builder:
             "id": self.tables[Opportunity].new_id(),
             "customer_id": customer["id"],
             "owner_id": owner,
-            "title": rng.choice(words.DEAL_TITLES_ZH if chinese else words.DEAL_TITLES_EN).format(
-                product=product
-            )[:200],
+            "title": words.deal_title(rng, product),
             "stage_id": stage.pk,
             "stage_entered_at": times[-1],
             "amount": Decimal(rng.randrange(5, 400) * 1000),
@@ -739,7 +744,7 @@ class Builder:
         chance = rng.random()
         if due < self.now and chance < 0.1:
             row.update(status=FollowUp.Status.CANCELLED, updated_at=due)
-        elif due < self.now - timedelta(days=1) and chance < 0.92:
+        elif due < self.now - timedelta(days=1) and (chance < 0.92 or due < self.now - OVERDUE_AT_MOST):
             completed = max(min(due + timedelta(hours=rng.randint(-6, 24)), self.now), created)
             result = rng.choice(words.RESULTS_ZH if chinese else words.RESULTS_EN)
             row.update(

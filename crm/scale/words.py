@@ -15,7 +15,6 @@ CONVERSATIONS_ZH, CONVERSATIONS_EN = CONVERSATIONS["zh"], CONVERSATIONS["en"]
 OUTCOMES = [*DEMO_OUTCOMES["zh"], *DEMO_OUTCOMES["en"]]
 RESULTS_ZH, RESULTS_EN = RESULTS["zh"], RESULTS["en"]
 TASKS_ZH, TASKS_EN = TASKS["zh"], TASKS["en"]
-DEAL_TITLES_ZH, DEAL_TITLES_EN = TITLES_ZH, TITLES_EN
 BANT_NOTES = [note for notes in DEMO_BANT_NOTES.values() for note in notes]
 MAIL_DOMAINS = ["example.com", "example.cn", "example.net", "example.org"]
 
@@ -244,3 +243,9 @@ def address(rng: random.Random, chinese: bool) -> str:
     if chinese:
         return f"{rng.choice(CITIES_ZH)}市{rng.choice(STREETS_ZH)}{rng.randint(1, 999)}号"
     return f"{rng.randint(1, 300)} {rng.choice(STREETS_EN)}, {rng.choice(REGIONS)}"
+
+
+def deal_title(rng: random.Random, product: str) -> str:
+    """A deal's title around its product, in the product name's language."""
+    chinese = any("\u4e00" <= character <= "\u9fff" for character in product)
+    return rng.choice(TITLES_ZH if chinese else TITLES_EN).format(product=product)[:200]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -189,9 +190,9 @@ def _measure_user(base: str, role: str, username: str, args: argparse.Namespace,
     results = {}
     for name, path in _pages(env, username).items():
         sequential = _sequential(session, base + path, args.requests, args.page_seconds)
-        concurrent = (
-            _wrk(base + path, cookie, args.connections, args.wrk_seconds) if args.wrk_seconds else None
-        )
+        # A slow page gets a longer run, so that each connection is answered a few times.
+        seconds = max(args.wrk_seconds, min(30, math.ceil(3 * sequential.median_ms / 1000)))
+        concurrent = _wrk(base + path, cookie, args.connections, seconds) if args.wrk_seconds else None
         results[name] = {
             "path": path,
             "sequential": asdict(sequential),

@@ -3,6 +3,7 @@
 import itertools
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from io import StringIO
 
@@ -11,9 +12,9 @@ from django.core.management import CommandError, call_command
 from django.db import models, transaction
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from crm.scale.generate import HISTORY_MODELS, PLAIN_MODELS
+from crm.scale.generate import HISTORY_MODELS, OVERDUE_AT_MOST, PLAIN_MODELS
 from customers.models import ContactMethod, Customer
 from customers.normalise import normalise_email, normalise_phone
 from followups.models import Communication, FollowUp
@@ -21,7 +22,7 @@ from opportunities import events as opportunity_events
 from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, Stage
 from opportunities.services import value_score
 from orders import events as order_events
-from orders.models import Order, OrderEvent, OrderLine, Payment, Status
+from orders.models import Order, OrderEvent, OrderLine, Payment, Product, Status
 from tests.conftest import POSTGRESQL_ONLY
 
 CUSTOMERS = 40
@@ -35,9 +36,9 @@ ZERO = Decimal("0.00")
 
 def generate(customers: int = CUSTOMERS, seed: int = 7) -> str:
     out = StringIO()
-    call_command(
-        "generate_scale_data", customers=customers, chunk=15, salespeople=4, seed=seed, force=True, stdout=out
-    )
+    options = {"customers": customers, "chunk": 15, "salespeople": 4, "seed": seed, "force": True}
+    with translation.override("en"):
+        call_command("generate_scale_data", stdout=out, **options)
     return out.getvalue()
 
 
@@ -77,6 +78,8 @@ def test_order_totals_add_up_from_their_lines_and_payments(generated):
         assert order.balance == order.total - order.paid_amount
         if order.status == Status.FINISHED:
             assert order.balance == ZERO
+    assert Product.objects.filter(active=False).exists()
+    assert not OrderLine.objects.filter(product__active=False).exists(), "a withdrawn product is never sold"
     for line in OrderLine.objects.all():
         assert line.line_total == line.quantity * line.unit_price - line.discount
 
@@ -151,6 +154,15 @@ def test_opportunities_have_a_chain_of_stage_events(generated):
         assert (opportunity.stage.kind == Stage.Kind.LOST) == bool(
             opportunity.lost_at and opportunity.lost_reason
         )
+
+
+def test_follow_ups_are_closed_as_a_team_closes_them(generated):
+    """Overdue ones are recent: older ones were done or cancelled, so My day stays a day's work."""
+    long_ago = timezone.now() - OVERDUE_AT_MOST - timedelta(days=1)
+    assert not FollowUp.objects.filter(status=FollowUp.Status.OPEN, due_at__lt=long_ago).exists()
+    done = FollowUp.objects.filter(status=FollowUp.Status.DONE)
+    assert not done.filter(completed_at__lt=F("created_at")).exists()
+    assert not done.filter(completed_by=None).exists()
 
 
 def test_every_foreign_key_points_at_a_row(generated):
@@ -230,13 +242,20 @@ def test_the_same_seed_makes_the_same_data(db):
         transaction.set_rollback(True)
 
 
-def test_refuses_without_debug_unless_forced(db, settings):
+def test_refuses_without_debug_unless_forced(db, settings, english):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG is off"):
         call_command("generate_scale_data", customers=2, stdout=StringIO())
     assert not Customer.objects.exists()
     call_command("generate_scale_data", customers=2, force=True, stdout=StringIO())
     assert Customer.objects.count() == 2
+
+
+def test_says_it_in_chinese_too(db):
+    out = StringIO()
+    with translation.override("zh-hans"):
+        call_command("generate_scale_data", customers=3, force=True, stdout=out)
+    assert "3 个客户" in out.getvalue() and "完成" in out.getvalue()
 
 
 @pytest.mark.parametrize(

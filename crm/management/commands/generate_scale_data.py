@@ -2,6 +2,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from crm.scale.generate import Progress, generate
 
@@ -32,14 +33,16 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:
             raise CommandError(
-                "DEBUG is off: this looks like production. This command adds invented customers in bulk; "
-                "pass --force if you really mean it."
+                _(
+                    "DEBUG is off: this looks like production. This command adds invented customers in "
+                    "bulk; pass --force if you really mean it."
+                )
             )
         for name in ("customers", "chunk"):
             if options[name] < 1:
-                raise CommandError(f"--{name} must be at least 1.")
+                raise CommandError(_("--%(option)s must be at least 1.") % {"option": name})
         if options["salespeople"] < 2:
-            raise CommandError("--salespeople must be at least 2 (sales1 and sales2).")
+            raise CommandError(_("--salespeople must be at least 2 (sales1 and sales2)."))
         counts = generate(
             options["customers"],
             seed=options["seed"],
@@ -49,13 +52,22 @@ class Command(BaseCommand):
         )
         for label, count in counts.items():
             self.stdout.write(f"  {label:<45} {count:>12,}")
-        self.stdout.write(self.style.SUCCESS(f"Done: {sum(counts.values()):,} rows."))
+        self.stdout.write(
+            self.style.SUCCESS(_("Done: %(rows)s rows.") % {"rows": f"{sum(counts.values()):,}"})
+        )
 
     def _report(self, progress: Progress) -> None:
-        self.stdout.write(
-            f"{progress.customers:>10,} customers  {progress.rows:>12,} rows  "
-            f"{progress.seconds:8.1f} s  {progress.rate:>9,.0f} rows/s  "
-            f"CPU: generator {progress.cpu:.1f} s"
-            + ("" if progress.server_cpu is None else f", database {progress.server_cpu:.1f} s")
-        )
+        line = _(
+            "%(customers)s customers, %(rows)s rows, %(seconds)s s, %(rate)s rows/s; "
+            "CPU seconds: generator %(cpu)s"
+        ) % {
+            "customers": f"{progress.customers:,}",
+            "rows": f"{progress.rows:,}",
+            "seconds": f"{progress.seconds:.1f}",
+            "rate": f"{progress.rate:,.0f}",
+            "cpu": f"{progress.cpu:.1f}",
+        }
+        if progress.server_cpu is not None:
+            line += _(", database %(cpu)s") % {"cpu": f"{progress.server_cpu:.1f}"}
+        self.stdout.write(line)
         self.stdout.flush()

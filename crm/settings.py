@@ -276,6 +276,9 @@ LIST_PAGE_SIZE = 25
 # A list counts its rows up to this many for the total beside the pager, then shows "10,000+":
 # the count's cost stays flat however large the table grows (crm/pagination.py).
 LIST_COUNT_LIMIT = 10_000
+# An export up to this size is built whole and sent with its length (a failing row fails the
+# request); a larger CSV streams as its rows are read (crm/exports.py).
+EXPORT_BUFFER_BYTES = int(os.environ.get("EXPORT_BUFFER_BYTES", str(1024 * 1024)))
 
 # Orders whose total is above this amount need a manager to confirm them.
 ORDER_APPROVAL_LIMIT = env_decimal("ORDER_APPROVAL_LIMIT", "100000")

@@ -71,3 +71,4 @@ class WebhookEndpointForm(ModelForm):
 
         super().__init__(*args, **kwargs)
         form_field(self, "event_types", forms.MultipleChoiceField).choices = WebhookEvent.choices
+        self.fields["secret"].required = False  # an empty one is made by the service

@@ -28,6 +28,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("followups/", include("followups.urls")),
     path("automation/", include("automation.urls")),
+    path("notifications/", include("automation.notification_urls")),
     path("admin/", admin.site.urls),
 ]
 

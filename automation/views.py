@@ -86,7 +86,7 @@ def _preview(rule: AutomationRule | None) -> dict[str, Any]:
     return {
         "matched": len(matches),
         "matches": matches[:PREVIEW_ROWS],
-        "messages": [
+        "previews": [
             (code, name, *rules.message(rule, first, code)) for code, name in AutomationRule.Language.choices
         ],
         "variables": [f"{{{name}}}" for name in rules.VARIABLES],

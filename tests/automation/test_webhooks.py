@@ -18,7 +18,8 @@ from orders import services as order_services
 from tests.factories import CustomerFactory
 from tests.orders.builders import advance, make_order
 
-pytestmark = pytest.mark.django_db
+# The worker closes its database connections between tasks, as a real one does: these tests commit.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SECRET = "s3cret"
 
@@ -115,6 +116,7 @@ def test_a_failing_receiver_is_retried_then_the_endpoint_is_paused(
     receiver, endpoint, sales1, manager, worker, settings
 ):
     settings.OUTBOX_MAX_ATTEMPTS, settings.WEBHOOK_PAUSE_AFTER_FAILURES = 3, 2
+    settings.LANGUAGE_CODE = "en"
     receiver.answers = [500] * 6
     make_order(sales1, CustomerFactory(owner=sales1))  # one delivery
     worker()

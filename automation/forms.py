@@ -14,7 +14,7 @@ ORDER_STATUS_CHOICES = [("", "—"), *Status.choices]
 
 
 class RuleForm(ModelForm):
-    status = forms.ChoiceField(choices=ORDER_STATUS_CHOICES, required=False, label=_("order status"))
+    status = forms.ChoiceField(choices=ORDER_STATUS_CHOICES, required=False, label=_("Order status"))
 
     class Meta:
         model = AutomationRule
@@ -58,7 +58,7 @@ def _formfield(db_field: models.Field[Any, Any], **kwargs: Any) -> forms.Field |
 
 class WebhookEndpointForm(ModelForm):
     event_types = forms.MultipleChoiceField(
-        label=_("event types"), widget=forms.CheckboxSelectMultiple, required=True
+        label=_("Event types"), widget=forms.CheckboxSelectMultiple, required=True
     )
 
     class Meta:
@@ -71,3 +71,4 @@ class WebhookEndpointForm(ModelForm):
 
         super().__init__(*args, **kwargs)
         form_field(self, "event_types", forms.MultipleChoiceField).choices = WebhookEvent.choices
+        self.fields["secret"].required = False  # an empty one is made by the service

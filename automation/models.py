@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from crm.models import TimeStampedModel
+from orders.models import Status
 
 
 class DeliveryStatus(models.TextChoices):
@@ -207,6 +208,11 @@ class AutomationRule(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("automation:rule", args=[self.pk])
+
+    @property
+    def status_label(self) -> str:
+        """The order status the rule names, in the reader's language."""
+        return str(Status(self.status).label) if self.status in Status.values else ""
 
 
 class RuleFiring(models.Model):

@@ -358,7 +358,28 @@ def _notify(rule: AutomationRule, match: Match) -> dict[str, Any]:
     return {"notification": notification.pk, "user": user.get_username()}
 
 
-ACTIONS = {Action.FOLLOWUP: _create_followup, Action.EMAIL: _email_customer, Action.NOTIFY: _notify}
+def _call_webhook(rule: AutomationRule, match: Match) -> dict[str, Any]:
+    from automation.webhooks import payload, queue_delivery
+
+    if rule.webhook is None:
+        raise LookupError("The rule names no webhook endpoint.")
+    data = {
+        "rule": {"id": rule.pk, "name": rule.name, "trigger": rule.trigger},
+        "record": {"type": match.record_type, "id": match.record.pk},
+        "occurrence": match.occurrence,
+        "customer": {"id": match.customer.pk, "name": match.customer.name},
+        "variables": variables_of(match),
+    }
+    row = queue_delivery(endpoint=rule.webhook, document=payload("automation.rule_fired", data))
+    return {"delivery": row.pk}
+
+
+ACTIONS = {
+    Action.FOLLOWUP: _create_followup,
+    Action.EMAIL: _email_customer,
+    Action.NOTIFY: _notify,
+    Action.WEBHOOK: _call_webhook,
+}
 
 
 def fire(rule: AutomationRule, match: Match) -> bool:

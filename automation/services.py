@@ -4,7 +4,9 @@ Each function takes its arguments by keyword, the acting user as `actor`; bad in
 ValidationError keyed by field and writes nothing, a user who is not a manager gets PermissionDenied.
 """
 
+import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -12,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from automation import rules
-from automation.models import Action, AutomationRule, Trigger
+from automation.models import Action, AutomationRule, Trigger, WebhookEndpoint, WebhookEvent
 from crm.access import require_manager
 
 RULE_FIELDS = {
@@ -111,3 +113,36 @@ def set_rule_enabled(*, actor: User | None, rule: AutomationRule, enabled: bool)
     AutomationRule.objects.filter(pk=rule.pk).update(enabled=enabled)
     rule.enabled = enabled
     return rule
+
+
+ENDPOINT_FIELDS = {"url", "description", "secret", "event_types", "active"}
+
+
+@transaction.atomic
+def save_endpoint(
+    *, actor: User | None, endpoint: WebhookEndpoint | None = None, **fields: Any
+) -> WebhookEndpoint:
+    """Registers a webhook endpoint (without `endpoint`) or changes one. An empty secret gets a random one."""
+    require_manager(actor)
+    unknown = set(fields) - ENDPOINT_FIELDS
+    if unknown:
+        raise TypeError(f"Not fields of an endpoint: {sorted(unknown)}")
+    endpoint = endpoint or WebhookEndpoint()
+    for name, value in fields.items():
+        setattr(endpoint, name, value.strip() if isinstance(value, str) else value)
+    endpoint.secret = endpoint.secret or secrets.token_hex(32)
+    errors: dict[str, list[str]] = {}
+    if urlsplit(endpoint.url).scheme not in ("http", "https"):
+        errors["url"] = [_("Enter an http or https address.")]
+    events = list(endpoint.event_types or [])
+    if not events or not set(events) <= set(WebhookEvent.values):
+        errors["event_types"] = [_("Choose at least one of the event types offered.")]
+    try:
+        endpoint.full_clean(exclude=list(errors))
+    except ValidationError as error:
+        errors = error.message_dict | errors
+    if errors:
+        raise ValidationError(errors)
+    endpoint.event_types = sorted(events)
+    endpoint.save()
+    return endpoint

@@ -22,6 +22,13 @@ def send_email(email_id: int) -> str:
 
 
 @task()
+def deliver_webhook(delivery_id: int) -> str:
+    from automation.webhooks import deliver
+
+    return deliver(delivery_id)
+
+
+@task()
 def run_rules(rule_id: int | None = None) -> int:
     """Runs the enabled rules (or one); returns how many times they acted."""
     from automation.rules import run_rules as run
@@ -50,11 +57,15 @@ LOST_AFTER = timedelta(minutes=1)
 def sweep() -> int:
     """Enqueues the deliveries a worker should have sent by now: pending ones whose task was lost and
     those left `sending` by a worker that died. Returns how many were enqueued."""
-    from automation.models import OutgoingEmail
+    from automation.models import OutgoingEmail, WebhookDelivery
 
     due = delivery.claimable(timezone.now(), overdue_by=LOST_AFTER)
     count = 0
     for pk in OutgoingEmail.objects.filter(due).values_list("pk", flat=True)[:1000]:
         send_email.enqueue(pk)
+        count += 1
+    deliveries = WebhookDelivery.objects.filter(due, endpoint__paused_at__isnull=True)
+    for pk in deliveries.values_list("pk", flat=True)[:1000]:
+        deliver_webhook.enqueue(pk)
         count += 1
     return count

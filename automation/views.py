@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from automation import outbox, rules, selectors, services
-from automation.filters import EMAIL_ORDERING, OutgoingEmailFilter
-from automation.forms import RuleForm
-from automation.models import AutomationRule, OutgoingEmail
+from automation import notifications, outbox, rules, selectors, services, webhooks
+from automation.filters import EMAIL_ORDERING, OutgoingEmailFilter, WebhookDeliveryFilter
+from automation.forms import RuleForm, WebhookEndpointForm
+from automation.models import AutomationRule, OutgoingEmail, WebhookDelivery, WebhookEndpoint
 from crm.fields import parse_id
 from crm.forms import apply_errors
 from crm.http import AuthenticatedRequest
@@ -85,7 +86,7 @@ def _preview(rule: AutomationRule | None) -> dict[str, Any]:
     return {
         "matched": len(matches),
         "matches": matches[:PREVIEW_ROWS],
-        "messages": [
+        "previews": [
             (code, name, *rules.message(rule, first, code)) for code, name in AutomationRule.Language.choices
         ],
         "variables": [f"{{{name}}}" for name in rules.VARIABLES],
@@ -113,3 +114,87 @@ def rule_enable(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     else:
         messages.info(request, _("Rule “%(rule)s” is disabled.") % {"rule": rule})
     return redirect("automation:rules")
+
+
+NOTIFICATION_ORDERING = ["-created_at", "-id"]
+
+
+@require_GET
+def notification_list(request: AuthenticatedRequest) -> HttpResponse:
+    page = keyset_page(request, notifications.for_user(request.user), NOTIFICATION_ORDERING)
+    return render(request, "automation/notifications.html", {"page": page})
+
+
+@require_GET
+def notification_badge(request: AuthenticatedRequest) -> HttpResponse:
+    """The header bell's count of unread notifications (loaded by htmx, so pages pay no query for it)."""
+    count = notifications.unread_count(request.user)
+    return render(request, "automation/partials/notification_badge.html", {"unread": count})
+
+
+@require_POST
+def notification_read(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Marks one of the user's notifications read and opens what it is about."""
+    notification = by_id(notifications.for_user(request.user), pk)
+    notifications.mark_read(actor=request.user, notification_id=notification.pk)
+    safe = url_has_allowed_host_and_scheme(notification.url, allowed_hosts={request.get_host()})
+    return redirect(notification.url if notification.url and safe else "notifications")
+
+
+@require_POST
+def notification_read_all(request: AuthenticatedRequest) -> HttpResponse:
+    notifications.mark_read(actor=request.user)
+    return redirect("notifications")
+
+
+@require_GET
+@managers_only
+def webhook_list(request: AuthenticatedRequest) -> HttpResponse:
+    return render(request, "automation/webhook_list.html", {"endpoints": selectors.endpoints()})
+
+
+def _webhook_form(request: AuthenticatedRequest, endpoint: WebhookEndpoint | None) -> HttpResponse:
+    form = WebhookEndpointForm(request.POST or None, instance=endpoint)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_endpoint(actor=request.user, endpoint=endpoint, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Webhook “%(endpoint)s” saved.") % {"endpoint": saved})
+            return redirect("automation:webhook", pk=saved.pk)
+    context: dict[str, Any] = {"form": form, "endpoint": endpoint}
+    if endpoint is not None:
+        endpoint.refresh_from_db()
+        filterset = WebhookDeliveryFilter(request.GET, queryset=selectors.deliveries(endpoint))
+        queryset = filterset.qs if filterset.is_valid() else filterset.qs.none()
+        context |= {"filterset": filterset, "page": keyset_page(request, queryset, EMAIL_ORDERING)}
+    return render(request, "automation/webhook_form.html", context)
+
+
+@managers_only
+def webhook_create(request: AuthenticatedRequest) -> HttpResponse:
+    return _webhook_form(request, None)
+
+
+@managers_only
+def webhook_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return _webhook_form(request, by_id(selectors.endpoints(), pk))
+
+
+@require_POST
+@managers_only
+def webhook_resume(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    endpoint = by_id(selectors.endpoints(), pk)
+    count = webhooks.resume(actor=request.user, endpoint=endpoint)
+    messages.success(request, _("Resumed; %(count)s waiting deliveries go out again.") % {"count": count})
+    return redirect("automation:webhook", pk=endpoint.pk)
+
+
+@require_POST
+@managers_only
+def delivery_resend(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    row = by_id(WebhookDelivery.objects.select_related("endpoint"), pk)
+    webhooks.resend(actor=request.user, row=row)
+    messages.success(request, _("The delivery is queued again."))
+    return redirect("automation:webhook", pk=row.endpoint_id)

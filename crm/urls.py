@@ -42,6 +42,7 @@ urlpatterns = [
     path("followups/", include("followups.urls")),
     path("automation/", include("automation.urls")),
     path("api/", include("crm.api.urls")),
+    path("notifications/", include("automation.notification_urls")),
     path("admin/", admin.site.urls),
 ]
 

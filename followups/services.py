@@ -257,6 +257,7 @@ def log_communication(
         for name, record in _shared_links(links).items():  # checked with the communication
             setattr(task, name, record)
         _save(actor, task)
+        _tell_assignee(actor, task)
     touch_customer(customer)
     record_activity(customer_id=customer.pk, at=communication.occurred_at)
     return communication
@@ -274,8 +275,21 @@ def schedule_followup(*, actor: User | None, customer: Customer, **fields: Any) 
     if errors:
         raise ValidationError(errors)
     _save(actor, followup)
+    _tell_assignee(actor, followup)
     touch_customer(customer)
     return followup
+
+
+def _tell_assignee(actor: User | None, followup: FollowUp) -> None:
+    """A follow-up someone else (or the system) gave a user shows in their notifications."""
+    from automation.notifications import notify
+
+    if actor is not None and followup.assignee_id == actor.pk:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        by = actor.get_full_name() or actor.get_username() if actor is not None else _("System")
+        message = _("%(by)s assigned you a follow-up: %(subject)s") % {"by": by, "subject": followup.subject}
+    notify(user=followup.assignee, message=message, url=followup.get_absolute_url())
 
 
 def _open_for(actor: User | None, followup: FollowUp) -> None:
@@ -373,7 +387,9 @@ def reassign_followup(*, actor: User | None, followup: FollowUp, assignee: User)
     if assignee.pk == followup.assignee_id:
         return followup
     followup.assignee = assignee
-    return _save(actor, followup, change_reason("reassigned"))
+    _save(actor, followup, change_reason("reassigned"))
+    _tell_assignee(actor, followup)
+    return followup
 
 
 @transaction.atomic

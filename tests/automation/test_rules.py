@@ -80,7 +80,10 @@ def test_events_before_the_rule_existed_are_history(sales1, customer):
     assert rules.pending_matches(later) == []
 
 
-def test_an_order_stuck_in_its_status_gets_a_follow_up_for_its_owner_once_per_stay(sales1, customer):
+def test_an_order_stuck_in_its_status_gets_a_follow_up_for_its_owner_once_per_stay(
+    sales1, customer, settings
+):
+    settings.LANGUAGE_CODE = "en"
     stuck = rule(trigger="order_stuck", status="created", threshold=48, subject_en="Chase {order_number}")
     order = make_order(sales1, customer)
     assert rules.pending_matches(stuck) == []

@@ -324,6 +324,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set that several models or fields share a field name with.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Status",
+        "PaymentMethodEnum": "orders.models.PaymentMethod",
+        "CustomerKindEnum": "customers.models.Customer.Kind",
+        "StageKindEnum": "opportunities.models.Stage.Kind",
+        "NeedStatusEnum": "customers.models.Need.Status",
+        "FollowUpStatusEnum": "followups.models.FollowUp.Status",
+        "ContactMethodTypeEnum": "customers.models.ContactMethod.Type",
+        "NeedTypeEnum": "customers.models.Need.Type",
+        "OrderEventTypeEnum": "orders.models.OrderEventType",
+        "OpportunityEventTypeEnum": "opportunities.models.OpportunityEventType",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "crm.api.schema.document_errors_and_headers",

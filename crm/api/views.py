@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, filters, mixins, status, viewsets
 from rest_framework.permissions import SAFE_METHODS
@@ -29,7 +29,7 @@ from crm.forms import SearchForm
 
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The record changed since you read it (its ETag differs from If-Match)."
+    default_detail = gettext_lazy("The record changed since you read it; read it again.")
     default_code = "precondition_failed"
 
 
@@ -135,7 +135,7 @@ class RecordViewSet(viewsets.GenericViewSet):
                 record = self.get_object()
                 tags = {tag.strip() for tag in expected.split(",")}
                 if "*" not in tags and etag_of(self.output(record)) not in tags:
-                    raise PreconditionFailed(_("The record changed since you read it; read it again."))
+                    raise PreconditionFailed
             yield record
 
     def input(self, serializer_class: type[BaseSerializer], *, partial: bool = False) -> dict[str, Any]:

@@ -1,6 +1,11 @@
 """Idempotency-Key: a retried POST returns the first answer and writes nothing new."""
 
+from datetime import timedelta
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 
 from crm.models import IdempotencyKey
 from customers.models import Customer
@@ -69,3 +74,15 @@ def test_a_malformed_key_is_refused(api, key):
     assert "Idempotency-Key" in response.json()["errors"]
     assert not Customer.objects.exists()
     assert not IdempotencyKey.objects.exists()
+
+
+def test_old_keys_are_pruned_and_then_a_retry_runs_again(api, settings):
+    api.post("/api/v1/customers/", {"name": "Old Ltd"}, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    IdempotencyKey.objects.update(
+        created_at=timezone.now() - timedelta(hours=settings.API_IDEMPOTENCY_HOURS + 1)
+    )
+    api.post("/api/v1/customers/", {"name": "New Ltd"}, format="json", HTTP_IDEMPOTENCY_KEY="new")
+    out = StringIO()
+    call_command("prune_idempotency_keys", stdout=out)
+    assert "Deleted 1 " in out.getvalue()
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]

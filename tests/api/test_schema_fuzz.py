@@ -6,6 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
@@ -33,7 +35,18 @@ CHECKS = [
 
 
 @pytest.fixture
-def token(db, manager, settings):
+def in_the_test_transaction():
+    """Requests through the WSGI application run in the test's transaction, as the test client's do:
+    Django would close the connection around each request (it is not in autocommit mode)."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(db, manager, settings, in_the_test_transaction):
     """A manager's token (every operation is open to them) and a few records for the ids to hit."""
     settings.API_RATE_LIMIT = "100000/minute"
     customer = CustomerFactory(owner=manager, pk=1)

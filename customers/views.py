@@ -182,7 +182,6 @@ def customer_detail(request, pk):
         method_form=ContactMethodForm(),
         person_form=ContactPersonForm(),
         need_form=NeedForm(),
-        merge_form=MergeForm(),
         can_edit=can_change_customer(request.user, customer),
         need_statuses=Need.Status.choices,
         orders=customer_orders(request.user, customer),
@@ -357,7 +356,29 @@ def customer_merge(request, pk):
                 request, _("“%(merged)s” was merged into this customer.") % {"merged": merged.name}
             )
         return redirect(survivor)
-    return render(request, "customers/customer_merge.html", {"survivor": survivor, "merged": merged})
+    context = {
+        "survivor": survivor,
+        "merged": merged,
+        "moves": selectors.merge_preview(survivor, merged),
+        "duplicates": selectors.duplicate_contact_methods(survivor, merged),
+    }
+    return render(request, "customers/customer_merge.html", context)
+
+
+@require_GET
+def merge_candidates(request, pk):
+    """The customers to merge into this one, found by name, phone or number: htmx answers the list
+    under the customer page's search box; without JS it is a page of its own."""
+    survivor = access_customer(request.user, pk, for_write=True)
+    search = SearchForm(request.GET)
+    context = {
+        "survivor": survivor,
+        "query": search.query,
+        "candidates": selectors.merge_candidates(request.user, survivor, search.query),
+    }
+    if request.htmx:
+        return render(request, "customers/partials/merge_candidates.html", context)
+    return render(request, "customers/merge_search.html", context)
 
 
 @require_POST

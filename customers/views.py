@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
@@ -397,12 +397,24 @@ def customer_bulk(request):
         owner = form.cleaned_data["owner"]
         changed = services.reassign_owner(actor=request.user, customers=customers, new_owner=owner)
         messages.success(
-            request, _("%(count)s customers now belong to %(owner)s.") % {"count": changed, "owner": owner}
+            request,
+            ngettext(
+                "%(count)s customer now belongs to %(owner)s.",
+                "%(count)s customers now belong to %(owner)s.",
+                changed,
+            )
+            % {"count": changed, "owner": owner},
         )
     else:
         tag = services.add_tag(actor=request.user, customers=customers, tag_name=form.cleaned_data["tag"])
         messages.success(
-            request, _("Tagged %(count)s customers “%(tag)s”.") % {"count": len(customers), "tag": tag.name}
+            request,
+            ngettext(
+                "Tagged %(count)s customer “%(tag)s”.",
+                "Tagged %(count)s customers “%(tag)s”.",
+                len(customers),
+            )
+            % {"count": len(customers), "tag": tag.name},
         )
     return redirect(back or "customers:index")
 

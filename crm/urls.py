@@ -12,6 +12,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("reports/", include("crm.report_urls")),
     path("search/", views.search, name="search"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path(

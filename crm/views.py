@@ -5,9 +5,10 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -29,34 +30,6 @@ from opportunities.models import Opportunity
 from opportunities.selectors import opportunities_for_list, search_opportunities
 from orders.models import Order
 from orders.selectors import approval_answers, orders_for_list, orders_with_number
-
-# The sections of the product, in navigation order, as the dashboard introduces them.
-SECTIONS = [
-    {
-        "key": "customers",
-        "title": _("Customers"),
-        "icon": "people",
-        "summary": _("Customers, their contact methods, contact persons and needs."),
-    },
-    {
-        "key": "opportunities",
-        "title": _("Opportunities"),
-        "icon": "kanban",
-        "summary": _("The sales pipeline by stage: the board, the list, value scores and BANT."),
-    },
-    {
-        "key": "orders",
-        "title": _("Orders"),
-        "icon": "receipt",
-        "summary": _("Orders through their lifecycle, payments, refunds and invoices."),
-    },
-    {
-        "key": "followups",
-        "title": _("Follow-ups"),
-        "icon": "calendar-check",
-        "summary": _("Every conversation and the follow-up it calls for: your day at a glance."),
-    },
-]
 
 
 @dataclass(frozen=True)
@@ -134,7 +107,6 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "period": period,
         "previous_period": period.previous(),
         "tiles": tiles,
-        "sections": SECTIONS,
         "followup_counts": {"overdue": counts["overdue"], "due_today": counts["due_today"]},
         "approval_answers": approval_answers(request.user),
     }
@@ -175,6 +147,13 @@ def search(request: AuthenticatedRequest) -> HttpResponse:
             "more_opportunities": len(opportunities) > SEARCH_RESULT_LIMIT,
         },
     )
+
+
+@login_not_required
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers and bots ask for /favicon.ico whatever the page says: send them to the icon."""
+    return HttpResponsePermanentRedirect(static("crm/favicon.svg"))
 
 
 @login_not_required

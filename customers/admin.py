@@ -4,6 +4,7 @@ so what the pages normalise and refuse, the admin normalises and refuses too, at
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from crm.admin_site import HistoryAdmin
 from crm.service_admin import ServiceAdmin, ServiceInline, actor, changed_fields
@@ -126,7 +127,11 @@ class CustomerAdmin(ServiceAdmin, HistoryAdmin):
             return
         self.message_user(
             request,
-            _("Merged %(count)s customers into “%(name)s”.")
+            ngettext(
+                "Merged %(count)s customer into “%(name)s”.",
+                "Merged %(count)s customers into “%(name)s”.",
+                len(others),
+            )
             % {
                 "count": len(others),
                 "name": survivor.name,

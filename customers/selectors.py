@@ -195,3 +195,53 @@ def duplicate_warnings(
     for customer, reasons in find_duplicates(name, contact_values, (), exclude_pk):
         warnings.append({"customer": customer, "reasons": reasons, "visible": can_see(user, customer)})
     return warnings
+
+
+MERGE_CANDIDATES_LIMIT = 10
+
+
+def merge_candidates(user: User, survivor: Customer, text: str) -> list[Customer]:
+    """The customers the user could merge into `survivor`, found by a fragment of the name, a phone,
+    an email or a contact person, or by the customer's number ("123" or "#123"): the first
+    MERGE_CANDIDATES_LIMIT by name, with their owner."""
+    text = text.strip()
+    if not text:
+        return []
+    visible = Customer.objects.visible_to(user).exclude(pk=survivor.pk)
+    found = search_customers(visible, text)
+    number = text.lstrip("#")
+    if number.isdigit() and len(number) <= 18:
+        found = visible.filter(Q(pk__in=found.values("pk")) | Q(pk=int(number)))
+    return list(found.select_related("owner").order_by("name", "id")[:MERGE_CANDIDATES_LIMIT])
+
+
+def merge_preview(survivor: Customer, merged: Customer) -> list[dict[str, Any]]:
+    """What a merge moves, side by side: for each kind of record linked to a customer, how many the
+    survivor has and how many come over from the merged one (kinds neither has are left out), then
+    the merged customer's contact methods the survivor already has (dropped, not copied)."""
+    rows = []
+    for relation in Customer._meta.related_objects:
+        if not relation.one_to_many:
+            continue
+        model, name = relation.related_model, relation.field.name
+        counts = dict(
+            model._base_manager.filter(**{f"{name}__in": [survivor.pk, merged.pk]})
+            .order_by()
+            .values_list(name)
+            .annotate(n=Count("pk"))
+        )
+        if counts:
+            rows.append(
+                {
+                    "label": model._meta.verbose_name_plural,
+                    "stays": counts.get(survivor.pk, 0),
+                    "moves": counts.get(merged.pk, 0),
+                }
+            )
+    return rows
+
+
+def duplicate_contact_methods(survivor: Customer, merged: Customer) -> list[ContactMethod]:
+    """The merged customer's contact methods the survivor already has: a merge drops them."""
+    same = ContactMethod.objects.filter(customer=survivor, type=OuterRef("type"), value=OuterRef("value"))
+    return list(merged.contact_methods.filter(Exists(same)))

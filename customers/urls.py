@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/merge/", views.customer_merge, name="merge"),
+    path("<int:pk>/merge/candidates/", views.merge_candidates, name="merge_candidates"),
     path("<int:pk>/timeline/", views.customer_timeline, name="timeline"),
     path("<int:pk>/methods/", views.contact_method_add, name="method_add"),
     path("<int:pk>/persons/", views.contact_person_add, name="person_add"),

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
@@ -193,7 +193,6 @@ def customer_detail(request, pk):
         method_form=ContactMethodForm(),
         person_form=ContactPersonForm(),
         need_form=NeedForm(),
-        merge_form=MergeForm(),
         can_edit=can_change_customer(request.user, customer),
         need_statuses=Need.Status.choices,
         orders=orders,
@@ -374,7 +373,29 @@ def customer_merge(request, pk):
                 request, _("“%(merged)s” was merged into this customer.") % {"merged": merged.name}
             )
         return redirect(survivor)
-    return render(request, "customers/customer_merge.html", {"survivor": survivor, "merged": merged})
+    context = {
+        "survivor": survivor,
+        "merged": merged,
+        "moves": selectors.merge_preview(survivor, merged),
+        "duplicates": selectors.duplicate_contact_methods(survivor, merged),
+    }
+    return render(request, "customers/customer_merge.html", context)
+
+
+@require_GET
+def merge_candidates(request, pk):
+    """The customers to merge into this one, found by name, phone or number: htmx answers the list
+    under the customer page's search box; without JS it is a page of its own."""
+    survivor = access_customer(request.user, pk, for_write=True)
+    search = SearchForm(request.GET)
+    context = {
+        "survivor": survivor,
+        "query": search.query,
+        "candidates": selectors.merge_candidates(request.user, survivor, search.query),
+    }
+    if request.htmx:
+        return render(request, "customers/partials/merge_candidates.html", context)
+    return render(request, "customers/merge_search.html", context)
 
 
 @require_POST
@@ -394,13 +415,23 @@ def customer_bulk(request):
         changed = services.reassign_owner(actor=request.user, customers=customers, new_owner=owner)
         messages.success(
             request,
-            _("%(count)s customers now belong to %(owner)s.")
+            ngettext(
+                "%(count)s customer now belongs to %(owner)s.",
+                "%(count)s customers now belong to %(owner)s.",
+                changed,
+            )
             % {"count": changed, "owner": display_name(owner)},
         )
     else:
         tag = services.add_tag(actor=request.user, customers=customers, tag_name=form.cleaned_data["tag"])
         messages.success(
-            request, _("Tagged %(count)s customers “%(tag)s”.") % {"count": len(customers), "tag": tag.name}
+            request,
+            ngettext(
+                "Tagged %(count)s customer “%(tag)s”.",
+                "Tagged %(count)s customers “%(tag)s”.",
+                len(customers),
+            )
+            % {"count": len(customers), "tag": tag.name},
         )
     return redirect(back or "customers:index")
 

@@ -3,7 +3,7 @@ followups.services, which refuse a link to another customer's record at the fiel
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin_site import BoundedFieldsAdmin, HistoryAdmin
@@ -105,7 +105,11 @@ class FollowUpAdmin(ServiceAdmin, HistoryAdmin):
                 self.message_user(request, f"{followup}: {reason}", level="error")
             else:
                 cancelled += 1
-        self.message_user(request, _("Cancelled %(count)s follow-ups.") % {"count": cancelled})
+        self.message_user(
+            request,
+            ngettext("Cancelled %(count)s follow-up.", "Cancelled %(count)s follow-ups.", cancelled)
+            % {"count": cancelled},
+        )
 
 
 @admin.register(ReminderDigest)

@@ -147,6 +147,16 @@ def read_choices_once(field):
     field.choices = list(iter(field.choices))  # iter(): list() would count them first, another query
 
 
+def last_channel(user):
+    """The channel of the user's latest logged conversation (the form starts with it), if any."""
+    return (
+        Communication.objects.filter(staff=user)
+        .order_by("-occurred_at", "-id")
+        .values_list("channel", flat=True)
+        .first()
+    )
+
+
 def this_minute():
     return timezone.now().replace(second=0, microsecond=0)
 
@@ -195,6 +205,8 @@ class CommunicationForm(OwnIdsMixin, CustomerRecordsMixin, ModelForm):
         # (the hidden initial tells whether the user changed it).
         self.fields["occurred_at"].initial = this_minute
         self.fields["occurred_at"].show_hidden_initial = True
+        if not self.is_bound and "channel" not in self.initial:
+            self.fields["channel"].initial = last_channel(user) or self.fields["channel"].initial
         self.fields["followup_due_at"].initial = next_morning
         self.fields["followup_assignee"].initial = user.pk
         self.records.share_choices("assignee", self.fields["followup_assignee"])

@@ -4,6 +4,7 @@ communication's page, and the customer page's forms to log a communication or sc
 from datetime import timedelta
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +16,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts.names import display_name
 from crm import timeline
+from crm.fields import parse_id
 from crm.forms import save_from_form
 from crm.lists import export_list, filtered_and_sorted, keyset_page
 from customers.forms import active_users
@@ -54,6 +56,18 @@ def _links_asked_for(request, form_class):
     return {name: request.GET[name] for name in form_class._meta.model.LINK_FIELDS if name in request.GET}
 
 
+def _next_of(request, form_class, customer):
+    """`?after=ID`: the follow-up to schedule after that one (of this customer), pre-filled from it."""
+    after = parse_id(request.GET.get("after"))
+    if form_class is not FollowUpForm or after is None:
+        return {}
+    previous = access_followup(request.user, after)
+    if previous.customer_id != customer.pk:
+        raise Http404
+    fields = ("subject", "priority", "assignee", "contact_person", "order", "opportunity")
+    return {name: getattr(previous, f"{name}_id", None) or getattr(previous, name) for name in fields}
+
+
 def _add_to_customer(request, customer_pk, form_class, tab, action, saved_message):
     """Runs a quick-add form of the customer page.
 
@@ -66,7 +80,7 @@ def _add_to_customer(request, customer_pk, form_class, tab, action, saved_messag
         request.POST or None,
         customer=customer,
         user=request.user,
-        initial=_links_asked_for(request, form_class),
+        initial=_links_asked_for(request, form_class) | _next_of(request, form_class, customer),
     )
     saved = request.method == "POST" and save_from_form(form, lambda data: action(customer, form))
     if request.htmx:

@@ -110,7 +110,7 @@ class OrderAdmin(ServiceAdmin, HistoryAdmin):
             else:
                 done += 1
         if done:
-            self.message_user(request, done_message % {"count": done}, level=messages.SUCCESS)
+            self.message_user(request, done_message(done) % {"count": done}, level=messages.SUCCESS)
         if failed:
             self.message_user(
                 request,
@@ -125,22 +125,45 @@ class OrderAdmin(ServiceAdmin, HistoryAdmin):
 
     @admin.action(description=_("Confirm the selected orders"))
     def confirm_selected(self, request, queryset):
-        self._apply(request, queryset, services.confirm_order, _("%(count)d orders confirmed."))
+        self._apply(
+            request,
+            queryset,
+            services.confirm_order,
+            lambda count: ngettext("%(count)d order confirmed.", "%(count)d orders confirmed.", count),
+        )
 
     @admin.action(description=_("Start processing the selected orders"))
     def start_processing_selected(self, request, queryset):
-        self._apply(request, queryset, services.start_processing, _("%(count)d orders are being processed."))
+        self._apply(
+            request,
+            queryset,
+            services.start_processing,
+            lambda count: ngettext(
+                "%(count)d order is being processed.", "%(count)d orders are being processed.", count
+            ),
+        )
 
     @admin.action(description=_("Finish the selected orders (their balance must be zero)"))
     def finish_selected(self, request, queryset):
-        self._apply(request, queryset, services.finish_order, _("%(count)d orders finished."))
+        self._apply(
+            request,
+            queryset,
+            services.finish_order,
+            lambda count: ngettext("%(count)d order finished.", "%(count)d orders finished.", count),
+        )
 
     @admin.action(description=_("Close the selected orders…"))
     def close_selected(self, request, queryset):
         """Asks for the reason first, on a page of its own, then closes each order with it."""
         reason = " ".join(request.POST.get("reason", "").split())
         if request.POST.get("confirmed") and reason:
-            self._apply(request, queryset, services.close_order, _("%(count)d orders closed."), reason=reason)
+            self._apply(
+                request,
+                queryset,
+                services.close_order,
+                lambda count: ngettext("%(count)d order closed.", "%(count)d orders closed.", count),
+                reason=reason,
+            )
             return None
         context = {
             **self.admin_site.each_context(request),

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from crm.access import can_see
+from customers.access import can_change_customer
 from followups.forms import quick_add_context
 from followups.models import Communication
 
@@ -39,6 +40,16 @@ def customer_link(context, customer):
     if _may_open(context, customer):
         return format_html('<a href="{}">{}</a>', customer.get_absolute_url(), customer.name)
     return customer.name
+
+
+@register.simple_tag(takes_context=True)
+def schedule_next_url(context, followup, back):
+    """Where to schedule the follow-up after this one, pre-filled from it ("" if the user may not
+    add to its customer); the page returns to `back` once saved."""
+    if not can_change_customer(context["request"].user, followup.customer):
+        return ""
+    query = urlencode({"after": followup.pk, "next": back})
+    return f"{reverse('followups:schedule', args=[followup.customer_id])}?{query}"
 
 
 @register.inclusion_tag("followups/partials/record_links.html", takes_context=True)

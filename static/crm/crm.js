@@ -37,4 +37,14 @@
   document.body.addEventListener("htmx:sendError", function () {
     showRequestError("unsent");
   });
+
+  // data-toggle-columns="TABLE_ID": shows or hides the table's secondary columns (.col-more) on a
+  // small screen; aria-pressed says which.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-toggle-columns]");
+    if (!button) return;
+    var table = document.getElementById(button.dataset.toggleColumns);
+    var shown = table.classList.toggle("show-all-columns");
+    button.setAttribute("aria-pressed", shown ? "true" : "false");
+  });
 })();

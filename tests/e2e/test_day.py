@@ -137,3 +137,22 @@ def test_add_a_contact_person_pick_it_and_log_a_call_later_on_top_of_the_timelin
     communication = customer.communications.get()
     assert communication.contact_person is not None and communication.contact_person.name == "王芳"
     assert communication.channel == "phone"
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366", "390"])
+def test_merge_a_duplicate_found_by_searching(page, live_server, login, screenshot, sales1, viewport):
+    survivor = CustomerFactory(owner=sales1, name="华东精密仪器有限公司")
+    duplicate = CustomerFactory(owner=sales1, name="华东精密仪器")
+    in_english(page, login)
+    page.set_viewport_size(viewport)
+    page.goto(f"{live_server.url}{survivor.get_absolute_url()}")
+    page.get_by_label("Find the duplicate").fill("精密仪器")
+    found = page.get_by_test_id("merge-candidates")
+    expect(found).to_contain_text(f"#{duplicate.pk}")
+    expect(found).not_to_contain_text(f"#{survivor.pk}")
+    found.get_by_role("link", name=f"Review merging “{duplicate.name}” into this customer").click()
+    expect(page.get_by_test_id("merge-preview")).to_be_visible()
+    screenshot(f"day-merge-preview-{viewport['width']}")
+    page.get_by_role("button", name="Merge now").click()
+    expect(page.get_by_role("alert").filter(has_text="was merged into this customer")).to_be_visible()
+    assert not type(duplicate).objects.filter(pk=duplicate.pk).exists()

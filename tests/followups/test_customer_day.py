@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 
 from customers.forms import PERSONS_CHANGED_EVENT
 from customers.models import ContactPerson
+from followups import services as followups
 from followups.models import Communication
 from tests.factories import CustomerFactory
 
@@ -106,3 +107,53 @@ def test_the_action_bar(sales_client, customer):
     assert 'data-quick-tab="followup"' in bar
     assert f"{reverse('opportunities:create')}?customer={customer.pk}" in bar
     assert f"{reverse('orders:create')}?customer={customer.pk}" in bar
+
+
+def test_the_log_form_starts_with_the_users_last_channel(sales_client, sales1, sales2, customer):
+    def offered():
+        return sales_client.get(customer.get_absolute_url()).context["communication_form"]["channel"].value()
+
+    assert offered() == "phone"  # the model's default
+    log(sales_client, customer, channel="wechat", occurred_at=minute_input(timezone.now()))
+    assert Communication.objects.get().channel == "wechat"
+    other = CustomerFactory(owner=sales2)
+    followups.log_communication(
+        actor=sales2, customer=other, channel="email", subject="Mail", content="Sent the quote"
+    )  # someone else's latest does not count
+    assert offered() == "wechat"
+
+
+def test_completing_a_follow_up_offers_the_next_pre_filled(sales_client, sales1, customer):
+    person = ContactPerson.objects.create(customer=customer, name="王芳")
+    followup = followups.schedule_followup(
+        actor=sales1,
+        customer=customer,
+        subject="Send the quote",
+        due_at=timezone.now() + timedelta(hours=2),
+        priority="high",
+        contact_person=person,
+    )
+    response = sales_client.post(
+        reverse("followups:complete", args=[followup.pk]), {"result": "Sent"}, **HTMX
+    )
+    row = response.content.decode()
+    assert 'data-testid="schedule-next"' in row
+    url = f"{reverse('followups:schedule', args=[customer.pk])}?after={followup.pk}"
+    assert url in row.replace("&amp;", "&")
+    page = sales_client.get(url)
+    form = page.context["form"]
+    assert (form["subject"].value(), form["priority"].value()) == ("Send the quote", "high")
+    assert (form["assignee"].value(), form["contact_person"].value()) == (sales1.pk, person.pk)
+    detail = sales_client.get(followup.get_absolute_url()).content.decode()
+    assert 'data-testid="schedule-next"' in detail
+
+
+def test_schedule_after_anothers_follow_up_answers_404(client, sales1, sales2, customer):
+    followup = followups.schedule_followup(
+        actor=sales1, customer=customer, subject="Mine", due_at=timezone.now() + timedelta(hours=2)
+    )
+    own = CustomerFactory(owner=sales2)
+    client.force_login(sales2)
+    url = reverse("followups:schedule", args=[own.pk])
+    assert client.get(f"{url}?after={followup.pk}").status_code == 404
+    assert client.get(f"{url}?after=abc").status_code == 200  # not a number: a fresh form

@@ -292,7 +292,7 @@ def test_the_dashboard_shows_the_users_counts_and_links_to_my_day(sales_client, 
     assert response.context["followup_counts"] == {"overdue": 1, "due_today": 1}
     content = response.content.decode()
     assert reverse("followups:today") in content
-    assert 'data-section="customers"' in content  # the section cards stay
+    assert 'data-section="customers"' not in content  # navigation is the menu's, not the dashboard's
 
 
 # --- the week ------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ def test_bulk_confirm_reports_which_orders_failed_and_why(manager_client, sales1
     confirmed = order_in("confirmed", sales1, customer)
     response = run_action(manager_client, "confirm_selected", [ready, empty, confirmed])
     text = " ".join(messages_of(response))
-    assert "1 orders confirmed." in text
+    assert "1 order confirmed." in text
     assert "2 orders were not changed" in text
     assert f"{empty.number}: Add at least one line before confirming." in text
     assert f"{confirmed.number}: This cannot be done to an order that is “Confirmed”." in text

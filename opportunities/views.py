@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigg
 from accounts.selectors import owner_choices
 from crm.forms import SearchForm, apply_errors
 from crm.lists import export_list, filtered_and_sorted, keyset_page
+from crm.roles import is_manager
 from customers.access import access_customer
 from followups.selectors import linked_to
 from opportunities import selectors, services
@@ -119,12 +120,12 @@ def _board_params(request):
 
 def _board_owner(request, form):
     """The people the board can be filtered by, and the one chosen (None: everyone). Without a
-    choice, managers and team leads (who get a choice of owners) land on their own cards
-    ("everyone" is one click away); sales staff see everything they may see."""
+    choice, managers land on their own cards ("everyone" is one click away); team leads on their
+    team's and sales staff on everything they may see."""
     owners = list(owner_choices(request.user) or [])
     owner_id = form.data.get("owner") or ""
     if not owner_id:
-        return owners, (request.user if owners else None)
+        return owners, (request.user if is_manager(request.user) else None)
     return owners, next((person for person in owners if str(person.pk) == owner_id), None)
 
 

@@ -37,7 +37,8 @@ def outside_urls(org):
         reverse("opportunities:edit", args=[deal.pk]),
         reverse("orders:detail", args=[order.pk]),
         reverse("orders:edit", args=[order.pk]),
-        reverse("orders:invoice", args=[order.pk]),
+        reverse("orders:statement", args=[order.pk]),
+        reverse("orders:statement_pdf", args=[order.pk]),
         reverse("followups:detail", args=[followup.pk]),
         reverse("followups:communication", args=[talk.pk]),
     ]

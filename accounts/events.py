@@ -13,3 +13,7 @@ def user_deactivated(*, user: User, actor: User | None, successor: User, moved: 
         type=UserEventType.DEACTIVATED,
         parameters={"successor": successor.pk, **moved},
     )
+
+
+def user_reactivated(*, user: User, actor: User | None) -> UserEvent:
+    return UserEvent.objects.create(user=user, actor=actor, type=UserEventType.REACTIVATED)

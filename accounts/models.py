@@ -67,6 +67,7 @@ class Person(User):
 
 class UserEventType(models.TextChoices):
     DEACTIVATED = "deactivated", _("User deactivated")
+    REACTIVATED = "reactivated", _("User reactivated")
 
 
 class UserEvent(models.Model):

@@ -227,3 +227,15 @@ def deactivate_user(*, actor: User | None, user: User, successor: User | None) -
     current.save(update_fields=["is_active"])
     events.user_deactivated(user=current, actor=actor, successor=successor, moved=moved)
     return moved
+
+
+@transaction.atomic
+def reactivate_user(*, actor: User | None, user: User) -> User:
+    """Lets a deactivated user log in again (what they handed over stays with their successor)."""
+    require_manager(actor)
+    current = User.objects.select_for_update().get(pk=user.pk)
+    if not current.is_active:
+        current.is_active = True
+        current.save(update_fields=["is_active"])
+        events.user_reactivated(user=current, actor=actor)
+    return current

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.forms import DeactivateForm, TeamForm, UserForm
@@ -115,3 +116,11 @@ def user_deactivate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "accounts/user_deactivate.html",
         {"form": form, "person": person, "counts": services.handover_counts(person)},
     )
+
+
+@require_POST
+def user_reactivate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    require_manager(request.user)
+    person = services.reactivate_user(actor=request.user, user=selectors.user_by_id(pk))
+    messages.success(request, _("%(name)s can log in again.") % {"name": display_name(person)})
+    return redirect("accounts:user_edit", pk=person.pk)

@@ -4,7 +4,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 
-from crm.access import can_see
+from crm.access import acts_for
 from customers.access import can_change_customer
 from followups.forms import quick_add_context
 from followups.models import Communication
@@ -28,18 +28,12 @@ def channel_icon(channel):
     return CHANNEL_ICONS.get(channel, "chat-square-text")
 
 
-def _may_open(context, customer):
-    """Whether the user may open the customer's page, and so its orders and opportunities: a follow-up's
-    assignee may see a colleague's customer by name only."""
-    return can_see(context["request"].user, customer)
-
-
-@register.simple_tag(takes_context=True)
-def customer_link(context, customer):
-    """The customer's name, linked to its page when the user may open it."""
-    if _may_open(context, customer):
-        return format_html('<a href="{}">{}</a>', customer.get_absolute_url(), customer.name)
-    return customer.name
+@register.simple_tag
+def customer_link(customer):
+    """The customer's name, linked to its page. Only for the customer of a follow-up or communication the
+    user sees: that opens the customer for them, as its page (their own or their team's customer) or as
+    its read-only card (customers.access.access_customer_card)."""
+    return format_html('<a href="{}">{}</a>', customer.get_absolute_url(), customer.name)
 
 
 @register.simple_tag(takes_context=True)
@@ -56,10 +50,18 @@ def schedule_next_url(context, followup, back):
 def record_links(context, item, customer_shown=False):
     """The order and the opportunity a communication or follow-up is about, linked when the user may
     open them. `customer_shown`: the page is the customer's own (its timeline), so they may."""
+    user = context["request"].user
+
+    def may_open(record):  # a record of the item's customer: its owner or the customer's opens it
+        return record is not None and (
+            customer_shown or acts_for(user, record.owner_id, item.customer.owner_id)
+        )
+
     return {
         "order": item.order,
         "opportunity": item.opportunity,
-        "can_open": customer_shown or _may_open(context, item.customer),
+        "can_open_order": may_open(item.order),
+        "can_open_opportunity": may_open(item.opportunity),
     }
 
 

@@ -132,3 +132,18 @@ def test_reports_count_the_teams_deals_for_the_lead(client, org):
     client.force_login(lead)
     response = client.get(reverse("reports:pipeline"))
     assert response.status_code == 200 and "Bo One" not in response.content.decode()
+
+
+def test_an_agents_followups_link_the_customers_card_and_their_own_deal(client, org):
+    from followups.models import FollowUp
+
+    FollowUp.objects.filter(pk=org.records["f_a2_on_b1"].pk).update(opportunity=org.records["d_a2_on_b1"])
+    FollowUp.objects.filter(pk=org.records["f_b1"].pk).update(
+        assignee=org.users["a2"], opportunity=org.records["d_b1"]
+    )
+    client.force_login(org.users["a2"])
+    content = client.get(reverse("followups:index")).content.decode()
+    customer, mine, theirs = org.records["c_b1"], org.records["d_a2_on_b1"], org.records["d_b1"]
+    assert f'<a href="{customer.get_absolute_url()}">Beta Co</a>' in content
+    assert f'<a href="{mine.get_absolute_url()}">' in content
+    assert "Beta secret deal" in content and theirs.get_absolute_url() not in content  # named, not opened

@@ -185,3 +185,23 @@ def test_a_deactivated_users_session_ends(client, org):
 
     deactivate_user(actor=None, user=org.users["b1"], successor=org.users["a1"])
     assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_a_manager_reactivates_a_user(client, org):
+    from accounts.services import deactivate_user
+
+    b1 = org.users["b1"]
+    deactivate_user(actor=None, user=b1, successor=org.users["a1"])
+    client.force_login(org.users["lead_e"])
+    assert client.post(reverse("accounts:user_reactivate", args=[b1.pk])).status_code == 403
+    b1.refresh_from_db()
+    assert not b1.is_active
+    client.force_login(org.users["manager"])
+    assert client.get(reverse("accounts:user_reactivate", args=[b1.pk])).status_code == 405
+    assert client.post(reverse("accounts:user_reactivate", args=[b1.pk])).status_code == 302
+    b1.refresh_from_db()
+    assert b1.is_active and Customer.objects.get(name="Beta Co").owner == org.users["a1"]
+    assert list(UserEvent.objects.filter(user=b1).values_list("type", flat=True)) == [
+        "reactivated",
+        "deactivated",
+    ]

@@ -106,12 +106,12 @@ def test_lists_pages_and_exports_leave_out_what_sales1_may_not_see(sales_client,
     assert b"My own callback" in sales_client.get(reverse("followups:today")).content
 
 
-def test_a_followup_assigned_across_owners_shows_the_customer_without_a_link(sales_client, sales1, theirs):
+def test_a_followup_assigned_across_owners_links_the_customers_card(sales_client, sales1, theirs):
     customer, _communication, _followup = theirs
     delegated = FollowUpFactory(customer=customer, assignee=sales1, subject="Help a colleague")
     page = sales_client.get(reverse("followups:detail", args=[delegated.pk])).content.decode()
     assert "Help a colleague" in page and customer.name in page
-    assert customer.get_absolute_url() not in page
+    assert f'<a href="{customer.get_absolute_url()}">' in page
     # Through the follow-up they read the customer's card, read only, never its page.
     card = sales_client.get(customer.get_absolute_url())
     assert card.status_code == 200 and card.templates[0].name == "customers/customer_card.html"

@@ -1,10 +1,10 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from crm.fields import DecimalField, IntegerField, ModelChoiceField
+from crm.formatting import money
 from crm.forms import ModelForm, form_field, formset_class
 from crm.roles import is_manager
 from customers.forms import active_users
@@ -137,7 +137,7 @@ class LineForm(forms.Form):
         self.products = products
         choices = [("", "—")]
         choices += [
-            (pk, f"{product.sku} · {product.name} ({number_format(product.unit_price, 2)})")
+            (pk, f"{product.sku} · {product.name} ({money(product.unit_price)})")
             for pk, product in products.items()
         ]
         form_field(self, "product", forms.ChoiceField).choices = choices

@@ -24,6 +24,7 @@ from orders.models import (
     Payment,
     PaymentMethod,
     Product,
+    SellerProfile,
     Status,
 )
 
@@ -88,7 +89,18 @@ class _Built:
     updated_at: object = None
 
 
+DEMO_SELLER = {
+    "company_name": "上海华信自动化有限公司",
+    "address": "上海市闵行区莘庄工业区春东路 508 号",
+    "tax_number": "91310112MA1GB2XX3K",
+    "bank_name": "中国银行上海闵行支行",
+    "bank_account": "4563 5100 8888 0001",
+    "phone": "021-5489 0000",
+}
+
+
 def seed_orders(context):
+    SellerProfile.objects.get_or_create(pk=1, defaults=DEMO_SELLER)  # named on the settlement statements
     products = _seed_products(context)
     if Order.objects.exists():
         return

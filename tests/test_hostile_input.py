@@ -30,7 +30,7 @@ from tests.orders.builders import order_in
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-OUT_OF_RANGE = "Enter a date between Jan. 1, 1900 and Dec. 31, 2999."
+OUT_OF_RANGE = "Enter a date between 1900-01-01 and 2999-12-31."
 HUGE = "99999999999999999999"
 YEAR_ONE = "0001-01-01T00:00"
 

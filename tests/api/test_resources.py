@@ -54,6 +54,7 @@ def test_an_opportunity_moves_and_is_won_into_an_order(api, customer):
     assert body["amount"] == "300.00"
     url = f"/api/v1/opportunities/{body['id']}/"
     later = Stage.objects.filter(kind="open").exclude(pk=body["stage"]).last()
+    assert later is not None
     moved = api.post(url + "move/", {"stage": later.pk, "from_stage": body["stage"]}, format="json")
     assert moved.json()["stage"] == later.pk
     stale = api.post(url + "move/", {"stage": body["stage"], "from_stage": body["stage"]}, format="json")

@@ -48,6 +48,7 @@ REASONS: dict[str, Promise] = {
     "won": _("Won: order %(order_number)s"),
     "lost": pgettext_lazy("stage kind", "Lost"),
     "reopened": _("Reopened"),
+    "imported": _("Imported with its history"),
     # follow-ups
     "rescheduled": _("Rescheduled"),
     "reassigned": _("Reassigned"),

@@ -55,10 +55,10 @@ class ImportCommand(BaseCommand):
             mapping = self.columns.override(
                 table.headers, self.columns.detect(table.headers), _parse_overrides(overrides)
             )
+            self._write_mapping(table.headers, mapping)
+            report = self.run_import(actor=acting_user, table=table, mapping=mapping, commit=commit)
         except MappingError as error:
             raise CommandError(str(error)) from None
-        self._write_mapping(table.headers, mapping)
-        report = self.run_import(actor=acting_user, table=table, mapping=mapping, commit=commit)
         self._write_report(report)
 
     def _read(self, file: str) -> Table:

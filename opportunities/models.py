@@ -131,6 +131,12 @@ class Opportunity(TimeStampedModel):
     expected_close_date = models.DateField(_("expected close date"))
     source = models.CharField(_("source"), max_length=20, choices=Customer.Source.choices, blank=True)
     description = models.TextField(_("description"), blank=True)
+    external_id = models.CharField(
+        _("external id"),
+        max_length=100,
+        blank=True,
+        help_text=_("Its id in the system it was imported from: importing it again updates it."),
+    )
 
     # Value score: each factor 0–100, weighted by ScoringWeights.
     score_segmentation = percent_field(
@@ -219,6 +225,9 @@ class Opportunity(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(order__isnull=True) | Q(won_at__isnull=False),
                 name="opportunity_order_only_when_won",
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="opportunity_external_id_unique"
             ),
         ]
         # One index per filter and sort of the list and board; the id breaks ties for keyset pagination.

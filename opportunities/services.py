@@ -11,6 +11,7 @@ which is what the time spent in each stage is measured from.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -572,3 +573,95 @@ def reopen(
         note=(note or "").strip(),
     )
     return current
+
+
+# Moving in: deals with their history from another system
+
+OUTCOMES = ("open", "won", "lost")
+
+
+def _historical_errors(created_at: datetime, outcome: str, closed_at: datetime | None) -> dict[str, str]:
+    now = timezone.now()
+    errors: dict[str, str] = {}
+    if created_at > now:
+        errors["created_at"] = _("A deal imported with its history cannot be created in the future.")
+    if outcome not in OUTCOMES:
+        errors["outcome"] = _("Write open, won or lost.")
+    elif outcome != "open" and closed_at is None:
+        errors["closed_at"] = _("A won or lost deal needs the time it was won or lost.")
+    elif closed_at is not None and not created_at <= closed_at <= now:
+        errors["closed_at"] = _("It was won or lost between its creation and now.")
+    return errors
+
+
+@transaction.atomic
+def import_deal(
+    *,
+    actor: User | None,
+    customer: Customer,
+    created_at: datetime,
+    outcome: str = "open",
+    closed_at: datetime | None = None,
+    lost_reason: str = "",
+    owner: User | None = None,
+    external_id: str = "",
+    **fields: Any,
+) -> tuple[Opportunity, bool]:
+    """A deal brought from another system with its history: created at `created_at` in the first open
+    stage, and `won` or `lost` at `closed_at`; the events carry those times, so cycle times and the
+    reports read the deal's real history. A won deal imported this way has no order (its orders come
+    with the order import). Returns the opportunity and whether it is new.
+
+    With an `external_id` the system already has, its fields (title, amount, …) are updated instead;
+    its outcome and times stay as first imported.
+    """
+    require(can_change_customer(actor, customer), _("You may only import deals of your own customers."))
+    fields = _clean_fields(fields)
+    existing = Opportunity.objects.filter(external_id=external_id).first() if external_id else None
+    if existing is not None:
+        for name, value in fields.items():
+            setattr(existing, name, value)
+        _prepare(existing, None)
+        _save(existing, actor)
+        return existing, False
+    errors = _historical_errors(created_at, outcome, closed_at)
+    if outcome == "lost" and not " ".join(lost_reason.split()):
+        errors["lost_reason"] = _("Say why the deal was lost.")
+    if errors:
+        raise ValidationError(errors)
+    stage = first_open_stage()
+    fields.setdefault("probability", stage.probability)
+    opportunity = Opportunity(
+        customer=customer,
+        owner=_owner_for(actor, customer, owner),
+        stage=stage,
+        stage_entered_at=created_at,
+        external_id=external_id,
+        **fields,
+    )
+    _prepare(opportunity, None)
+    _save(opportunity, actor, change_reason("imported"))
+    Opportunity.objects.filter(pk=opportunity.pk).update(created_at=created_at)
+    opportunity.created_at = created_at
+    events.opportunity_created(opportunity=opportunity, actor=actor, at=created_at)
+    if outcome != "open" and closed_at is not None:
+        _close_historically(actor, opportunity, outcome, closed_at, " ".join(lost_reason.split()))
+    return opportunity, True
+
+
+def _close_historically(
+    actor: User | None, opportunity: Opportunity, outcome: str, closed_at: datetime, reason: str
+) -> None:
+    from_stage = opportunity.stage
+    closing = _stage_of_kind(Stage.Kind.WON if outcome == "won" else Stage.Kind.LOST)
+    opportunity.stage, opportunity.stage_entered_at = closing, closed_at
+    opportunity.probability = closing.probability
+    if outcome == "won":
+        opportunity.won_at = closed_at
+    else:
+        opportunity.lost_at, opportunity.lost_reason = closed_at, reason
+    _save(opportunity, actor, change_reason("imported"))
+    if outcome == "won":
+        events.opportunity_won(opportunity=opportunity, actor=actor, from_stage=from_stage, at=closed_at)
+    else:
+        events.opportunity_lost(opportunity=opportunity, actor=actor, from_stage=from_stage, at=closed_at)

@@ -15,8 +15,11 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from knox.models import AuthToken
+from knox.settings import CONSTANTS
 
 from crm.access import require
+
+MAX_KEY_LENGTH = CONSTANTS.MAXIMUM_TOKEN_PREFIX_LENGTH + CONSTANTS.TOKEN_KEY_LENGTH
 
 
 def tokens_of(user: User) -> QuerySet[AuthToken]:
@@ -45,6 +48,10 @@ def create_api_token(*, actor: User | None, user: User, days: int | None = None)
 def revoke_api_token(*, actor: User | None, user: User, token_key: str) -> None:
     """Revoke one of the user's tokens, by the key shown on the tokens page (404 for anyone else's)."""
     require(actor is None or actor.pk == user.pk, _("You may only revoke your own API tokens."))
+    if not (
+        len(token_key) <= MAX_KEY_LENGTH and token_key.isascii() and token_key.replace("_", "").isalnum()
+    ):
+        raise Http404  # no key looks like this: it never reaches a query
     deleted, _kinds = AuthToken.objects.filter(user=user, token_key=token_key).delete()
     if not deleted:
         raise Http404

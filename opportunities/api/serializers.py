@@ -54,6 +54,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "lost_at",
             "lost_reason",
             "order",
+            "external_id",
             "lines",
             "created_at",
             "updated_at",

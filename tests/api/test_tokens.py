@@ -53,6 +53,8 @@ def test_no_one_revokes_another_users_token(sales_client, api_client, sales2):
     theirs = api_client(sales2)
     key = AuthToken.objects.get(user=sales2).token_key
     assert sales_client.post(reverse("api_token_revoke", args=[key])).status_code == 404
+    for hostile in ("nul\x00key", "k" * 300, "ключ"):
+        assert sales_client.post(reverse("api_token_revoke", args=[hostile])).status_code == 404
     assert theirs.get("/api/v1/customers/").status_code == 200
 
 

@@ -72,6 +72,15 @@ class Table:
     rows: list[Row]
 
 
+@dataclass(frozen=True)
+class Change:
+    """What a row that updates a record changes: a field, its value before and after ("" for none)."""
+
+    field: StrOrPromise
+    old: str
+    new: str
+
+
 @dataclass
 class RowResult:
     number: int
@@ -79,6 +88,7 @@ class RowResult:
     name: str = ""
     record_id: int | None = None
     errors: list[StrOrPromise] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
 
 
 @dataclass

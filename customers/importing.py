@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 from crm.access import acts_as_manager
 from crm.importing import (
     Action,
+    Change,
     Columns,
     ImportField,
     ImportReport,
@@ -225,12 +226,12 @@ class _Importer:
         customer, identities = self.customers[customer_id]
         try:
             with transaction.atomic():
-                self._update(customer, identities, row)
+                changes = self._update(customer, identities, row)
         except RowRejected as rejection:
             del self.customers[customer_id]  # it may hold changes the savepoint rolled back
             self._reject(row, rejection.messages)
         else:
-            self._accept(row, Action.UPDATE, customer)
+            self._accept(row, Action.UPDATE, customer, changes)
 
     def _flush(self):
         """Create the customers of the pending rows."""
@@ -249,8 +250,10 @@ class _Importer:
                 self._accept(pending.row, Action.CREATE, result)
         self.pending = []
 
-    def _accept(self, row, action, customer):
-        self.results[row.position] = RowResult(row.number, action, customer.name, customer.pk)
+    def _accept(self, row, action, customer, changes=()):
+        self.results[row.position] = RowResult(
+            row.number, action, customer.name, customer.pk, changes=list(changes)
+        )
         self.claimed.update(dict.fromkeys(row.keys, customer.pk))
         for name in row.new_tags:
             self.new_tags.setdefault(name.lower(), (name, []))[1].append(customer)
@@ -309,13 +312,23 @@ class _Importer:
         }
 
     def _update(self, customer, identities, row):
+        """Applies the row to the customer it matched; returns what changed, field by field (what
+        the dry run shows is what the real run writes: the same code runs, then rolls back)."""
         fields = {
             name: value
             for name, value in self._customer_fields(row.values).items()
             if getattr(customer, name) != value
         }
-        current_tags = set(customer.tags.all()) if row.known_tags else set()
+        changes = [_field_change(customer, name, value) for name, value in fields.items()]
+        changes = [change for change in changes if change.old != change.new]
+        current_tags = set(customer.tags.all()) if row.known_tags or row.new_tags else set()
         added_tags = set(row.known_tags) - current_tags
+        new_names = [
+            name for name in row.new_tags if name.lower() not in {t.name.lower() for t in current_tags}
+        ]
+        if added_tags or new_names:
+            names = sorted(tag.name for tag in added_tags) + new_names
+            changes.append(Change(capfirst(model_field(Customer, "tags").verbose_name), "", ", ".join(names)))
         if fields or added_tags:
             try:
                 services.update_customer(
@@ -327,10 +340,15 @@ class _Importer:
             except ValidationError as error:
                 raise RowRejected(*_messages(error)) from None
         if row.owner and row.owner.pk != customer.owner_id:
+            old_owner = _person(customer.owner)
             services.reassign_owner(actor=self.actor, customers=[customer], new_owner=row.owner)
-        self._add_contact_methods(customer, identities, row.values)
+            changes.append(
+                Change(capfirst(model_field(Customer, "owner").verbose_name), old_owner, _person(row.owner))
+            )
+        return changes + self._add_contact_methods(customer, identities, row.values)
 
     def _add_contact_methods(self, customer, identities, values):
+        added = []
         for key in CONTACT_KEYS:
             if key not in values or _method_identity(key, _normalised(key, values[key])) in identities:
                 continue
@@ -341,6 +359,8 @@ class _Importer:
             except ValidationError as error:
                 raise RowRejected(*(COLUMNS.message(key, text) for text in error.messages)) from None
             identities.add(_method_identity(method.type, method.value))
+            added.append(Change(method.get_type_display(), "", method.value))
+        return added
 
     def _customer_fields(self, values):
         fields = {name: value for name, value in values.items() if name in services.CUSTOMER_FIELDS}
@@ -348,6 +368,22 @@ class _Importer:
             if name in fields:
                 fields[name] = self.choices[name].get(fields[name].casefold(), fields[name])
         return fields
+
+
+def _field_change(customer, name, value):
+    """A customer field's change as the reader sees it: choices by their labels."""
+    db_field = model_field(Customer, name)
+    labels = dict(db_field.flatchoices) if db_field.choices else {}
+    old = getattr(customer, name)
+    return Change(
+        capfirst(db_field.verbose_name),
+        str(labels.get(old, old) if old not in (None, "") else ""),
+        str(labels.get(value, value) if value not in (None, "") else ""),
+    )
+
+
+def _person(user):
+    return user.get_full_name() or user.get_username()
 
 
 def _owners_by_username(table, mapping):

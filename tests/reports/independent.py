@@ -99,7 +99,7 @@ def sees(user, *owner_ids) -> bool:
 def orders(user):
     """Every order the user sees, as dicts, with its customer's region, industry and tags."""
     owners = owners_seen(user)
-    credited = defaultdict(Decimal)
+    credited: defaultdict[int, Decimal] = defaultdict(Decimal)
     for order_id, amount in CreditNote.objects.values_list("order_id", "amount"):
         credited[order_id] += amount
     tags = defaultdict(list)
@@ -132,7 +132,7 @@ def orders(user):
 
 def lines(user):
     """Every order line the user sees, with its order and what credit notes returned from it."""
-    returned = defaultdict(Decimal)
+    returned: defaultdict[int, Decimal] = defaultdict(Decimal)
     for line_id, amount in CreditNoteLine.objects.filter(order_line__isnull=False).values_list(
         "order_line_id", "amount"
     ):

@@ -170,12 +170,13 @@ def team_key(teams_now, *, office=False):
 
 def by_hand(user, stamp, group):
     """{group: (net total, orders)} of the orders in CNY whose `stamp` falls in WHOLE."""
-    groups = defaultdict(lambda: [Decimal(0), 0])
+    amounts: defaultdict[object, Decimal] = defaultdict(Decimal)
+    counts: defaultdict[object, int] = defaultdict(int)
     for order in raw.orders(user):
         if order["currency"] == "CNY" and raw.within(order[stamp], WHOLE):
-            groups[group(order)][0] += order["net"]
-            groups[group(order)][1] += 1
-    return {key: (raw.cents(amount), count) for key, (amount, count) in groups.items()}
+            amounts[group(order)] += order["net"]
+            counts[group(order)] += 1
+    return {key: (raw.cents(amount), counts[key]) for key, amount in amounts.items()}
 
 
 VIEWERS = ["manager", "lead", "n1", "s1", "loner"]
@@ -210,7 +211,7 @@ def test_the_team_figures_name_the_teams_and_add_up(teams):
 
 def test_product_revenue_drops_by_the_goods_returned_not_by_free_amounts(teams):
     manager = teams.users["manager"]
-    expected = defaultdict(Decimal)
+    expected: defaultdict[object, Decimal] = defaultdict(Decimal)
     for item in raw.lines(manager):
         order = item["order"]
         if order["currency"] == "CNY" and raw.within(order["finished_at"], WHOLE):
@@ -230,7 +231,7 @@ def test_product_revenue_drops_by_the_goods_returned_not_by_free_amounts(teams):
 def test_win_rate_by_team_matches_the_raw_deals(teams, viewer):
     user = teams.users[viewer]
     group = team_key(raw.team_of())
-    expected = defaultdict(lambda: [0, 0])
+    expected: defaultdict[object, list[int]] = defaultdict(lambda: [0, 0])
     for deal in raw.deals(user):
         if raw.within(deal["won_at"], WHOLE):
             expected[group(deal)][0] += 1
@@ -249,7 +250,8 @@ def test_win_rate_by_team_matches_the_raw_deals(teams, viewer):
 def test_cycle_times_and_integration_by_team_match_the_raw_rows(teams, viewer):
     user = teams.users[viewer]
     group = team_key(raw.team_of())
-    spans, finished_orders = defaultdict(list), defaultdict(int)
+    spans: defaultdict[object, list[float]] = defaultdict(list)
+    finished_orders: defaultdict[object, int] = defaultdict(int)
     for order in raw.orders(user):
         if raw.within(order["finished_at"], WHOLE):
             spans[group(order)].append(raw.days(order["finished_at"], order["processing_at"]))

@@ -46,3 +46,14 @@ def owner_choices(user: User) -> QuerySet[Person] | None:
     if scope.kind == "team" and scope.user_ids is not None:
         return Person.objects.filter(is_active=True, pk__in=sorted(scope.user_ids))
     return None
+
+
+def team_choices(user: User) -> QuerySet[Team] | None:
+    """Which teams a report's team filter offers: managers every team, a team lead their own; None (no
+    team filter) for everyone else."""
+    scope = visibility_scope(user)
+    if scope.kind == "all":
+        return Team.objects.all()
+    if scope.kind == "team":
+        return Team.objects.filter(memberships__user=user)
+    return None

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Team
 from crm.fields import DateField, IntegerField, ModelChoiceField
 from crm.filters import ANY
 from crm.forms import form_field
@@ -28,7 +29,7 @@ from customers.models import Tag
 from orders.models import Product
 from orders.reports import WAITING_DAYS
 
-FILTER_FIELDS = ("owner", "product", "region", "tag", "currency", "months", "days")
+FILTER_FIELDS = ("owner", "team", "product", "region", "tag", "currency", "months", "days")
 # The options a page may offer, and their defaults.
 OPTIONS = {"months": FORECAST_MONTHS, "days": WAITING_DAYS}
 
@@ -36,9 +37,11 @@ OPTIONS = {"months": FORECAST_MONTHS, "days": WAITING_DAYS}
 class ReportForm(forms.Form):
     """The period (a preset, or custom start and end days) and the filters a page offers.
 
-    `fields` names the filters the page has (of FILTER_FIELDS); the owner filter is for managers only
-    (`owners` is None for everyone else). Invalid input leaves its message at the field, and the page
-    shows the default period without that filter.
+    `fields` names the filters the page has (of FILTER_FIELDS); the owner and team filters are for
+    managers and team leads only (`owners` and `teams` are None for everyone else; a lead's name only
+    their team and its members, so another team's id is an error at the field, never its figures).
+    Invalid input leaves its message at the field, and the page shows the default period without that
+    filter.
     """
 
     period = forms.ChoiceField(
@@ -49,6 +52,7 @@ class ReportForm(forms.Form):
     start = DateField(label=_("From"), required=False)
     end = DateField(label=_("Until"), required=False)
     owner = ModelChoiceField(queryset=active_users(), label=_("Owner"), required=False, empty_label=ANY)
+    team = ModelChoiceField(queryset=Team.objects.all(), label=_("Team"), required=False, empty_label=ANY)
     product = ModelChoiceField(
         queryset=Product.objects.order_by("sku"), label=_("Product"), required=False, empty_label=ANY
     )
@@ -71,6 +75,7 @@ class ReportForm(forms.Form):
         today: date,
         fields: Sequence[str] = FILTER_FIELDS,
         owners: QuerySet[User] | None = None,
+        teams: QuerySet[Team] | None = None,
         default_preset: str = DEFAULT_PRESET,
     ) -> None:
         self.default_preset = default_preset
@@ -83,11 +88,13 @@ class ReportForm(forms.Form):
                 data[name] = data.get(name) or default
         super().__init__(data)
         self.today = today
+        choices = {"owner": owners, "team": teams}
         for name in FILTER_FIELDS:
-            if name not in fields or (name == "owner" and owners is None):
+            if name not in fields or (name in choices and choices[name] is None):
                 del self.fields[name]
-        if "owner" in self.fields:
-            form_field(self, "owner", forms.ModelChoiceField).queryset = owners
+        for name, queryset in choices.items():
+            if name in self.fields:
+                form_field(self, name, forms.ModelChoiceField).queryset = queryset
 
     def clean_currency(self) -> str:
         currency = (self.cleaned_data["currency"] or DEFAULT_CURRENCY).strip().upper()
@@ -134,6 +141,7 @@ class ReportForm(forms.Form):
 
         return ReportFilters(
             owner=value("owner"),
+            team=value("team"),
             product=value("product"),
             region=(value("region", "")).strip(),
             tag=value("tag"),

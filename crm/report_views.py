@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from accounts.names import display_name
-from accounts.selectors import owner_choices
+from accounts.selectors import owner_choices, team_choices
 from crm.report_forms import ReportForm
 from crm.report_tables import CHANGE, COUNT, DATE, DAYS, MONEY, NUMBER, PERCENT, Chart, Column, ReportTable
 from crm.reporting import DEFAULT_PRESET, Period, ReportFilters, Row, money, percent
@@ -92,6 +92,8 @@ def _by_amount(rows: list[Row], key: str) -> list[Row]:
     return sorted(rows, key=lambda row: -(row.get(key) or 0))
 
 
+TEAM_NOTE = gettext_lazy("A record counts for the team its owner belongs to now.")
+
 # --- sales ------------------------------------------------------------------------------------
 
 AMOUNT_COLUMNS = [
@@ -129,14 +131,20 @@ def sales_by_month(r: ReportRequest) -> ReportTable:
     )
 
 
-def sales_by_owner(r: ReportRequest) -> ReportTable:
-    return ReportTable(
-        "by_owner",
-        _("By owner"),
-        [Column("owner_name", _("Owner")), *AMOUNT_COLUMNS],
-        _by_amount(_sold_and_booked(r, "owner"), "revenue_amount"),
-        Chart("bar", "owner_name", ("revenue_amount", "booked_amount"), horizontal=True, top=15),
-    )
+def sales_table(key: str, title: StrOrPromise, label: StrOrPromise) -> Callable[[ReportRequest], ReportTable]:
+    """Revenue and bookings per group of one dimension (owner, team, office), the largest first."""
+
+    def build(r: ReportRequest) -> ReportTable:
+        return ReportTable(
+            f"by_{key}",
+            title,
+            [Column(f"{key}_name", label), *AMOUNT_COLUMNS],
+            _by_amount(_sold_and_booked(r, key), "revenue_amount"),
+            Chart("bar", f"{key}_name", ("revenue_amount", "booked_amount"), horizontal=True, top=15),
+            note=TEAM_NOTE if key in ("team", "office") else "",
+        )
+
+    return build
 
 
 def revenue_table(
@@ -628,26 +636,30 @@ def integration_table(
 
 # --- the pages --------------------------------------------------------------------------------
 
-ORDER_FILTERS = ("owner", "product", "region", "tag", "currency")
+ORDER_FILTERS = ("owner", "team", "product", "region", "tag", "currency")
 PAGES = {
     "sales": Page(
         "sales",
         gettext_lazy("Sales"),
         "graph-up",
         gettext_lazy(
-            "Revenue and bookings by month, owner, product, region, industry and tag; orders by status; "
+            "Revenue and bookings by month, owner, team, office, product, region, industry and tag; "
+            "orders by status; "
             "the spread of order values."
         ),
         ORDER_FILTERS,
         {
             "by_month": sales_by_month,
-            "by_owner": sales_by_owner,
+            "by_owner": sales_table("owner", gettext_lazy("By owner"), gettext_lazy("Owner")),
+            "by_team": sales_table("team", gettext_lazy("By team"), gettext_lazy("Team")),
+            "by_office": sales_table("office", gettext_lazy("By office"), gettext_lazy("Office")),
             "by_product": revenue_table(
                 "product",
                 gettext_lazy("Revenue by product"),
                 gettext_lazy("Product"),
                 gettext_lazy(
-                    "Each order's net total is shared among its lines in proportion to their line totals."
+                    "A line counts for its part of the order's total less the goods returned from it; "
+                    "credits of a free amount lower only the order figures."
                 ),
             ),
             "by_region": revenue_table("region", gettext_lazy("Revenue by region"), gettext_lazy("Region")),
@@ -688,6 +700,9 @@ PAGES = {
             "by_stage": pipeline_by_stage,
             "funnel": pipeline_funnel,
             "deals_by_owner": deals_table("owner", gettext_lazy("Win rate by owner"), gettext_lazy("Owner")),
+            "deals_by_team": deals_table(
+                "team", gettext_lazy("Win rate by team"), gettext_lazy("Team"), TEAM_NOTE
+            ),
             "deals_by_source": deals_table(
                 "source", gettext_lazy("Win rate by source"), gettext_lazy("Source")
             ),
@@ -707,7 +722,7 @@ PAGES = {
         gettext_lazy("Orders"),
         "receipt",
         gettext_lazy(
-            "Cycle times from creation to finish by month, owner and product; orders waiting too long."
+            "Cycle times from creation to finish by month, owner, team and product; orders waiting too long."
         ),
         (*ORDER_FILTERS, "days"),
         {
@@ -718,6 +733,7 @@ PAGES = {
             "cycle_by_owner": cycle_table(
                 "owner", gettext_lazy("Cycle times by owner"), gettext_lazy("Owner")
             ),
+            "cycle_by_team": cycle_table("team", gettext_lazy("Cycle times by team"), gettext_lazy("Team")),
             "cycle_by_product": cycle_table(
                 "product",
                 gettext_lazy("Cycle times by product"),
@@ -736,7 +752,7 @@ PAGES = {
         gettext_lazy(
             "RFM segments and how customers move between them; new customers per month; needs analysis."
         ),
-        ("owner", "region", "tag"),
+        ("owner", "team", "region", "tag"),
         {
             "segments": customer_segments,
             "moves": customer_moves,
@@ -748,12 +764,13 @@ PAGES = {
         "integration",
         gettext_lazy("Sales–order integration"),
         "arrow-left-right",
-        gettext_lazy("E = S·O/(S+O): opportunities won against orders finished, by month and owner."),
+        gettext_lazy("E = S·O/(S+O): opportunities won against orders finished, by month, owner and team."),
         ORDER_FILTERS,
         {
             "integration": integration_overall,
             "by_month": integration_table("month", gettext_lazy("By month"), gettext_lazy("Month")),
             "by_owner": integration_table("owner", gettext_lazy("By owner"), gettext_lazy("Owner")),
+            "by_team": integration_table("team", gettext_lazy("By team"), gettext_lazy("Team")),
         },
     ),
 }
@@ -762,9 +779,13 @@ PAGES = {
 def report_form(
     request: AuthenticatedRequest, fields: Sequence[str], default_preset: str = DEFAULT_PRESET
 ) -> ReportForm:
-    owners = owner_choices(request.user)
     return ReportForm(
-        request.GET, today=timezone.localdate(), fields=fields, owners=owners, default_preset=default_preset
+        request.GET,
+        today=timezone.localdate(),
+        fields=fields,
+        owners=owner_choices(request.user),
+        teams=team_choices(request.user),
+        default_preset=default_preset,
     )
 
 

@@ -9,9 +9,13 @@ query on PostgreSQL; SQLite has no such aggregate, so there a second query ranks
 window functions and returns only the one or two rows around each percentile. Nothing loops over
 the underlying rows in Python: the rows that come back are groups.
 
-Grouping dimensions are named by key ("month", "owner", "product", "region", "industry", "tag", and
-what a fact adds, e.g. "stage" or "source"), so a new dimension (a team, say) is one more entry in
-`Fact.dimension`, and every figure that takes `by` can be grouped by it.
+Grouping dimensions are named by key ("month", "owner", "team", "office", "product", "region",
+"industry", "tag", and what a fact adds, e.g. "stage" or "source"), so a new dimension is one more
+entry in `Fact.dimension`, and every figure that takes `by` can be grouped by it.
+
+The team of a row is the team its owner belongs to *when the report is read* (accounts.Membership),
+not when the row was made: moving a salesperson to another team moves their history with them. The
+office is that team's region / office. Rows whose owner has no team group under "No team".
 """
 
 from __future__ import annotations
@@ -36,9 +40,10 @@ from django.db.models import (
     Model,
     Q,
     QuerySet,
+    Value,
     Window,
 )
-from django.db.models.functions import RowNumber, TruncMonth
+from django.db.models.functions import Coalesce, RowNumber, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from crm.filters import end_of_day, start_of_day
@@ -51,6 +56,7 @@ if TYPE_CHECKING:
     from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
     from django_stubs_ext import StrOrPromise
 
+    from accounts.models import Team
     from customers.models import Tag
     from orders.models import Product
 
@@ -159,6 +165,7 @@ class ReportFilters:
     """What a reader narrows a report to. Amounts are in one currency: orders in others are left out."""
 
     owner: User | None = None
+    team: Team | None = None
     product: Product | None = None
     region: str = ""
     tag: Tag | None = None
@@ -237,6 +244,8 @@ class Fact(Generic[RowsT]):
         rows = self.objects.all().visible_to(user)
         if filters.owner is not None:
             rows = rows.filter(**{self.owner: filters.owner})
+        if filters.team is not None:
+            rows = rows.filter(**{self.team: filters.team})
         if filters.product is not None and self.product is not None:
             if "__" in self.product:
                 # Through a to-many relation (an order's lines): rows that have one, each row once.
@@ -253,6 +262,11 @@ class Fact(Generic[RowsT]):
             rows = rows.filter(**{self.currency: filters.currency})
         return rows
 
+    @property
+    def team(self) -> str:
+        """The path to the team of the row's owner (at report time)."""
+        return f"{self.owner}__membership__team"
+
     def dimension(self, key: str, date_path: str | Expression | None = None) -> Dimension:
         """The dimension `key` for these rows; "month" is the month of `date_path` (a path or expression)."""
         if key in self.extra:
@@ -263,6 +277,12 @@ class Fact(Generic[RowsT]):
             names = ("username", "first_name", "last_name")
             paths = tuple(f"{self.owner}__{name}" for name in names)
             return Dimension("owner", _("Owner"), F(self.owner), paths, namer=person_name)
+        if key == "team":
+            return Dimension("team", _("Team"), F(self.team), (f"{self.team}__name",), empty=_("No team"))
+        if key == "office":
+            # A team without an office and an owner without a team are one group.
+            office = Coalesce(F(f"{self.team}__region"), Value(""))
+            return Dimension("office", _("Office"), office, empty=_("No office"))
         if key == "product" and self.product is not None:
             return Dimension(
                 "product",

@@ -6,8 +6,10 @@ visibility first, the report filters, one aggregate query grouped by the dimensi
   orders *confirmed* in the period (a booking counts when it is made, even if the order is closed
   later). `orders.models.net_total` (total − credit notes) is the one definition of what an order is
   worth to every figure.
-- By product, each order's net total is shared among its lines in proportion to their line totals,
-  so the products add up to the revenue.
+- By product, a line is worth its part of the order's total (line total × total / subtotal, so the
+  order's discount and tax apply) less what credit notes credited for goods returned from that line.
+  A credit note line for a free amount (no order line) says nothing about products: it lowers the
+  order-level figures only, so the products add up to the revenue plus those free-amount credits.
 - Cycle times: T_confirm = confirmed_at − created_at, T_process = processing_at − confirmed_at,
   T_finish = finished_at − processing_at, for the orders whose later stamp falls in the period.
 """
@@ -29,11 +31,14 @@ from django.db.models import (
     F,
     Max,
     Min,
+    OuterRef,
     Q,
+    Subquery,
     Sum,
+    Value,
     When,
 )
-from django.db.models.functions import NullIf
+from django.db.models.functions import Coalesce, NullIf
 from django.utils.translation import gettext_lazy as _
 
 from crm.reporting import (
@@ -48,7 +53,7 @@ from crm.reporting import (
     grouped,
     sample_variance,
 )
-from orders.models import Order, OrderLine, Status, net_total
+from orders.models import ZERO, CreditNoteLine, Order, OrderLine, Status, net_total
 from orders.selectors import STATUS_SINCE, balance_due
 
 if TYPE_CHECKING:
@@ -69,9 +74,19 @@ LINES = Fact(
 
 
 def line_share() -> Expression:
-    """A line's part of its order's net total: net total × line total / subtotal."""
+    """What a line is worth to its product's revenue: its part of the order's total (line total ×
+    total / subtotal) less the credit notes' amounts for goods returned from it."""
+    returned = (
+        CreditNoteLine.objects.filter(order_line=OuterRef("pk"))
+        .order_by()
+        .values("order_line")
+        .annotate(amount=Sum("amount"))
+        .values("amount")
+    )
     return ExpressionWrapper(
-        F("line_total") * net_total("order") / NullIf(F("order__subtotal"), 0), output_field=SHARE
+        F("line_total") * F("order__total") / NullIf(F("order__subtotal"), 0)
+        - Coalesce(Subquery(returned), Value(ZERO)),
+        output_field=SHARE,
     )
 
 

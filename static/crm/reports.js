@@ -78,6 +78,7 @@
           type: series.line ? "line" : "bar",
           data: series.data,
           connectNulls: false,
+          barMaxWidth: 32,  // one or two groups (a lead's own team) would otherwise fill the chart
           emphasis: { focus: "series" },
           tooltip: { valueFormatter: function (value) { return formatted(series.kind, value); } },
         };

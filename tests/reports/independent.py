@@ -8,10 +8,11 @@ from fractions import Fraction
 
 from django.conf import settings
 
+from accounts.models import Membership
 from crm.roles import is_manager
 from customers.models import Customer
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine
-from orders.models import Order, OrderLine
+from orders.models import CreditNote, CreditNoteLine, Order, OrderLine
 
 TZ = zoneinfo.ZoneInfo(settings.TIME_ZONE)
 CENT = Decimal("0.01")
@@ -70,14 +71,37 @@ def rate(part, whole):
     return None if not whole else one_decimal(Decimal(100) * part / whole)
 
 
+def team_of():
+    """{user id: team id} from the raw memberships: the team each user belongs to now."""
+    return dict(Membership.objects.values_list("user_id", "team_id"))
+
+
+def owners_seen(user):
+    """The users whose rows `user` sees (None: everyone's): managers (and None) every row; a team lead
+    what any member of their team owns, as owner or as the customer's owner; a salesperson their own."""
+    if user is None or is_manager(user):
+        return None
+    mine = {user.pk}
+    teams = team_of()
+    if user.groups.filter(name="Team leads").exists() and user.pk in teams:
+        mine |= {member for member, team in teams.items() if team == teams[user.pk]}
+    return mine
+
+
+def seen(owners, *owner_ids) -> bool:
+    return owners is None or any(owner_id in owners for owner_id in owner_ids)
+
+
 def sees(user, *owner_ids) -> bool:
-    """Managers (and None, for everything) see every row; a salesperson those they own and their
-    customers'."""
-    return user is None or is_manager(user) or user.pk in owner_ids
+    return seen(owners_seen(user), *owner_ids)
 
 
 def orders(user):
     """Every order the user sees, as dicts, with its customer's region, industry and tags."""
+    owners = owners_seen(user)
+    credited: defaultdict[int, Decimal] = defaultdict(Decimal)
+    for order_id, amount in CreditNote.objects.values_list("order_id", "amount"):
+        credited[order_id] += amount
     tags = defaultdict(list)
     for customer_id, name in Customer.tags.through.objects.values_list("customer_id", "tag__name"):
         tags[customer_id].append(name)
@@ -100,16 +124,26 @@ def orders(user):
         "customer__industry",
     )
     return [
-        {**row, "tags": tags[row["customer_id"]]}
+        {**row, "tags": tags[row["customer_id"]], "net": row["total"] - credited.get(row["id"], 0)}
         for row in rows
-        if sees(user, row["customer__owner_id"], row["owner_id"])
+        if seen(owners, row["owner_id"], row["customer__owner_id"])
     ]
 
 
 def lines(user):
-    rows = OrderLine.objects.values("order_id", "product_id", "line_total")
+    """Every order line the user sees, with its order and what credit notes returned from it."""
+    returned: defaultdict[int, Decimal] = defaultdict(Decimal)
+    for line_id, amount in CreditNoteLine.objects.filter(order_line__isnull=False).values_list(
+        "order_line_id", "amount"
+    ):
+        returned[line_id] += amount
+    rows = OrderLine.objects.values("id", "order_id", "product_id", "line_total")
     seen = {row["id"]: row for row in orders(user)}
-    return [{**row, "order": seen[row["order_id"]]} for row in rows if row["order_id"] in seen]
+    return [
+        {**row, "order": seen[row["order_id"]], "returned": returned[row["id"]]}
+        for row in rows
+        if row["order_id"] in seen
+    ]
 
 
 def deals(user):
@@ -127,13 +161,14 @@ def deals(user):
         "lost_at",
         "expected_close_date",
     )
+    owners = owners_seen(user)
     products = defaultdict(set)
     for deal_id, product_id in OpportunityLine.objects.values_list("opportunity_id", "product_id"):
         products[deal_id].add(product_id)
     return [
         {**row, "products": products[row["id"]]}
         for row in rows
-        if sees(user, row["customer__owner_id"], row["owner_id"])
+        if seen(owners, row["owner_id"], row["customer__owner_id"])
     ]
 
 

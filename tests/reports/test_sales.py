@@ -163,11 +163,11 @@ def test_an_empty_period_has_no_revenue(dataset):
     assert values["orders"] == 0 and values["mean"] is None and values["median"] is None
 
 
-def test_a_salesperson_counts_their_customers_orders_and_their_own(dataset):
+def test_a_salesperson_counts_only_the_orders_they_or_their_customers_own(dataset):
     mine = {dataset.orders[k].pk for k in ("o1", "o2", "o5")}  # o5: sales2 owns it, sales1's customer
     [total] = revenue(dataset.sales1, PERIOD, CNY)
     assert total["orders"] == len(mine)
     owners = {row["owner"] for row in revenue(dataset.sales1, PERIOD, CNY, ["owner"])}
     assert owners == {dataset.sales1.pk, dataset.sales2.pk}
     [theirs] = revenue(dataset.sales2, PERIOD, CNY)
-    assert theirs["orders"] == 3  # o3, o4, and o5: their order on sales1's customer
+    assert theirs["orders"] == 3  # o3, o4 and o5, which they own on sales1's customer

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from accounts.names import display_name
 from accounts.selectors import owner_choices, team_choices
+from crm.db_router import reads_on_replica
 from crm.report_forms import ReportForm
 from crm.report_tables import CHANGE, COUNT, DATE, DAYS, MONEY, NUMBER, PERCENT, Chart, Column, ReportTable
 from crm.reporting import DEFAULT_PRESET, Period, ReportFilters, Row, money, percent
@@ -805,6 +806,7 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "reports/index.html", {"pages": PAGES.values()})
 
 
+@reads_on_replica
 def report(request: AuthenticatedRequest, key: str) -> HttpResponse | StreamingHttpResponse:
     page = PAGES[key]
     form = report_form(request, page.fields)

@@ -129,6 +129,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# An optional PostgreSQL replica: reports and exports read there (crm/db_router.py).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+REPLICA_READS = os.environ.get("REPLICA_READS", "1") == "1"
+DATABASE_ROUTERS = ["crm.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sessions live in the database so that any number of web processes can serve a user.

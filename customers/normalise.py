@@ -1,6 +1,7 @@
 """Normal forms of contact values: phones in E.164 (default region CN), emails in lower case."""
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -13,13 +14,23 @@ DEFAULT_PHONE_REGION = "CN"
 
 
 def normalise_phone(value, region=DEFAULT_PHONE_REGION):
-    message = _("Enter a valid phone number, e.g. 138 0013 8000 or +44 20 7946 0958.")
+    e164 = _e164(value, region)
+    if e164 is None:
+        message = _("Enter a valid phone number, e.g. 138 0013 8000 or +44 20 7946 0958.")
+        raise ValidationError(message, code="invalid_phone")
+    return e164
+
+
+@lru_cache(maxsize=4096)
+def _e164(value: str, region: str) -> str | None:
+    """The number in E.164, or None when it is no valid number. Cached: an import parses each number
+    twice (to match it against stored ones, then to save it), and parsing is the slow part."""
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        raise ValidationError(message, code="invalid_phone") from None
+        return None
     if not phonenumbers.is_valid_number(number):
-        raise ValidationError(message, code="invalid_phone")
+        return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -122,7 +122,15 @@ NOTIFICATION_ORDERING = ["-created_at", "-id"]
 @require_GET
 def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     page = keyset_page(request, notifications.for_user(request.user), NOTIFICATION_ORDERING)
-    return render(request, "automation/notifications.html", {"page": page})
+    wants_email = notifications.wants_email(request.user)
+    return render(request, "automation/notifications.html", {"page": page, "wants_email": wants_email})
+
+
+@require_POST
+def notification_preference(request: AuthenticatedRequest) -> HttpResponse:
+    notifications.set_email_preference(actor=request.user, email=request.POST.get("email") == "1")
+    messages.success(request, _("Your notification settings are saved."))
+    return redirect("notifications")
 
 
 @require_GET

@@ -84,7 +84,9 @@ def test_a_follow_up_given_to_someone_else_notifies_them(sales1, sales2, manager
     assert Notification.objects.filter(user=sales2).count() == 2
 
 
-def test_a_user_who_asked_for_it_gets_notifications_by_email_too(sales_client, sales1, sales2, settings):
+def test_a_user_who_asked_for_it_gets_notifications_by_email_too(
+    sales_client, sales1, sales2, settings, english
+):
     settings.SITE_URL = "https://crm.example.com"
     notify(user=sales1, message="Before", url="/customers/")
     assert not OutgoingEmail.objects.exists()  # in the app only, by default

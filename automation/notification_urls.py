@@ -5,6 +5,7 @@ from automation import views
 urlpatterns = [
     path("", views.notification_list, name="notifications"),
     path("badge/", views.notification_badge, name="notification_badge"),
+    path("settings/", views.notification_preference, name="notification_preference"),
     path("read/", views.notification_read_all, name="notifications_read_all"),
     path("<int:pk>/read/", views.notification_read, name="notification_read"),
 ]

@@ -11,9 +11,11 @@ failed and shown to managers, who may retry it.
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from automation import delivery
@@ -70,7 +72,8 @@ def _log_communication(email: OutgoingEmail) -> Communication | None:
     customer = email.customer
     if customer is None:
         return None
-    outcome = _("Sent by automation rule %(rule)s") % {"rule": email.rule.name} if email.rule else ""
+    with translation.override(settings.LANGUAGE_CODE):  # what the system writes, in the site's language
+        outcome = _("Sent by automation rule %(rule)s") % {"rule": email.rule.name} if email.rule else ""
     return log_communication(
         actor=None,
         customer=customer,

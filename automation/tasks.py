@@ -7,9 +7,11 @@ business code enqueues the others inside its transaction.
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from automation import delivery
 
@@ -53,11 +55,22 @@ def compute_rfm() -> None:
 LOST_AFTER = timedelta(minutes=1)
 
 
+def requeue_stalled_tasks() -> int:
+    """Tasks left running by a worker that died (for longer than TASKS_RUNNING_TIMEOUT_SECONDS) are made
+    ready again, for another worker: every task here is safe to run twice. Returns how many."""
+    stalled = timezone.now() - timedelta(seconds=settings.TASKS_RUNNING_TIMEOUT_SECONDS)
+    rows = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, started_at__lt=stalled)
+    return rows.update(status=TaskResultStatus.READY, started_at=None)
+
+
 @task()
 def sweep() -> int:
     """Enqueues the deliveries a worker should have sent by now: pending ones whose task was lost and
-    those left `sending` by a worker that died. Returns how many were enqueued."""
+    those left `sending` by a worker that died; and makes the tasks such a worker left running ready
+    again. Returns how many deliveries were enqueued."""
     from automation.models import OutgoingEmail, WebhookDelivery
+
+    requeue_stalled_tasks()
 
     due = delivery.claimable(timezone.now(), overdue_by=LOST_AFTER)
     count = 0

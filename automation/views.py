@@ -5,25 +5,19 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from automation import notifications, outbox, rules, selectors, services, webhooks
+from automation import access, notifications, outbox, rules, selectors, services, webhooks
 from automation.filters import EMAIL_ORDERING, OutgoingEmailFilter, WebhookDeliveryFilter
 from automation.forms import RuleForm, WebhookEndpointForm
-from automation.models import AutomationRule, OutgoingEmail, WebhookDelivery, WebhookEndpoint
-from crm.fields import parse_id
+from automation.models import AutomationRule, WebhookEndpoint
 from crm.forms import apply_errors
 from crm.http import AuthenticatedRequest
 from crm.import_views import managers_only
 from crm.lists import keyset_page
-
-
-def by_id(queryset: Any, pk: object) -> Any:
-    """The row `pk` of `queryset`, or 404 (also for an id that is no id)."""
-    return get_object_or_404(queryset, pk=parse_id(pk) or 0)
 
 
 @require_GET
@@ -38,14 +32,14 @@ def outbox_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 @managers_only
 def outbox_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    email = by_id(selectors.outbox(), pk)
+    email = access.access_email(request.user, pk)
     return render(request, "automation/outbox_detail.html", {"email": email})
 
 
 @require_POST
 @managers_only
 def outbox_retry(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    email: OutgoingEmail = by_id(selectors.outbox(), pk)
+    email = access.access_email(request.user, pk)
     if outbox.retry_email(actor=request.user, email=email):
         messages.success(request, _("The e-mail to %(to)s is queued again.") % {"to": email.to})
     else:
@@ -100,13 +94,13 @@ def rule_create(request: AuthenticatedRequest) -> HttpResponse:
 
 @managers_only
 def rule_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _rule_form(request, by_id(selectors.rules(), pk))
+    return _rule_form(request, access.access_rule(request.user, pk))
 
 
 @require_POST
 @managers_only
 def rule_enable(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    rule = by_id(selectors.rules(), pk)
+    rule = access.access_rule(request.user, pk)
     enabled = request.POST.get("enabled") == "1"
     services.set_rule_enabled(actor=request.user, rule=rule, enabled=enabled)
     if enabled:
@@ -122,7 +116,15 @@ NOTIFICATION_ORDERING = ["-created_at", "-id"]
 @require_GET
 def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     page = keyset_page(request, notifications.for_user(request.user), NOTIFICATION_ORDERING)
-    return render(request, "automation/notifications.html", {"page": page})
+    wants_email = notifications.wants_email(request.user)
+    return render(request, "automation/notifications.html", {"page": page, "wants_email": wants_email})
+
+
+@require_POST
+def notification_preference(request: AuthenticatedRequest) -> HttpResponse:
+    notifications.set_email_preference(actor=request.user, email=request.POST.get("email") == "1")
+    messages.success(request, _("Your notification settings are saved."))
+    return redirect("notifications")
 
 
 @require_GET
@@ -135,7 +137,7 @@ def notification_badge(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def notification_read(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Marks one of the user's notifications read and opens what it is about."""
-    notification = by_id(notifications.for_user(request.user), pk)
+    notification = access.access_notification(request.user, pk)
     notifications.mark_read(actor=request.user, notification_id=notification.pk)
     safe = url_has_allowed_host_and_scheme(notification.url, allowed_hosts={request.get_host()})
     return redirect(notification.url if notification.url and safe else "notifications")
@@ -179,13 +181,13 @@ def webhook_create(request: AuthenticatedRequest) -> HttpResponse:
 
 @managers_only
 def webhook_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _webhook_form(request, by_id(selectors.endpoints(), pk))
+    return _webhook_form(request, access.access_endpoint(request.user, pk))
 
 
 @require_POST
 @managers_only
 def webhook_resume(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    endpoint = by_id(selectors.endpoints(), pk)
+    endpoint = access.access_endpoint(request.user, pk)
     count = webhooks.resume(actor=request.user, endpoint=endpoint)
     messages.success(request, _("Resumed; %(count)s waiting deliveries go out again.") % {"count": count})
     return redirect("automation:webhook", pk=endpoint.pk)
@@ -194,7 +196,7 @@ def webhook_resume(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 @managers_only
 def delivery_resend(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    row = by_id(WebhookDelivery.objects.select_related("endpoint"), pk)
+    row = access.access_delivery(request.user, pk)
     webhooks.resend(actor=request.user, row=row)
     messages.success(request, _("The delivery is queued again."))
     return redirect("automation:webhook", pk=row.endpoint_id)

@@ -371,6 +371,8 @@ OUTBOX_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "60"
 # A delivery claimed by a worker that has not finished it in this many seconds (the worker died) is
 # taken up again by the next sweep.
 OUTBOX_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("OUTBOX_CLAIM_TIMEOUT_SECONDS", "300"))
+# A task a worker started this long ago and never finished (the worker died) is made ready again.
+TASKS_RUNNING_TIMEOUT_SECONDS = int(os.environ.get("TASKS_RUNNING_TIMEOUT_SECONDS", "3600"))
 # /readyz fails when a task has waited this long to be started: no worker is taking the queue.
 TASKS_MAX_WAIT_SECONDS = int(os.environ.get("TASKS_MAX_WAIT_SECONDS", "600"))
 # A webhook endpoint is paused after this many deliveries in a row failed for good.

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from automation.models import Notification
+from automation.models import Notification, OutgoingEmail
 from automation.notifications import notify
 from followups import services as followup_services
 from tests.factories import CustomerFactory, FollowUpFactory
@@ -82,3 +82,21 @@ def test_a_follow_up_given_to_someone_else_notifies_them(sales1, sales2, manager
     mine = FollowUpFactory(customer=customer, assignee=sales1)
     followup_services.reassign_followup(actor=sales1, followup=mine, assignee=sales2)
     assert Notification.objects.filter(user=sales2).count() == 2
+
+
+def test_a_user_who_asked_for_it_gets_notifications_by_email_too(
+    sales_client, sales1, sales2, settings, english
+):
+    settings.SITE_URL = "https://crm.example.com"
+    notify(user=sales1, message="Before", url="/customers/")
+    assert not OutgoingEmail.objects.exists()  # in the app only, by default
+    sales_client.post(reverse("notification_preference"), {"email": "1"})
+    assert b"Stop e-mailing them" in sales_client.get(reverse("notifications")).content
+    notify(user=sales1, message="After", url="/customers/")
+    notify(user=sales2, message="Not asked")
+    email = OutgoingEmail.objects.get()
+    assert (email.kind, email.to, email.subject) == ("notification", sales1.email, "After")
+    assert "https://crm.example.com/customers/" in email.body
+    sales_client.post(reverse("notification_preference"), {"email": "0"})
+    notify(user=sales1, message="Off again")
+    assert OutgoingEmail.objects.count() == 1

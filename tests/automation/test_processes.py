@@ -39,3 +39,18 @@ def test_the_scheduler_enqueues_every_periodic_task():
     assert set(jobs) == {"sweep", "run_rules", "send_reminder_digests", "compute_rfm"}
     jobs["sweep"].func()
     assert DBTaskResult.objects.get().task_path == "automation.tasks.sweep"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_left_running_by_a_dead_worker_is_run_again(worker, settings):
+    settings.TASKS_RUNNING_TIMEOUT_SECONDS = 3600
+    recent, stalled = tasks.compute_rfm.enqueue(), tasks.sweep.enqueue()
+    DBTaskResult.objects.filter(pk=recent.id).update(status="RUNNING", started_at=timezone.now())
+    DBTaskResult.objects.filter(pk=stalled.id).update(
+        status="RUNNING", started_at=timezone.now() - timedelta(hours=2)
+    )
+    assert tasks.requeue_stalled_tasks() == 1
+    assert DBTaskResult.objects.get(pk=stalled.id).status == "READY"
+    worker()
+    assert DBTaskResult.objects.get(pk=stalled.id).status == "SUCCESSFUL"
+    assert DBTaskResult.objects.get(pk=recent.id).status == "RUNNING"  # still within its time

@@ -98,5 +98,8 @@ def test_sales_staff_reach_no_rule_page_and_change_nothing(sales_client, manager
     assert (rule.name, rule.enabled) == ("R", True)
 
 
-def test_an_unknown_rule_answers_404(manager_client):
-    assert manager_client.get(reverse("automation:rule", args=[999])).status_code == 404
+def test_an_unknown_record_answers_404(manager_client):
+    for name in ("automation:rule", "automation:outbox_detail", "automation:webhook"):
+        for pk in (999, "9" * 25):  # no such row; no such id at all
+            assert manager_client.get(reverse(name, args=[pk])).status_code == 404, name
+    assert manager_client.post(reverse("automation:delivery_resend", args=["9" * 25])).status_code == 404

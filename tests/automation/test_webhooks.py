@@ -34,6 +34,7 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.answers: list[int] = []
+        self.url = ""
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self

@@ -11,8 +11,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_rule_emails_the_customer_when_an_order_is_confirmed(
-    page, live_server, login, screenshot, mail_server
+    page, live_server, login, screenshot, mail_server, settings
 ):
+    settings.LANGUAGE_CODE = (
+        "en"  # what the system writes (the communication's outcome) is in the site's language
+    )
     manager = UserFactory(username="manager", is_staff=True, groups=[Group.objects.get(name="Managers")])
     customer = CustomerFactory(owner=manager, name="华东精密仪器有限公司")
     ContactMethodFactory(customer=customer, type="email", value="buyer@example.com")

@@ -9,6 +9,8 @@ The real run adds the customers to that database: use one made for measuring. Ro
 for a --seed, new each seed (their phone numbers and emails do not match earlier runs' of another).
 """
 
+from __future__ import annotations
+
 import argparse
 import csv
 import os

@@ -1,6 +1,7 @@
 """Each resource's writes do what the page's would: the same services, through the API."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -62,7 +63,8 @@ def test_an_opportunity_moves_and_is_won_into_an_order(api, customer):
     won = api.post(url + "win/", {"note": "signed"}, format="json")
     assert won.status_code == 200, won.json()
     order = Order.objects.get(pk=won.json()["order"])
-    assert order.total == 300 and order.customer == customer
+    # 300 of lines and the default 13% tax (DEFAULT_TAX_RATE) of an order won from a deal.
+    assert order.total == Decimal("339.00") and order.customer == customer
     assert [event["type"] for event in api.get(url + "events/").json()] == ["won", "stage_moved", "created"]
     assert Opportunity.objects.get().won_at is not None
 

@@ -36,6 +36,7 @@ from crm.demo import seed_users
 from crm.roles import SALES
 from crm.scale import words
 from crm.scale.writer import TableWriter, analyze, reset_sequences
+from customers.activity import refresh_last_activity
 from customers.models import ContactMethod, Customer
 from followups.models import Communication, FollowUp
 from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, Stage
@@ -220,6 +221,7 @@ def generate(
         with transaction.atomic():
             rows += sum(writer.write(part) for writer, part in batch)
             _save_counters(counters)
+            _refresh_activity(batch)
         with translation.override(language):  # the caller's, also in the writing thread
             report(Progress(done, rows, clock.seconds(), clock.cpu(), clock.server_cpu()))
 
@@ -236,6 +238,14 @@ def generate(
 
 
 Batch = list[tuple[TableWriter, list[dict[str, Any]]]]
+
+
+def _refresh_activity(batch: Batch) -> None:
+    """The chunk's customers get their true last activity from the records just written (one UPDATE),
+    as the services keep it (customers.activity)."""
+    ids = [row["id"] for writer, part in batch if writer.model is Customer for row in part]
+    if ids:
+        refresh_last_activity(Customer.objects.filter(pk__range=(min(ids), max(ids))))
 
 
 def _may_write_in_background() -> bool:

@@ -209,6 +209,16 @@ def test_contact_values_are_in_normal_form(generated):
         assert normalise(method.value) == method.value
 
 
+def test_last_activity_is_the_latest_record_of_each_customer(generated):
+    """Computed here from the raw rows, apart from customers.activity."""
+    for customer in Customer.objects.all():
+        times = [customer.created_at]
+        times += Communication.objects.filter(customer=customer).values_list("occurred_at", flat=True)
+        times += OrderEvent.objects.filter(order__customer=customer).values_list("at", flat=True)
+        times += OpportunityEvent.objects.filter(opportunity__customer=customer).values_list("at", flat=True)
+        assert customer.last_activity_at == max(times), customer.pk
+
+
 def test_the_rules_of_the_data_hold(generated):
     out = StringIO()
     call_command("check_data", stdout=out)  # raises CommandError on a broken rule

@@ -117,6 +117,7 @@ class Trigger(models.TextChoices):
     ORDER_TRANSITION = "order_transition", _("Order reaches a status")
     OPPORTUNITY_WON = "opportunity_won", _("Opportunity won")
     OPPORTUNITY_LOST = "opportunity_lost", _("Opportunity lost")
+    APPROVAL_REQUESTED = "approval_requested", _("Approval of an order requested")
 
 
 class Action(models.TextChoices):
@@ -132,6 +133,7 @@ class AutomationRule(TimeStampedModel):
     class Assignee(models.TextChoices):
         OWNER = "owner", _("The record's owner")
         USER = "user", _("A named user")
+        TEAM_LEAD = "team_lead", _("The owner's team lead")
 
     class Language(models.TextChoices):
         ZH_HANS = "zh-hans", "简体中文"

@@ -28,6 +28,7 @@ from django.db.models import Max, Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.scope import leads_of
 from automation.models import Action, AutomationRule, OutgoingEmail, RuleFiring, Trigger
 from automation.notifications import notify
 from automation.outbox import queue_email
@@ -223,6 +224,20 @@ def _order_transitions(rule: AutomationRule) -> Iterator[Match]:
         yield _order_match(event.order, f"event {event.pk}")
 
 
+def _approvals_requested(rule: AutomationRule) -> Iterator[Match]:
+    events = (
+        OrderEvent.objects.filter(
+            _conditions(rule, "order__owner", "order__total"),
+            type=OrderEvent.Type.APPROVAL_REQUESTED,
+            at__gte=_since(rule),
+        )
+        .select_related("order__customer", "order__owner")
+        .order_by("at", "pk")
+    )
+    for event in events:
+        yield _order_match(event.order, f"event {event.pk}")
+
+
 def _opportunity_outcomes(rule: AutomationRule, type: str) -> Iterator[Match]:
     events = (
         OpportunityEvent.objects.filter(
@@ -252,6 +267,8 @@ def candidates(rule: AutomationRule) -> Iterator[Match]:
             yield from _opportunity_outcomes(rule, OpportunityEvent.Type.WON)
         case Trigger.OPPORTUNITY_LOST:
             yield from _opportunity_outcomes(rule, OpportunityEvent.Type.LOST)
+        case Trigger.APPROVAL_REQUESTED:
+            yield from _approvals_requested(rule)
 
 
 def pending_matches(rule: AutomationRule) -> list[Match]:
@@ -301,6 +318,11 @@ def message(rule: AutomationRule, match: Match | None, language: str) -> tuple[s
 def _target(rule: AutomationRule, match: Match) -> User:
     if rule.assignee == AutomationRule.Assignee.USER and rule.user is not None:
         return rule.user
+    if rule.assignee == AutomationRule.Assignee.TEAM_LEAD:
+        # The first active lead of the owner's team; the owner when the team has none (or no team).
+        lead = User.objects.filter(pk__in=leads_of(match.owner.pk)).order_by("pk").first()
+        if lead is not None:
+            return lead
     return match.owner
 
 

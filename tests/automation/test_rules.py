@@ -5,14 +5,17 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from accounts.models import Membership, Team
 from automation import rules, services
 from automation.models import Notification, OutgoingEmail, RuleFiring
 from crm.timeline import customer_timeline
 from followups.models import FollowUp
 from opportunities import services as opportunity_services
+from orders import services as order_services
 from orders.models import Order
 from tests.conftest import POSTGRESQL_ONLY
 from tests.factories import (
@@ -21,6 +24,7 @@ from tests.factories import (
     CustomerFactory,
     FollowUpFactory,
     OpportunityFactory,
+    UserFactory,
 )
 from tests.orders.builders import advance, make_order
 
@@ -220,3 +224,35 @@ def test_two_workers_at_once_act_once(sales1, customer, run_together):
     results = run_together(run, run)
     assert sum(results) == 3, results  # each order acted on by one of them
     assert FollowUp.objects.count() == 3 and RuleFiring.objects.count() == 3
+
+
+def test_an_approval_request_gets_a_follow_up_for_the_owners_team_lead(sales1, customer, settings):
+    """The approval-requested trigger reads the order event; the team-lead assignee is the owner's lead."""
+    settings.LANGUAGE_CODE = "en"
+    settings.ORDER_APPROVAL_LIMIT = Decimal("100")
+    east = Team.objects.create(name="East")
+    lead = UserFactory(username="lead_east", groups=[Group.objects.get(name="Team leads")])
+    Membership.objects.create(user=lead, team=east)
+    Membership.objects.create(user=sales1, team=east)
+    asked = rule(trigger="approval_requested", assignee="team_lead", subject_en="Approve {order_number}")
+    order = make_order(sales1, customer)
+    assert rules.pending_matches(asked) == []  # created, nothing asked yet
+    order_services.request_approval(actor=sales1, order=order, note="big customer")
+
+    rules.run_rules()
+    rules.run_rules()
+    followup = FollowUp.objects.get()
+    assert (followup.subject, followup.assignee, followup.order_id) == (
+        f"Approve {order.number}",
+        lead,
+        order.pk,
+    )
+
+
+def test_the_team_lead_assignee_falls_back_to_the_owner_without_a_team(sales1, customer, settings):
+    settings.LANGUAGE_CODE = "en"
+    rule(trigger="order_stuck", status="created", threshold=1, assignee="team_lead")
+    order = make_order(sales1, customer)
+    Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    rules.run_rules()
+    assert FollowUp.objects.get().assignee == sales1

@@ -84,7 +84,8 @@ def test_drag_a_card_from_evaluate_to_decision_win_it_and_land_on_its_order(
     expect(page.get_by_role("alert").filter(has_text="Won!")).to_be_visible()
     order = Order.objects.get()
     assert order.source_opportunity == opportunity
-    assert (order.customer_id, order.total) == (opportunity.customer_id, Decimal("96000.00"))
+    # 96,000.00 of lines and the default 13% tax (DEFAULT_TAX_RATE) of an order won from a deal.
+    assert (order.customer_id, order.total) == (opportunity.customer_id, Decimal("108480.00"))
     expect(page).to_have_url(f"{live_server.url}{order.get_absolute_url()}")
     expect(page.get_by_role("heading", level=1)).to_contain_text(order.number)
     expect(page.get_by_test_id("source-opportunity")).to_have_text(opportunity.title)

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from automation.models import AutomationRule, WebhookEndpoint
+from automation.services import RULE_FIELDS
 from crm.fields import bounded_formfield
 from crm.forms import ModelForm, form_field
 from orders.models import Status
@@ -18,25 +19,7 @@ class RuleForm(ModelForm):
 
     class Meta:
         model = AutomationRule
-        fields = [
-            "name",
-            "enabled",
-            "trigger",
-            "status",
-            "threshold",
-            "min_amount",
-            "owner",
-            "action",
-            "assignee",
-            "user",
-            "due_in_days",
-            "language",
-            "subject_zh",
-            "body_zh",
-            "subject_en",
-            "body_en",
-            "webhook",
-        ]
+        fields = list(RULE_FIELDS)
         widgets = {"body_zh": forms.Textarea(attrs={"rows": 4}), "body_en": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -17,7 +17,8 @@ from automation import rules
 from automation.models import Action, AutomationRule, Trigger, WebhookEndpoint, WebhookEvent
 from crm.access import require_manager
 
-RULE_FIELDS = {
+# The fields of a rule, in the order its form shows them.
+RULE_FIELDS = (
     "name",
     "enabled",
     "trigger",
@@ -35,7 +36,7 @@ RULE_FIELDS = {
     "subject_en",
     "body_en",
     "webhook",
-}
+)
 NEEDS_THRESHOLD = {Trigger.ORDER_STUCK, Trigger.CUSTOMER_SILENT, Trigger.FOLLOWUP_OVERDUE}
 
 
@@ -89,7 +90,7 @@ def _action_errors(rule: AutomationRule) -> dict[str, list[str]]:
 def save_rule(*, actor: User | None, rule: AutomationRule | None = None, **fields: Any) -> AutomationRule:
     """Creates a rule (without `rule`) or changes one; the fields are those of RULE_FIELDS."""
     require_manager(actor)
-    unknown = set(fields) - RULE_FIELDS
+    unknown = set(fields) - set(RULE_FIELDS)
     if unknown:
         raise TypeError(f"Not fields of a rule: {sorted(unknown)}")
     if rule is None:

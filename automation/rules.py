@@ -207,35 +207,26 @@ def _since(rule: AutomationRule) -> Any:
     return max(rule.created_at, timezone.now() - EVENT_WINDOW)
 
 
-def _order_transitions(rule: AutomationRule) -> Iterator[Match]:
-    if rule.status not in TRANSITION_STATUSES:
-        return
+def _order_events(rule: AutomationRule, **which: Any) -> Iterator[Match]:
+    """The orders of the typed events `which` selects, recorded since the rule began: one per event."""
     events = (
         OrderEvent.objects.filter(
-            _conditions(rule, "order__owner", "order__total"),
-            type__in=OrderEvent.STATUS_TYPES,
-            to_status=rule.status,
-            at__gte=_since(rule),
+            _conditions(rule, "order__owner", "order__total"), at__gte=_since(rule), **which
         )
         .select_related("order__customer", "order__owner")
         .order_by("at", "pk")
     )
     for event in events:
         yield _order_match(event.order, f"event {event.pk}")
+
+
+def _order_transitions(rule: AutomationRule) -> Iterator[Match]:
+    if rule.status in TRANSITION_STATUSES:
+        yield from _order_events(rule, type__in=OrderEvent.STATUS_TYPES, to_status=rule.status)
 
 
 def _approvals_requested(rule: AutomationRule) -> Iterator[Match]:
-    events = (
-        OrderEvent.objects.filter(
-            _conditions(rule, "order__owner", "order__total"),
-            type=OrderEvent.Type.APPROVAL_REQUESTED,
-            at__gte=_since(rule),
-        )
-        .select_related("order__customer", "order__owner")
-        .order_by("at", "pk")
-    )
-    for event in events:
-        yield _order_match(event.order, f"event {event.pk}")
+    yield from _order_events(rule, type=OrderEvent.Type.APPROVAL_REQUESTED)
 
 
 def _opportunity_outcomes(rule: AutomationRule, type: str) -> Iterator[Match]:

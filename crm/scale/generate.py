@@ -36,7 +36,6 @@ from crm.demo import seed_users
 from crm.roles import SALES
 from crm.scale import words
 from crm.scale.writer import TableWriter, analyze, reset_sequences
-from customers.activity import refresh_last_activity
 from customers.models import ContactMethod, Customer
 from followups.models import Communication, FollowUp
 from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, Stage
@@ -221,7 +220,6 @@ def generate(
         with transaction.atomic():
             rows += sum(writer.write(part) for writer, part in batch)
             _save_counters(counters)
-            _refresh_activity(batch)
         with translation.override(language):  # the caller's, also in the writing thread
             report(Progress(done, rows, clock.seconds(), clock.cpu(), clock.server_cpu()))
 
@@ -238,14 +236,6 @@ def generate(
 
 
 Batch = list[tuple[TableWriter, list[dict[str, Any]]]]
-
-
-def _refresh_activity(batch: Batch) -> None:
-    """The chunk's customers get their true last activity from the records just written (one UPDATE),
-    as the services keep it (customers.activity)."""
-    ids = [row["id"] for writer, part in batch if writer.model is Customer for row in part]
-    if ids:
-        refresh_last_activity(Customer.objects.filter(pk__range=(min(ids), max(ids))))
 
 
 def _may_write_in_background() -> bool:
@@ -343,6 +333,7 @@ class Builder:
         self.rng, self.context, self.tables, self.now = rng, context, tables, now
         self.counters, self.total = counters, total
         self.zone = timezone.get_current_timezone()
+        self.activity: list[datetime] = []  # when each event of the customer being built happened
 
     def customer(self, index: int) -> None:
         rng = self.rng
@@ -350,6 +341,7 @@ class Builder:
         span = timedelta(days=HISTORY_DAYS - QUIET_DAYS)
         created = self.now - timedelta(days=HISTORY_DAYS) + span * (index + rng.random()) / self.total
         chinese = rng.random() < 0.7
+        self.activity = []
         row = self.tables.add(
             Customer, self._customer_fields(rng, owner, created, chinese), at=created, user=owner
         )
@@ -360,6 +352,7 @@ class Builder:
             self._order(row, created, won if number == 0 else None) for number in range(ORDERS_PER_CUSTOMER)
         ]
         self._conversations(row, created, chinese, orders, opportunity)
+        row["last_activity_at"] = max([created, *self.activity])
 
     # Customers
 
@@ -586,6 +579,7 @@ class Builder:
             "note": "",
         }
         self.tables[OrderEvent].add(row)
+        self.activity.append(at)
 
     def _number(self, kind: str, at: datetime) -> str:
         year = at.astimezone(self.zone).year
@@ -669,6 +663,7 @@ class Builder:
                     "note": "",
                 }
             )
+            self.activity.append(at)
 
     def _stage_event(
         self, row: dict[str, Any], origin: Stage | None, stage: Stage, order: dict[str, Any]
@@ -713,6 +708,7 @@ class Builder:
                 **self._links(orders, opportunity, occurred),
             }
             self.tables.add(Communication, row, at=logged, user=owner)
+            self.activity.append(occurred)
             if latest is None or occurred > latest["occurred_at"]:
                 latest = row
         assert latest is not None

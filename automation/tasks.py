@@ -50,6 +50,15 @@ def compute_rfm() -> None:
     call_command("compute_rfm")
 
 
+@task()
+def prune_spent_keys() -> int:
+    """Forgets old API idempotency answers and spent form tokens; returns how many rows went."""
+    from crm.api import idempotency
+    from orders import once
+
+    return idempotency.prune() + once.prune()
+
+
 # A pending row due this long ago whose task has not taken it was lost (e.g. a worker killed after
 # claiming the task but before claiming the row): the sweep enqueues it again.
 LOST_AFTER = timedelta(minutes=1)

@@ -318,8 +318,10 @@ API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/minute")
 # Days an API token lives unless its creator chooses otherwise; at most API_TOKEN_MAX_DAYS.
 API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
 API_TOKEN_MAX_DAYS = 365
-# Hours the answers to POSTs with an Idempotency-Key are kept (`manage.py prune_idempotency_keys`).
+# Hours the answers to POSTs with an Idempotency-Key are kept, and days a spent one-time form token is
+# (both pruned nightly by the scheduler, or by `manage.py prune_spent_keys`).
 API_IDEMPOTENCY_HOURS = int(os.environ.get("API_IDEMPOTENCY_HOURS", "48"))
+FORM_TOKEN_DAYS = int(os.environ.get("FORM_TOKEN_DAYS", "7"))
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=API_TOKEN_DAYS),
     "AUTH_HEADER_PREFIX": "Token",

@@ -9,13 +9,16 @@ index; the second sees the first's row once it commits.
 """
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.models import FormSubmission, Order
@@ -64,3 +67,11 @@ def run_once(
             return text
     except Repeated as repeated:
         return repeated.message
+
+
+def prune(now: datetime | None = None) -> int:
+    """Forgets the tokens spent more than settings.FORM_TOKEN_DAYS ago; returns how many. A form
+    that old is long closed; were it posted again, it would run as a post without a token."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.FORM_TOKEN_DAYS)
+    deleted, _kinds = FormSubmission.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

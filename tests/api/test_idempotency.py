@@ -83,6 +83,6 @@ def test_old_keys_are_pruned_and_then_a_retry_runs_again(api, settings):
     )
     api.post("/api/v1/customers/", {"name": "New Ltd"}, format="json", HTTP_IDEMPOTENCY_KEY="new")
     out = StringIO()
-    call_command("prune_idempotency_keys", stdout=out)
+    call_command("prune_spent_keys", stdout=out)
     assert "Deleted 1 " in out.getvalue()
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]

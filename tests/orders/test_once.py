@@ -3,12 +3,15 @@ post writes nothing and is answered with the first post's result."""
 
 import re
 import uuid
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 
+from orders import once
 from orders.models import CreditNote, FormSubmission, OrderEvent, Payment
 from tests.orders.builders import make_order, order_in
 
@@ -93,3 +96,19 @@ def test_another_users_token_is_not_theirs_to_replay(client, sales_client, manag
     client.force_login(manager)
     assert client.post(url, {**data, "amount": "20"}).status_code in (200, 403)
     assert list(Payment.objects.filter(order=order).values_list("amount", flat=True)) == [D("10.00")]
+
+
+def test_tokens_spent_longer_ago_than_form_token_days_are_pruned(sales_client, sales1, customer, settings):
+    order = order_in("confirmed", sales1, customer)
+    url = reverse("orders:payment_add", args=[order.pk])
+    for amount in ("10.00", "20.00"):
+        page = sales_client.get(order.get_absolute_url()).content.decode()
+        token = token_in(page, 'data-testid="payment-form"')
+        post(sales_client, url, {"form_token": token, "kind": "payment", "amount": amount, "method": "cash"})
+    old, new = FormSubmission.objects.order_by("pk")
+    FormSubmission.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - timedelta(days=settings.FORM_TOKEN_DAYS, minutes=1)
+    )
+    assert once.prune() == 1
+    assert list(FormSubmission.objects.values_list("pk", flat=True)) == [new.pk]
+    assert Payment.objects.filter(order=order).count() == 2  # only the tokens went

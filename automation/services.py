@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from automation import rules
+from automation import rules, webhooks
 from automation.models import Action, AutomationRule, Trigger, WebhookEndpoint, WebhookEvent
 from crm.access import require_manager
 
@@ -135,6 +135,8 @@ def save_endpoint(
     errors: dict[str, list[str]] = {}
     if urlsplit(endpoint.url).scheme not in ("http", "https"):
         errors["url"] = [_("Enter an http or https address.")]
+    elif refused := webhooks.refused_address(endpoint.url):
+        errors["url"] = [refused]
     events = list(endpoint.event_types or [])
     if not events or not set(events) <= set(WebhookEvent.values):
         errors["event_types"] = [_("Choose at least one of the event types offered.")]

@@ -10,16 +10,23 @@ backoff, failed after OUTBOX_MAX_ATTEMPTS). Each POST carries
     X-CRM-Timestamp: <Unix seconds when it was sent>
     X-CRM-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the endpoint's secret>
 
-and any 2xx answer counts as received. An endpoint whose deliveries failed for good
-WEBHOOK_PAUSE_AFTER_FAILURES times in a row is paused (managers are notified) until a manager resumes it.
+and any 2xx answer counts as received; a redirect is not followed (it counts as a failure). Endpoints
+must be public: an address that resolves to a private, loopback, link-local or reserved IP is refused
+when it is saved and again before each POST (DNS may have changed since), so a webhook cannot be
+pointed at the CRM's own network; WEBHOOK_ALLOW_PRIVATE_ADDRESSES lifts this for an intranet receiver.
+An endpoint whose deliveries failed for good WEBHOOK_PAUSE_AFTER_FAILURES times in a row is paused
+(managers are notified) until a manager resumes it.
 """
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from datetime import datetime
@@ -33,6 +40,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from automation import delivery
 from automation.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -84,8 +92,40 @@ def queue_event(event_type: str, data: dict[str, Any], occurred_at: datetime | N
     return len(endpoints)
 
 
+REFUSED_ADDRESS = gettext_lazy(
+    "%(host)s is a private or reserved address (%(address)s); webhooks go to public addresses only."
+)
+
+
+def refused_address(url: str) -> str:
+    """Why webhooks may not go to `url` (its host resolves to a non-public address), or ''. A host that
+    does not resolve is not refused here: the POST then fails and says so."""
+    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        return ""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        return ""
+    for address in sorted(addresses):
+        if not ipaddress.ip_address(address.split("%")[0]).is_global:
+            return REFUSED_ADDRESS % {"host": host, "address": address}
+    return ""
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # urllib then raises HTTPError with the 3xx code
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def _post(row: WebhookDelivery) -> tuple[int | None, str]:
     """POSTs the delivery; returns the answer's status code (None without one) and an error ('' on 2xx)."""
+    refused = refused_address(row.endpoint.url)
+    if refused:
+        return None, refused
     body = json.dumps(row.payload, ensure_ascii=False).encode()
     timestamp = str(int(time.time()))
     request = urllib.request.Request(
@@ -102,7 +142,7 @@ def _post(row: WebhookDelivery) -> tuple[int | None, str]:
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
             return response.status, ""
     except urllib.error.HTTPError as error:
         return error.code, f"HTTP {error.code}"

@@ -380,6 +380,8 @@ TASKS_MAX_WAIT_SECONDS = int(os.environ.get("TASKS_MAX_WAIT_SECONDS", "600"))
 # A webhook endpoint is paused after this many deliveries in a row failed for good.
 WEBHOOK_PAUSE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_PAUSE_AFTER_FAILURES", "3"))
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# Webhooks go to public addresses only, unless this is on (a receiver inside the company network).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 # How often the scheduler enqueues the automation rules, and the hour (TIME_ZONE) of the reminder digests.
 AUTOMATION_RULES_EVERY_MINUTES = int(os.environ.get("AUTOMATION_RULES_EVERY_MINUTES", "5"))
 REMINDER_DIGEST_HOUR = int(os.environ.get("REMINDER_DIGEST_HOUR", "8"))

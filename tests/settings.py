@@ -13,3 +13,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # that turn REPLICA_READS on (tests/test_db_router.py), which commit what they read.
 DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
 REPLICA_READS = False
+
+# The webhook tests' receiver listens on 127.0.0.1; tests/automation/test_webhooks.py turns this off to
+# check the guard.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True

@@ -203,3 +203,47 @@ def test_a_rule_calls_a_webhook(receiver, endpoint, sales1, worker):
     assert len(fired) == 1
     assert fired[0]["data"]["variables"]["order_number"] == order.number
     assert fired[0]["data"]["customer"]["name"] == "Acme"
+
+
+class Redirecting(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.send_response(307)
+        self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000/hook", "http://10.1.2.3/hook", "http://169.254.169.254/", "http://[::1]/"]
+)
+def test_an_endpoint_inside_the_network_is_refused_at_the_field(manager_client, settings, english, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    data = {"url": url, "description": "", "secret": "", "event_types": ["customer.created"], "active": "on"}
+    response = manager_client.post(reverse("automation:webhook_create"), data)
+    assert "public addresses only" in str(response.context["form"].errors["url"])
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_delivery_to_an_address_that_became_private_is_not_sent(receiver, endpoint, sales1, settings):
+    make_order(sales1, CustomerFactory(owner=sales1))
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    webhooks.deliver(WebhookDelivery.objects.get().pk)
+    row = WebhookDelivery.objects.get()
+    assert row.status == "pending" and "public addresses only" in row.last_error
+    assert receiver.requests == []
+
+
+def test_a_redirect_is_not_followed(endpoint, sales1):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        WebhookEndpoint.objects.update(url=f"http://127.0.0.1:{server.server_address[1]}/hook")
+        make_order(sales1, CustomerFactory(owner=sales1))
+        webhooks.deliver(WebhookDelivery.objects.get().pk)
+    finally:
+        server.shutdown()
+        server.server_close()
+    row = WebhookDelivery.objects.get()
+    assert (row.status, row.response_code, row.last_error) == ("pending", 307, "HTTP 307")

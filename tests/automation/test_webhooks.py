@@ -226,7 +226,9 @@ def test_an_endpoint_inside_the_network_is_refused_at_the_field(manager_client, 
     assert not WebhookEndpoint.objects.exists()
 
 
-def test_a_delivery_to_an_address_that_became_private_is_not_sent(receiver, endpoint, sales1, settings):
+def test_a_delivery_to_an_address_that_became_private_is_not_sent(
+    receiver, endpoint, sales1, settings, english
+):
     make_order(sales1, CustomerFactory(owner=sales1))
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
     webhooks.deliver(WebhookDelivery.objects.get().pk)

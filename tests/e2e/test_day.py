@@ -5,10 +5,12 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from opportunities import services
 from opportunities.models import Stage
+from orders import services as order_services
 from orders.models import Order
 from tests.factories import PASSWORD, CustomerFactory, ProductFactory, UserFactory
 
@@ -156,3 +158,74 @@ def test_merge_a_duplicate_found_by_searching(page, live_server, login, screensh
     page.get_by_role("button", name="Merge now").click()
     expect(page.get_by_role("alert").filter(has_text="was merged into this customer")).to_be_visible()
     assert not type(duplicate).objects.filter(pk=duplicate.pk).exists()
+
+
+def _order_with_lines(owner, count):
+    customer = CustomerFactory(owner=owner, name="华东精密仪器有限公司")
+    lines = [
+        {"description": f"工业温度传感器 第 {n} 批", "quantity": n, "unit_price": Decimal("480.00")}
+        for n in range(1, count + 1)
+    ]
+    return order_services.create_order(actor=owner, customer=customer, lines=lines)
+
+
+def _top(locator):
+    return locator.bounding_box()["y"]
+
+
+def test_an_order_on_a_phone_opens_with_its_summary_and_next_step_then_lines_before_forms(
+    page, live_server, login, screenshot, sales1
+):
+    order = _order_with_lines(sales1, 6)
+    in_english(page, login)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}{order.get_absolute_url()}")
+    summary = page.get_by_test_id("order-summary")
+    expect(summary).to_contain_text("Total")
+    expect(summary).to_contain_text(f"{order.total:,.2f} {order.currency}")
+    expect(summary).to_contain_text("Balance")
+    expect(page.locator("h1")).to_contain_text(order.number)
+    expect(page.locator("h1 .order-status")).to_have_text("Created")
+    primary = summary.get_by_role("button", name="Confirm")
+    box = primary.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], box  # in the first screen
+    # the lines and the total come before the action forms
+    lines, actions = page.locator("#order-lines"), page.locator("#order-actions")
+    assert _top(lines) < _top(actions) < _top(page.locator("#order-payments"))
+    assert _top(page.get_by_test_id("order-total")) < _top(actions)
+    screenshot("day-order-created-390")
+
+    primary.click()
+    expect(page.locator("h1 .order-status")).to_have_text("Confirmed")
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    # confirmed, the next step is to start processing; processing, it is the payment still owed
+    expect(summary.get_by_role("button", name="Start processing")).to_be_visible()
+    summary.get_by_role("button", name="Start processing").click()
+    expect(page.locator("h1 .order-status")).to_have_text("Processing")
+    record = summary.get_by_role("link", name="Record payment")
+    box = record.bounding_box()
+    assert box["y"] + box["height"] <= PHONE["height"], box
+    record.click()
+    amount = page.get_by_test_id("payment-form").get_by_label("Amount")
+    expect(amount).to_be_focused()
+    expect(amount).to_be_in_viewport()
+    screenshot("day-order-processing-390")
+
+
+def test_at_1366_the_order_page_keeps_its_two_columns_and_the_list_shows_when_each_was_created(
+    page, live_server, login, sales1
+):
+    order = _order_with_lines(sales1, 2)
+    in_english(page, login)
+    page.set_viewport_size(LAPTOP)
+    page.goto(f"{live_server.url}{order.get_absolute_url()}")
+    expect(page.get_by_test_id("order-summary")).to_be_hidden()  # the lines card says it all beside the actions
+    actions = page.get_by_test_id("action-confirm").get_by_role("button", name="Confirm")
+    assert actions.bounding_box()["y"] + actions.bounding_box()["height"] <= LAPTOP["height"]
+    page.goto(f"{live_server.url}/orders/")
+    created = page.get_by_role("columnheader", name="Created")
+    expect(created).to_be_visible()
+    box = created.bounding_box()
+    assert box["x"] + box["width"] <= LAPTOP["width"]
+    expect(page.locator("table tbody tr").first).to_contain_text(timezone.localdate(order.created_at).isoformat())

@@ -263,3 +263,36 @@ def test_at_390_a_card_is_won_through_its_move_dialog(page, live_server, login, 
     order = Order.objects.get()
     assert order.source_opportunity == opportunity
     expect(page).to_have_url(f"{live_server.url}{order.get_absolute_url()}")
+
+
+def test_at_390_the_customer_list_shows_the_columns_that_matter_and_the_rest_on_request(
+    page, live_server, login, screenshot, sales1
+):
+    CustomerFactory(owner=sales1, name="华东精密仪器有限公司")
+    in_english(page, login)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/customers/")
+    table = page.locator("#customer-table")
+    for shown in ("Name", "Stage", "Last activity"):
+        expect(table.get_by_role("columnheader", name=shown)).to_be_visible()
+    for behind in ("Phone", "Email", "Open needs", "Created"):
+        expect(table.get_by_role("columnheader", name=behind)).to_be_hidden()
+    scroller = page.locator("#customer-table").locator(
+        "xpath=ancestor::div[contains(@class, 'table-responsive')]"
+    )
+    assert scroller.evaluate("(box) => box.scrollWidth <= box.clientWidth")  # no sideways scrolling
+    screenshot("day-customer-list-390")
+
+    toggle = page.get_by_role("button", name="All columns")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    for behind in ("Phone", "Email", "Open needs", "Created"):
+        expect(table.get_by_role("columnheader", name=behind)).to_be_visible()
+    toggle.click()
+    expect(table.get_by_role("columnheader", name="Email")).to_be_hidden()
+
+    page.set_viewport_size(LAPTOP)  # a laptop shows every column without asking
+    expect(toggle).to_be_hidden()
+    for header in ("Name", "Stage", "Phone", "Email", "Tags", "Open needs", "Created", "Last activity"):
+        expect(table.get_by_role("columnheader", name=header)).to_be_visible()

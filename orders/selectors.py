@@ -159,6 +159,16 @@ def available_actions(user: User, order: Order) -> list[Action]:
     return actions
 
 
+def primary_action(actions: list[Action]) -> Action | None:
+    """The one transition the order page puts beside its summary (on a phone, in the first screen):
+    the first the user may take in one click, that is, neither closing (which asks for a reason and a
+    confirmation) nor finishing with the balance open (which asks a manager for an override)."""
+    return next(
+        (a for a in actions if a.allowed and a.name != "close" and not a.needs_override),
+        None,
+    )
+
+
 def customer_orders(user: User, customer: Customer, *, newest: int = CUSTOMER_CARD_ORDERS) -> dict[str, Any]:
     """The customer card: the latest orders, how many there are, and the lifetime value, the net total
     of the finished orders, credit notes off (one sum per currency); two queries. `newest` (the latest

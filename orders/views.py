@@ -329,8 +329,12 @@ def _detail_context(request, pk, failed_form=None, **overrides):
     # A form whose action the order no longer offers (it moved on meanwhile) still says what happened.
     context["action_errors"] = failed_form.non_field_errors() if failed_form is not None else []
     order = context["order"]
+    primary = selectors.primary_action(context["actions"])
     return {
         **context,
+        "primary_action": primary,
+        # Without a transition to take, recording what the customer owes is the next step.
+        "primary_payment": primary is None and order.takes_payments and order.balance > 0,
         "payment_form": PaymentForm(),
         "approval_form": ApprovalRequestForm(),
         "can_edit": order.is_open,

@@ -3,12 +3,20 @@
    - data-print: a button that prints the page;
    - data-autosubmit: a field whose form is sent as soon as it changes;
    - data-select-all="NAME": a checkbox that checks or unchecks every checkbox named NAME;
+   - data-focus="ID": a link that, besides going to its #anchor, puts the cursor in field ID;
    - an htmx request that fails says so above the page (base.html's #request-error). */
 (function () {
   "use strict";
 
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) window.print();
+    var link = event.target.closest("a[data-focus]");
+    var field = link && document.getElementById(link.dataset.focus);
+    if (field) {
+      event.preventDefault();
+      field.scrollIntoView({ block: "center" });
+      field.focus({ preventScroll: true });
+    }
   });
 
   document.addEventListener("change", function (event) {

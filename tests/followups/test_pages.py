@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+import re
 import zipfile
 from datetime import datetime, time, timedelta
 
@@ -543,3 +544,26 @@ def test_other_sales_staff_may_not_act_through_the_assignee_rule(client, sales1)
     followup = FollowUpFactory(customer__owner=sales1)
     client.force_login(stranger)
     assert client.post(reverse("followups:complete", args=[followup.pk]), {"result": "x"}).status_code == 404
+
+
+ENGLISH_WEEKDAYS = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b")
+CHINESE_WEEKDAYS = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"]
+
+
+# My day offers to postpone to tomorrow; the week view shows this week, today included.
+@pytest.mark.parametrize(("name", "days_ahead"), [("followups:today", 1), ("followups:calendar", 0)])
+def test_weekdays_are_written_in_the_readers_language(sales_client, sales1, name, days_ahead):
+    """My day's postpone menu and the week view name the days: 星期五 in Chinese, never "Fri" (nor an
+    icon whose picture spells an English weekday, as Bootstrap's calendar-day does)."""
+    FollowUpFactory(customer=CustomerFactory(owner=sales1), due_at=timezone.now())
+    day = timezone.localdate() + timedelta(days=days_ahead)
+
+    sales_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    chinese = sales_client.get(reverse(name)).content.decode()
+    assert CHINESE_WEEKDAYS[day.weekday()] in chinese
+    assert not ENGLISH_WEEKDAYS.search(re.sub(r"<[^>]*>", " ", chinese)), ENGLISH_WEEKDAYS.search(chinese)
+    assert "bi-calendar-day" not in chinese
+
+    sales_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = sales_client.get(reverse(name)).content.decode()
+    assert day.strftime("%a") in english  # the same place, in English

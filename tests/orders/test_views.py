@@ -490,3 +490,41 @@ def test_the_header_search_finds_the_users_orders_by_number_fragment(
     response = sales_client.get(reverse("search") + f"?q={mine.invoice_number}")
     assert response.context["orders"] == [mine]
     assert other not in sales_client.get(reverse("search") + "?q=SO-").context["orders"]
+
+
+@pytest.mark.parametrize(
+    ("status", "primary"),
+    [
+        ("created", "confirm"),
+        ("confirmed", "start_processing"),
+        ("processing", "payment"),  # finishing waits for the payment
+        ("finished", None),
+        ("closed", None),
+    ],
+)
+def test_the_summary_offers_the_one_next_step(sales_client, sales1, customer, status, primary):
+    order = order_in(status, sales1, customer)
+    context = sales_client.get(order.get_absolute_url()).context
+    action = context["primary_action"]
+    assert (action.name if action else "payment" if context["primary_payment"] else None) == primary
+    html = sales_client.get(order.get_absolute_url()).content.decode()
+    if primary in ("confirm", "start_processing"):
+        assert f'action="{transition_url(order, primary)}" data-testid="primary-action"' in html
+    elif primary == "payment":
+        assert 'data-focus="payment_amount" data-testid="primary-action"' in html
+        assert 'id="payment_amount"' in html
+    else:
+        assert 'data-testid="primary-action"' not in html
+
+
+def test_a_paid_processing_order_offers_finishing_and_a_manager_never_a_one_click_override(
+    sales_client, manager_client, sales1, customer
+):
+    order = order_in("processing", sales1, customer)
+    services.record_payment(actor=sales1, order=order, amount=order.balance, method="cash")
+    assert sales_client.get(order.get_absolute_url()).context["primary_action"].name == "finish"
+
+    unpaid = order_in("processing", sales1, customer)
+    context = manager_client.get(unpaid.get_absolute_url()).context
+    # the manager may finish with the balance open, but only through the form that asks why
+    assert context["primary_action"] is None and context["primary_payment"]

@@ -128,6 +128,17 @@ class RunImport(Protocol):
     ) -> ImportReport: ...
 
 
+@dataclass(frozen=True)
+class ImportOption:
+    """A choice an importer offers, as a checkbox on its page and a flag of its command (`name` with
+    dashes, e.g. --generate-sku): ticked, the rows are run by `run_import` instead of the usual run."""
+
+    name: str
+    label: StrOrPromise
+    help_text: StrOrPromise
+    run_import: RunImport
+
+
 # Reading
 
 
@@ -265,3 +276,16 @@ class Columns:
     def values(self, row: Row, mapping: Sequence[str]) -> dict[str, str]:
         """The row's filled cells, by field key."""
         return {key: cell for key, cell in zip(mapping, row.cells, strict=True) if key and cell}
+
+
+def require_columns(
+    columns: Columns, headers: Sequence[str], mapping: Sequence[str], keys: Iterable[str]
+) -> None:
+    """Raises one MappingError when no column maps to some of the required fields `keys`, naming them
+    and the file's columns, instead of rejecting every row for the same reason."""
+    missing = [str(columns.by_key[key].label) for key in keys if key not in mapping]
+    if missing:
+        raise MappingError(
+            _("No column is imported as %(fields)s, which every row needs. The columns are: %(columns)s.")
+            % {"fields": ", ".join(missing), "columns": ", ".join(header or "—" for header in headers)}
+        )

@@ -11,17 +11,12 @@ from crm.importing import Action, read_table
 from orders.importing import COLUMNS, run_import
 from orders.models import Product
 from tests.factories import ProductFactory
+from tests.orders.builders import csv_bytes
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
 PRODUCTS = reverse("orders:products")
-
-
-def csv_bytes(rows):
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")
 
 
 def test_everyone_sees_the_catalogue_only_managers_change_it(sales_client, manager, product):
@@ -106,7 +101,7 @@ def test_import_creates_updates_and_rejects_rows(manager, product):
     assert (report.created, report.updated, report.rejected) == (1, 1, 4)
     assert any("Unit price" in error for error in report.rows[2].errors)
     assert report.rows[3].errors == ["Unit price: “abc” is not a price."]
-    assert report.rows[4].errors == ["SKU: Every row needs a SKU."]
+    assert report.rows[4].errors == ["SKU: Every row needs a SKU, unless the missing SKUs are generated."]
     assert report.rows[5].errors == ["Active: Write yes or no, not “maybe”."]
     product.refresh_from_db()
     assert (product.name, product.unit_price) == ("Temperature sensor", D("21.50"))

@@ -173,8 +173,7 @@ class ImportPages:
         try:
             report = run_import(actor=request.user, table=table, mapping=mapping, commit=commit)
         except MappingError as error:  # e.g. no column for a field every row needs: said once
-            form.add_error(None, str(error))
-            return self._render_preview(request, table, form, report=None)
+            return self._render_preview(request, table, form, report=None, mapping_error=str(error))
         if commit:
             path.unlink(missing_ok=True)
             return render(request, "imports/done.html", self._context(**_report_context(report)))
@@ -185,11 +184,21 @@ class ImportPages:
         return managers_only(self.upload), managers_only(self.preview)
 
     def _render_preview(
-        self, request: AuthenticatedRequest, table: Table, form: MappingForm, report: ImportReport | None
+        self,
+        request: AuthenticatedRequest,
+        table: Table,
+        form: MappingForm,
+        report: ImportReport | None,
+        mapping_error: str = "",
     ) -> HttpResponse:
         samples = table.rows[0].cells
         column_fields = [field for field in form if field.name.startswith("column_")]
-        context = {"columns": list(zip(column_fields, samples, strict=True)), "form": form, "report": report}
+        context = {
+            "columns": list(zip(column_fields, samples, strict=True)),
+            "form": form,
+            "report": report,
+            "mapping_error": mapping_error,
+        }
         if report:
             context |= _report_context(report)
         return render(request, "imports/preview.html", self._context(**context))

@@ -188,6 +188,8 @@ def test_the_page_and_the_command_generate_skus_when_asked(manager_client, manag
         reverse("orders:product_import"), {"file": SimpleUploadedFile("products.csv", data)}
     )
     mapping = {"column_0": "name", "column_1": "unit_price"}
+    first = manager_client.get(upload["Location"])  # the detected mapping has no SKU either
+    assert "No column is imported as SKU" in first.content.decode() and first.context["report"] is None
     page = manager_client.post(upload["Location"], {**mapping, "preview": ""})
     assert "Generate the missing SKUs" in page.content.decode()
     assert "No column is imported as SKU" in page.content.decode() and page.context["report"] is None

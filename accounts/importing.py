@@ -22,7 +22,17 @@ from django.utils.translation import gettext_lazy
 
 from accounts import services
 from accounts.models import Team
-from crm.importing import Action, Columns, ImportField, ImportReport, Row, RowRejected, RowResult, Table
+from crm.importing import (
+    Action,
+    Columns,
+    ImportField,
+    ImportReport,
+    Row,
+    RowRejected,
+    RowResult,
+    Table,
+    require_columns,
+)
 from crm.roles import MANAGERS, SALES, TEAM_LEADS
 
 if TYPE_CHECKING:
@@ -47,6 +57,7 @@ ROLE_WORDS = {
 def run_import(*, actor: User | None, table: Table, mapping: Sequence[str], commit: bool) -> ImportReport:
     """Apply every row as `actor` (a manager, or the system); without `commit`, roll it all back."""
     COLUMNS.check(mapping)
+    require_columns(COLUMNS, table.headers, mapping, ("username",))
     with transaction.atomic():
         results = [_import_row(actor, row, COLUMNS.values(row, mapping)) for row in table.rows]
         if not commit:

@@ -10,6 +10,7 @@ from crm.importing import (
     Action,
     Columns,
     ImportFileError,
+    ImportOption,
     ImportReport,
     MappingError,
     RunImport,
@@ -22,11 +23,13 @@ from crm.management.users import active_user
 class ImportCommand(BaseCommand):
     """`manage.py import_… FILE [--user USERNAME] [--commit] [--map COLUMN=FIELD]` for one importer.
 
-    A subclass sets `columns` (crm.importing.Columns), `run_import` (as a staticmethod) and `help`.
+    A subclass sets `columns` (crm.importing.Columns), `run_import` (as a staticmethod) and `help`, and
+    may set `option` (crm.importing.ImportOption), which becomes a flag.
     """
 
     columns: Columns
     run_import: RunImport
+    option: ImportOption | None = None
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="The CSV or .xlsx file.")
@@ -45,18 +48,28 @@ class ImportCommand(BaseCommand):
             help=f"Map a column to a field, overriding the automatic mapping; repeatable. COLUMN= skips a "
             f"column. Fields: {', '.join(self.columns.by_key)}.",
         )
+        if self.option is not None:
+            parser.add_argument(
+                f"--{self.option.name.replace('_', '-')}",
+                action="store_true",
+                dest="option",
+                help=str(self.option.help_text),
+            )
 
     def handle(
         self, *args: Any, file: str, user: str | None, commit: bool, overrides: list[str], **options: Any
     ) -> None:
         acting_user = active_user(user) if user else None
+        run_import = (
+            self.option.run_import if self.option is not None and options["option"] else self.run_import
+        )
         table = self._read(file)
         try:
             mapping = self.columns.override(
                 table.headers, self.columns.detect(table.headers), _parse_overrides(overrides)
             )
             self._write_mapping(table.headers, mapping)
-            report = self.run_import(actor=acting_user, table=table, mapping=mapping, commit=commit)
+            report = run_import(actor=acting_user, table=table, mapping=mapping, commit=commit)
         except MappingError as error:
             raise CommandError(str(error)) from None
         self._write_report(report)

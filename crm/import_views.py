@@ -29,7 +29,16 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm.http import AuthenticatedRequest
-from crm.importing import Columns, ImportFileError, ImportReport, MappingError, RunImport, Table, read_table
+from crm.importing import (
+    Columns,
+    ImportFileError,
+    ImportOption,
+    ImportReport,
+    MappingError,
+    RunImport,
+    Table,
+    read_table,
+)
 from crm.roles import is_manager
 
 if TYPE_CHECKING:
@@ -61,11 +70,18 @@ class UploadForm(forms.Form):
 
 
 class MappingForm(forms.Form):
-    """One select per column of the file: the field it fills, or none."""
+    """One select per column of the file: the field it fills, or none; and the importer's option, if any."""
 
-    def __init__(self, columns: Columns, headers: Sequence[str], *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        columns: Columns,
+        headers: Sequence[str],
+        *args: Any,
+        option: ImportOption | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.columns = columns
+        self.columns, self.option = columns, option
         choices = [("", _("— not imported —")), *((field.key, field.label) for field in columns.fields)]
         for index, (header, detected) in enumerate(zip(headers, columns.detect(headers), strict=True)):
             self.fields[f"column_{index}"] = forms.ChoiceField(
@@ -76,8 +92,19 @@ class MappingForm(forms.Form):
                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             )
 
+        if option is not None:
+            self.fields["option"] = forms.BooleanField(
+                label=option.label, help_text=option.help_text, required=False
+            )
+
     def mapping(self) -> list[str]:
-        return [self.cleaned_data[name] for name in self.fields]
+        return [self.cleaned_data[name] for name in self.fields if name.startswith("column_")]
+
+    def run_import(self, default: RunImport) -> RunImport:
+        """The option's run when it is ticked, else `default`."""
+        if self.option is not None and self.cleaned_data.get("option"):
+            return self.option.run_import
+        return default
 
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
@@ -116,6 +143,7 @@ class ImportPages:
     preview_url: str  # a URL name, taking the token
     help_template: str  # how the rows are applied, shown beside the upload form
     record_label: StrOrPromise  # the report's column naming the record, e.g. "Customer"
+    option: ImportOption | None = None
 
     def upload(self, request: AuthenticatedRequest) -> HttpResponse:
         form = UploadForm(request.POST or None, request.FILES or None)
@@ -134,18 +162,21 @@ class ImportPages:
                 request, _("That upload is no longer here (imported or expired). Upload the file again.")
             )
             return redirect(self.upload_url)
-        form = MappingForm(self.columns, table.headers, request.POST or None)
+        form = MappingForm(self.columns, table.headers, request.POST or None, option=self.option)
         if request.method != "POST":
-            mapping = self.columns.detect(table.headers)
+            mapping, run_import = self.columns.detect(table.headers), self.run_import
         elif form.is_valid():
-            mapping = form.mapping()
+            mapping, run_import = form.mapping(), form.run_import(self.run_import)
         else:
             return self._render_preview(request, table, form, report=None)
-        if "commit" in request.POST:
-            report = self.run_import(actor=request.user, table=table, mapping=mapping, commit=True)
+        commit = "commit" in request.POST
+        try:
+            report = run_import(actor=request.user, table=table, mapping=mapping, commit=commit)
+        except MappingError as error:  # e.g. no column for a field every row needs: said once
+            return self._render_preview(request, table, form, report=None, mapping_error=str(error))
+        if commit:
             path.unlink(missing_ok=True)
             return render(request, "imports/done.html", self._context(**_report_context(report)))
-        report = self.run_import(actor=request.user, table=table, mapping=mapping, commit=False)
         return self._render_preview(request, table, form, report)
 
     def views(self) -> tuple[View, View]:
@@ -153,10 +184,21 @@ class ImportPages:
         return managers_only(self.upload), managers_only(self.preview)
 
     def _render_preview(
-        self, request: AuthenticatedRequest, table: Table, form: MappingForm, report: ImportReport | None
+        self,
+        request: AuthenticatedRequest,
+        table: Table,
+        form: MappingForm,
+        report: ImportReport | None,
+        mapping_error: str = "",
     ) -> HttpResponse:
         samples = table.rows[0].cells
-        context = {"columns": list(zip(form, samples, strict=True)), "form": form, "report": report}
+        column_fields = [field for field in form if field.name.startswith("column_")]
+        context = {
+            "columns": list(zip(column_fields, samples, strict=True)),
+            "form": form,
+            "report": report,
+            "mapping_error": mapping_error,
+        }
         if report:
             context |= _report_context(report)
         return render(request, "imports/preview.html", self._context(**context))

@@ -17,14 +17,19 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Protocol
 
 import openpyxl
 from django.conf import settings
 from django.db import models
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from crm.fields import is_day_in_range
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -126,6 +131,17 @@ class RunImport(Protocol):
     def __call__(
         self, *, actor: User | None, table: Table, mapping: Sequence[str], commit: bool
     ) -> ImportReport: ...
+
+
+@dataclass(frozen=True)
+class ImportOption:
+    """A choice an importer offers, as a checkbox on its page and a flag of its command (`name` with
+    dashes, e.g. --generate-sku): ticked, the rows are run by `run_import` instead of the usual run."""
+
+    name: str
+    label: StrOrPromise
+    help_text: StrOrPromise
+    run_import: RunImport
 
 
 # Reading
@@ -265,3 +281,66 @@ class Columns:
     def values(self, row: Row, mapping: Sequence[str]) -> dict[str, str]:
         """The row's filled cells, by field key."""
         return {key: cell for key, cell in zip(mapping, row.cells, strict=True) if key and cell}
+
+
+def require_columns(
+    columns: Columns, headers: Sequence[str], mapping: Sequence[str], keys: Iterable[str | tuple[str, ...]]
+) -> None:
+    """Raises one MappingError when no column maps to some of the required fields `keys` (a tuple: one
+    of them will do), naming them and the file's columns, instead of rejecting every row for the same
+    reason."""
+    missing = []
+    for key in keys:
+        alternatives = (key,) if isinstance(key, str) else key
+        if not set(alternatives) & set(mapping):
+            missing.append(_(" or ").join(str(columns.by_key[name].label) for name in alternatives))
+    if missing:
+        raise MappingError(
+            _("No column is imported as %(fields)s, which every row needs. The columns are: %(columns)s.")
+            % {"fields": "; ".join(missing), "columns": ", ".join(header or "—" for header in headers)}
+        )
+
+
+# Cells
+
+
+def parse_day(columns: Columns, key: str, text: str) -> date:
+    """The day a cell holds (2025-03-31, or the start of a time); RowRejected at the field otherwise."""
+    text = text.strip()
+    try:
+        day = parse_date(text[:10]) if len(text) >= 10 else None
+    except ValueError:  # well formed, but no day of the calendar (2025-13-02)
+        day = None
+    if day is None or not is_day_in_range(day):
+        raise RowRejected(
+            columns.message(key, _("“%(value)s” is not a date such as 2025-03-31.") % {"value": text})
+        )
+    return day
+
+
+def parse_instant(columns: Columns, key: str, text: str) -> datetime:
+    """The time a cell holds (2025-03-31 14:00, in the site's time zone unless it says) or a day (its
+    start); RowRejected at the field otherwise."""
+    text = text.strip()
+    try:
+        moment = parse_datetime(text) if len(text) > 10 else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        moment = datetime.combine(parse_day(columns, key, text), time.min)
+    elif not is_day_in_range(moment):
+        raise RowRejected(
+            columns.message(key, _("“%(value)s” is not a date such as 2025-03-31.") % {"value": text})
+        )
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
+def parse_amount(columns: Columns, key: str, text: str) -> Decimal:
+    """An amount as spreadsheets write it (thousands separators, ¥); RowRejected at the field otherwise."""
+    try:
+        amount = Decimal(text.replace(",", "").replace("¥", "").replace("￥", "").strip())
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise RowRejected(columns.message(key, _("“%(value)s” is not an amount.") % {"value": text}))
+    return amount

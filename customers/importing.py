@@ -53,6 +53,7 @@ from crm.importing import (
     RowRejected,
     RowResult,
     Table,
+    require_columns,
 )
 from crm.models import model_field
 from customers import services
@@ -107,6 +108,8 @@ COLUMNS = Columns(IMPORT_FIELDS)
 def run_import(*, actor: User | None, table: Table, mapping: Sequence[str], commit: bool) -> ImportReport:
     """Apply every row as `actor` (see the module docstring); without `commit`, roll it all back."""
     COLUMNS.check(mapping)
+    # A row finds its customer by a phone, mobile or e-mail, or creates one, which needs a name.
+    require_columns(COLUMNS, table.headers, mapping, [("name", "phone", "mobile", "email")])
     importer = _Importer(actor, table, mapping)
     with transaction.atomic():
         results = []

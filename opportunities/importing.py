@@ -8,29 +8,29 @@ is a savepoint: a rejected row leaves nothing and never stops the others. A dry 
 """
 
 from collections.abc import Sequence
-from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.fields import is_day_in_range
 from crm.importing import (
     Action,
     Columns,
     ImportField,
     ImportReport,
-    MappingError,
     Row,
     RowRejected,
     RowResult,
     Table,
+    parse_amount,
+    parse_day,
+    parse_instant,
+    require_columns,
 )
 from customers.models import Customer
 from opportunities import services
@@ -68,11 +68,7 @@ OUTCOME_WORDS = {
 def run_import(*, actor: User | None, table: Table, mapping: Sequence[str], commit: bool) -> ImportReport:
     """Apply every row as `actor` (None: the system); without `commit`, roll it all back."""
     COLUMNS.check(mapping)
-    missing = [
-        str(COLUMNS.by_key[key].label) for key in ("customer", "title", "created_at") if key not in mapping
-    ]
-    if missing:
-        raise MappingError(_("No column maps to: %(fields)s.") % {"fields": ", ".join(missing)})
+    require_columns(COLUMNS, table.headers, mapping, ("customer", "title", "created_at"))
     customers = dict(Customer.objects.values_list("name", "pk"))
     users = {user.get_username(): user for user in User.objects.filter(is_active=True)}
     with transaction.atomic():
@@ -105,8 +101,8 @@ def _fields(values: dict[str, str], customers: dict[str, int], users: dict[str, 
     customer_id = customers.get(" ".join(values.get("customer", "").split()))
     if customer_id is None:
         raise RowRejected(COLUMNS.message("customer", _("No customer has exactly this name.")))
-    created_at = _instant(values, "created_at")
-    closed_at = _instant(values, "closed_at") if values.get("closed_at") else None
+    created_at = parse_instant(COLUMNS, "created_at", values.get("created_at", ""))
+    closed_at = parse_instant(COLUMNS, "closed_at", values["closed_at"]) if values.get("closed_at") else None
     outcome = OUTCOME_WORDS.get(values.get("outcome", "open").strip().casefold())
     if outcome is None:
         raise RowRejected(COLUMNS.message("outcome", _("Write open, won or lost.")))
@@ -120,7 +116,7 @@ def _fields(values: dict[str, str], customers: dict[str, int], users: dict[str, 
         "lost_reason": values.get("lost_reason", "")
         or (_("Lost before the import") if outcome == "lost" else ""),
         "amount": _amount(values.get("amount", "0")),
-        "expected_close_date": _day(values, "expected_close_date")
+        "expected_close_date": parse_day(COLUMNS, "expected_close_date", values["expected_close_date"])
         if values.get("expected_close_date")
         else timezone.localdate(closed_at or created_at),
     }
@@ -131,42 +127,8 @@ def _fields(values: dict[str, str], customers: dict[str, int], users: dict[str, 
     return fields
 
 
-def _day(values: dict[str, str], key: str) -> date:
-    text = values.get(key, "").strip()
-    try:
-        day = parse_date(text[:10]) if len(text) >= 10 else None
-    except ValueError:  # well formed, but no day of the calendar (2025-13-02)
-        day = None
-    if day is None or not is_day_in_range(day):
-        raise RowRejected(
-            COLUMNS.message(key, _("“%(value)s” is not a date such as 2025-03-31.") % {"value": text})
-        )
-    return day
-
-
-def _instant(values: dict[str, str], key: str) -> datetime:
-    """A time (2025-03-31 14:00, in the site's time zone unless it says) or a day (its start)."""
-    text = values.get(key, "").strip()
-    try:
-        moment = parse_datetime(text) if len(text) > 10 else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        moment = datetime.combine(_day(values, key), time.min)
-    elif not is_day_in_range(moment):
-        raise RowRejected(
-            COLUMNS.message(key, _("“%(value)s” is not a date such as 2025-03-31.") % {"value": text})
-        )
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
-
-
 def _amount(text: str) -> Decimal:
-    try:
-        return Decimal(text.replace(",", "").replace("¥", "").replace("￥", "").strip() or "0")
-    except InvalidOperation:
-        raise RowRejected(
-            COLUMNS.message("amount", _("“%(value)s” is not an amount.") % {"value": text})
-        ) from None
+    return parse_amount(COLUMNS, "amount", text or "0")
 
 
 def _messages(error: ValidationError | PermissionDenied) -> list[Any]:

@@ -50,6 +50,12 @@ class Product(TimeStampedModel):
     active = models.BooleanField(
         _("active"), default=True, help_text=_("Only active products can be ordered.")
     )
+    external_id = models.CharField(
+        _("external id"),
+        max_length=100,
+        blank=True,
+        help_text=_("Its id in the system it was imported from: importing it again updates it."),
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -61,6 +67,10 @@ class Product(TimeStampedModel):
             models.CheckConstraint(condition=~Q(sku=""), name="product_sku_not_empty"),
             models.CheckConstraint(condition=~Q(name=""), name="product_name_not_empty"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="product_price_not_negative"),
+            # Also the index the import looks products up by.
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="product_external_id_unique"
+            ),
         ]
         indexes = [
             models.Index(fields=["name", "id"], name="product_name_idx"),
@@ -179,6 +189,13 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
     processing_at = models.DateTimeField(_("processing since"), null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    external_id = models.CharField(
+        _("external id"),
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text=_("Its id in the system it was imported from: importing it again updates it."),
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = OrderQuerySet.as_manager()
@@ -242,6 +259,10 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
                 condition=(Q(status="closed", closed_at__isnull=False) & ~Q(close_reason=""))
                 | (~Q(status="closed") & Q(closed_at__isnull=True, close_reason="")),
                 name="order_closed_with_reason",
+            ),
+            # Also the index the import looks orders up by.
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="order_external_id_unique"
             ),
         ]
         # One index per filter and sort of the list; the id breaks ties for keyset pagination. On

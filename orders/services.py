@@ -11,6 +11,8 @@ Each function takes its arguments by keyword, the acting user as `actor`; `None`
 history name no user. Who may change an order is decided in orders/access.py.
 """
 
+import hashlib
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -65,7 +67,7 @@ FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of the browser and the server 
 MONEY_FIELDS = {"currency", "discount", "tax_rate"}
 DETAIL_FIELDS = {"payment_method", "shipping_address", "carrier", "tracking_number", "notes"}
 ORDER_FIELDS = MONEY_FIELDS | DETAIL_FIELDS
-PRODUCT_FIELDS = {"sku", "name", "series", "unit_price", "active"}
+PRODUCT_FIELDS = {"sku", "name", "series", "unit_price", "active", "external_id"}
 
 
 class OrderConflict(ValidationError):
@@ -342,6 +344,8 @@ def create_order(
     owner: User | None = None,
     note: str = "",
     opportunity: "Opportunity | None" = None,
+    at: datetime | None = None,
+    external_id: str = "",
     **order_fields: Any,
 ) -> Order:
     """A new order (status created) for `customer`, with its lines, numbered SO-YYYY-NNNNNN.
@@ -351,6 +355,9 @@ def create_order(
     owner; only managers choose another. `opportunity` is the one won into this order, which its
     first event names. Everything is validated before anything is written: a ValidationError has
     messages keyed by field, or by lines-<index> for the lines.
+
+    `at` is when it was created, for an order brought from another system (default: now): the
+    order, its number's year and its first event carry that time. `external_id` is its id there.
     """
     require(
         _may_create_for(actor, customer, opportunity), _("You may only create orders for your own customers.")
@@ -358,12 +365,18 @@ def create_order(
     order = Order(
         customer=customer,
         owner=_order_owner(actor, customer, owner, opportunity),
+        external_id=" ".join(external_id.split()),
         **_clean_order_fields(order_fields),
     )
     new_lines = _validated_lines(order, lines)
-    order.number = next_number(ORDER_NUMBER)
+    if at is not None:
+        _check_time(at, None)
+    order.number = next_number(ORDER_NUMBER, at)
     set_history_context(order, user=actor)
     order.save()
+    if at is not None:  # created_at is stamped on insert; the historical time replaces it
+        Order.objects.filter(pk=order.pk).update(created_at=at)
+        order.created_at = at
     bulk_create_with_history(new_lines, OrderLine, default_user=actor)
     events.order_created(order=order, actor=actor, note=note, opportunity=opportunity)
     return order
@@ -444,8 +457,31 @@ def ensure_status(order: Order, seen_status: str) -> None:
         raise OrderConflict(order)
 
 
-def _transition(actor: User | None, order: Order, name: str, *, note: str = "", **kwargs: Any) -> Order:
-    """Apply one transition to the order as the user saw it, log it, and return the saved order."""
+def _check_time(at: datetime, after: datetime | None) -> None:
+    """A step dated `at` (of an order brought from another system) is not in the future, nor before
+    the step before it (`after`)."""
+    if at > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError({"at": _("This cannot be dated in the future.")})
+    if after is not None and at < after:
+        raise ValidationError(
+            {
+                "at": _("This cannot be dated before the order's previous step (%(time)s).")
+                % {"time": timezone.localtime(after).strftime("%Y-%m-%d %H:%M")}
+            }
+        )
+
+
+def _transition(
+    actor: User | None,
+    order: Order,
+    name: str,
+    *,
+    note: str = "",
+    at: datetime | None = None,
+    **kwargs: Any,
+) -> Order:
+    """Apply one transition to the order as the user saw it, at `at` (default: now), log it, and return
+    the saved order."""
     current = _locked(actor, order)
     method = getattr(current, name)
     if not can_proceed(method, check_conditions=False):
@@ -462,7 +498,11 @@ def _transition(actor: User | None, order: Order, name: str, *, note: str = "", 
             _("This order's total is above the approval limit of %(limit)s: a manager must confirm it.")
             % {"limit": money(settings.ORDER_APPROVAL_LIMIT)}
         )
-    from_status, at = current.status, timezone.now()
+    if at is None:
+        at = timezone.now()
+    else:
+        _check_time(at, max(filter(None, (current.created_at, current.confirmed_at, current.processing_at))))
+    from_status = current.status
     method(at, **kwargs)
     set_history_context(current, user=actor, reason=change_reason(f"order_{current.status}"))
     try:
@@ -495,10 +535,13 @@ def transition_problems(order: Order, name: str) -> list[str]:
 
 
 @transaction.atomic
-def confirm_order(*, actor: User | None, order: Order, note: str = "") -> Order:
+def confirm_order(*, actor: User | None, order: Order, note: str = "", at: datetime | None = None) -> Order:
     """created → confirmed: the order is complete and approved (above the limit, by a manager or an
-    approval). Its customer becomes Active (customers.services.mark_active)."""
-    confirmed = _transition(actor, order, "confirm", note=note)
+    approval). Its customer becomes Active (customers.services.mark_active).
+
+    This and the other transitions take `at`, the time it happened, for an order brought from another
+    system (default: now); it is not in the future nor before the order's previous step."""
+    confirmed = _transition(actor, order, "confirm", note=note, at=at)
     mark_active(actor=actor, customer=confirmed.customer, reason="active_by_order")
     return confirmed
 
@@ -513,7 +556,13 @@ def won_order_fields(customer: Customer) -> dict[str, Any]:
 
 @transaction.atomic
 def start_processing(
-    *, actor: User | None, order: Order, carrier: str = "", tracking_number: str = "", note: str = ""
+    *,
+    actor: User | None,
+    order: Order,
+    carrier: str = "",
+    tracking_number: str = "",
+    note: str = "",
+    at: datetime | None = None,
 ) -> Order:
     """confirmed → processing: fulfilment has started; the carrier and tracking number may come with it."""
     carrier, tracking_number = " ".join(carrier.split()), "".join(tracking_number.split())
@@ -524,13 +573,18 @@ def start_processing(
     if errors:
         raise ValidationError(errors)
     return _transition(
-        actor, order, "start_processing", carrier=carrier, tracking_number=tracking_number, note=note
+        actor, order, "start_processing", carrier=carrier, tracking_number=tracking_number, note=note, at=at
     )
 
 
 @transaction.atomic
 def finish_order(
-    *, actor: User | None, order: Order, note: str = "", override_balance: bool = False
+    *,
+    actor: User | None,
+    order: Order,
+    note: str = "",
+    override_balance: bool = False,
+    at: datetime | None = None,
 ) -> Order:
     """processing → finished: delivered and settled; issues the invoice number.
 
@@ -553,11 +607,13 @@ def finish_order(
                     % {"balance": money(current.balance)}
                 }
             )
-    return _transition(actor, order, "finish", note=note, invoice_number=next_number(INVOICE_NUMBER))
+    return _transition(
+        actor, order, "finish", note=note, at=at, invoice_number=next_number(INVOICE_NUMBER, at)
+    )
 
 
 @transaction.atomic
-def close_order(*, actor: User | None, order: Order, reason: str) -> Order:
+def close_order(*, actor: User | None, order: Order, reason: str, at: datetime | None = None) -> Order:
     """created, confirmed or processing → closed: cancelled or abandoned, always with a reason."""
     reason = " ".join((reason or "").split())
     if not reason:
@@ -566,7 +622,7 @@ def close_order(*, actor: User | None, order: Order, reason: str) -> Order:
         raise ValidationError(
             {"reason": _("Keep the reason under 300 characters; add details to the notes.")}
         )
-    return _transition(actor, order, "close", reason=reason)
+    return _transition(actor, order, "close", reason=reason, at=at)
 
 
 TRANSITIONS: dict[str, Callable[..., Order]] = {
@@ -898,7 +954,7 @@ def _clean_product_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise TypeError(f"unknown product fields: {sorted(unknown)}")
     cleaned = dict(fields)
-    for name in ("sku", "name", "series"):
+    for name in ("sku", "name", "series", "external_id"):
         if name in cleaned:
             cleaned[name] = " ".join((cleaned[name] or "").split())
     if "sku" in cleaned:
@@ -925,3 +981,25 @@ def update_product(*, actor: User | None, product: Product, **fields: Any) -> Pr
     for name, value in _clean_product_fields(fields).items():
         setattr(product, name, value)
     return _save_product(actor, product)
+
+
+def generated_sku(*, name: str, external_id: str = "") -> str:
+    """A SKU for a product that came without one: P- and 8 characters derived from its external id (or,
+    without one, its name), so importing the same file again gives the same SKU; "-2", "-3"… follow while
+    a different product (another external id, or another name) holds it. The SKU returned is free, or
+    held by this same product."""
+    external_id, name = " ".join(external_id.split()), " ".join(name.split())
+    source = (external_id or name).casefold()
+    base = "P-" + hashlib.sha256(source.encode()).hexdigest()[:8].upper()
+    holders = {
+        sku: (held_name, held_external_id)
+        for sku, held_name, held_external_id in Product.objects.filter(sku__startswith=base).values_list(
+            "sku", "name", "external_id"
+        )
+    }
+    for number in itertools.count(1):
+        sku = base if number == 1 else f"{base}-{number}"
+        holder = holders.get(sku)
+        if holder is None or (holder[1] == external_id if external_id else holder == (name, "")):
+            return sku
+    raise AssertionError("unreachable")  # itertools.count never ends

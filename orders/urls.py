@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import views, views_products
+from orders import views, views_import, views_products
 
 app_name = "orders"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.order_list, name="index"),
     path("export/", views.order_export, name="export"),
     path("new/", views.order_create, name="create"),
+    path("import/", views_import.import_upload, name="import"),
+    path("import/<uuid:token>/", views_import.import_preview, name="import_preview"),
     path("balances/", views.balances_due, name="balances"),
     path("approvals/", views.approval_queue, name="approvals"),
     path("approvals/<int:pk>/", views.approval_decide, name="approval_decide"),

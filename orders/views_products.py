@@ -90,5 +90,6 @@ IMPORT_PAGES = ImportPages(
     preview_url="orders:product_import_preview",
     help_template="orders/product_import_help.html",
     record_label=gettext_lazy("Product"),
+    option=importing.GENERATE_SKU,
 )
 import_upload, import_preview = IMPORT_PAGES.views()

@@ -1,5 +1,7 @@
 """Orders built the way users build them: through the services."""
 
+import csv
+import io
 from decimal import Decimal
 
 from orders import services
@@ -42,3 +44,10 @@ PATHS = {
 
 def order_in(status, user, customer, **fields):
     return advance(user, make_order(user, customer, **fields), *PATHS[status])
+
+
+def csv_bytes(rows):
+    """A CSV file's bytes (UTF-8 with a BOM, as Excel writes it) holding `rows`."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")

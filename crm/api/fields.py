@@ -91,8 +91,8 @@ class LabelledModelSerializer(serializers.ModelSerializer):
         labelled: dict[str, serializers.Field] = {}
         for name, field in fields.items():
             labelled[name] = field
-            model_field = _model_field(self.Meta.model, field.source if field.source != "*" else name)
-            if model_field is not None and model_field.choices and f"{name}_label" not in fields:
+            model_field = _model_field(self.Meta.model, field.source or name)  # unbound: no source yet
+            if getattr(model_field, "choices", None) and f"{name}_label" not in fields:
                 labelled[f"{name}_label"] = serializers.CharField(
                     source=f"get_{model_field.name}_display",
                     read_only=True,

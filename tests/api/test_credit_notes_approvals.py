@@ -227,3 +227,29 @@ def test_balances_due_list_and_summary(api, sales1, sales2, paid):
     expected = sum(o.balance for o in Order.objects.filter(owner=sales1, balance__gt=0, status="confirmed"))
     assert D(summary[0]["amount"]) == expected
     assert api.get("/api/v1/balances/?age=90%2B").json()["results"] == []
+
+
+def test_the_queue_and_balances_cost_the_same_queries_for_few_and_many(
+    manager_api, sales1, count_queries, settings
+):
+    settings.ORDER_APPROVAL_LIMIT = D("1000")
+
+    def add(count):
+        customer = CustomerFactory(owner=sales1)
+        for _ in range(count):
+            order_in("confirmed", sales1, customer)
+            services.request_approval(actor=sales1, order=make_order(sales1, customer, lines=BIG))
+
+    add(3)
+    urls = ("/api/v1/approvals/?page_size=100", "/api/v1/balances/?page_size=100")
+    few = [count_queries(manager_api, u) for u in urls]
+    add(20)
+    many = [count_queries(manager_api, u) for u in urls]
+    assert few == many
+    assert [m.response.json()["count"] for m in many] == [23, 23]
+    confirmed = list(Order.objects.filter(status="confirmed")[:10])
+    services.issue_credit_note(actor=sales1, order=confirmed[0], reason="x", amount=D("1.00"))
+    one = count_queries(manager_api, "/api/v1/orders/?page_size=100")
+    for order in confirmed[1:]:
+        services.issue_credit_note(actor=sales1, order=order, reason="x", amount=D("1.00"))
+    assert count_queries(manager_api, "/api/v1/orders/?page_size=100") == one, "credit notes are prefetched"

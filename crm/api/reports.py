@@ -30,7 +30,7 @@ from crm.reports import FORECAST_MAX_MONTHS, FORECAST_MIN_MONTHS
 
 class ReportColumnSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField(help_text="In the request's language.")
+    label = serializers.CharField(help_text="In the request's language.")  # type: ignore[assignment]  # a field, not Field.label
     kind = serializers.ChoiceField(
         choices=["text", "count", "money", "percent", "days", "number", "date", "change"],
         help_text="money: a decimal string in the report's currency; percent: 0–100; days: decimal days.",
@@ -150,7 +150,8 @@ class ReportViewSet(viewsets.ViewSet):
         report = PAGES[page]
         form = report_form(request, report.fields)  # type: ignore[arg-type]  # a DRF request reads as Django's
         if not form.is_valid():
-            raise exceptions.ValidationError({name: list(messages) for name, messages in form.errors.items()})
+            errors = {name: [str(message) for message in messages] for name, messages in form.errors.items()}
+            raise exceptions.ValidationError(errors)
         builds = report.tables
         table = request.query_params.get("table")
         if table is not None:

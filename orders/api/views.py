@@ -251,7 +251,6 @@ class BalanceViewSet(ListViewSet):
         }
 
     @extend_schema(responses=s.BalanceSummarySerializer(many=True))
-    @action(detail=False, methods=["get"], pagination_class=None)
     def summary(self, request: Request) -> Response:
         """Per currency: the orders, the balance due and its ageing, for the filters given."""
         queryset = self.filter_queryset(self.get_queryset())

@@ -10,5 +10,9 @@ router.register("approvals", ApprovalViewSet, basename="approval")
 urlpatterns = [
     *router.urls,
     path("balances/", BalanceViewSet.as_view({"get": "list"}), name="balance-list"),
-    path("balances/summary/", BalanceViewSet.as_view({"get": "summary"}, pagination_class=None), name="balance-summary"),
+    path(
+        "balances/summary/",
+        BalanceViewSet.as_view({"get": "summary"}, pagination_class=None),
+        name="balance-summary",
+    ),
 ]

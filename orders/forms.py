@@ -265,12 +265,6 @@ class CreditNoteForm(OnceFormMixin):
         """Each order line with its quantity-returned field, for the template."""
         return [(line, self[self.return_field(line)]) for line in self.order_lines]
 
-    def clean(self):
-        cleaned = super().clean() or {}
-        if cleaned.get("refund") and not cleaned.get("refund_method"):
-            self.add_error("refund_method", _("Choose how the money is paid back."))
-        return cleaned
-
     def service_fields(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {

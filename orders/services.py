@@ -831,6 +831,8 @@ def issue_credit_note(
         errors["reason"] = _("Say why the credit note is issued.")
     elif len(reason) > REASON_LENGTH:
         errors["reason"] = _("Keep the reason under 300 characters.")
+    if refund and not refund_method:
+        errors["refund_method"] = _("Choose how the money is paid back.")
     remaining = current.total - current.credited
     credit = _within_rounding(lines, remaining)
     if credit > remaining:

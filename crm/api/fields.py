@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from rest_framework import serializers
 
@@ -75,3 +76,33 @@ class BoundedModelSerializer(serializers.ModelSerializer):
         models.DateTimeField: DateTimeField,
         models.DateField: DateField,
     }
+
+
+CHOICE_LABEL_HELP = "The label of `%s` in the request's language (Accept-Language: en or zh-hans)."
+
+
+class LabelledModelSerializer(serializers.ModelSerializer):
+    """An output ModelSerializer: each field of the model with choices (a status, a method, an
+    industry…) is followed by `<field>_label`, its label in the language of the request (the
+    LocaleMiddleware reads Accept-Language), read only and documented in the schema."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        labelled: dict[str, serializers.Field] = {}
+        for name, field in fields.items():
+            labelled[name] = field
+            model_field = _model_field(self.Meta.model, field.source or name)  # unbound: no source yet
+            if getattr(model_field, "choices", None) and f"{name}_label" not in fields:
+                labelled[f"{name}_label"] = serializers.CharField(
+                    source=f"get_{model_field.name}_display",
+                    read_only=True,
+                    help_text=CHOICE_LABEL_HELP % name,
+                )
+        return labelled
+
+
+def _model_field(model: type[models.Model], name: str) -> Any:
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:  # a property or a method, not a column
+        return None

@@ -21,6 +21,7 @@ RESOURCES = [
     "opportunities.api.urls",
     "followups.api.urls",
     "crm.api.users",
+    "crm.api.reports",
 ]
 
 

@@ -3,25 +3,25 @@
 from django.contrib.auth.models import User
 from rest_framework import serializers
 
-from crm.api.fields import BoundedModelSerializer, RecordField, many
+from crm.api.fields import BoundedModelSerializer, LabelledModelSerializer, RecordField, many
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 
 MAX_CONTACT_METHODS = 50
 
 
-class ContactMethodSerializer(serializers.ModelSerializer):
+class ContactMethodSerializer(LabelledModelSerializer):
     class Meta:
         model = ContactMethod
         fields = ["id", "customer", "type", "value", "note", "is_primary"]
 
 
-class ContactPersonSerializer(serializers.ModelSerializer):
+class ContactPersonSerializer(LabelledModelSerializer):
     class Meta:
         model = ContactPerson
         fields = ["id", "customer", "name", "title", "phone", "email"]
 
 
-class NeedSerializer(serializers.ModelSerializer):
+class NeedSerializer(LabelledModelSerializer):
     class Meta:
         model = Need
         fields = [
@@ -54,7 +54,7 @@ CUSTOMER_FIELDS = [
 ]
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(LabelledModelSerializer):
     tags = serializers.SlugRelatedField[Tag](slug_field="name", many=True, read_only=True)
     contact_methods = ContactMethodSerializer(many=True, read_only=True)
 

@@ -3,7 +3,7 @@
 from django.contrib.auth.models import User
 from rest_framework import serializers
 
-from crm.api.fields import BoundedModelSerializer, DateField, RecordField
+from crm.api.fields import BoundedModelSerializer, DateField, LabelledModelSerializer, RecordField
 from customers.models import ContactPerson, Customer
 from followups.models import Communication, FollowUp
 from opportunities.models import Opportunity
@@ -12,7 +12,7 @@ from orders.models import Order
 LINKS = ["contact_person", "order", "opportunity"]
 
 
-class CommunicationSerializer(serializers.ModelSerializer):
+class CommunicationSerializer(LabelledModelSerializer):
     class Meta:
         model = Communication
         fields = [
@@ -31,7 +31,7 @@ class CommunicationSerializer(serializers.ModelSerializer):
         ]
 
 
-class FollowUpSerializer(serializers.ModelSerializer):
+class FollowUpSerializer(LabelledModelSerializer):
     class Meta:
         model = FollowUp
         fields = [

@@ -3,7 +3,14 @@
 from django.contrib.auth.models import User
 from rest_framework import serializers
 
-from crm.api.fields import BoundedModelSerializer, IntegerField, RecordField, many, money
+from crm.api.fields import (
+    BoundedModelSerializer,
+    IntegerField,
+    LabelledModelSerializer,
+    RecordField,
+    many,
+    money,
+)
 from customers.models import Customer
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, Stage
 from opportunities.services import BANT_FIELDS, SCORE_FIELDS
@@ -12,19 +19,19 @@ from orders.models import Product
 MAX_LINES = 200
 
 
-class StageSerializer(serializers.ModelSerializer):
+class StageSerializer(LabelledModelSerializer):
     class Meta:
         model = Stage
         fields = ["id", "code", "name_en", "name_zh_hans", "position", "probability", "kind"]
 
 
-class OpportunityLineSerializer(serializers.ModelSerializer):
+class OpportunityLineSerializer(LabelledModelSerializer):
     class Meta:
         model = OpportunityLine
         fields = ["id", "position", "product", "quantity", "unit_price"]
 
 
-class OpportunityEventSerializer(serializers.ModelSerializer):
+class OpportunityEventSerializer(LabelledModelSerializer):
     summary = serializers.CharField(read_only=True, help_text="What happened, in the request's language.")
 
     class Meta:
@@ -36,7 +43,7 @@ EDITABLE = ["title", "amount", "probability", "expected_close_date", "source", "
 SCORES_AND_BANT = sorted(SCORE_FIELDS | BANT_FIELDS)
 
 
-class OpportunitySerializer(serializers.ModelSerializer):
+class OpportunitySerializer(LabelledModelSerializer):
     lines = OpportunityLineSerializer(many=True, read_only=True)
 
     class Meta:

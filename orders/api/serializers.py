@@ -1,11 +1,29 @@
 """The shapes of products, orders, lines, payments and events in the API (no business rule here)."""
 
 from django.contrib.auth.models import User
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from crm.api.fields import BoundedModelSerializer, DateTimeField, IntegerField, RecordField, many, money
+from crm.api.fields import (
+    BoundedModelSerializer,
+    DateTimeField,
+    IntegerField,
+    LabelledModelSerializer,
+    RecordField,
+    many,
+    money,
+)
 from customers.models import Customer
-from orders.models import Order, OrderEvent, OrderLine, Payment, Product
+from orders.models import (
+    ApprovalRequest,
+    CreditNote,
+    CreditNoteLine,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    Product,
+)
 
 MAX_LINES = 200
 
@@ -19,7 +37,7 @@ class ProductSerializer(BoundedModelSerializer):
         extra_kwargs: dict[str, dict[str, object]] = {"sku": {"validators": []}}
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class OrderLineSerializer(LabelledModelSerializer):
     class Meta:
         model = OrderLine
         fields = [
@@ -34,18 +52,50 @@ class OrderLineSerializer(serializers.ModelSerializer):
         ]
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(LabelledModelSerializer):
     class Meta:
         model = Payment
         fields = ["id", "order", "amount", "method", "paid_at", "reference", "recorded_by", "recorded_at"]
 
 
-class OrderEventSerializer(serializers.ModelSerializer):
+class OrderEventSerializer(LabelledModelSerializer):
     summary = serializers.CharField(read_only=True, help_text="What happened, in the request's language.")
 
     class Meta:
         model = OrderEvent
         fields = ["id", "type", "at", "actor", "from_status", "to_status", "parameters", "note", "summary"]
+
+
+class CreditNoteLineSerializer(LabelledModelSerializer):
+    class Meta:
+        model = CreditNoteLine
+        fields = ["id", "order_line", "description", "quantity", "amount"]
+
+
+class CreditNoteSerializer(LabelledModelSerializer):
+    lines = CreditNoteLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CreditNote
+        fields = ["id", "number", "order", "reason", "amount", "created_by", "created_at", "lines"]
+
+
+class ApprovalSerializer(LabelledModelSerializer):
+    class Meta:
+        model = ApprovalRequest
+        fields = [
+            "id",
+            "order",
+            "status",
+            "total",
+            "currency",
+            "requested_by",
+            "requested_at",
+            "note",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
 
 
 ORDER_FIELDS = [
@@ -60,6 +110,7 @@ ORDER_FIELDS = [
     "tax_rate",
     "tax",
     "total",
+    "credited",
     "paid_amount",
     "balance",
     "payment_method",
@@ -78,12 +129,44 @@ ORDER_FIELDS = [
 ]
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(LabelledModelSerializer):
     lines = OrderLineSerializer(many=True, read_only=True)
+    credit_notes = CreditNoteSerializer(many=True, read_only=True)
 
     class Meta:
         model = Order
-        fields = [*ORDER_FIELDS, "lines"]
+        fields = [*ORDER_FIELDS, "lines", "credit_notes"]
+
+
+class BalanceSerializer(LabelledModelSerializer):
+    """An order with a balance due, as the balances page lists it."""
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "customer",
+            "owner",
+            "status",
+            "currency",
+            "total",
+            "credited",
+            "paid_amount",
+            "balance",
+            "confirmed_at",
+        ]
+
+
+class BalanceSummarySerializer(serializers.Serializer):
+    """Per currency: the orders with a balance due, the balance in all and in each ageing bucket."""
+
+    currency = serializers.CharField()
+    orders = serializers.IntegerField()
+    amount = money()
+    buckets = serializers.ListField(
+        child=money(), help_text="The balance confirmed 0–30, 31–60, 61–90 and over 90 days ago."
+    )
 
 
 # Input
@@ -171,3 +254,35 @@ class PaymentInput(serializers.Serializer):
     method = serializers.ChoiceField(choices=Payment.Method.choices)
     paid_at = DateTimeField(required=False, help_text="Default: now.")
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class ReturnInput(serializers.Serializer):
+    line = IntegerField(min_value=1, help_text="The id of one of the order's lines.")
+    quantity = IntegerField(min_value=0)
+
+
+class CreditNoteInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+    returns = many(ReturnInput(), max_length=MAX_LINES, required=False, help_text="Goods returned.")
+    amount = money(required=False, allow_null=True, help_text="A free amount credited.")
+    description = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    refund = money(
+        not_negative=True, required=False, allow_null=True, help_text="Money paid back with the note."
+    )
+    refund_method = serializers.ChoiceField(choices=Payment.Method.choices, required=False, allow_blank=True)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+    def validate_returns(self, returns: list[dict[str, int]]) -> list[dict[str, int]]:
+        if len({item["line"] for item in returns}) < len(returns):
+            raise serializers.ValidationError(_("Name each line once."))
+        return returns
+
+
+class ApprovalRequestInput(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class ApprovalDecisionInput(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, help_text="Required to refuse: say why."
+    )

@@ -3,27 +3,35 @@
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.selectors import owner_choices
 from crm.api.views import ListViewSet
 from crm.roles import is_manager
 from customers.forms import active_users
 from orders import selectors, services
-from orders.access import access_order, access_product
+from orders.access import access_approval, access_order, access_product, approvable_orders
 from orders.api import serializers as s
 from orders.filters import (
+    BALANCE_SORTS,
+    DEFAULT_BALANCE_SORT,
     DEFAULT_ORDER_SORT,
     DEFAULT_PRODUCT_SORT,
     ORDER_SORTS,
     PRODUCT_SORTS,
+    BalanceFilter,
     OrderFilter,
     ProductFilter,
 )
 from orders.models import Order
+from orders.services import Return
 
 
 def _lines(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -72,7 +80,7 @@ class OrderViewSet(ListViewSet):
     search_description = "A fragment of the order or invoice number, or of the customer's name."
 
     def get_queryset(self) -> Any:
-        return super().get_queryset().prefetch_related("lines")
+        return super().get_queryset().prefetch_related("lines", "credit_notes__lines")
 
     def filterset_kwargs(self, request: Request) -> dict[str, Any]:
         return {"owners": active_users() if is_manager(request.user) else None}
@@ -146,6 +154,62 @@ class OrderViewSet(ListViewSet):
             payment = services.record_payment(actor=self.actor, order=order, **self.input(s.PaymentInput))
         return Response(s.PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=None, responses=s.CreditNoteSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="credit-notes", pagination_class=None, filter_backends=[])
+    def credit_notes(self, request: Request, pk: str) -> Response:
+        """The order's credit notes, oldest first, with their lines."""
+        order = self.get_object()
+        notes = order.credit_notes.prefetch_related("lines")
+        return Response(s.CreditNoteSerializer(notes, many=True).data)
+
+    @extend_schema(request=s.CreditNoteInput, responses={201: s.CreditNoteSerializer})
+    @credit_notes.mapping.post
+    def issue_credit_note(self, request: Request, pk: str) -> Response:
+        """A credit note for goods returned (`returns`) and/or a free `amount`, with the `refund` that
+        pays it back (recorded as a negative payment in the same transaction), as on the order's page."""
+        with self.changing() as order:
+            fields = self.input(s.CreditNoteInput)
+            lines = {line.pk: line for line in order.lines.all()}
+            returns = []
+            for item in fields.pop("returns", []):
+                if item["line"] not in lines:
+                    raise ValidationError({"returns": _("That line is not one of this order's.")})
+                returns.append(Return(line=lines[item["line"]], quantity=item["quantity"]))
+            note = services.issue_credit_note(actor=self.actor, order=order, returns=returns, **fields)
+        return Response(s.CreditNoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ApprovalRequestInput, responses={201: s.ApprovalSerializer})
+    @action(detail=True, methods=["post"], url_path="request-approval")
+    def request_approval(self, request: Request, pk: str) -> Response:
+        """Asks for the created order above the approval limit to be approved."""
+        with self.changing() as order:
+            note = self.input(s.ApprovalRequestInput).get("note", "")
+            approval = services.request_approval(actor=self.actor, order=order, note=note)
+        return Response(s.ApprovalSerializer(approval).data, status=status.HTTP_201_CREATED)
+
+    def _decide(self, approve: bool) -> Response:
+        with self.changing() as order:
+            note = self.input(s.ApprovalDecisionInput).get("note", "")
+            approval = selectors.approval_state(self.actor, order)["approval"]
+            if approval is None:
+                raise ValidationError(_("No approval was asked for this order."))
+            approval = services.decide_approval(
+                actor=self.actor, approval=approval, approve=approve, note=note
+            )
+        return Response(s.ApprovalSerializer(approval).data)
+
+    @extend_schema(request=s.ApprovalDecisionInput, responses=s.ApprovalSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        """Approves the order's pending approval request (managers, and the owner's team lead)."""
+        return self._decide(approve=True)
+
+    @extend_schema(request=s.ApprovalDecisionInput, responses=s.ApprovalSerializer)
+    @action(detail=True, methods=["post"])
+    def refuse(self, request: Request, pk: str) -> Response:
+        """Refuses the order's pending approval request, saying why in the note."""
+        return self._decide(approve=False)
+
     @extend_schema(request=None, responses=s.OrderEventSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def events(self, request: Request, pk: str) -> Response:
@@ -153,3 +217,42 @@ class OrderViewSet(ListViewSet):
         order = self.get_object()
         events = order.events.order_by("-at", "-id")
         return Response(s.OrderEventSerializer(events, many=True).data)
+
+
+class ApprovalViewSet(ListViewSet):
+    """The approval queue: the pending requests the user may answer, oldest first (as the page)."""
+
+    access_helper = staticmethod(lambda user, pk, for_write=False: access_approval(user, pk))
+    list_selector = staticmethod(selectors.approval_queue)
+    serializer_class = s.ApprovalSerializer
+    filter_backends: list[type[Any]] = []
+    sorts, default_sort = {"requested": ["requested_at", "id"]}, "requested"
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if approvable_orders(self.actor) is None:
+            raise PermissionDenied(_("You approve no orders."))
+
+
+class BalanceViewSet(ListViewSet):
+    """The balances due: confirmed, processing and finished orders with money to collect."""
+
+    access_helper = staticmethod(access_order)
+    list_selector = staticmethod(selectors.balances_for_list)
+    serializer_class = s.BalanceSerializer
+    filterset_class = BalanceFilter
+    sorts, default_sort = BALANCE_SORTS, DEFAULT_BALANCE_SORT
+
+    def filterset_kwargs(self, request: Request) -> dict[str, Any]:
+        return {
+            "owners": owner_choices(self.actor),
+            "today": timezone.localdate(),
+            "currencies": selectors.balance_currencies(self.actor),
+        }
+
+    @extend_schema(responses=s.BalanceSummarySerializer(many=True))
+    def summary(self, request: Request) -> Response:
+        """Per currency: the orders, the balance due and its ageing, for the filters given."""
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = selectors.balances_by_currency(queryset, timezone.localdate())
+        return Response(s.BalanceSummarySerializer(rows, many=True).data)

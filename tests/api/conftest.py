@@ -34,3 +34,6 @@ def api(api_client, sales1):
 @pytest.fixture
 def manager_api(api_client, manager):
     return api_client(manager)
+
+
+from tests.accounts.conftest import org  # noqa: E402, F401  (two teams with their leads, for the team rule)

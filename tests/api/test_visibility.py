@@ -70,6 +70,7 @@ def urls_and_bodies(records):
             f"/api/v1/orders/{o}/",
             f"/api/v1/orders/{o}/payments/",
             f"/api/v1/orders/{o}/events/",
+            f"/api/v1/orders/{o}/credit-notes/",
             f"/api/v1/opportunities/{op}/",
             f"/api/v1/opportunities/{op}/events/",
             f"/api/v1/communications/{records['communication'].pk}/",
@@ -94,6 +95,14 @@ def urls_and_bodies(records):
             f"/api/v1/orders/{o}/finish/": {},
             f"/api/v1/orders/{o}/close/": {"reason": "Hijacked"},
             f"/api/v1/orders/{o}/payments/": {"amount": "1.00", "method": "cash"},
+            f"/api/v1/orders/{o}/credit-notes/": {
+                "reason": "Hijacked",
+                "returns": [{"line": records["order"].lines.get().pk, "quantity": 1}],
+                "amount": "1.00",
+            },
+            f"/api/v1/orders/{o}/request-approval/": {"note": "Hijacked"},
+            f"/api/v1/orders/{o}/approve/": {},
+            f"/api/v1/orders/{o}/refuse/": {"note": "Hijacked"},
             f"/api/v1/opportunities/{op}/move/": {"stage": stage.pk if stage else 1},
             f"/api/v1/opportunities/{op}/win/": {},
             f"/api/v1/opportunities/{op}/lose/": {"reason": "Hijacked"},
@@ -163,7 +172,12 @@ def test_lists_show_only_their_own(api, sales1, theirs):
     assert [row["name"] for row in api.get("/api/v1/customers/").json()["results"]] == ["Mine Ltd"]
     orders = api.get("/api/v1/orders/").json()["results"]
     assert [row["customer"] for row in orders] == [mine.pk]
-    for url in ("/api/v1/opportunities/", "/api/v1/communications/", "/api/v1/followups/"):
+    for url in (
+        "/api/v1/opportunities/",
+        "/api/v1/communications/",
+        "/api/v1/followups/",
+        "/api/v1/balances/",
+    ):
         assert api.get(url).json()["results"] == [], url
     # A filter naming their customer finds nothing of theirs either.
     assert api.get(f"/api/v1/orders/?customer={theirs['customer'].pk}").json()["results"] == []

@@ -1,4 +1,5 @@
-"""A customer's first order, through the API only: create, confirm, process, pay, finish, read back."""
+"""A customer's first order, through the API only: create, confirm, process, pay, finish, credit the
+installation back with a refund, read it back with its events."""
 
 import pytest
 
@@ -55,18 +56,41 @@ def test_an_order_from_customer_to_finished_with_its_events(api, manager_api):
     assert finished.status_code == 200, finished.json()
     assert finished.json()["invoice_number"].startswith("INV-")
 
-    read = api.get(url)
-    assert read.json()["status"] == "finished"
-    assert read.json()["balance"] == "0.00"
+    installation = body["lines"][1]
+    credit = api.post(
+        url + "credit-notes/",
+        {
+            "reason": "Installation not needed",
+            "returns": [{"line": installation["id"], "quantity": 1}],
+            "refund": "67.80",
+            "refund_method": "alipay",
+        },
+        format="json",
+    )
+    assert credit.status_code == 201, credit.json()
+    assert credit.json()["amount"] == "67.80"  # 60.00 and its 13% tax
+
+    read = api.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert (read.json()["status"], read.json()["status_label"]) == ("finished", "Finished")
+    assert (read.json()["credited"], read.json()["paid_amount"], read.json()["balance"]) == (
+        "67.80",
+        "271.20",
+        "0.00",
+    )
+    assert [note["number"] for note in read.json()["credit_notes"]] == [credit.json()["number"]]
     assert read["ETag"]
+    payments = api.get(url + "payments/").json()
+    assert [p["amount"] for p in payments] == ["339.00", "-67.80"]
     events = api.get(url + "events/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert [event["type"] for event in events] == [
+        "refund_recorded",
+        "credit_note_issued",
         "finished",
         "payment_recorded",
         "processing_started",
         "confirmed",
         "created",
     ]
-    assert events[1]["summary"] == "Payment of 339.00 CNY recorded (Alipay)"
+    assert events[3]["summary"] == "Payment of 339.00 CNY recorded (Alipay)"
     chinese = api.get(url + "events/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
-    assert chinese[1]["summary"] == "已登记收款 339.00 CNY（支付宝）"
+    assert chinese[3]["summary"] == "已登记收款 339.00 CNY（支付宝）"

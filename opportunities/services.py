@@ -671,7 +671,8 @@ class _DealBatch:
         external_ids = {spec.get("external_id", "") for spec in specs} - {""}
         self.deals: dict[str, Opportunity] = {}  # by external id, saved or to insert
         if external_ids:
-            known = Opportunity.objects.filter(external_id__in=external_ids)
+            # Excluding "" lets PostgreSQL use the unique index of external ids, which leaves "" out.
+            known = Opportunity.objects.exclude(external_id="").filter(external_id__in=external_ids)
             known = known.select_related("customer", "stage").prefetch_related("lines")
             self.deals = {deal.external_id: deal for deal in known}
         self.new: list[_NewDeal] = []
@@ -835,13 +836,13 @@ class _DealBatch:
 def _insert_deals(actor: User | None, new: Sequence[_NewDeal]) -> None:
     """Insert the deals, their history, their events and their customers' last activity."""
     deals = Opportunity.objects.bulk_create([deal.opportunity for deal in new])
-    for deal in new:  # the insert stamped its own creation time
+    for deal in new:  # the insert stamped the time of the import
         deal.opportunity.created_at = deal.created_at
     Opportunity.objects.bulk_update(deals, ["created_at"])
+    history = OpportunityEvent.objects.bulk_create([event for deal in new for event in deal.events])
     Opportunity.history.bulk_history_create(
         deals, default_user=actor, default_change_reason=change_reason("imported")
     )
-    history = OpportunityEvent.objects.bulk_create([event for deal in new for event in deal.events])
     latest: dict[int, datetime] = {}
     for event in history:
         customer_id = event.opportunity.customer_id

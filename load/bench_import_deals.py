@@ -63,7 +63,8 @@ def main() -> None:
     from tests.opportunities.deal_files import deal_rows, write_deals
 
     agents, accounts = prepare()
-    rows = deal_rows(arguments.deals, accounts=accounts, agents=agents, seed=arguments.seed, prefix=f"B{arguments.seed}-")
+    prefix = f"B{arguments.seed}-"
+    rows = deal_rows(arguments.deals, accounts=accounts, agents=agents, seed=arguments.seed, prefix=prefix)
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "deals.csv"
         write_deals(path, rows)
@@ -78,7 +79,10 @@ def main() -> None:
         counts = {"created": report.created, "updated": report.updated, "rejected": report.rejected}
         label = "commit " if commit else "dry run"
         rate = arguments.deals / seconds
-        print(f"{label}: {arguments.deals} deals in {seconds:.1f} s = {rate:,.0f} deals/s {counts}, {events} events")
+        print(
+            f"{label}: {arguments.deals} deals in {seconds:.1f} s = {rate:,.0f} deals/s {counts}, "
+            f"{events} events"
+        )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ OpportunityConflict says where it is now. Every stage change records an event (o
 which is what the time spent in each stage is measured from.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -756,9 +756,9 @@ class _DealBatch:
         opportunity, from_stage = new.opportunity, new.opportunity.stage
         opportunity.stage, opportunity.stage_entered_at = closing, closed_at
         opportunity.probability = closing.probability
+        record: Callable[..., OpportunityEvent] = events.opportunity_won
         if closing.kind == Stage.Kind.WON:
             opportunity.won_at = closed_at
-            record = events.opportunity_won
         else:
             opportunity.lost_at, opportunity.lost_reason = closed_at, reason
             record = events.opportunity_lost

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from crm.fields import is_day_in_range
 from crm.importing import (
@@ -57,7 +57,7 @@ COLUMNS = Columns(
         ImportField("amount", gettext_lazy("Amount"), ("value", "close_value", "金额")),
         ImportField("owner", gettext_lazy("Owner"), ("sales_agent", "agent", "负责人", "销售")),
         ImportField("created_at", gettext_lazy("Created"), ("engage_date", "created", "创建时间")),
-        ImportField("outcome", gettext_lazy("Outcome"), ("deal_stage", "status", "结果", "状态")),
+        ImportField("outcome", pgettext_lazy("deal", "Outcome"), ("deal_stage", "status", "结果", "状态")),
         ImportField("stage", gettext_lazy("Stage"), ("pipeline stage", "阶段", "销售阶段")),
         ImportField("stage_reached_at", gettext_lazy("Stage reached at"), ("stage_reached", "进入阶段时间")),
         ImportField("closed_at", gettext_lazy("Won or lost at"), ("close_date", "closed", "成交时间")),

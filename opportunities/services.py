@@ -660,6 +660,13 @@ class _NewDeal:
         self.created_at = created_at
         self.events: list[OpportunityEvent] = []
 
+    def unsaved(self) -> None:
+        """As before an insert that was rolled back: no ids, the events linked to the unsaved deal."""
+        self.opportunity.pk = None
+        for event in self.events:
+            event.pk = None
+            event.opportunity = self.opportunity
+
 
 class _DealBatch:
     """One import_deals call: what it read once, the deals it inserts and those it updates."""
@@ -819,13 +826,13 @@ class _DealBatch:
                 return refusals
             except IntegrityError:
                 for new in self.new:
-                    new.opportunity.pk = None
+                    new.unsaved()
         for new in self.new:
             try:
                 with transaction.atomic():
                     _insert_deals(self.actor, [new])
             except IntegrityError as error:
-                new.opportunity.pk = None
+                new.unsaved()
                 reason = str(error).splitlines()[0]
                 refusals[new.index] = ValidationError(
                     _("The database refused this deal: %(error)s") % {"error": reason}

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,7 +15,7 @@ from django.utils import timezone, translation
 from crm.importing import read_table
 from crm.reporting import Period, ReportFilters
 from customers.models import Customer
-from opportunities import importing
+from opportunities import importing, services
 from opportunities.models import Opportunity, OpportunityEvent, Stage
 from opportunities.reports import closed_deals
 from tests.factories import CustomerFactory, UserFactory
@@ -225,3 +226,34 @@ def test_a_file_without_the_required_columns_says_so_once(tmp_path, manager):
     bare.write_text("deal,close_value\nA,1\n", encoding="utf-8")
     with pytest.raises(CommandError, match="No column maps to: Customer, Created"):
         run(bare)
+
+
+def test_a_deal_the_database_refuses_leaves_the_others_of_its_batch_whole(manager, monkeypatch):
+    """As when another import adds the same external id meanwhile: the batch's insert fails, the deals
+    are inserted one by one, the refused one is reported, and the others keep their events."""
+    customer = CustomerFactory(owner=manager, name="Known Ltd")
+    created = timezone.now() - timedelta(days=30)
+    spec = {"customer": customer, "title": "Taken", "created_at": created, "external_id": "T1"}
+    spec["expected_close_date"] = created.date()
+    services.import_deal(actor=None, **spec)
+    batch_init = services._DealBatch.__init__
+
+    def blind(batch, actor, specs):
+        batch_init(batch, actor, specs)
+        batch.deals = {}  # the concurrent deal was not there when the batch read
+
+    monkeypatch.setattr(services._DealBatch, "__init__", blind)
+    results = services.import_deals(
+        actor=None,
+        specs=[
+            {**spec, "title": "Again"},
+            {**spec, "external_id": "T2", "title": "Fresh", "outcome": "won", "closed_at": created},
+        ],
+    )
+    assert isinstance(results[0], ValidationError)
+    assert "The database refused this deal" in results[0].messages[0]
+    fresh, is_new = results[1]
+    assert is_new and fresh.pk == Opportunity.objects.get(external_id="T2").pk
+    assert list(fresh.events.order_by("at", "pk").values_list("type", flat=True)) == ["created", "won"]
+    assert Opportunity.objects.get(external_id="T1").title == "Taken"
+    assert OpportunityEvent.objects.count() == 3

@@ -252,6 +252,7 @@ def test_a_deal_the_database_refuses_leaves_the_others_of_its_batch_whole(manage
     )
     assert isinstance(results[0], ValidationError)
     assert "The database refused this deal" in results[0].messages[0]
+    assert isinstance(results[1], tuple)
     fresh, is_new = results[1]
     assert is_new and fresh.pk == Opportunity.objects.get(external_id="T2").pk
     assert list(fresh.events.order_by("at", "pk").values_list("type", flat=True)) == ["created", "won"]

@@ -243,13 +243,14 @@ def test_a_deal_the_database_refuses_leaves_the_others_of_its_batch_whole(manage
         batch.deals = {}  # the concurrent deal was not there when the batch read
 
     monkeypatch.setattr(services._DealBatch, "__init__", blind)
-    results = services.import_deals(
-        actor=None,
-        specs=[
-            {**spec, "title": "Again"},
-            {**spec, "external_id": "T2", "title": "Fresh", "outcome": "won", "closed_at": created},
-        ],
-    )
+    with translation.override("en"):
+        results = services.import_deals(
+            actor=None,
+            specs=[
+                {**spec, "title": "Again"},
+                {**spec, "external_id": "T2", "title": "Fresh", "outcome": "won", "closed_at": created},
+            ],
+        )
     assert isinstance(results[0], ValidationError)
     assert "The database refused this deal" in results[0].messages[0]
     assert isinstance(results[1], tuple)

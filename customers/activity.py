@@ -8,10 +8,11 @@ records. A customer with no activity yet has its creation time. Reassignments, i
 the customer's details are not activity.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.apps import apps
-from django.db.models import DateTimeField, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Case, DateTimeField, Max, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
 
 from customers.models import Customer
@@ -26,7 +27,18 @@ SOURCES = [
 
 def record_activity(*, customer_id: int, at: datetime) -> None:
     """Something happened with the customer at `at`: its last activity becomes `at` if later."""
-    Customer.objects.filter(pk=customer_id, last_activity_at__lt=at).update(last_activity_at=at)
+    record_activities({customer_id: at})
+
+
+def record_activities(latest: Mapping[int, datetime]) -> None:
+    """Things happened with these customers ({customer id: the time of the latest}): the last activity
+    of each becomes that time if later, in one UPDATE."""
+    if not latest:
+        return
+    at = Case(
+        *(When(pk=pk, then=Value(moment)) for pk, moment in latest.items()), output_field=DateTimeField()
+    )
+    Customer.objects.filter(pk__in=latest, last_activity_at__lt=at).update(last_activity_at=at)
 
 
 def latest_activity() -> Greatest:

@@ -1,22 +1,30 @@
 """Deals imported with their history from another CRM (reading and column mapping: crm/importing.py).
 
 Each row is a deal of an existing customer (by the customer's exact name): its title, amount,
-expected close date, when it was created and, for a deal won or lost, when. The times become the deal's
-and its events' times (opportunities.services.import_deal), so sales cycles, win rates and the funnel
-read the real history. A row with an external id already imported updates that deal's fields. Every row
-is a savepoint: a rejected row leaves nothing and never stops the others. A dry run is rolled back.
+expected close date, when it was created, the open stage it reached and when, and, for a deal won or
+lost, when. The times become the deal's and its events' times (opportunities.services.import_deals), so
+sales cycles, win rates, the funnel and the time in each stage read the real history. A row with an
+external id already imported (by an earlier import or an earlier row) updates that deal's fields.
+Choices (outcome, stage, source) are written by their value or their label in either language.
+
+The whole file runs in one transaction, CHUNK_SIZE rows at a time: one query per chunk finds the
+customers its rows name, one the owners, and services.import_deals checks and writes the chunk's
+deals together, so the number of queries grows with the chunks, not the rows. A rejected row leaves
+nothing and never stops the others. A dry run is the same run rolled back: its verdict is the real
+run's.
 """
 
-from collections.abc import Sequence
-from decimal import Decimal
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from crm.importing import (
     Action,
@@ -34,31 +42,34 @@ from crm.importing import (
 )
 from customers.models import Customer
 from opportunities import services
+from opportunities.models import Stage
 
 COLUMNS = Columns(
     (
         ImportField(
-            "external_id", gettext_lazy("External id"), ("id", "deal id", "opportunity id", "外部编号")
+            "external_id",
+            gettext_lazy("External id"),
+            ("id", "deal id", "opportunity id", "opportunity_id", "外部编号"),
         ),
         ImportField("customer", gettext_lazy("Customer"), ("account", "company", "客户", "客户名称")),
         ImportField("title", gettext_lazy("Title"), ("deal", "opportunity", "name", "标题", "商机")),
         ImportField("amount", gettext_lazy("Amount"), ("value", "close_value", "金额")),
         ImportField("owner", gettext_lazy("Owner"), ("sales_agent", "agent", "负责人", "销售")),
         ImportField("created_at", gettext_lazy("Created"), ("engage_date", "created", "创建时间")),
-        ImportField("outcome", gettext_lazy("Outcome"), ("deal_stage", "status", "结果", "状态")),
+        ImportField("outcome", pgettext_lazy("deal", "Outcome"), ("deal_stage", "status", "结果", "状态")),
+        ImportField("stage", gettext_lazy("Stage"), ("pipeline stage", "阶段", "销售阶段")),
+        ImportField("stage_reached_at", gettext_lazy("Stage reached at"), ("stage_reached", "进入阶段时间")),
         ImportField("closed_at", gettext_lazy("Won or lost at"), ("close_date", "closed", "成交时间")),
         ImportField("expected_close_date", gettext_lazy("Expected close date"), ("预计成交日期",)),
         ImportField("lost_reason", gettext_lazy("Reason lost"), ("reason", "丢单原因")),
+        ImportField("source", gettext_lazy("Source"), ("lead source", "来源")),
     )
 )
+CHUNK_SIZE = 500  # rows whose deals are checked and written together
+# Besides the stage kinds' labels and the won and lost stages' codes and names, in either language.
 OUTCOME_WORDS = {
-    "won": "won",
-    "赢单": "won",
     "成交": "won",
-    "lost": "lost",
     "丢单": "lost",
-    "输单": "lost",
-    "open": "open",
     "engaging": "open",
     "prospecting": "open",
     "进行中": "open",
@@ -69,66 +80,145 @@ def run_import(*, actor: User | None, table: Table, mapping: Sequence[str], comm
     """Apply every row as `actor` (None: the system); without `commit`, roll it all back."""
     COLUMNS.check(mapping)
     require_columns(COLUMNS, table.headers, mapping, ("customer", "title", "created_at"))
-    customers = dict(Customer.objects.values_list("name", "pk"))
-    users = {user.get_username(): user for user in User.objects.filter(is_active=True)}
+    reader = _Reader(mapping)
     with transaction.atomic():
-        results = [
-            _import_row(actor, row, COLUMNS.values(row, mapping), customers, users) for row in table.rows
-        ]
+        results: list[RowResult] = []
+        for start in range(0, len(table.rows), CHUNK_SIZE):
+            results += _import_chunk(actor, table.rows[start : start + CHUNK_SIZE], reader)
         if not commit:
             transaction.set_rollback(True)
     return ImportReport(results, committed=commit)
 
 
-def _import_row(
-    actor: User | None, row: Row, values: dict[str, str], customers: dict[str, int], users: dict[str, User]
-) -> RowResult:
-    title = values.get("title", "")
-    try:
-        fields = _fields(values, customers, users)
-        with transaction.atomic():
-            opportunity, created = services.import_deal(actor=actor, **fields)
-    except RowRejected as rejection:
-        return RowResult(row.number, Action.REJECT, title, errors=rejection.messages)
-    except (ValidationError, PermissionDenied) as error:
-        return RowResult(row.number, Action.REJECT, title, errors=_messages(error))
+def _import_chunk(actor: User | None, rows: Sequence[Row], reader: "_Reader") -> list[RowResult]:
+    values = [COLUMNS.values(row, reader.mapping) for row in rows]
+    customers = _customers_by_name(_customer_name(row_values) for row_values in values)
+    usernames = {row_values["owner"] for row_values in values if "owner" in row_values}
+    users = {
+        user.get_username(): user for user in User.objects.filter(is_active=True, username__in=usernames)
+    }
+    results: list[RowResult | None] = []
+    specs: list[dict[str, Any]] = []
+    for row, row_values in zip(rows, values, strict=True):
+        try:
+            specs.append(reader.spec(row_values, customers, users))
+            results.append(None)  # decided with the chunk's other deals
+        except RowRejected as rejection:
+            results.append(
+                RowResult(row.number, Action.REJECT, row_values.get("title", ""), errors=rejection.messages)
+            )
+    outcomes = iter(services.import_deals(actor=actor, specs=specs))
+    return [
+        result or _result(row, row_values, next(outcomes))
+        for row, row_values, result in zip(rows, values, results, strict=True)
+    ]
+
+
+def _result(row: Row, values: dict[str, str], outcome: services.DealResult) -> RowResult:
+    if isinstance(outcome, (ValidationError, PermissionDenied)):
+        return RowResult(row.number, Action.REJECT, values.get("title", ""), errors=_messages(outcome))
+    opportunity, created = outcome
     return RowResult(
         row.number, Action.CREATE if created else Action.UPDATE, str(opportunity), opportunity.pk
     )
 
 
-def _fields(values: dict[str, str], customers: dict[str, int], users: dict[str, User]) -> dict[str, Any]:
-    customer_id = customers.get(" ".join(values.get("customer", "").split()))
-    if customer_id is None:
-        raise RowRejected(COLUMNS.message("customer", _("No customer has exactly this name.")))
-    created_at = parse_instant(COLUMNS, "created_at", values.get("created_at", ""))
-    closed_at = parse_instant(COLUMNS, "closed_at", values["closed_at"]) if values.get("closed_at") else None
-    outcome = OUTCOME_WORDS.get(values.get("outcome", "open").strip().casefold())
-    if outcome is None:
-        raise RowRejected(COLUMNS.message("outcome", _("Write open, won or lost.")))
-    fields: dict[str, Any] = {
-        "customer": Customer.objects.get(pk=customer_id),
-        "title": values.get("title", ""),
-        "external_id": values.get("external_id", "").strip(),
-        "created_at": created_at,
-        "outcome": outcome,
-        "closed_at": closed_at,
-        "lost_reason": values.get("lost_reason", "")
-        or (_("Lost before the import") if outcome == "lost" else ""),
-        "amount": _amount(values.get("amount", "0")),
-        "expected_close_date": parse_day(COLUMNS, "expected_close_date", values["expected_close_date"])
-        if values.get("expected_close_date")
-        else timezone.localdate(closed_at or created_at),
-    }
-    if values.get("owner"):
-        if values["owner"] not in users:
-            raise RowRejected(COLUMNS.message("owner", _("No active user has this username.")))
-        fields["owner"] = users[values["owner"]]
-    return fields
+def _customer_name(values: dict[str, str]) -> str:
+    return " ".join(values.get("customer", "").split())
 
 
-def _amount(text: str) -> Decimal:
-    return parse_amount(COLUMNS, "amount", text or "0")
+def _customers_by_name(names: Iterable[str]) -> dict[str, list[Customer]]:
+    customers: dict[str, list[Customer]] = defaultdict(list)
+    for customer in Customer.objects.filter(name__in=set(names) - {""}).select_related("owner"):
+        customers[customer.name].append(customer)
+    return customers
+
+
+def choice_lookup(choices: Iterable[tuple[Any, Any]]) -> dict[str, Any]:
+    """Each choice by its stored value and by its label in every language, case-insensitively.
+
+    (The generic lookup of choice columns; crm/importing.py may hold a shared one at integration.)"""
+    lookup: dict[str, Any] = {}
+    for value, label in choices:
+        lookup[str(value).casefold()] = value
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                lookup[str(label).casefold()] = value
+    return lookup
+
+
+def _choice(key: str, lookup: dict[str, Any], text: str, allowed: Iterable[Any]) -> Any:
+    try:
+        return lookup[" ".join(text.split()).casefold()]
+    except KeyError:
+        message = _("“%(value)s” is not one of: %(allowed)s.") % {
+            "value": text,
+            "allowed": ", ".join(str(label) for label in allowed),
+        }
+        raise RowRejected(COLUMNS.message(key, message)) from None
+
+
+class _Reader:
+    """Turns a row's cells into a spec of services.import_deals, with what it needs read once a file."""
+
+    def __init__(self, mapping: Sequence[str]) -> None:
+        self.mapping = mapping
+        stages = list(Stage.objects.all())
+        self.stages = choice_lookup(
+            (stage, name) for stage in stages for name in (stage.code, stage.name_en, stage.name_zh_hans)
+        )
+        self.open_stages = [stage.name for stage in stages if stage.is_open]
+        self.outcomes = choice_lookup(Stage.Kind.choices) | OUTCOME_WORDS
+        self.outcomes |= choice_lookup(
+            (stage.kind, name)
+            for stage in stages
+            if not stage.is_open
+            for name in (stage.code, stage.name_en, stage.name_zh_hans)
+        )
+        self.sources = choice_lookup(Customer.Source.choices)
+
+    def spec(
+        self, values: dict[str, str], customers: dict[str, list[Customer]], users: dict[str, User]
+    ) -> dict[str, Any]:
+        matches = customers.get(_customer_name(values), [])
+        if not matches:
+            raise RowRejected(COLUMNS.message("customer", _("No customer has exactly this name.")))
+        if len(matches) > 1:
+            raise RowRejected(
+                COLUMNS.message("customer", _("Several customers have this name: rename them apart first."))
+            )
+        created_at = parse_instant(COLUMNS, "created_at", values.get("created_at", ""))
+        closed_at = (
+            parse_instant(COLUMNS, "closed_at", values["closed_at"]) if values.get("closed_at") else None
+        )
+        outcome = "open"
+        if values.get("outcome"):
+            outcome = _choice("outcome", self.outcomes, values["outcome"], Stage.Kind.labels)
+        spec: dict[str, Any] = {
+            "customer": matches[0],
+            "title": values.get("title", ""),
+            "external_id": values.get("external_id", "").strip(),
+            "created_at": created_at,
+            "outcome": outcome,
+            "closed_at": closed_at,
+            "lost_reason": values.get("lost_reason", "")
+            or (_("Lost before the import") if outcome == "lost" else ""),
+            "amount": parse_amount(COLUMNS, "amount", values.get("amount") or "0"),
+            "expected_close_date": parse_day(COLUMNS, "expected_close_date", values["expected_close_date"])
+            if values.get("expected_close_date")
+            else timezone.localdate(closed_at or created_at),
+        }
+        if values.get("stage"):
+            spec["stage"] = _choice("stage", self.stages, values["stage"], self.open_stages)
+        if values.get("stage_reached_at"):
+            spec["stage_reached_at"] = parse_instant(COLUMNS, "stage_reached_at", values["stage_reached_at"])
+        if values.get("source"):
+            spec["source"] = _choice("source", self.sources, values["source"], Customer.Source.labels)
+        if values.get("owner"):
+            if values["owner"] not in users:
+                raise RowRejected(COLUMNS.message("owner", _("No active user has this username.")))
+            spec["owner"] = users[values["owner"]]
+        return spec
 
 
 def _messages(error: ValidationError | PermissionDenied) -> list[Any]:

@@ -10,14 +10,14 @@ OpportunityConflict says where it is now. Every stage change records an event (o
 which is what the time spent in each stage is measured from.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.db.models import DecimalField, ExpressionWrapper, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +26,7 @@ from crm.access import require, require_manager
 from crm.history import change_reason, set_history_context
 from crm.models import field_max_length
 from customers.access import can_change_customer
+from customers.activity import record_activities
 from customers.models import Customer
 from customers.services import mark_active
 from opportunities import events
@@ -188,8 +189,12 @@ def _locked(actor: User | None, opportunity: Opportunity, from_stage: Stage | No
     return current
 
 
-def _stage_of_kind(kind: str) -> Stage:
-    stage = Stage.objects.filter(kind=kind).first()
+def _stage_of_kind(kind: str, stages: Sequence[Stage] | None = None) -> Stage:
+    """The first stage of `kind`, from `stages` (all of them, in order) when the caller has read them."""
+    if stages is None:
+        stage = Stage.objects.filter(kind=kind).first()
+    else:
+        stage = next((stage for stage in stages if stage.kind == kind), None)
     if stage is None:
         raise ValidationError(
             _("No “%(kind)s” stage is configured: a manager must add one in the admin.")
@@ -281,11 +286,14 @@ def _validate(opportunity: Opportunity) -> None:
 
 
 def _prepare(
-    opportunity: Opportunity, lines: Sequence[Mapping[str, Any]] | None
+    opportunity: Opportunity,
+    lines: Sequence[Mapping[str, Any]] | None,
+    weights: ScoringWeights | None = None,
 ) -> list[OpportunityLine] | None:
     """Validates the fields and the new lines together; sets the amount and the value score from them.
 
-    `lines` None keeps the saved lines. With lines, the amount is their total.
+    `lines` None keeps the saved lines (prefetch them to read them without a query). With lines, the
+    amount is their total. `weights`: the scoring weights when the caller has read them already.
     """
     errors: dict[str, Any] = {}
     new_lines = None
@@ -308,7 +316,7 @@ def _prepare(
         errors = error.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
-    opportunity.value_score = value_score(opportunity, ScoringWeights.current())
+    opportunity.value_score = value_score(opportunity, weights or ScoringWeights.current())
     return new_lines
 
 
@@ -578,6 +586,7 @@ def reopen(
 # Moving in: deals with their history from another system
 
 OUTCOMES = ("open", "won", "lost")
+DealResult = tuple[Opportunity, bool] | ValidationError | PermissionDenied
 
 
 def _historical_errors(created_at: datetime, outcome: str, closed_at: datetime | None) -> dict[str, str]:
@@ -594,74 +603,255 @@ def _historical_errors(created_at: datetime, outcome: str, closed_at: datetime |
     return errors
 
 
+def import_deal(*, actor: User | None, **spec: Any) -> tuple[Opportunity, bool]:
+    """One deal brought from another system with its history (import_deals, for one spec); raises the
+    ValidationError or PermissionDenied that refuses it."""
+    [result] = import_deals(actor=actor, specs=[spec])
+    if isinstance(result, (ValidationError, PermissionDenied)):
+        raise result
+    return result
+
+
 @transaction.atomic
-def import_deal(
-    *,
-    actor: User | None,
-    customer: Customer,
-    created_at: datetime,
-    outcome: str = "open",
-    closed_at: datetime | None = None,
-    lost_reason: str = "",
-    owner: User | None = None,
-    external_id: str = "",
-    **fields: Any,
-) -> tuple[Opportunity, bool]:
-    """A deal brought from another system with its history: created at `created_at` in the first open
-    stage, and `won` or `lost` at `closed_at`; the events carry those times, so cycle times and the
-    reports read the deal's real history. A won deal imported this way has no order (its orders come
-    with the order import). Returns the opportunity and whether it is new.
+def import_deals(*, actor: User | None, specs: Sequence[Mapping[str, Any]]) -> list[DealResult]:
+    """Deals brought from another system with their history, each spec a dict of:
 
-    With an `external_id` the system already has, its fields (title, amount, …) are updated instead;
-    its outcome and times stay as first imported.
+    customer, created_at, outcome ("open", "won" or "lost"), closed_at (when won or lost), lost_reason,
+    owner (default: the customer's owner; someone else only as a manager), external_id, stage (the open
+    stage it is in, or was in when it closed; default: the first open stage), stage_reached_at (when it
+    reached that stage; default: its creation), and the fields of create_opportunity (title, amount, …).
+
+    A new deal is created at `created_at` in the first open stage, moved to `stage` at
+    `stage_reached_at`, and won or lost at `closed_at`: its events are the pipeline's (events.py) and
+    carry those times, so cycle times, the funnel and the reports read the deal's real history. A won
+    deal imported this way has no order (its orders come with the order import).
+
+    A spec whose `external_id` the system already has (or an earlier spec of the same call has) updates
+    that deal's fields (title, amount, …) instead, for one who may change it; its outcome, stages and
+    times stay as first imported.
+
+    Returns, for each spec in order, (the opportunity, whether it is new), or the ValidationError or
+    PermissionDenied that refused it; a refused spec writes nothing. What the specs need is read once
+    per call (stages, weights, the deals of their external ids) and the deals, their history, events
+    and their customers' last activity are written a few statements for all, so the number of queries
+    does not grow with the number of specs. Should the database refuse the new deals together (a
+    constraint the validation does not see, a concurrent import of the same external id), they are
+    inserted one by one, and each one it refuses is reported with its error.
     """
-    require(can_change_customer(actor, customer), _("You may only import deals of your own customers."))
-    fields = _clean_fields(fields)
-    existing = Opportunity.objects.filter(external_id=external_id).first() if external_id else None
-    if existing is not None:
-        for name, value in fields.items():
-            setattr(existing, name, value)
-        _prepare(existing, None)
-        _save(existing, actor)
-        return existing, False
-    errors = _historical_errors(created_at, outcome, closed_at)
-    if outcome == "lost" and not " ".join(lost_reason.split()):
-        errors["lost_reason"] = _("Say why the deal was lost.")
-    if errors:
-        raise ValidationError(errors)
-    stage = first_open_stage()
-    fields.setdefault("probability", stage.probability)
-    opportunity = Opportunity(
-        customer=customer,
-        owner=_owner_for(actor, customer, owner),
-        stage=stage,
-        stage_entered_at=created_at,
-        external_id=external_id,
-        **fields,
+    batch = _DealBatch(actor, specs)
+    results: list[DealResult] = []
+    for index, spec in enumerate(specs):
+        try:
+            results.append(batch.add(index, **spec))
+        except (ValidationError, PermissionDenied) as error:
+            results.append(error)
+    batch.save_updates()
+    for index, refusal in batch.insert_new().items():
+        results[index] = refusal
+    return results
+
+
+class _NewDeal:
+    """A deal to insert, with its creation time (the insert stamps its own) and its events."""
+
+    def __init__(self, index: int, opportunity: Opportunity, created_at: datetime) -> None:
+        self.index = index  # of its spec
+        self.opportunity = opportunity
+        self.created_at = created_at
+        self.events: list[OpportunityEvent] = []
+
+    def unsaved(self) -> None:
+        """As before an insert that was rolled back: no ids, the events linked to the unsaved deal."""
+        self.opportunity.pk = None
+        for event in self.events:
+            event.pk = None
+            event.opportunity = self.opportunity
+
+
+class _DealBatch:
+    """One import_deals call: what it read once, the deals it inserts and those it updates."""
+
+    def __init__(self, actor: User | None, specs: Sequence[Mapping[str, Any]]) -> None:
+        self.actor = actor
+        self.stages = list(Stage.objects.all())
+        self.weights = ScoringWeights.current()
+        external_ids = {spec.get("external_id", "") for spec in specs} - {""}
+        self.deals: dict[str, Opportunity] = {}  # by external id, saved or to insert
+        if external_ids:
+            # Excluding "" lets PostgreSQL use the unique index of external ids, which leaves "" out.
+            known = Opportunity.objects.exclude(external_id="").filter(external_id__in=external_ids)
+            known = known.select_related("customer", "stage").prefetch_related("lines")
+            self.deals = {deal.external_id: deal for deal in known}
+        self.new: list[_NewDeal] = []
+        self.updated: dict[int, Opportunity] = {}  # saved deals whose fields change, by id
+        self.updated_fields: set[str] = set()
+
+    def add(
+        self,
+        index: int,
+        *,
+        customer: Customer,
+        created_at: datetime,
+        outcome: str = "open",
+        closed_at: datetime | None = None,
+        lost_reason: str = "",
+        owner: User | None = None,
+        external_id: str = "",
+        stage: Stage | None = None,
+        stage_reached_at: datetime | None = None,
+        **fields: Any,
+    ) -> tuple[Opportunity, bool]:
+        require(
+            can_change_customer(self.actor, customer), _("You may only import deals of your own customers.")
+        )
+        fields = _clean_fields(fields)
+        known = self.deals.get(external_id) if external_id else None
+        if known is not None:
+            return self._update(known, fields), False
+        reason = " ".join(lost_reason.split())
+        errors = _historical_errors(created_at, outcome, closed_at)
+        first = _stage_of_kind(Stage.Kind.OPEN, self.stages)
+        stage = stage or first
+        reached_at = stage_reached_at or created_at
+        if not stage.is_open:
+            errors["stage"] = _("Choose an open stage: the outcome says whether it was won or lost.")
+        elif (
+            stage_reached_at and not errors and not created_at <= reached_at <= (closed_at or timezone.now())
+        ):
+            errors["stage_reached_at"] = _("It reached its stage between its creation and its closing.")
+        if outcome == "lost" and not reason:
+            errors["lost_reason"] = _("Say why the deal was lost.")
+        if errors:
+            raise ValidationError(errors)
+        closing = None if outcome == "open" else _stage_of_kind(outcome, self.stages)
+        fields.setdefault("probability", stage.probability)
+        opportunity = Opportunity(
+            customer=customer,
+            owner=_owner_for(self.actor, customer, owner),
+            stage=stage,
+            stage_entered_at=reached_at,
+            external_id=external_id,
+            created_at=created_at,
+            **fields,
+        )
+        _prepare(opportunity, None, self.weights)
+        new = _NewDeal(index, opportunity, created_at)
+        new.events.append(
+            events.opportunity_created(
+                opportunity=opportunity, actor=self.actor, at=created_at, stage=first, commit=False
+            )
+        )
+        if stage != first:
+            new.events.append(
+                events.stage_moved(
+                    opportunity=opportunity,
+                    actor=self.actor,
+                    from_stage=first,
+                    at=reached_at,
+                    stage=stage,
+                    commit=False,
+                )
+            )
+        if closing is not None and closed_at is not None:
+            self._close(new, closing, closed_at, reason)
+        self.new.append(new)
+        if external_id:
+            self.deals[external_id] = opportunity
+        return opportunity, True
+
+    def _close(self, new: _NewDeal, closing: Stage, closed_at: datetime, reason: str) -> None:
+        opportunity, from_stage = new.opportunity, new.opportunity.stage
+        opportunity.stage, opportunity.stage_entered_at = closing, closed_at
+        opportunity.probability = closing.probability
+        record: Callable[..., OpportunityEvent] = events.opportunity_won
+        if closing.kind == Stage.Kind.WON:
+            opportunity.won_at = closed_at
+        else:
+            opportunity.lost_at, opportunity.lost_reason = closed_at, reason
+            record = events.opportunity_lost
+        new.events.append(
+            record(
+                opportunity=opportunity,
+                actor=self.actor,
+                from_stage=from_stage,
+                at=closed_at,
+                stage=closing,
+                commit=False,
+            )
+        )
+
+    def _update(self, deal: Opportunity, fields: dict[str, Any]) -> Opportunity:
+        require_change_opportunity(self.actor, deal)
+        changed = {name: value for name, value in fields.items() if getattr(deal, name) != value}
+        if not changed:
+            return deal
+        before = {name: getattr(deal, name) for name in changed}
+        for name, value in changed.items():
+            setattr(deal, name, value)
+        try:
+            _prepare(deal, None, self.weights)
+        except ValidationError:
+            for name, value in before.items():  # as it was: a later spec may update it again
+                setattr(deal, name, value)
+            raise
+        if deal.pk is not None:  # a deal of this call is inserted with its latest fields
+            self.updated[deal.pk] = deal
+            self.updated_fields |= changed.keys()
+        return deal
+
+    def save_updates(self) -> None:
+        """Write the saved deals' changed fields, with their history."""
+        deals = list(self.updated.values())
+        if not deals:
+            return
+        now = timezone.now()
+        for deal in deals:
+            deal.updated_at = now
+        Opportunity.objects.bulk_update(deals, [*self.updated_fields, "amount", "updated_at", "value_score"])
+        Opportunity.history.bulk_history_create(
+            deals, update=True, default_user=self.actor, default_change_reason=change_reason("imported")
+        )
+
+    def insert_new(self) -> dict[int, ValidationError]:
+        """Insert the new deals; returns the refusals of the database by spec index (none, usually)."""
+        if not self.new:
+            return {}
+        refusals: dict[int, ValidationError] = {}
+        # One savepoint around the inserts: the import calls this for every few hundred rows of one
+        # transaction, and PostgreSQL slows down with many savepoints.
+        if connection.features.can_return_rows_from_bulk_insert:  # the events need the new ids
+            try:
+                with transaction.atomic():
+                    _insert_deals(self.actor, self.new)
+                return refusals
+            except IntegrityError:
+                for new in self.new:
+                    new.unsaved()
+        for new in self.new:
+            try:
+                with transaction.atomic():
+                    _insert_deals(self.actor, [new])
+            except IntegrityError as error:
+                new.unsaved()
+                reason = str(error).splitlines()[0]
+                refusals[new.index] = ValidationError(
+                    _("The database refused this deal: %(error)s") % {"error": reason}
+                )
+        return refusals
+
+
+def _insert_deals(actor: User | None, new: Sequence[_NewDeal]) -> None:
+    """Insert the deals, their history, their events and their customers' last activity."""
+    deals = Opportunity.objects.bulk_create([deal.opportunity for deal in new])
+    for deal in new:  # the insert stamped the time of the import
+        deal.opportunity.created_at = deal.created_at
+    Opportunity.objects.bulk_update(deals, ["created_at"])
+    history = OpportunityEvent.objects.bulk_create([event for deal in new for event in deal.events])
+    Opportunity.history.bulk_history_create(
+        deals, default_user=actor, default_change_reason=change_reason("imported")
     )
-    _prepare(opportunity, None)
-    _save(opportunity, actor, change_reason("imported"))
-    Opportunity.objects.filter(pk=opportunity.pk).update(created_at=created_at)
-    opportunity.created_at = created_at
-    events.opportunity_created(opportunity=opportunity, actor=actor, at=created_at)
-    if outcome != "open" and closed_at is not None:
-        _close_historically(actor, opportunity, outcome, closed_at, " ".join(lost_reason.split()))
-    return opportunity, True
-
-
-def _close_historically(
-    actor: User | None, opportunity: Opportunity, outcome: str, closed_at: datetime, reason: str
-) -> None:
-    from_stage = opportunity.stage
-    closing = _stage_of_kind(Stage.Kind.WON if outcome == "won" else Stage.Kind.LOST)
-    opportunity.stage, opportunity.stage_entered_at = closing, closed_at
-    opportunity.probability = closing.probability
-    if outcome == "won":
-        opportunity.won_at = closed_at
-    else:
-        opportunity.lost_at, opportunity.lost_reason = closed_at, reason
-    _save(opportunity, actor, change_reason("imported"))
-    if outcome == "won":
-        events.opportunity_won(opportunity=opportunity, actor=actor, from_stage=from_stage, at=closed_at)
-    else:
-        events.opportunity_lost(opportunity=opportunity, actor=actor, from_stage=from_stage, at=closed_at)
+    latest: dict[int, datetime] = {}
+    for event in history:
+        customer_id = event.opportunity.customer_id
+        latest[customer_id] = max(event.at, latest.get(customer_id, event.at))
+    record_activities(latest)

@@ -1,61 +1,136 @@
 """Query budgets of the heaviest pages: the same number of queries with a little data and with much more."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Membership, Team
 from customers import services
 from followups.selectors import dashboard_counts, my_day_counts
+from orders import services as order_services
 from tests.customers.test_views import add_timeline_entries, make_customers
-from tests.factories import ContactMethodFactory, FollowUpFactory, NeedFactory
+from tests.factories import ContactMethodFactory, FollowUpFactory, NeedFactory, UserFactory
 from tests.orders.builders import order_in
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, role, customer; tags, contact methods and persons, open and closed needs; the
-# timeline (8: one per table it reads); the orders card (2), open opportunities, the RFM score; the
-# quick-add forms' opportunities and assignees. The forms reuse the persons and orders read above.
-# The issue asks for 12; the lazy timeline that would get there is not built yet (README, Speed).
-CUSTOMER_DETAIL_BUDGET = 26
+# Session, user, role (a team lead: their team, and the approvals waiting in the header; a manager:
+# the approvals); the customer, its tags, contact methods and persons, open and closed needs, the RFM
+# score. The orders and opportunities cards, the quick-add forms and the timeline load on their own
+# (htmx), each from an endpoint with its budget below. It ran 25-26 (32 in the benchmark).
+CUSTOMER_DETAIL_BUDGET = 12
+# The customer page's parts, each with the session, user, role and customer reads above:
+# the orders card (latest, and the count and value per currency), the open opportunities,
+# the quick-add forms (persons, orders, opportunities, last channel, assignees) and a page of the
+# timeline (one query per table it reads: 9).
+CUSTOMER_PART_BUDGETS = {"orders_card": 7, "opportunities_card": 6, "quick_add": 10, "timeline": 14}
 # 12 figures and counts, plus the approval answers and the approvals count in the header.
 DASHBOARD_BUDGET = 14
 
 
 def grow_customer(customer, user, start, count):
+    """Records of every kind on the customer: methods, persons, needs, orders (with credit notes),
+    opportunities, communications, follow-ups, history and tags."""
     for i in range(start, start + count):
         ContactMethodFactory(customer=customer, type="wechat", value=f"wx{i}")
         NeedFactory(customer=customer)
         services.add_contact_person(actor=user, customer=customer, name=f"Person {i}")
         add_timeline_entries(customer, user, i)
+        customer.tags.create(name=f"grown-{i}")
+        finished = customer.orders.filter(status="finished", credited=0).first()
+        if finished is not None:
+            order_services.issue_credit_note(
+                actor=user, order=finished, reason="goodwill", amount=Decimal("1")
+            )
 
 
-@pytest.mark.parametrize("client_fixture", ["sales_client", "manager_client"])
+@pytest.fixture
+def lead_client(client, sales1):
+    """A team lead whose team has sales1."""
+    lead = UserFactory(username="lead", groups=[Group.objects.get(name="Team leads")])
+    team = Team.objects.create(name="East")
+    Membership.objects.create(user=lead, team=team)
+    Membership.objects.create(user=sales1, team=team)
+    client.force_login(lead)
+    return client
+
+
+def customer_part_urls(customer):
+    return {
+        "orders_card": reverse("customers:orders_card", args=[customer.pk]),
+        "opportunities_card": reverse("customers:opportunities_card", args=[customer.pk]),
+        "quick_add": reverse("followups:log", args=[customer.pk]),
+        "timeline": reverse("customers:timeline", args=[customer.pk]),
+    }
+
+
+def count_customer_page(client, customer, count_queries):
+    """The queries of the page and of each part it loads."""
+    parts = {
+        name: count_queries(client, url, HTTP_HX_REQUEST="true")
+        for name, url in customer_part_urls(customer).items()
+    }
+    return count_queries(client, customer.get_absolute_url()), parts
+
+
+@pytest.mark.parametrize("client_fixture", ["sales_client", "lead_client", "manager_client"])
 def test_customer_detail_costs_the_same_however_much_hangs_off_the_customer(
     request, client_fixture, sales1, count_queries
 ):
     client = request.getfixturevalue(client_fixture)
     customer = make_customers(sales1, 1)[0]
     grow_customer(customer, sales1, 0, 2)
-    few = count_queries(client, customer.get_absolute_url())
+    few, few_parts = count_customer_page(client, customer, count_queries)
     grow_customer(customer, sales1, 2, 30)
-    many = count_queries(client, customer.get_absolute_url())
-    assert many == few
-    assert few <= CUSTOMER_DETAIL_BUDGET
-    context = many.response.context
-    assert context["orders"]["count"] == 32 and len(context["orders"]["latest"]) == 5
-    offered = context["customer_records"]._read
-    assert len(offered["order"]) == 32 and len(offered["contact_person"]) == 32
+    many, many_parts = count_customer_page(client, customer, count_queries)
+    assert many == few <= CUSTOMER_DETAIL_BUDGET
+    for name, budget in CUSTOMER_PART_BUDGETS.items():
+        assert many_parts[name] == few_parts[name] <= budget, name
+    # The data did grow, and each part shows its share of it.
+    page = many.response.context
+    assert (
+        len(page["contact_methods"]) == 34 and len(page["contact_persons"]) == 32 and len(page["tags"]) == 33
+    )
+    orders = many_parts["orders_card"].response.context["orders"]
+    assert orders["count"] == 32 and len(orders["latest"]) == 5
+    assert many_parts["timeline"].response.context["timeline"].has_more
+    form = many_parts["quick_add"].response.context["communication_form"]
+    assert len(form.fields["order"].choices) > 20 and len(form.fields["contact_person"].choices) > 20
 
 
-def test_the_quick_add_forms_offer_the_orders_the_card_read(sales_client, sales1, sales2):
+def test_the_quick_add_forms_offer_the_newest_orders_and_share_what_they_read(sales_client, sales1):
     customer = make_customers(sales1, 1)[0]
     mine = [order_in("created", sales1, customer) for _ in range(3)]
-    page = sales_client.get(customer.get_absolute_url())
-    offered = [value for value, _label in page.context["communication_form"].fields["order"].choices][1:]
-    assert offered == [order.pk for order in reversed(mine)]
-    assert [order.pk for order in page.context["orders"]["latest"]] == offered
+    context = sales_client.get(reverse("followups:log", args=[customer.pk]), HTTP_HX_REQUEST="true").context
+    for form in (context["communication_form"], context["followup_form"]):
+        offered = [value for value, _label in form.fields["order"].choices][1:]
+        assert offered == [order.pk for order in reversed(mine)]
+    assert context["communication_form"].records is context["followup_form"].records
+
+
+def test_the_customer_page_loads_its_parts_from_their_endpoints(sales_client, sales1):
+    customer = make_customers(sales1, 1)[0]
+    order = order_in("created", sales1, customer)
+    page = sales_client.get(customer.get_absolute_url()).content.decode()
+    for url in customer_part_urls(customer).values():
+        assert f'hx-get="{url}"' in page
+    assert order.number not in page  # the orders card is not read with the page
+    card = sales_client.get(customer_part_urls(customer)["orders_card"], HTTP_HX_REQUEST="true")
+    assert order.number in card.content.decode()
+    # Without htmx the cards are the customer's page.
+    assert sales_client.get(customer_part_urls(customer)["orders_card"]).url == customer.get_absolute_url()
+
+
+@pytest.mark.parametrize("part", ["orders_card", "opportunities_card", "quick_add", "timeline"])
+def test_the_parts_of_another_salespersons_customer_are_not_found(sales_client, sales2, part):
+    customer = make_customers(sales2, 1)[0]
+    order_in("created", sales2, customer)
+    url = customer_part_urls(customer)[part]
+    assert sales_client.get(url, HTTP_HX_REQUEST="true").status_code == 404
 
 
 def add_followups(user, customer, count, now):

@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from crm.reporting import Period, ReportFilters, Row, add_months, money, month_start
 from followups.models import FollowUp
-from opportunities.reports import closed_deals, open_pipeline
-from orders.reports import balances_due, booked, revenue
+from opportunities.reports import closed_deals, closed_deals_in, open_pipeline
+from orders.reports import balances_due, revenue, revenue_and_booked_in
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -138,18 +138,20 @@ def overdue_followups(user: User, now: datetime) -> int:
 def key_figures(
     user: User, period: Period, now: datetime | None = None, *, overdue: int | None = None
 ) -> dict[str, Row]:
-    """The dashboard's figures for the period and the previous one (None for figures of the moment:
+    """The dashboard's figures for the period and the previous one, the orders' and the deals' each
+    from one query for both periods (None for figures of the moment:
     the weighted pipeline, overdue follow-ups and balances due). `overdue`: the overdue follow-ups
     the user sees, when the caller has counted them already."""
     now = now or timezone.now()
     filters = ReportFilters()
     figures: dict[str, Row] = {}
-    for name, span in (("now", period), ("before", period.previous())):
-        sold, booked_row = revenue(user, span, filters)[0], booked(user, span, filters)[0]
-        deals = closed_deals(user, span, filters)[0]
+    spans = {"now": period, "before": period.previous()}
+    orders, closed = revenue_and_booked_in(user, spans, filters), closed_deals_in(user, spans, filters)
+    for name in spans:
+        deals = closed[name]
         figures[name] = {
-            "revenue": money(sold["amount"]),
-            "booked": money(booked_row["amount"]),
+            "revenue": money(orders[name]["revenue"]["amount"]),
+            "booked": money(orders[name]["booked"]["amount"]),
             "won_amount": deals["won_amount"],
             "win_rate": deals["win_rate"],
             "average_deal": deals["average_deal"],

@@ -12,7 +12,6 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from crm.access import can_see
-from crm.timeline import customer_timeline
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import phone_search_digits
 
@@ -80,7 +79,6 @@ def customer_detail(customer: Customer) -> dict[str, Any]:
         "contact_persons": list(customer.contact_persons.all()),
         "open_needs": list(customer.needs.filter(status__in=Need.OPEN_STATUSES).select_related("raised_by")),
         "closed_needs_count": customer.needs.filter(status__in=Need.CLOSED_STATUSES).count(),
-        "timeline": customer_timeline(customer),
     }
 
 

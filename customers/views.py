@@ -39,7 +39,6 @@ from customers.forms import (
 )
 from customers.models import Need
 from customers.reports import latest_score
-from followups.forms import LINK_CHOICES_LIMIT, CustomerRecords
 from opportunities.selectors import open_opportunities_for_customer
 from orders.selectors import customer_orders
 
@@ -179,28 +178,52 @@ def customer_edit(request, pk):
 
 
 def customer_detail(request, pk):
+    """The customer's page: its facts, how to reach them and their needs. The cards that read other
+    apps' tables (orders, opportunities), the quick-add forms and the timeline load on their own
+    (htmx, each from its endpoint below), so the page costs the same few queries however much the
+    customer has."""
     try:
         customer = access_customer(request.user, pk)
     except Http404:
         return _customer_card(request, access_customer_card(request.user, pk))
     context = selectors.customer_detail(customer)
-    orders = customer_orders(request.user, customer, newest=LINK_CHOICES_LIMIT)
-    # The quick-add forms link to the contact persons and orders the page has read already.
-    records = CustomerRecords(customer, request.user)
-    records.already_read("contact_person", context["contact_persons"])
-    records.already_read("order", orders["newest"])
     context.update(
         method_form=ContactMethodForm(),
         person_form=ContactPersonForm(),
         need_form=NeedForm(),
         can_edit=can_change_customer(request.user, customer),
         need_statuses=Need.Status.choices,
-        orders=orders,
-        open_opportunities=open_opportunities_for_customer(customer),
         rfm=latest_score(customer),
-        customer_records=records,
     )
     return render(request, "customers/customer_detail.html", context)
+
+
+@require_GET
+def customer_orders_card(request, pk):
+    """htmx: the customer page's orders card (the latest orders, their count, the lifetime value)."""
+    customer = access_customer(request.user, pk)
+    if not request.htmx:
+        return redirect(customer)
+    context = {
+        "customer": customer,
+        "orders": customer_orders(request.user, customer),
+        "can_edit": can_change_customer(request.user, customer),
+    }
+    return render(request, "orders/partials/customer_orders_card.html", context)
+
+
+@require_GET
+def customer_opportunities_card(request, pk):
+    """htmx: the customer page's card of open opportunities, next to close first."""
+    customer = access_customer(request.user, pk)
+    if not request.htmx:
+        return redirect(customer)
+    context = {
+        "customer": customer,
+        "open_opportunities": open_opportunities_for_customer(customer),
+        "can_edit": can_change_customer(request.user, customer),
+    }
+    return render(request, "opportunities/partials/customer_card.html", context)
 
 
 def _customer_card(request, customer):
@@ -210,7 +233,8 @@ def _customer_card(request, customer):
 
 @require_GET
 def customer_timeline(request, pk):
-    """htmx: a page of the customer's timeline, after `cursor` (the "load more" button), or the first."""
+    """htmx: a page of the customer's timeline, after `cursor` (the "load more" button), or the first
+    (the customer page loads it once shown, and again when something was added)."""
     customer = access_customer(request.user, pk)
     page = timeline.customer_timeline(customer, request.GET.get("cursor", ""))
     return render(request, "crm/timeline/entries.html", {"customer": customer, "timeline": page})

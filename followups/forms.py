@@ -56,11 +56,6 @@ class CustomerRecords:
         self._read = {}
         self._choices = {}
 
-    def already_read(self, name, records):
-        """The records a link offers, read by the page for something else (e.g. the customer's contact
-        persons or newest orders): the same rows in the link's order, so the forms read them no more."""
-        self._read[name] = list(records)[:LINK_CHOICES_LIMIT]
-
     def share_choices(self, key, field):
         """A select whose options are the same in every form of the page (the assignee): read once."""
         if key not in self._choices:

@@ -72,8 +72,9 @@ def _add_to_customer(request, customer_pk, form_class, tab, action, saved_messag
     """Runs a quick-add form of the customer page.
 
     From the page's htmx form it answers with the quick-add area (errors at the fields, or a fresh
-    form) and tells the timeline to reload; without htmx it is a page of its own (phones, and the
-    buttons of an order's or opportunity's page), which returns to `next` once saved.
+    form) and tells the timeline to reload; an htmx GET is the area as the page first loads it.
+    Without htmx it is a page of its own (phones, and the buttons of an order's or opportunity's
+    page), which returns to `next` once saved.
     """
     customer = access_customer_to_add(request.user, customer_pk, request.POST or request.GET)
     form = form_class(
@@ -84,8 +85,13 @@ def _add_to_customer(request, customer_pk, form_class, tab, action, saved_messag
     )
     saved = request.method == "POST" and save_from_form(form, lambda data: action(customer, form))
     if request.htmx:
+        # The other form offers the same links: it reads what this one read (a fresh form reads anew).
         context = quick_add_context(
-            request.user, customer, active_tab=tab, **{f"{tab}_form": None if saved else form}
+            request.user,
+            customer,
+            active_tab=tab,
+            records=None if saved else form.records,
+            **{f"{tab}_form": None if saved else form},
         )
         response = render(
             request, "followups/partials/quick_add.html", {**context, "saved": saved_message if saved else ""}

@@ -169,13 +169,11 @@ def primary_action(actions: list[Action]) -> Action | None:
     )
 
 
-def customer_orders(user: User, customer: Customer, *, newest: int = CUSTOMER_CARD_ORDERS) -> dict[str, Any]:
+def customer_orders(user: User, customer: Customer) -> dict[str, Any]:
     """The customer card: the latest orders, how many there are, and the lifetime value, the net total
-    of the finished orders, credit notes off (one sum per currency); two queries. `newest` (the latest
-    orders, newest first, at least the card's) serves a page that lists more of them elsewhere, e.g. a
-    form's links."""
+    of the finished orders, credit notes off (one sum per currency); two queries."""
     orders = Order.objects.visible_to(user).filter(customer=customer)
-    latest = list(orders.order_by("-created_at", "-id")[: max(newest, CUSTOMER_CARD_ORDERS)])
+    latest = list(orders.order_by("-created_at", "-id")[:CUSTOMER_CARD_ORDERS])
     finished = Q(status=Status.FINISHED)
     per_currency = (
         orders.order_by("currency")
@@ -188,8 +186,7 @@ def customer_orders(user: User, customer: Customer, *, newest: int = CUSTOMER_CA
     )
     rows = list(per_currency)
     return {
-        "latest": latest[:CUSTOMER_CARD_ORDERS],
-        "newest": latest,
+        "latest": latest,
         "count": sum(row["orders"] for row in rows),
         # SQLite sums decimals in floats: round back to the cent.
         "lifetime_values": [

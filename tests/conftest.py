@@ -1,8 +1,10 @@
 import asyncio
 import os
+import re
 import socket
 import threading
 from collections.abc import Callable
+from html import unescape
 from typing import Any
 
 import pytest
@@ -242,3 +244,13 @@ def pytest_assertrepr_compare(op, left, right):
         return None
     print("\n".join(line for queries in counted for line in queries.listing()))
     return [f"{left!r} {op} {right!r}: the SQL behind each count is printed (captured stdout)"]
+
+
+def shown_customer_page(client, customer) -> str:
+    """The customer page as a browser shows it once the parts it loads on its own (htmx, on load)
+    have come: the page's HTML followed by each part's."""
+    page = client.get(customer.get_absolute_url())
+    assert page.status_code == 200
+    html = page.content.decode()
+    parts = re.findall(r'hx-get="([^"]+)" hx-trigger="load', html)
+    return html + "".join(client.get(unescape(url), HTTP_HX_REQUEST="true").content.decode() for url in parts)

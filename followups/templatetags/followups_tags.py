@@ -6,7 +6,6 @@ from django.utils.html import format_html
 
 from crm.access import acts_for
 from customers.access import can_change_customer
-from followups.forms import quick_add_context
 from followups.models import Communication
 
 register = template.Library()
@@ -72,14 +71,3 @@ def linked_add_url(card, url_name):
     record = card.record
     query = urlencode({card.link: record.pk, "next": record.get_absolute_url()})
     return f"{reverse(url_name, args=[record.customer_id])}?{query}"
-
-
-@register.inclusion_tag("followups/partials/quick_add.html", takes_context=True)
-def quick_add(context, customer):
-    """The customer page's forms to log a communication and schedule a follow-up; the links offer
-    what the page has read already when it gives its `customer_records` (followups.forms.CustomerRecords)."""
-    records = context.get("customer_records")
-    return {
-        **quick_add_context(context["request"].user, customer, records=records),
-        "csrf_token": context.get("csrf_token"),
-    }

@@ -1,5 +1,6 @@
 /* The customer page: the action bar opens the quick-add forms (a call: the communication form with
-   the channel set to phone), and the contact person pickers show once the customer has people. */
+   the channel set to phone; clicked before the forms have loaded, it opens them once they have),
+   and the contact person pickers show once the customer has people. */
 (function () {
   "use strict";
 
@@ -16,9 +17,17 @@
     return true;
   }
 
+  var pending = null;  // an action clicked while the quick-add forms were still loading
+
   document.addEventListener("click", function (event) {
     var link = event.target.closest("[data-quick-tab]");
-    if (link && openQuickAdd(link)) event.preventDefault();
+    if (!link) return;
+    event.preventDefault();
+    if (!openQuickAdd(link)) pending = link;
+  });
+
+  document.body.addEventListener("htmx:afterSettle", function () {
+    if (pending && openQuickAdd(pending)) pending = null;
   });
 
   document.body.addEventListener("htmx:afterSwap", function (event) {

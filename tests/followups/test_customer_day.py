@@ -14,6 +14,7 @@ from customers.forms import PERSONS_CHANGED_EVENT
 from customers.models import ContactPerson
 from followups import services as followups
 from followups.models import Communication
+from tests.conftest import shown_customer_page
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def log(client, customer, **fields):
 
 
 def test_when_left_as_shown_means_the_moment_of_logging(sales_client, customer):
-    page = sales_client.get(customer.get_absolute_url()).content.decode()
+    page = shown_customer_page(sales_client, customer)
     shown = hidden_initial(page)
     loaded = timezone.now()
     # the page was loaded minutes ago: "When" still shows that minute
@@ -75,7 +76,7 @@ def test_adding_a_contact_person_tells_the_pickers_to_reload(sales_client, custo
     assert PERSONS_CHANGED_EVENT in json.loads(response["HX-Trigger"])
     refused = sales_client.post(reverse("customers:person_add", args=[customer.pk]), {"name": ""}, **HTMX)
     assert "HX-Trigger" not in refused
-    page = sales_client.get(customer.get_absolute_url()).content.decode()
+    page = shown_customer_page(sales_client, customer)
     url = reverse("followups:person_options", args=[customer.pk])
     assert page.count(f'hx-get="{url}"') == 2  # the log form's picker and the follow-up form's
     assert f'hx-trigger="{PERSONS_CHANGED_EVENT} from:body"' in page
@@ -100,7 +101,7 @@ def test_anothers_customers_people_answer_404(client, sales2, customer):
 
 
 def test_the_action_bar(sales_client, customer):
-    page = sales_client.get(customer.get_absolute_url()).content.decode()
+    page = shown_customer_page(sales_client, customer)
     bar = page[page.index('data-testid="customer-actions"') :]
     bar = bar[: bar.index("</nav>")]
     assert 'data-quick-tab="communication" data-quick-channel="phone"' in bar
@@ -111,7 +112,8 @@ def test_the_action_bar(sales_client, customer):
 
 def test_the_log_form_starts_with_the_users_last_channel(sales_client, sales1, sales2, customer):
     def offered():
-        return sales_client.get(customer.get_absolute_url()).context["communication_form"]["channel"].value()
+        forms = sales_client.get(reverse("followups:log", args=[customer.pk]), **HTMX)
+        return forms.context["communication_form"]["channel"].value()
 
     assert offered() == "phone"  # the model's default
     log(sales_client, customer, channel="wechat", occurred_at=minute_input(timezone.now()))

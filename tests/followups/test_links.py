@@ -19,6 +19,7 @@ from followups.models import Communication, FollowUp
 from followups.selectors import LINKED_LIMIT
 from opportunities import services as opportunity_services
 from opportunities.models import Opportunity
+from tests.conftest import shown_customer_page
 from tests.factories import CommunicationFactory, CustomerFactory, FollowUpFactory, OpportunityFactory
 from tests.followups.test_pages import communication_data, minute_input
 from tests.followups.test_services import log, schedule
@@ -147,7 +148,7 @@ def test_the_forms_offer_only_the_customers_records(sales_client, sales1, custom
     order, opportunity = records
     other = CustomerFactory(owner=sales1)
     other_order, other_opportunity = make_order(sales1, other), new_opportunity(sales1, other, "Other deal")
-    content = sales_client.get(customer.get_absolute_url()).content.decode()
+    content = shown_customer_page(sales_client, customer)
     for tab in ("communication", "followup"):
         assert f'id="{tab}_order"' in content and f'id="{tab}_opportunity"' in content
     assert order.number in content and opportunity.title in content

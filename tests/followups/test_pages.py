@@ -16,6 +16,7 @@ from crm import timeline
 from customers import services as customer_services
 from followups import services
 from followups.models import Communication, FollowUp
+from tests.conftest import shown_customer_page
 from tests.factories import (
     CommunicationFactory,
     CustomerFactory,
@@ -71,11 +72,10 @@ def communication_data(**fields):
 
 def test_the_customer_page_offers_both_forms_and_shows_the_timeline(sales_client, sales1, customer):
     CommunicationFactory(customer=customer, subject="First call")
-    page = sales_client.get(customer.get_absolute_url())
-    content = page.content.decode()
+    content = shown_customer_page(sales_client, customer)
     assert 'data-testid="communication-form"' in content and 'data-testid="followup-form"' in content
     assert "First call" in content
-    assert f'hx-trigger="{timeline.CHANGED_EVENT} from:body"' in content
+    assert f'hx-trigger="load, {timeline.CHANGED_EVENT} from:body"' in content
     # no contact persons: their picker is hidden until one is added on the page
     assert 'class="col-md-4 d-none" data-person-field' in content
 
@@ -148,7 +148,7 @@ def test_contact_persons_of_the_customer_are_offered(sales_client, sales1, custo
     customer_services.add_contact_person(
         actor=sales1, customer=CustomerFactory(owner=sales1), name="Not this one"
     )
-    content = sales_client.get(customer.get_absolute_url()).content.decode()
+    content = shown_customer_page(sales_client, customer)
     assert "李工" in content and "Not this one" not in content
     sales_client.post(
         reverse("followups:log", args=[customer.pk]), communication_data(contact_person=person.pk), **HTMX

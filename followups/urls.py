@@ -21,4 +21,5 @@ urlpatterns = [
     path("customers/<int:customer_pk>/log/", views.communication_log, name="log"),
     path("customers/<int:customer_pk>/schedule/", views.followup_schedule, name="schedule"),
     path("customers/<int:customer_pk>/people/", views.person_options, name="person_options"),
+    path("about/<str:link>/<int:pk>/", views.linked_card, name="linked"),
 ]

@@ -1,6 +1,7 @@
 """The follow-up pages: My day, the week, the lists and their exports, a follow-up's and a
 communication's page, and the customer page's forms to log a communication or schedule a follow-up."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib import messages
@@ -41,6 +42,10 @@ from followups.forms import (
     quick_add_context,
 )
 from followups.models import FollowUp
+from opportunities.access import access_opportunity
+from opportunities.models import Opportunity
+from orders.access import access_order
+from orders.models import Order
 
 # --- the customer page: log a communication, schedule a follow-up ----------------------------
 
@@ -470,3 +475,22 @@ def communication_detail(request, pk):
         "followups/communication_detail.html",
         selectors.communication_detail(request.user, communication),
     )
+
+
+LINKED_RECORDS: dict[str, Callable[..., Order | Opportunity]] = {
+    "order": access_order,
+    "opportunity": access_opportunity,
+}
+
+
+@require_GET
+def linked_card(request, link, pk):
+    """htmx: an order's or opportunity's card of the communications and follow-ups about it (its
+    page loads the card after itself)."""
+    if link not in LINKED_RECORDS:
+        raise Http404
+    record = LINKED_RECORDS[link](request.user, pk)
+    if not request.htmx:
+        return redirect(record)
+    card = selectors.linked_to(request.user, link, record)
+    return render(request, "followups/partials/linked_card.html", {"card": card})

@@ -16,7 +16,6 @@ from crm.forms import SearchForm, apply_errors
 from crm.lists import export_list, filtered_and_sorted, keyset_page
 from crm.roles import is_manager
 from customers.access import access_customer
-from followups.selectors import linked_to
 from opportunities import selectors, services
 from opportunities.access import access_opportunity, can_change_opportunity
 from opportunities.filters import DEFAULT_SORT, SORTS, OpportunityFilter
@@ -186,7 +185,6 @@ def opportunity_detail(request, pk):
         move_form=MoveForm(initial={"stage": opportunity.stage, "from_stage": opportunity.stage}),
         reopen_form=ReopenForm(),
         reopen_problem=None if opportunity.is_open else services.reopen_problem(opportunity),
-        linked=linked_to(request.user, "opportunity", opportunity),
     )
     return render(request, "opportunities/opportunity_detail.html", context)
 

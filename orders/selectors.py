@@ -60,10 +60,14 @@ def order_detail(user: User, order: Order) -> dict[str, Any]:
         "payments": list(order.payments.select_related("recorded_by")),
         "credit_notes": list(order.credit_notes.select_related("created_by").prefetch_related("lines")),
         "events": list(order.events.select_related("actor").order_by("-at", "-id")),
-        "history": field_changes(order.history.all(), OrderLine.history.filter(order=order.pk)),
         "actions": available_actions(user, order),
         **approval_state(user, order),
     }
+
+
+def order_history(order: Order) -> list[dict[str, Any]]:
+    """The changes to the order and its lines, newest first (the page loads them after itself)."""
+    return field_changes(order.history.all(), OrderLine.history.filter(order=order.pk))
 
 
 def approval_state(user: User, order: Order) -> dict[str, Any]:

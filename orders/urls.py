@@ -17,6 +17,7 @@ urlpatterns = [
     path("balances/export/", views.balances_export, name="balances_export"),
     path("customers/", views.customer_options, name="customer_options"),
     path("<int:pk>/", views.order_detail, name="detail"),
+    path("<int:pk>/history/", views.order_history, name="history"),
     path("<int:pk>/edit/", views.order_edit, name="edit"),
     path("<int:pk>/statement/", views.order_statement, name="statement"),
     path("<int:pk>/statement.pdf", views.order_statement_pdf, name="statement_pdf"),

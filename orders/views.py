@@ -18,7 +18,6 @@ from crm.roles import is_manager
 from customers.access import access_customer
 from customers.models import Customer
 from customers.selectors import search_customers
-from followups.selectors import linked_to
 from orders import selectors, services
 from orders.access import access_approval, access_order, approvable_orders, can_change_order
 from orders.documents import statement_pdf
@@ -339,7 +338,6 @@ def _detail_context(request, pk, failed_form=None, **overrides):
         "approval_form": ApprovalRequestForm(),
         "can_edit": order.is_open,
         "can_credit": can_change_order(request.user, order),
-        "linked": linked_to(request.user, "order", order),
         **overrides,
     }
 
@@ -347,6 +345,15 @@ def _detail_context(request, pk, failed_form=None, **overrides):
 @require_GET
 def order_detail(request, pk):
     return render(request, "orders/order_detail.html", _detail_context(request, pk))
+
+
+@require_GET
+def order_history(request, pk):
+    """htmx: the order page's change history."""
+    order = access_order(request.user, pk)
+    if not request.htmx:
+        return redirect(order)
+    return render(request, "includes/field_history.html", {"history": selectors.order_history(order)})
 
 
 def _done(request, order, message):

@@ -247,9 +247,13 @@ def pytest_assertrepr_compare(op, left, right):
 
 
 def shown_customer_page(client, customer) -> str:
-    """The customer page as a browser shows it once the parts it loads on its own (htmx, on load)
-    have come: the page's HTML followed by each part's."""
-    page = client.get(customer.get_absolute_url())
+    return shown_page(client, customer.get_absolute_url())
+
+
+def shown_page(client, url: str) -> str:
+    """A page as a browser shows it once the parts it loads on its own (htmx, on load) have come: the
+    page's HTML followed by each part's."""
+    page = client.get(url)
     assert page.status_code == 200
     html = page.content.decode()
     parts = re.findall(r'hx-get="([^"]+)" hx-trigger="load', html)

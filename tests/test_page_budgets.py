@@ -17,8 +17,10 @@ from opportunities.models import Stage
 from opportunities.reports import closed_deals
 from orders import services as order_services
 from orders.reports import booked, revenue
+from tests.conftest import shown_page
 from tests.customers.test_views import add_timeline_entries, make_customers
 from tests.factories import (
+    CommunicationFactory,
     ContactMethodFactory,
     FollowUpFactory,
     NeedFactory,
@@ -209,3 +211,60 @@ def test_the_dashboards_two_periods_read_together_agree_with_each_report(
         for key in ("won_amount", "win_rate", "average_deal", "sales_cycle"):
             assert figures[name][key] == deals[key], (name, key)
     assert figures["now"]["revenue"] > 0 and figures["now"]["booked"] > 0
+
+
+# Session, user, role; the order, lines, payments, credit notes (and their lines), events, the approval
+# request; the approvals count in a manager's header. The communications and follow-ups about the order
+# and its change history load after the page (followups:linked, orders:history).
+ORDER_DETAIL_BUDGET = 12
+
+
+def grow_order(order, user, count):
+    for i in range(count):
+        CommunicationFactory(customer=order.customer, order=order, contact_person=None)
+        FollowUpFactory(customer=order.customer, order=order, assignee=user)
+        order_services.issue_credit_note(
+            actor=user,
+            order=order,
+            reason=f"goodwill {i}",
+            amount=Decimal("1"),
+            refund=Decimal("1"),
+            refund_method="cash",
+        )
+
+
+def order_part_urls(order):
+    return [reverse("followups:linked", args=["order", order.pk]), reverse("orders:history", args=[order.pk])]
+
+
+@pytest.mark.parametrize("client_fixture", ["sales_client", "manager_client", "lead_client"])
+def test_the_order_page_and_its_parts_cost_the_same_as_the_order_grows(
+    request, client_fixture, sales1, count_queries
+):
+    client = request.getfixturevalue(client_fixture)
+    order = order_in("finished", sales1, make_customers(sales1, 1)[0])
+    parts = [
+        reverse("followups:linked", args=["order", order.pk]),
+        reverse("orders:history", args=[order.pk]),
+    ]
+    grow_order(order, sales1, 1)
+    few = [count_queries(client, order.get_absolute_url())]
+    few += [count_queries(client, part, HTTP_HX_REQUEST="true") for part in parts]
+    grow_order(order, sales1, 10)
+    many = [count_queries(client, order.get_absolute_url())]
+    many += [count_queries(client, part, HTTP_HX_REQUEST="true") for part in parts]
+    assert many == few
+    assert few[0] <= ORDER_DETAIL_BUDGET and max(few[1:]) <= ORDER_DETAIL_BUDGET
+    page = shown_page(client, order.get_absolute_url())
+    assert page.count('data-testid="history-subject"') or "Change history" in page
+    assert 'data-testid="linked-followups"' in page
+
+
+def test_the_order_pages_parts_answer_404_for_an_order_one_may_not_see(sales_client, sales2):
+    order = order_in("created", sales2, make_customers(sales2, 1)[0])
+    for url in (
+        reverse("followups:linked", args=["order", order.pk]),
+        reverse("orders:history", args=[order.pk]),
+    ):
+        assert sales_client.get(url, HTTP_HX_REQUEST="true").status_code == 404
+    assert sales_client.get(reverse("followups:linked", args=["customer", order.pk])).status_code == 404

@@ -283,8 +283,8 @@ def test_the_records_page_shows_its_newest_communications_and_followups(
     record = records[0] if link == "order" else records[1]
     CommunicationFactory(customer=customer, subject="About nothing in particular")
     linked_rows(sales1, customer, LINKED_LIMIT + 2, **{link: record})
-    response = sales_client.get(record.get_absolute_url())
-    card = response.context["linked"]
+    response = sales_client.get(reverse("followups:linked", args=[link, record.pk]), HTTP_HX_REQUEST="true")
+    card = response.context["card"]
     assert [c.subject for c in card.communications] == [f"Call {i}" for i in range(LINKED_LIMIT + 1, 1, -1)]
     assert [f.subject for f in card.followups] == [f"Task {i}" for i in range(LINKED_LIMIT + 1, 1, -1)]
     content = response.content.decode()

@@ -151,7 +151,8 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(
         CommunicationFactory(customer=customer1, opportunity=opportunity)
         FollowUpFactory(customer=customer1, opportunity=opportunity, assignee=sales1)
     assert count_queries(sales_client, opportunity.get_absolute_url()) == few
-    card = sales_client.get(opportunity.get_absolute_url()).context["linked"]
+    linked = reverse("followups:linked", args=["opportunity", opportunity.pk])
+    card = sales_client.get(linked, HTTP_HX_REQUEST="true").context["card"]
     assert card.more_communications and card.more_followups
     won = services.mark_won(actor=sales1, opportunity=new_opportunity(sales1, customer1))
     few = count_queries(sales_client, won.get_absolute_url())

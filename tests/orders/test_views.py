@@ -85,7 +85,8 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(sales_client, sales1, cu
     assert count_queries(sales_client, small.get_absolute_url()) == count_queries(
         sales_client, large.get_absolute_url()
     )
-    card = sales_client.get(large.get_absolute_url()).context["linked"]
+    linked = reverse("followups:linked", args=["order", large.pk])
+    card = sales_client.get(linked, HTTP_HX_REQUEST="true").context["card"]
     assert card.more_communications and card.more_followups
 
 

@@ -19,7 +19,7 @@ from followups.models import Communication, FollowUp
 from followups.selectors import LINKED_LIMIT
 from opportunities import services as opportunity_services
 from opportunities.models import Opportunity
-from tests.conftest import shown_customer_page
+from tests.conftest import shown_customer_page, shown_page
 from tests.factories import CommunicationFactory, CustomerFactory, FollowUpFactory, OpportunityFactory
 from tests.followups.test_pages import communication_data, minute_input
 from tests.followups.test_services import log, schedule
@@ -297,7 +297,7 @@ def test_the_records_page_shows_its_newest_communications_and_followups(
 
 
 def test_without_links_the_card_says_so_and_offers_no_see_all(sales_client, records):
-    content = sales_client.get(records[0].get_absolute_url()).content.decode()
+    content = shown_page(sales_client, records[0].get_absolute_url())
     assert "None yet." in content and "See all" not in content
 
 

@@ -36,6 +36,7 @@ def schedule() -> list[tuple[Task, IntervalTrigger | CronTrigger]]:
         (tasks.run_rules, IntervalTrigger(minutes=settings.AUTOMATION_RULES_EVERY_MINUTES)),
         (tasks.send_reminder_digests, CronTrigger(hour=settings.REMINDER_DIGEST_HOUR, timezone=zone)),
         (tasks.compute_rfm, CronTrigger(hour=2, minute=30, timezone=zone)),
+        (tasks.expire_exports, IntervalTrigger(hours=1)),
     ]
 
 

@@ -28,7 +28,7 @@ from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import resolve, reverse
 from django.utils import timezone, translation
@@ -174,10 +174,13 @@ def _write_file(export: BackgroundExport) -> tuple[str, int, int]:
 
 
 def _chunks(response: HttpResponseBase) -> Iterable[bytes]:
+    """The response's bytes. Its file (an XLSX's spool) is closed afterwards, but not the response
+    itself: that would announce the end of a request, whose handler closes the database connection."""
     try:
         yield from response.streaming_content if response.streaming else [response.content]  # type: ignore[attr-defined]
     finally:
-        response.close()
+        if isinstance(response, FileResponse) and response.file_to_stream is not None:
+            response.file_to_stream.close()
 
 
 def _text(response: HttpResponseBase) -> str:

@@ -13,17 +13,26 @@ whatever the number of rows); with it, a background export is written as a worke
 many customers (e.g. the scale data generator's).
 """
 
+from __future__ import annotations
+
 import argparse
 import os
 import resource
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+
+
+Row = Sequence[Any]
 
 
 def peak_rss_mb() -> float:
@@ -48,7 +57,7 @@ class Marks:
         print(f"{rows:>10,} {seconds:>8.1f} {peak_rss_mb():>12.1f}{traced}", flush=True)
 
 
-def direct(user: object, export_format: str, marks: Marks) -> str:
+def direct(user: User, export_format: str, marks: Marks) -> str:
     from django.conf import settings
     from django.test import Client
     from django.urls import reverse
@@ -69,13 +78,15 @@ def direct(user: object, export_format: str, marks: Marks) -> str:
     return f"{type(response).__name__}, {size / 1e6:.1f} MB, peak RSS {peak_rss_mb():.1f} MB"
 
 
-def background(user: object, export_format: str, marks: Marks) -> str:
+def background(user: User, export_format: str, marks: Marks) -> str:
     from automation import exports
     from automation.models import BackgroundExport, Notification
 
-    counted: Callable[..., Iterator[object]] = exports.ExportRequest.counted
+    counted = exports.ExportRequest.counted
 
-    def counted_with_marks(self: exports.ExportRequest, rows: Iterable[object]) -> Iterator[object]:
+    def counted_with_marks(
+        self: exports.ExportRequest, rows: Iterable[Sequence[Any]]
+    ) -> Iterator[Sequence[Any]]:
         for row in counted(self, rows):
             marks.reached(self.rows_written)
             yield row

@@ -1,7 +1,7 @@
 """The only way the automation pages get a record by id: 404 for what the user may not reach.
 
 Rules, the outbox and webhooks are managers' (the views also refuse everyone else with 403); a
-notification is its user's alone, whatever their role.
+notification and a background export are their user's alone, whatever their role.
 """
 
 from typing import TypeVar
@@ -11,8 +11,15 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from automation import notifications, selectors
-from automation.models import AutomationRule, Notification, OutgoingEmail, WebhookDelivery, WebhookEndpoint
+from automation import exports, notifications, selectors
+from automation.models import (
+    AutomationRule,
+    BackgroundExport,
+    Notification,
+    OutgoingEmail,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from crm.access import acts_as_manager
 from crm.fields import parse_id
 
@@ -49,6 +56,11 @@ def access_endpoint(user: User, pk: object) -> WebhookEndpoint:
 
 def access_delivery(user: User, pk: object) -> WebhookDelivery:
     return _managers(user, WebhookDelivery.objects.select_related("endpoint"), pk)
+
+
+def access_export(user: User, pk: object) -> BackgroundExport:
+    """One of the user's own background exports: anyone else's is a 404, whatever their role."""
+    return _get(exports.for_user(user), pk)
 
 
 def access_notification(user: User, pk: object) -> Notification:

@@ -276,6 +276,58 @@ class Notification(models.Model):
         return self.message
 
 
+class BackgroundExport(models.Model):
+    """A list export too large for the request, written by a worker (automation/exports.py).
+
+    It keeps what is needed to run the page's export again as its user: the export view's name, the
+    filters (the query string) and the language; the file lives in the private "exports" storage
+    until `expires_at`."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("export status", "Waiting")
+        RUNNING = "running", pgettext_lazy("export status", "Being written")
+        READY = "ready", pgettext_lazy("export status", "Ready")
+        FAILED = "failed", pgettext_lazy("export status", "Failed")
+        EXPIRED = "expired", pgettext_lazy("export status", "Expired")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="background_exports",
+        verbose_name=_("user"),
+    )
+    view_name = models.CharField(_("export view"), max_length=100)
+    query = models.TextField(_("filters"), blank=True)
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    language = models.CharField(_("language"), max_length=10)
+    filename = models.CharField(_("file name"), max_length=100)
+    title = models.CharField(_("export title"), max_length=100)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    file = models.CharField(_("stored file"), max_length=200, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    size = models.PositiveBigIntegerField(_("file size (bytes)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background export")
+        verbose_name_plural = _("background exports")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "created_at", "id"], name="export_user_idx"),
+            models.Index(fields=["expires_at"], condition=Q(status="ready"), name="export_expiring_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.format})"
+
+
 class NotificationPreference(models.Model):
     """How a user wants to hear of their notifications besides the app."""
 

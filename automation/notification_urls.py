@@ -8,4 +8,5 @@ urlpatterns = [
     path("settings/", views.notification_preference, name="notification_preference"),
     path("read/", views.notification_read_all, name="notifications_read_all"),
     path("<int:pk>/read/", views.notification_read, name="notification_read"),
+    path("exports/<int:pk>/", views.export_download, name="export_download"),
 ]

@@ -37,6 +37,7 @@ def schedule() -> list[tuple[Task, IntervalTrigger | CronTrigger]]:
         (tasks.send_reminder_digests, CronTrigger(hour=settings.REMINDER_DIGEST_HOUR, timezone=zone)),
         (tasks.compute_rfm, CronTrigger(hour=2, minute=30, timezone=zone)),
         (tasks.prune_spent_keys, CronTrigger(hour=3, minute=15, timezone=zone)),
+        (tasks.expire_exports, IntervalTrigger(hours=1)),
     ]
 
 

@@ -46,6 +46,20 @@ def send_reminder_digests() -> int:
 
 
 @task()
+def write_export(export_id: int) -> str:
+    from automation.exports import write
+
+    return write(export_id)
+
+
+@task()
+def expire_exports() -> int:
+    from automation.exports import expire_exports as expire
+
+    return expire()
+
+
+@task()
 def compute_rfm() -> None:
     call_command("compute_rfm")
 

@@ -4,16 +4,17 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from automation import access, notifications, outbox, rules, selectors, services, webhooks
+from automation import access, exports, notifications, outbox, rules, selectors, services, webhooks
 from automation.filters import EMAIL_ORDERING, OutgoingEmailFilter, WebhookDeliveryFilter
 from automation.forms import RuleForm, WebhookEndpointForm
-from automation.models import AutomationRule, WebhookEndpoint
+from automation.models import AutomationRule, BackgroundExport, WebhookEndpoint
+from crm.exports import CSV_TYPE, XLSX_TYPE
 from crm.forms import apply_errors
 from crm.http import AuthenticatedRequest
 from crm.import_views import managers_only
@@ -147,6 +148,19 @@ def notification_read(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def notification_read_all(request: AuthenticatedRequest) -> HttpResponse:
     notifications.mark_read(actor=request.user)
     return redirect("notifications")
+
+
+@require_GET
+def export_download(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
+    """The file of one of the user's background exports (anyone else's: 404), once it is written."""
+    export = access.access_export(request.user, pk)
+    if export.status == BackgroundExport.Status.EXPIRED:
+        return exports.response_for_expired(request)
+    if export.status != BackgroundExport.Status.READY:
+        raise Http404
+    kind = XLSX_TYPE if export.format == BackgroundExport.Format.XLSX else CSV_TYPE
+    name = exports.download_name(export)
+    return FileResponse(exports.download(export), as_attachment=True, filename=name, content_type=kind)
 
 
 @require_GET

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import django_filters
@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from crm.db_router import read_database, replica_reads
 from crm.exports import export_response
@@ -43,6 +44,13 @@ def keyset_page(request: HttpRequest, queryset: QuerySet[Any], ordering: Sequenc
     )
 
 
+EXPORT_CHUNK_ROWS = 2000
+
+# An export view answers a GET with the file (or, for a large list, the offer to write it in the
+# background) and a POST by asking for that background export.
+export_view = require_http_methods(["GET", "POST"])
+
+
 def export_list(
     request: HttpRequest,
     filterset: django_filters.FilterSet,
@@ -58,12 +66,22 @@ def export_list(
 
     `headers` are untranslated (gettext_noop) and translated here; `row` turns an item into cells.
     While the filters are invalid the answer is a 400 that says why, not a file without rows.
+    More than settings.EXPORT_BACKGROUND_ROWS rows (or a POST) are written by a worker instead, which
+    makes this same request as the user (automation/exports.py); the page offers that.
+    The rows are read EXPORT_CHUNK_ROWS at a time, so the queries do not grow with the rows.
     """
+    from automation import exports as background
+
     if not filterset.is_valid():
         return _invalid_filters(filterset.form)
     with replica_reads():  # the rows are read as the file is sent: on the replica when there is one
         rows_read = queryset.order_by(*ordering).using(read_database())
-        rows = (row(item) for item in rows_read.iterator(chunk_size=2000))
+        if background.runs_in_background(request, rows_read):
+            return background.offer(request, filename=filename, title=str(sheet_title))
+        items = rows_read.iterator(chunk_size=EXPORT_CHUNK_ROWS)
+        rows: Iterable[Sequence[Any]] = (row(item) for item in items)
+        if isinstance(request, background.ExportRequest):
+            rows = request.counted(rows)
         return export_response(
             request.GET.get("format"),
             filename,

@@ -186,6 +186,13 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "var" / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Files of background exports (automation/exports.py): private, handed out only by the download view
+    # to the user who asked; outside MEDIA_ROOT, and never served by URL. Any storage backend works
+    # (a bucket shared by the workers and the web servers when they run on several machines).
+    "exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": os.environ.get("EXPORTS_ROOT") or str(BASE_DIR / "var" / "exports")},
+    },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -290,6 +297,11 @@ LIST_COUNT_LIMIT = 10_000
 # An export up to this size is built whole and sent with its length (a failing row fails the
 # request); a larger CSV streams as its rows are read (crm/exports.py).
 EXPORT_BUFFER_BYTES = int(os.environ.get("EXPORT_BUFFER_BYTES", str(1024 * 1024)))
+# An export of more rows than this is written by a background worker and announced by a notification
+# with a download link (automation/exports.py); the page counts no further than this to decide.
+EXPORT_BACKGROUND_ROWS = int(os.environ.get("EXPORT_BACKGROUND_ROWS", "50000"))
+# A background export's file can be downloaded for this many hours, then the scheduler deletes it.
+EXPORT_KEEP_HOURS = int(os.environ.get("EXPORT_KEEP_HOURS", "72"))
 
 # Orders whose total is above this amount need a manager to confirm them.
 ORDER_APPROVAL_LIMIT = env_decimal("ORDER_APPROVAL_LIMIT", "100000")

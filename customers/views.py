@@ -14,7 +14,7 @@ from accounts.selectors import owner_choices
 from crm import timeline
 from crm.fields import parse_id
 from crm.forms import SearchForm, apply_errors, save_from_form
-from crm.lists import export_list, filtered_and_sorted, keyset_page
+from crm.lists import export_list, export_view, filtered_and_sorted, keyset_page
 from crm.roles import is_manager
 from customers import selectors, services
 from customers.access import (
@@ -111,7 +111,7 @@ def _export_row(customer):
     ]
 
 
-@require_GET
+@export_view
 def customer_export(request):
     filterset, queryset, sort = _filtered_customers(request)
     return export_list(

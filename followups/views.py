@@ -19,7 +19,7 @@ from accounts.names import display_name
 from crm import timeline
 from crm.fields import parse_id
 from crm.forms import save_from_form
-from crm.lists import export_list, filtered_and_sorted, keyset_page
+from crm.lists import export_list, export_view, filtered_and_sorted, keyset_page
 from customers.forms import active_users
 from followups import selectors, services
 from followups.access import (
@@ -427,7 +427,7 @@ def _export(request, filtered, sorts, headers, to_row, name, title):
     )
 
 
-@require_GET
+@export_view
 def followup_export(request):
     return _export(
         request,
@@ -440,7 +440,7 @@ def followup_export(request):
     )
 
 
-@require_GET
+@export_view
 def communication_export(request):
     return _export(
         request,

@@ -13,7 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigg
 
 from accounts.selectors import owner_choices
 from crm.forms import SearchForm, apply_errors
-from crm.lists import export_list, filtered_and_sorted, keyset_page
+from crm.lists import export_list, export_view, filtered_and_sorted, keyset_page
 from crm.roles import is_manager
 from customers.access import access_customer
 from opportunities import selectors, services
@@ -95,7 +95,7 @@ def _export_row(opportunity):
     ]
 
 
-@require_GET
+@export_view
 def opportunity_export(request):
     filterset, queryset, sort = _filtered(request)
     return export_list(

@@ -13,7 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.selectors import owner_choices
 from crm.formatting import money
 from crm.forms import SearchForm
-from crm.lists import export_list, filtered_and_sorted, keyset_page
+from crm.lists import export_list, export_view, filtered_and_sorted, keyset_page
 from crm.roles import is_manager
 from customers.access import access_customer
 from customers.models import Customer
@@ -135,7 +135,7 @@ def _export_row(order):
     ]
 
 
-@require_GET
+@export_view
 def order_export(request):
     filterset, queryset, sort = _filtered_orders(request)
     return export_list(
@@ -199,7 +199,7 @@ BALANCE_HEADERS = [
 ]
 
 
-@require_GET
+@export_view
 def balances_export(request):
     filterset, queryset, sort, today = _filtered_balances(request)
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from crm.forms import apply_errors
 from crm.import_views import ImportPages, managers_only
-from crm.lists import export_list, filtered_and_sorted, keyset_page
+from crm.lists import export_list, export_view, filtered_and_sorted, keyset_page
 from orders import importing, selectors, services
 from orders.filters import DEFAULT_PRODUCT_SORT, PRODUCT_SORTS, ProductFilter
 from orders.forms import ProductForm
@@ -38,7 +38,7 @@ EXPORT_HEADERS = [
 ]
 
 
-@require_GET
+@export_view
 def product_export(request):
     filterset, queryset, sort = _filtered_products(request)
     return export_list(

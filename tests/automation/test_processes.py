@@ -36,7 +36,14 @@ def test_a_task_scheduled_for_later_does_not_count_as_waiting(client, settings):
 @pytest.mark.django_db(transaction=True)  # the job closes old connections, as between runs
 def test_the_scheduler_enqueues_every_periodic_task():
     jobs = {job.id: job for job in build_scheduler().get_jobs()}
-    assert set(jobs) == {"sweep", "run_rules", "send_reminder_digests", "compute_rfm", "prune_spent_keys"}
+    assert set(jobs) == {
+        "sweep",
+        "run_rules",
+        "send_reminder_digests",
+        "compute_rfm",
+        "prune_spent_keys",
+        "expire_exports",
+    }
     jobs["sweep"].func()
     assert DBTaskResult.objects.get().task_path == "automation.tasks.sweep"
 

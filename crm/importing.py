@@ -265,3 +265,34 @@ class Columns:
     def values(self, row: Row, mapping: Sequence[str]) -> dict[str, str]:
         """The row's filled cells, by field key."""
         return {key: cell for key, cell in zip(mapping, row.cells, strict=True) if key and cell}
+
+
+# Choices
+
+
+def _choice_key(text: str) -> str:
+    return "".join(text.split()).casefold()
+
+
+class ChoiceLookup:
+    """A choice field's values found by a cell's text: the stored value or the label in any language,
+    whatever its case and spaces ("Trade show", "trade  SHOW", "exhibition" and "展会" alike)."""
+
+    def __init__(self, db_field: models.Field) -> None:  # type: ignore[type-arg]
+        self.choices = [(str(value), label) for value, label in db_field.flatchoices if value != ""]
+        self.by_key: dict[str, str] = {}
+        for value, label in self.choices:
+            self.by_key.setdefault(_choice_key(value), value)
+            for language, _name in settings.LANGUAGES:
+                with translation.override(language):
+                    self.by_key.setdefault(_choice_key(str(label)), value)
+
+    def value(self, text: str) -> str:
+        """The stored value `text` names; raises RowRejected listing the allowed values (labels in the
+        current language) when it names none."""
+        try:
+            return self.by_key[_choice_key(text)]
+        except KeyError:
+            message = _("“%(value)s” is not one of the allowed values: %(values)s.")
+            labels = ", ".join(str(label) for _value, label in self.choices)
+            raise RowRejected(message % {"value": text, "values": labels}) from None

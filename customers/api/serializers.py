@@ -40,6 +40,7 @@ class NeedSerializer(serializers.ModelSerializer):
 
 
 CUSTOMER_FIELDS = [
+    "external_id",
     "name",
     "kind",
     "lifecycle_stage",

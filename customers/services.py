@@ -68,7 +68,7 @@ def _validate_customer(customer: Customer, given: Iterable[str] | None = None) -
     exclude = ["tags", "owner"]
     if given is not None:
         checked = set(given) | {field.name for field in Customer._meta.concrete_fields if not field.blank}
-        exclude = [field.name for field in Customer._meta.concrete_fields if field.name not in checked]
+        exclude += [field.name for field in Customer._meta.concrete_fields if field.name not in checked]
     customer.full_clean(exclude=exclude, validate_constraints=False)
 
 

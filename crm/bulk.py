@@ -36,7 +36,8 @@ def insert(model: type[ModelT], instances: Sequence[ModelT]) -> list[ModelT]:
         setattr(instance, pk.attname, new_id)
     fields = list(model._meta.concrete_fields)
     rows = ([_db_value(field, instance) for field in fields] for instance in instances)
-    copy_rows(model._meta.db_table, [field.column for field in fields], rows, _json_positions(fields))
+    columns = [str(field.column) for field in fields]
+    copy_rows(model._meta.db_table, columns, rows, _json_positions(fields))
     for instance in instances:
         instance._state.adding = False
         instance._state.db = connection.alias

@@ -278,7 +278,7 @@ class ChoiceLookup:
     """A choice field's values found by a cell's text: the stored value or the label in any language,
     whatever its case and spaces ("Trade show", "trade  SHOW", "exhibition" and "展会" alike)."""
 
-    def __init__(self, db_field: models.Field) -> None:  # type: ignore[type-arg]
+    def __init__(self, db_field: models.Field) -> None:
         self.choices = [(str(value), label) for value, label in db_field.flatchoices if value != ""]
         self.by_key: dict[str, str] = {}
         for value, label in self.choices:

@@ -18,7 +18,8 @@ Choice columns (kind, stage, source, industry, size) take the stored value or th
 language; any other value rejects the row with the allowed values.
 
 The whole file runs in one transaction, CHUNK_SIZE rows at a time. One query for each way of
-matching (external id, contact values, name) finds the customers a chunk's rows match. Rows that create customers are validated and inserted together by
+matching (external id, contact values, name) finds the customers a chunk's rows match. Rows that
+create customers are validated and inserted together (with COPY on PostgreSQL) by
 services.bulk_create_customers; rows that update a customer go through the services one by one,
 each in a savepoint. Either way a rejected row leaves nothing behind and never stops the others.
 Each row sees the rows before it as if they had run one by one: when a row shares a phone number
@@ -188,11 +189,13 @@ class _Importer:
 
     def _stored_matches(self, prepared):
         """Customer ids the user may see by each match key of the rows (one query for each kind)."""
-        matches = defaultdict(set)
+        matches: defaultdict[str | tuple[str, str], set[int]] = defaultdict(set)
         keys = set().union(*(row.keys for row in prepared))
         values = {key for key in keys if isinstance(key, str)}
         if values:
-            methods = ContactMethod.objects.visible_to(self.actor).filter(type__in=MATCH_KEYS, value__in=values)
+            methods = ContactMethod.objects.visible_to(self.actor).filter(
+                type__in=MATCH_KEYS, value__in=values
+            )
             for value, customer_id in methods.values_list("value", "customer_id"):
                 matches[value].add(customer_id)
         visible = Customer.objects.visible_to(self.actor)

@@ -49,7 +49,9 @@ def test_a_batch_import_writes_what_creating_each_customer_through_the_services_
 
     one_by_one = []
     for name, mobile, email, _industry, region, notes in rows:
-        methods = [{"type": "mobile", "value": mobile}] + ([{"type": "email", "value": email}] if email else [])
+        methods = [{"type": "mobile", "value": mobile}] + (
+            [{"type": "email", "value": email}] if email else []
+        )
         customer = services.create_customer(
             actor=sales1,
             name=name,
@@ -73,7 +75,11 @@ def test_a_reimport_with_the_same_external_id_updates_the_customer(sales1):
 
     report, changes = run(sales1, [header, ["CRM-1", "Acme Ltd", "13900139000", "北京"]], commit=True)
     assert outcome(report) == [(2, Action.UPDATE)] and report.rows[0].record_id == acme.pk
-    assert changes[0] == [("Name", "Acme", "Acme Ltd"), ("Region", "上海", "北京"), ("Mobile", "", "+8613900139000")]
+    assert changes[0] == [
+        ("Name", "Acme", "Acme Ltd"),
+        ("Region", "上海", "北京"),
+        ("Mobile", "", "+8613900139000"),
+    ]
     assert Customer.objects.count() == 1
     acme.refresh_from_db()
     assert (acme.name, acme.region, acme.external_id) == ("Acme Ltd", "北京", "CRM-1")
@@ -83,7 +89,9 @@ def test_a_reimport_with_the_same_external_id_updates_the_customer(sales1):
 def test_an_external_id_another_owner_holds_is_refused_and_nothing_is_written(sales1, sales2):
     services.create_customer(actor=sales2, name="Theirs", external_id="CRM-9")
     before = (Customer.objects.count(), Customer.history.count(), ContactMethod.objects.count())
-    report = import_rows(sales1, [["external_id", "name", "mobile"], ["CRM-9", "Mine", "13800138000"]], commit=True)
+    report = import_rows(
+        sales1, [["external_id", "name", "mobile"], ["CRM-9", "Mine", "13800138000"]], commit=True
+    )
     assert outcome(report) == [(2, Action.REJECT)]
     assert report.rows[0].errors == ["External id: Another customer has this external id."]
     assert (Customer.objects.count(), Customer.history.count(), ContactMethod.objects.count()) == before

@@ -410,7 +410,9 @@ class _Importer:
         return added
 
     def _customer_fields(self, values):
-        return {name: value for name, value in values.items() if name in services.CUSTOMER_FIELDS}
+        """The row's customer fields as the services store them, so that an update compares like with like."""
+        fields = {name: value for name, value in values.items() if name in services.CUSTOMER_FIELDS}
+        return services.clean_customer_fields(fields)
 
 
 def _field_change(customer, name, value):

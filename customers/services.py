@@ -49,7 +49,8 @@ def clean_name(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def _clean_customer_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+def clean_customer_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Customer fields as the services store them (spaces tidied); TypeError for unknown ones."""
     unknown = set(fields) - CUSTOMER_FIELDS
     if unknown:
         raise TypeError(f"unknown customer fields: {sorted(unknown)}")
@@ -125,7 +126,7 @@ def _new_customer(
         raise ValidationError({"owner": _("Choose who owns the customer.")})
     if actor is None or owner.pk != actor.pk:
         require_manager(actor)
-    fields = _clean_customer_fields(fields)
+    fields = clean_customer_fields(fields)
     customer = Customer(owner=owner, **fields)
     _validate_customer(customer, fields)
     methods, errors = _new_contact_methods(customer, contact_methods)
@@ -280,7 +281,7 @@ def update_customer(
     added and removed."""
     require_change_customer(actor, customer)
     old_external_id = customer.external_id
-    for name, value in _clean_customer_fields(fields).items():
+    for name, value in clean_customer_fields(fields).items():
         setattr(customer, name, value)
     reason = None
     if tags is not None:

@@ -11,6 +11,7 @@ from crm.importing import Action, ChoiceLookup
 from crm.models import model_field
 from customers import importing, services
 from customers.models import ContactMethod, Customer
+from tests.customers.test_import import english as english
 from tests.customers.test_import import import_rows, outcome
 from tests.customers.test_import_preview import run
 
@@ -188,7 +189,8 @@ def test_the_choice_lookup_is_shared_by_value_and_label():
 
 def test_the_queries_of_a_batch_import_do_not_grow_with_its_rows(manager, monkeypatch):
     """50 rows and 500 (one chunk each) cost the same queries, rows matched by name and external id
-    included; 500 rows in chunks of 50 cost at most ten times the queries of one chunk."""
+    included (SQLite splits a long INSERT by its limit of variables: there, the other queries); 500
+    rows in chunks of 50 cost at most ten times the queries of one chunk."""
 
     def import_counted(first, count):
         rows = [["external_id", "name", "mobile", "email", "industry"]]
@@ -198,7 +200,9 @@ def test_the_queries_of_a_batch_import_do_not_grow_with_its_rows(manager, monkey
         with CaptureQueriesContext(connection) as queries:
             report = import_rows(manager, rows, commit=True)
         assert (report.created, report.rejected) == (count, 0)
-        return len(queries)
+        if connection.vendor == "postgresql":
+            return len(queries)
+        return sum(not query["sql"].startswith("INSERT") for query in queries)
 
     assert import_counted(0, 50) == import_counted(50, 500)
     monkeypatch.setattr(importing, "CHUNK_SIZE", 50)

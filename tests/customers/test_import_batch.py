@@ -11,9 +11,12 @@ from crm.importing import Action, ChoiceLookup
 from crm.models import model_field
 from customers import importing, services
 from customers.models import ContactMethod, Customer
+from tests.api.conftest import api as api
+from tests.api.conftest import api_client as api_client
 from tests.customers.test_import import english as english
 from tests.customers.test_import import import_rows, outcome
 from tests.customers.test_import_preview import run
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -208,3 +211,13 @@ def test_the_queries_of_a_batch_import_do_not_grow_with_its_rows(manager, monkey
     monkeypatch.setattr(importing, "CHUNK_SIZE", 50)
     assert import_counted(1000, 500) <= 10 * import_counted(2000, 50)
     assert Customer.objects.count() == Customer.history.count() == 1100
+
+
+def test_the_api_reads_and_writes_the_external_id_and_refuses_one_taken(api, sales2):
+    CustomerFactory(owner=sales2, name="Theirs", external_id="ERP-2")
+    created = api.post("/api/v1/customers/", {"name": "Mine", "external_id": " ERP-1 "}, format="json")
+    assert created.status_code == 201 and created.json()["external_id"] == "ERP-1"
+    url = f"/api/v1/customers/{created.json()['id']}/"
+    taken = api.patch(url, {"external_id": "ERP-2"}, format="json")
+    assert taken.status_code == 400 and "external_id" in str(taken.json())
+    assert Customer.objects.get(name="Mine").external_id == "ERP-1"

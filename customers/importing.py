@@ -170,7 +170,7 @@ class _Importer:
             values = {key: row.cells[index] for index, key in self.columns if row.cells[index]}
             prepared_row = _Prepared(position, row.number, values, _match_keys(values))
             if values.get("external_id"):
-                prepared_row.external_key = ("external_id", values["external_id"])
+                prepared_row.external_key = ("external_id", services.clean_name(values["external_id"]))
             try:
                 self._choices(values)
                 prepared_row.owner = self._owner(values.get("owner"))

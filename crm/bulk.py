@@ -37,7 +37,8 @@ def insert(model: type[ModelT], instances: Sequence[ModelT]) -> list[ModelT]:
     fields = list(model._meta.concrete_fields)
     rows = ([_db_value(field, instance) for field in fields] for instance in instances)
     columns = [str(field.column) for field in fields]
-    copy_rows(model._meta.db_table, columns, rows, _json_positions(fields))
+    with connection.wrap_database_errors:  # an IntegrityError as Django raises it, for the callers
+        copy_rows(model._meta.db_table, columns, rows, _json_positions(fields))
     for instance in instances:
         instance._state.adding = False
         instance._state.db = connection.alias
@@ -70,7 +71,8 @@ def insert_history(
     }
     columns = [historical._meta.get_field(name).column for name in tracked] + list(extra)
     rows = ([getattr(instance, name) for name in tracked] + list(extra.values()) for instance in instances)
-    copy_rows(historical._meta.db_table, columns, rows, [])
+    with connection.wrap_database_errors:
+        copy_rows(historical._meta.db_table, columns, rows, [])
 
 
 def _new_ids(model: type[models.Model], count: int) -> list[int]:

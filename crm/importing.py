@@ -344,3 +344,32 @@ def parse_amount(columns: Columns, key: str, text: str) -> Decimal:
     if amount is None or not amount.is_finite():
         raise RowRejected(columns.message(key, _("“%(value)s” is not an amount.") % {"value": text}))
     return amount
+# Choices
+
+
+def _choice_key(text: str) -> str:
+    return "".join(text.split()).casefold()
+
+
+class ChoiceLookup:
+    """A choice field's values found by a cell's text: the stored value or the label in any language,
+    whatever its case and spaces ("Trade show", "trade  SHOW", "exhibition" and "展会" alike)."""
+
+    def __init__(self, db_field: models.Field) -> None:
+        self.choices = [(str(value), label) for value, label in db_field.flatchoices if value != ""]
+        self.by_key: dict[str, str] = {}
+        for value, label in self.choices:
+            self.by_key.setdefault(_choice_key(value), value)
+            for language, _name in settings.LANGUAGES:
+                with translation.override(language):
+                    self.by_key.setdefault(_choice_key(str(label)), value)
+
+    def value(self, text: str) -> str:
+        """The stored value `text` names; raises RowRejected listing the allowed values (labels in the
+        current language) when it names none."""
+        try:
+            return self.by_key[_choice_key(text)]
+        except KeyError:
+            message = _("“%(value)s” is not one of the allowed values: %(values)s.")
+            labels = ", ".join(str(label) for _value, label in self.choices)
+            raise RowRejected(message % {"value": text, "values": labels}) from None

@@ -87,7 +87,7 @@ class NeedInline(ServiceInline):
 class CustomerAdmin(ServiceAdmin, HistoryAdmin):
     list_display = ["name", "kind", "owner", "lifecycle_stage", "source", "industry", "region", "created_at"]
     list_filter = ["lifecycle_stage", "kind", "source", "industry", "size", "tags", "owner", "created_at"]
-    search_fields = ["name", "contact_methods__value", "contact_persons__name", "region"]
+    search_fields = ["name", "contact_methods__value", "contact_persons__name", "region", "=external_id"]
     list_select_related = ["owner"]
     autocomplete_fields = ["tags"]
     raw_id_fields = ["owner"]

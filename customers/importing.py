@@ -4,16 +4,22 @@ The first row of the file names the columns; each column maps to one import fiel
 Every row goes through the customer services, so it is normalised and validated exactly as
 the forms do it. How a row is applied:
 
-- It updates an existing customer when one of its phone, mobile or email values, normalised,
-  is a phone, mobile or email of a customer the importing user may see (a row that matches
-  several customers is rejected). The update sets the fields whose cells are filled (an empty
-  cell never clears anything) and adds the contact methods and tags the customer lacks.
+- It updates an existing customer the importing user may see: the one with its external id (the
+  customer's id in the system the file comes from); else one whose phone, mobile or email values,
+  normalised, include one of the row's; else, when the row gives no phone, mobile, email or
+  external id, the one with exactly its name. A row that matches several customers is rejected.
+  The update sets the fields whose cells are filled (an empty cell never clears anything) and adds
+  the contact methods and tags the customer lacks.
 - Otherwise it creates a customer, owned by the importing user unless the owner column names
   someone else, which only managers (and the system) may do. An import run by the system (a command
   without --user) takes the owner from the owner column.
 
-The whole file runs in one transaction, CHUNK_SIZE rows at a time. One query finds the customers
-a chunk's rows match. Rows that create customers are validated and inserted together by
+Choice columns (kind, stage, source, industry, size) take the stored value or the label in either
+language; any other value rejects the row with the allowed values.
+
+The whole file runs in one transaction, CHUNK_SIZE rows at a time. One query for each way of
+matching (external id, contact values, name) finds the customers a chunk's rows match. Rows that
+create customers are validated and inserted together (with COPY on PostgreSQL) by
 services.bulk_create_customers; rows that update a customer go through the services one by one,
 each in a savepoint. Either way a rejected row leaves nothing behind and never stops the others.
 Each row sees the rows before it as if they had run one by one: when a row shares a phone number
@@ -33,13 +39,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.db.models import prefetch_related_objects
-from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -47,6 +51,7 @@ from crm.access import acts_as_manager
 from crm.importing import (
     Action,
     Change,
+    ChoiceLookup,
     Columns,
     ImportField,
     ImportReport,
@@ -92,6 +97,7 @@ IMPORT_FIELDS = (
     _customer_field("address", "地址"),
     _customer_field("notes", "note", "remarks", "备注", "说明"),
     _customer_field("owner", "负责人", "所有者"),
+    _customer_field("external_id", "id", "external id", "外部编号", "外部id", "客户编号", "客户id"),
     _customer_field("tags", "tag", "标签"),
     _contact_field("phone", "telephone", "tel", "电话", "电话号码", "座机"),
     _contact_field("mobile", "mobile phone", "cell", "手机", "手机号", "手机号码"),
@@ -127,7 +133,8 @@ class _Prepared:
     position: int  # in its chunk
     number: int
     values: dict[str, str]
-    keys: set[str]  # its phone, mobile and email values as stored, to match customers by
+    keys: set  # what matches it to a customer: see _match_keys
+    external_key: tuple[str, str] | None = None
     owner: models.Model | None = None
     known_tags: list[Tag] = field(default_factory=list)
     new_tags: list[str] = field(default_factory=list)  # names of tags to add
@@ -156,7 +163,7 @@ class _Importer:
         self.columns = [(index, key) for index, key in enumerate(mapping) if key]
         self.owners = _owners_by_username(table, mapping)
         self.tags = {tag.name.lower(): tag for tag in Tag.objects.all()}
-        self.choices = {key: _choice_lookup(key) for key in CHOICE_KEYS}
+        self.choices = {key: ChoiceLookup(model_field(Customer, key)) for key in CHOICE_KEYS}
 
     def import_chunk(self, rows):
         self.results: list[RowResult | None] = [None] * len(rows)
@@ -164,9 +171,11 @@ class _Importer:
         prepared = []
         for position, row in enumerate(rows):
             values = {key: row.cells[index] for index, key in self.columns if row.cells[index]}
-            keys = {_normalised(key, values[key]) for key in MATCH_KEYS if key in values} - {None}
-            prepared_row = _Prepared(position, row.number, values, keys)
+            prepared_row = _Prepared(position, row.number, values, _match_keys(values))
+            if values.get("external_id"):
+                prepared_row.external_key = ("external_id", services.clean_name(values["external_id"]))
             try:
+                self._choices(values)
                 prepared_row.owner = self._owner(values.get("owner"))
                 prepared_row.known_tags, prepared_row.new_tags = self._tags(values)
             except RowRejected as rejection:
@@ -182,13 +191,26 @@ class _Importer:
         return self.results
 
     def _stored_matches(self, prepared):
-        """Customer ids the user may see by each phone, mobile and email value of the rows."""
-        matches = defaultdict(set)
+        """Customer ids the user may see by each match key of the rows (one query for each kind)."""
+        matches: defaultdict[str | tuple[str, str], set[int]] = defaultdict(set)
         keys = set().union(*(row.keys for row in prepared))
-        if keys:
-            methods = ContactMethod.objects.visible_to(self.actor).filter(type__in=MATCH_KEYS, value__in=keys)
+        values = {key for key in keys if isinstance(key, str)}
+        if values:
+            methods = ContactMethod.objects.visible_to(self.actor).filter(
+                type__in=MATCH_KEYS, value__in=values
+            )
             for value, customer_id in methods.values_list("value", "customer_id"):
                 matches[value].add(customer_id)
+        visible = Customer.objects.visible_to(self.actor)
+        external_ids = {row.external_key[1] for row in prepared if row.external_key}
+        if external_ids:
+            found = visible.filter(external_id__in=external_ids).exclude(external_id="")
+            for external_id, customer_id in found.values_list("external_id", "id"):
+                matches["external_id", external_id].add(customer_id)
+        names = {key[1] for key in keys if isinstance(key, tuple)}
+        if names:
+            for name, customer_id in visible.filter(name__in=names).values_list("name", "id"):
+                matches["name", name].add(customer_id)
         return matches
 
     def _customers(self, ids):
@@ -205,23 +227,32 @@ class _Importer:
         return customers
 
     def _import_row(self, row, matches):
-        if any(isinstance(self.claimed.get(key), _Pending) for key in row.keys):
+        external = row.external_key
+        # Its external id, when a customer has it, decides alone; else its contact values (or name).
+        keys = {external} if external and (matches[external] or external in self.claimed) else row.keys
+        if any(isinstance(self.claimed.get(key), _Pending) for key in keys):
             self._flush()  # this row updates a customer an earlier row creates
-        customer_ids = set().union(*(matches[key] for key in row.keys))
-        customer_ids |= {self.claimed[key] for key in row.keys if key in self.claimed}
+        customer_ids = set().union(*(matches[key] for key in keys))
+        customer_ids |= {self.claimed[key] for key in keys if key in self.claimed}
         if len(customer_ids) > 1:
             numbers = ", ".join(f"#{pk}" for pk in sorted(customer_ids))
-            message = _(
-                "Its phone numbers and email match several customers (%(numbers)s): "
-                "merge them or correct the row."
-            )
+            if any(isinstance(key, str) for key in keys):
+                message = _(
+                    "Its phone numbers and email match several customers (%(numbers)s): "
+                    "merge them or correct the row."
+                )
+            else:
+                message = _(
+                    "Its name matches several customers (%(numbers)s): give a phone number, email "
+                    "or external id to say which."
+                )
             self._reject(row, [message % {"numbers": numbers}])
         elif customer_ids:
             self._update_row(row, customer_ids.pop())
         else:
             pending = _Pending(row, self._create_spec(row))
             self.pending.append(pending)
-            self.claimed.update(dict.fromkeys(row.keys, pending))
+            self.claimed.update(dict.fromkeys(self._claims(row), pending))
 
     def _update_row(self, row, customer_id):
         if customer_id not in self.customers:  # created by this import, or dropped below
@@ -247,8 +278,9 @@ class _Importer:
             if isinstance(result, ValidationError):
                 contact_keys = [method["type"] for method in pending.spec["contact_methods"]]
                 self._reject(pending.row, _messages(result, contact_keys))
-                for key in pending.row.keys:
-                    del self.claimed[key]
+                for key in self._claims(pending.row):
+                    if self.claimed.get(key) is pending:
+                        del self.claimed[key]
             else:
                 self._accept(pending.row, Action.CREATE, result)
         self.pending = []
@@ -257,9 +289,24 @@ class _Importer:
         self.results[row.position] = RowResult(
             row.number, action, customer.name, customer.pk, changes=list(changes)
         )
-        self.claimed.update(dict.fromkeys(row.keys, customer.pk))
+        self.claimed.update(dict.fromkeys(self._claims(row, customer), customer.pk))
         for name in row.new_tags:
             self.new_tags.setdefault(name.lower(), (name, []))[1].append(customer)
+
+    def _claims(self, row, customer=None):
+        """The match keys by which later rows find the customer the row creates or updates."""
+        name = customer.name if customer else services.clean_name(row.values.get("name", ""))
+        claims = {key for key in row.keys if isinstance(key, str)} | ({("name", name)} if name else set())
+        return claims | ({row.external_key} if row.external_key else set())
+
+    def _choices(self, values):
+        """Choice cells as the values they name (by value or label in any language)."""
+        for key in CHOICE_KEYS:
+            if key in values:
+                try:
+                    values[key] = self.choices[key].value(values[key])
+                except RowRejected as rejection:
+                    raise RowRejected(*(COLUMNS.message(key, text) for text in rejection.messages)) from None
 
     def _reject(self, row, messages):
         self.results[row.position] = RowResult(
@@ -366,11 +413,9 @@ class _Importer:
         return added
 
     def _customer_fields(self, values):
+        """The row's customer fields as the services store them, so that an update compares like with like."""
         fields = {name: value for name, value in values.items() if name in services.CUSTOMER_FIELDS}
-        for name in CHOICE_KEYS:
-            if name in fields:
-                fields[name] = self.choices[name].get(fields[name].casefold(), fields[name])
-        return fields
+        return services.clean_customer_fields(fields)
 
 
 def _field_change(customer, name, value):
@@ -398,15 +443,13 @@ def _owners_by_username(table, mapping):
     return {user.username: user for user in users}
 
 
-def _choice_lookup(name):
-    """Each choice by its stored value and by its label in every language, case-insensitively."""
-    lookup = {}
-    for value, label in model_field(Customer, name).flatchoices:
-        lookup[value.casefold()] = value
-        for language, _name in settings.LANGUAGES:
-            with translation.override(language):
-                lookup[str(label).casefold()] = value
-    return lookup
+def _match_keys(values):
+    """A row's phone, mobile and email values as stored; with none of them and no external id,
+    ("name", its name as stored)."""
+    if any(key in values for key in (*MATCH_KEYS, "external_id")):
+        return {_normalised(key, values[key]) for key in MATCH_KEYS if key in values} - {None}
+    name = services.clean_name(values.get("name", ""))
+    return {("name", name)} if name else set()
 
 
 def _tag_names(values):

@@ -98,6 +98,12 @@ class Customer(TimeStampedModel):
     notes = models.TextField(_("notes"), blank=True)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    external_id = models.CharField(
+        _("external id"),
+        max_length=100,
+        blank=True,
+        help_text=_("The customer's id in another system: an import that gives it updates this customer."),
+    )
     # The latest conversation, order event or opportunity event (the creation until there is one):
     # kept by customers/activity.py, never by editing the record.
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now, editable=False)
@@ -119,6 +125,13 @@ class Customer(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(kind="person") | (Q(gender="") & Q(birth_date__isnull=True)),
                 name="customer_person_fields_only_for_people",
+            ),
+            # Also the index an import looks customers up by.
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="customer_external_id_unique",
+                violation_error_message=_("Another customer has this external id."),
             ),
         ]
         # One index per sort order and filter the list page offers; the id breaks ties so

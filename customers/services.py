@@ -15,8 +15,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ForeignObjectRel
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from crm import bulk
 from crm.access import require, require_manager
 from crm.history import change_reason, set_history_context
 from crm.models import field_max_length
@@ -38,28 +40,59 @@ CUSTOMER_FIELDS = {
     "notes",
     "gender",
     "birth_date",
+    "external_id",
 }
 
 
-def _clean_customer_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+def clean_name(text: str | None) -> str:
+    """A name (or region, address, tax number, external id) as stored: one space between words."""
+    return " ".join((text or "").split())
+
+
+def clean_customer_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Customer fields as the services store them (spaces tidied); TypeError for unknown ones."""
     unknown = set(fields) - CUSTOMER_FIELDS
     if unknown:
         raise TypeError(f"unknown customer fields: {sorted(unknown)}")
     cleaned = dict(fields)
-    for key in ("name", "region", "address", "tax_number"):
+    for key in ("name", "region", "address", "tax_number", "external_id"):
         if key in cleaned:
-            cleaned[key] = " ".join((cleaned[key] or "").split())
+            cleaned[key] = clean_name(cleaned[key])
     return cleaned
 
 
-def _validate_customer(customer: Customer) -> None:
+def _validate_customer(customer: Customer, given: Iterable[str] | None = None) -> None:
+    """Validates the customer's fields, or only the required ones and those `given` (a new customer's
+    others hold their defaults, which are valid: checking them again made a large import slow)."""
     if customer.kind != Customer.Kind.PERSON:
         customer.gender, customer.birth_date = "", None
-    customer.full_clean(exclude=["tags", "owner"], validate_constraints=False)
+    exclude = ["tags", "owner"]
+    if given is not None:
+        checked = set(given) | {field.name for field in Customer._meta.concrete_fields if not field.blank}
+        exclude += [field.name for field in Customer._meta.concrete_fields if field.name not in checked]
+    customer.full_clean(exclude=exclude, validate_constraints=False)
 
 
-def _save_customer(actor: User | None, customer: Customer, reason: str | None = None) -> None:
+def _external_ids_taken(external_ids: Iterable[str], *, besides: Customer | None = None) -> set[str]:
+    """Which of the (non-empty) external ids another customer than `besides` has, whoever can see it."""
+    external_ids = {external_id for external_id in external_ids if external_id}
+    if not external_ids:
+        return set()
+    taken = Customer.objects.filter(external_id__in=external_ids)
+    if besides is not None and besides.pk:
+        taken = taken.exclude(pk=besides.pk)
+    return set(taken.values_list("external_id", flat=True))
+
+
+EXTERNAL_ID_TAKEN = gettext_lazy("Another customer has this external id.")
+
+
+def _save_customer(
+    actor: User | None, customer: Customer, reason: str | None = None, *, external_id_changed: bool = False
+) -> None:
     _validate_customer(customer)
+    if external_id_changed and _external_ids_taken([customer.external_id], besides=customer):
+        raise ValidationError({"external_id": EXTERNAL_ID_TAKEN})
     set_history_context(customer, user=actor, reason=reason)
     customer.save()
 
@@ -93,8 +126,9 @@ def _new_customer(
         raise ValidationError({"owner": _("Choose who owns the customer.")})
     if actor is None or owner.pk != actor.pk:
         require_manager(actor)
-    customer = Customer(owner=owner, **_clean_customer_fields(fields))
-    _validate_customer(customer)
+    fields = clean_customer_fields(fields)
+    customer = Customer(owner=owner, **fields)
+    _validate_customer(customer, fields)
     methods, errors = _new_contact_methods(customer, contact_methods)
     if errors:
         raise ValidationError(errors)
@@ -116,6 +150,8 @@ def create_customer(
     The system (no actor) names the owner.
     """
     customer, methods = _new_customer(actor, owner=owner, contact_methods=contact_methods, **fields)
+    if _external_ids_taken([customer.external_id]):
+        raise ValidationError({"external_id": EXTERNAL_ID_TAKEN})
     set_history_context(customer, user=actor)
     customer.save()
     if tags:
@@ -147,6 +183,13 @@ def bulk_create_customers(
         else:
             results.append(customer)
             valid[index] = (customer, methods, tags)
+    taken = _external_ids_taken(customer.external_id for customer, _methods, _tags in valid.values())
+    for index, (customer, _methods, _tags) in list(valid.items()):
+        if customer.external_id in taken:
+            results[index] = ValidationError({"external_id": EXTERNAL_ID_TAKEN})
+            del valid[index]
+        elif customer.external_id:
+            taken.add(customer.external_id)  # a later spec with the same one is refused
     # One savepoint, around the inserts, is all this needs inside a caller's transaction: the import
     # calls it for every few hundred rows of one transaction, and PostgreSQL slows down with many.
     with transaction.atomic(savepoint=False):
@@ -172,17 +215,18 @@ def _insert_customers(
     actor: User | None, new: list[tuple[Customer, list[ContactMethod], Iterable[Tag]]]
 ) -> None:
     """Insert validated customers, each (customer, methods, tags), with their history, tags and methods."""
-    customers = Customer.objects.bulk_create([customer for customer, _methods, _tags in new])
-    Customer.history.bulk_history_create(customers, default_user=actor, default_change_reason=None)
+    customers = bulk.insert(Customer, [customer for customer, _methods, _tags in new])
+    bulk.insert_history(Customer, customers, user=actor)
     Through = Customer.tags.through
     Through.objects.bulk_create(
         [Through(customer_id=customer.pk, tag_id=tag.pk) for customer, _methods, tags in new for tag in tags],
         ignore_conflicts=True,
     )
-    methods = ContactMethod.objects.bulk_create(
-        [method for _customer, methods, _tags in new for method in methods]
-    )
-    ContactMethod.history.bulk_history_create(methods, default_user=actor)
+    for customer, methods, _tags in new:
+        for method in methods:
+            method.customer = customer  # its id, now that the customer has one
+    methods = bulk.insert(ContactMethod, [method for _customer, methods, _tags in new for method in methods])
+    bulk.insert_history(ContactMethod, methods, user=actor)
 
 
 def _normalised_value(method_type: str, value: str) -> str:
@@ -236,7 +280,8 @@ def update_customer(
     """Change a customer's fields and, when `tags` is given, its tags: the history names the tags
     added and removed."""
     require_change_customer(actor, customer)
-    for name, value in _clean_customer_fields(fields).items():
+    old_external_id = customer.external_id
+    for name, value in clean_customer_fields(fields).items():
         setattr(customer, name, value)
     reason = None
     if tags is not None:
@@ -246,7 +291,7 @@ def update_customer(
             reason = change_reason(
                 "tags_changed", tags_added=sorted(new - old), tags_removed=sorted(old - new)
             )
-    _save_customer(actor, customer, reason)
+    _save_customer(actor, customer, reason, external_id_changed=customer.external_id != old_external_id)
     if tags is not None:
         customer.tags.set(tags)
     return customer

@@ -59,7 +59,7 @@ class TableWriter:
                 raise ValueError(f"the scale generator gives no value for {self.model._meta.label}.{missing}")
             values = (self._values(row) for row in rows)
             if connection.vendor == "postgresql":
-                _copy(self.model._meta.db_table, self.columns, values, self.json_positions)
+                copy_rows(self.model._meta.db_table, self.columns, values, self.json_positions)
             else:
                 _insert(self.model._meta.db_table, self.columns, self._prepared(values))
         return len(rows)
@@ -96,7 +96,8 @@ def _max_id(model: type[models.Model]) -> int:
     return largest or 0
 
 
-def _copy(table: str, columns: list[str], rows: Iterable[list[Any]], json_positions: list[int]) -> None:
+def copy_rows(table: str, columns: list[str], rows: Iterable[list[Any]], json_positions: list[int]) -> None:
+    """PostgreSQL: the rows into the table's columns with one COPY; JSON columns given as Python values."""
     quote = connection.ops.quote_name
     sql = f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:

@@ -40,6 +40,7 @@ class NeedSerializer(LabelledModelSerializer):
 
 
 CUSTOMER_FIELDS = [
+    "external_id",
     "name",
     "kind",
     "lifecycle_stage",

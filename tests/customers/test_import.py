@@ -137,7 +137,9 @@ def test_dry_run_reports_every_row_and_writes_nothing(sales1, sales2, vip):
     assert errors[3] == ["Name: This field cannot be blank."]
     assert errors[4] == ["Phone: Enter a valid phone number, e.g. 138 0013 8000 or +44 20 7946 0958."]
     assert errors[5] == ["Email: Enter a valid email address."]
-    assert errors[6] == ["Lifecycle stage: Value 'someday' is not a valid choice."]
+    assert errors[6] == [
+        "Lifecycle stage: “someday” is not one of the allowed values: Lead, Prospect, Active, Inactive, Lost."
+    ]
     assert errors[7] == ["Owner: Only managers may import customers for someone else."]
     assert (report.created, report.updated, report.rejected) == (2, 0, 5)
     assert report.rows[0].name == "Acme Ltd" and report.rows[4].name == "Someday Co"

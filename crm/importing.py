@@ -344,6 +344,8 @@ def parse_amount(columns: Columns, key: str, text: str) -> Decimal:
     if amount is None or not amount.is_finite():
         raise RowRejected(columns.message(key, _("“%(value)s” is not an amount.") % {"value": text}))
     return amount
+
+
 # Choices
 
 
@@ -373,3 +375,10 @@ class ChoiceLookup:
             message = _("“%(value)s” is not one of the allowed values: %(values)s.")
             labels = ", ".join(str(label) for _value, label in self.choices)
             raise RowRejected(message % {"value": text, "values": labels}) from None
+
+    def cell(self, columns: Columns, key: str, text: str) -> str:
+        """`value(text)` for the column `key`: a rejection is led by the field's label."""
+        try:
+            return self.value(text)
+        except RowRejected as rejection:
+            raise RowRejected(*(columns.message(key, message) for message in rejection.messages)) from None

@@ -303,10 +303,7 @@ class _Importer:
         """Choice cells as the values they name (by value or label in any language)."""
         for key in CHOICE_KEYS:
             if key in values:
-                try:
-                    values[key] = self.choices[key].value(values[key])
-                except RowRejected as rejection:
-                    raise RowRejected(*(COLUMNS.message(key, text) for text in rejection.messages)) from None
+                values[key] = self.choices[key].cell(COLUMNS, key, values[key])
 
     def _reject(self, row, messages):
         self.results[row.position] = RowResult(

@@ -29,11 +29,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,6 +39,7 @@ from django.utils.translation import gettext_lazy
 from crm.importing import (
     Action,
     Change,
+    ChoiceLookup,
     Columns,
     ImportField,
     ImportReport,
@@ -66,6 +65,7 @@ def _field(model: type[Any], key: str, name: str, *aliases: str) -> ImportField:
     return ImportField(key, capfirst(model_field(model, name).verbose_name), aliases)
 
 
+PAYMENT_METHODS = ChoiceLookup(Order._meta.get_field("payment_method"))
 COLUMNS = Columns(
     (
         ImportField(
@@ -364,7 +364,7 @@ def _order_fields(
     steps = _steps(times, errors)
     fields: dict[str, Any] = {key: values[key] for key in DETAIL_KEYS if key in values}
     if "payment_method" in fields:
-        fields["payment_method"] = _payment_method(fields["payment_method"], "payment_method")
+        fields["payment_method"] = PAYMENT_METHODS.cell(COLUMNS, "payment_method", fields["payment_method"])
     for key in ("tax_rate", "discount"):
         amount = read(key, parse_amount)
         if amount is not None:
@@ -432,25 +432,9 @@ def _payment(number: int, values: dict[str, str], order_values: dict[str, str]) 
         row=number,
         amount=parse_amount(COLUMNS, "paid_amount", values["paid_amount"]),
         paid_at=parse_instant(COLUMNS, "paid_at", values["paid_at"]),
-        method=_payment_method(method, "payment_method") if method else PaymentMethod.OTHER,
+        method=PAYMENT_METHODS.cell(COLUMNS, "payment_method", method) if method else PaymentMethod.OTHER,
         reference=values.get("payment_reference", ""),
     )
-
-
-def _payment_method(text: str, key: str) -> str:
-    """A payment method by its code or its name in either language."""
-    wanted = " ".join(text.split()).casefold()
-    for value, label in PaymentMethod.choices:
-        names = {value, *(_in_language(label, language) for language, _name in settings.LANGUAGES)}
-        if wanted in {name.casefold() for name in names}:
-            return value
-    allowed = ", ".join(str(label) for label in PaymentMethod.labels)
-    raise RowRejected(COLUMNS.message(key, _("Write one of: %(allowed)s.") % {"allowed": allowed}))
-
-
-def _in_language(label: StrOrPromise, language: str) -> str:
-    with translation.override(language):
-        return str(label)
 
 
 def _at_row(number: int, message: StrOrPromise) -> StrOrPromise:

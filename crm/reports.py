@@ -54,8 +54,10 @@ def integration(user: User, period: Period, filters: ReportFilters, by: Sequence
     keys = sorted(set(won) | set(finished), key=lambda key: tuple(str(part) for part in key))
     if list(by) == ["month"]:
         keys = [(month,) for month in period.months()]
+    if not by:
+        keys = [()]  # one row for the whole period, with or without data
     rows = []
-    for key in keys or [()]:
+    for key in keys:
         names = won.get(key) or finished.get(key) or {}
         row = dict(zip(by, key, strict=True))
         row |= {f"{name}_name": names[f"{name}_name"] for name in by if f"{name}_name" in names}

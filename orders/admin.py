@@ -190,7 +190,8 @@ class ProductAdmin(ServiceAdmin, HistoryAdmin):
 
     def create_through_service(self, request, form):
         return services.create_product(
-            actor=actor(request), **{name: form.cleaned_data[name] for name in services.PRODUCT_FIELDS}
+            actor=actor(request),
+            **{name: form.cleaned_data[name] for name in services.PRODUCT_FIELDS if name in form.cleaned_data},
         )
 
     def update_through_service(self, request, obj, form):

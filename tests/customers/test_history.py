@@ -15,6 +15,7 @@ from followups.models import Communication, FollowUp
 from opportunities.models import Opportunity
 from orders import services as order_services
 from orders.models import Order, OrderLine
+from tests.conftest import shown_page
 from tests.factories import (
     CommunicationFactory,
     CustomerFactory,
@@ -28,7 +29,10 @@ pytestmark = pytest.mark.django_db
 
 
 def page(client, url, language="en", **headers):
+    """The page in `language`, with the parts it loads after itself (a part itself: with headers)."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    if not headers:
+        return shown_page(client, url)
     response = client.get(url, **headers)
     assert response.status_code == 200
     return response.content.decode()

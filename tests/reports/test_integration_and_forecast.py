@@ -54,6 +54,7 @@ def test_e_is_zero_when_nothing_was_won_or_finished(dataset):
     [row] = integration(dataset.manager, empty, CNY)
     assert (row["won"], row["finished"], row["effectiveness"]) == (0, 0, Decimal("0.00"))
     assert [row["effectiveness"] for row in integration(dataset.manager, empty, CNY, ["month"])] == [0, 0, 0]
+    assert integration(dataset.manager, empty, CNY, ["owner"]) == []  # no groups without data
 
 
 def line_by_hand(values):

@@ -189,10 +189,8 @@ class ProductAdmin(ServiceAdmin, HistoryAdmin):
     readonly_fields = ["created_at", "updated_at"]
 
     def create_through_service(self, request, form):
-        return services.create_product(
-            actor=actor(request),
-            **{name: form.cleaned_data[name] for name in services.PRODUCT_FIELDS if name in form.cleaned_data},
-        )
+        fields = {name: form.cleaned_data[name] for name in services.PRODUCT_FIELDS & set(form.cleaned_data)}
+        return services.create_product(actor=actor(request), **fields)
 
     def update_through_service(self, request, obj, form):
         return services.update_product(

@@ -194,19 +194,26 @@ def _finish(export: BackgroundExport, *, status: str, file: str = "", rows: int 
     if status == Status.READY:
         export.file, export.rows, export.size = file, rows, size
         export.expires_at = now + timedelta(hours=settings.EXPORT_KEEP_HOURS)
-        message = _(
-            "Your export “%(title)s” (%(rows)s rows, %(format)s) is ready to download until %(expires)s."
-        ) % {
-            "title": export.title,
-            "rows": rows,
-            "format": export.get_format_display(),
-            "expires": timezone.localtime(export.expires_at).strftime("%Y-%m-%d %H:%M"),
-        }
+        expires = timezone.localtime(export.expires_at).strftime("%Y-%m-%d %H:%M")
+
+        def message() -> str:
+            text = _(
+                "Your export “%(title)s” (%(rows)s rows, %(format)s) is ready to download until %(expires)s."
+            )
+            return text % {
+                "title": export.title,
+                "rows": rows,
+                "format": export.get_format_display(),
+                "expires": expires,
+            }
+
         url = reverse("export_download", args=[export.pk])
     else:
-        message = _(
-            "Your export “%(title)s” could not be written. Please try again or narrow the filters."
-        ) % {"title": export.title}
+
+        def message() -> str:
+            text = _("Your export “%(title)s” could not be written. Please try again or narrow the filters.")
+            return text % {"title": export.title}
+
         url = ""
     export.save(update_fields=["status", "finished_at", "file", "rows", "size", "expires_at"])
     notify(user=export.user, message=message, url=url)

@@ -11,8 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from crm.models import TimeStampedModel
 from orders.models import Status
@@ -258,7 +258,9 @@ class Notification(models.Model):
         related_name="notifications",
         verbose_name=_("user"),
     )
+    # In English (or as a user wrote it, e.g. a rule's subject), and in Chinese when the CRM wrote it.
     message = models.CharField(_("message"), max_length=300)
+    message_zh_hans = models.CharField(_("message (Simplified Chinese)"), max_length=300, blank=True)
     url = models.CharField(_("link"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -273,7 +275,13 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.message
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """The message in the reader's language."""
+        chinese = (get_language() or "").startswith("zh") and self.message_zh_hans
+        return self.message_zh_hans if chinese else self.message
 
 
 class BackgroundExport(models.Model):

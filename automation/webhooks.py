@@ -38,7 +38,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -192,8 +192,10 @@ def _count_failure(endpoint: WebhookEndpoint) -> None:
 
 def _tell_managers(endpoint: WebhookEndpoint) -> None:
     managers = User.objects.filter(is_active=True, groups__name=MANAGERS)
-    with translation.override(settings.LANGUAGE_CODE):
-        message = _("Webhook %(endpoint)s is paused: its deliveries keep failing.") % {"endpoint": endpoint}
+
+    def message() -> str:
+        return _("Webhook %(endpoint)s is paused: its deliveries keep failing.") % {"endpoint": endpoint}
+
     url = reverse("automation:webhook", args=[endpoint.pk])
     for manager in managers:
         notify(user=manager, message=message, url=url)

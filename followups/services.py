@@ -286,9 +286,11 @@ def _tell_assignee(actor: User | None, followup: FollowUp) -> None:
 
     if actor is not None and followup.assignee_id == actor.pk:
         return
-    with translation.override(settings.LANGUAGE_CODE):
+
+    def message() -> str:
         by = actor.get_full_name() or actor.get_username() if actor is not None else _("System")
-        message = _("%(by)s assigned you a follow-up: %(subject)s") % {"by": by, "subject": followup.subject}
+        return _("%(by)s assigned you a follow-up: %(subject)s") % {"by": by, "subject": followup.subject}
+
     notify(user=followup.assignee, message=message, url=followup.get_absolute_url())
 
 

@@ -124,7 +124,7 @@ def test_the_worker_applies_the_users_visibility_filters_and_language_to_an_xlsx
     assert (export.status, export.format, export.language, export.rows) == ("ready", "xlsx", "zh-hans", 4)
     assert xlsx_rows(stored(export)) == direct
     assert {row[3] for row in direct[1:]} == {"sales1"}  # none of sales2's customers
-    assert "已可下载" in Notification.objects.get(user=sales1).message
+    assert "已可下载" in Notification.objects.get(user=sales1).message_zh_hans
 
 
 @pytest.mark.django_db(transaction=True)

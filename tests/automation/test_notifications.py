@@ -1,7 +1,9 @@
 """In-app notifications: the header bell's count, /notifications/, and who gets one."""
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from automation.models import Notification, OutgoingEmail
 from automation.notifications import notify
@@ -100,3 +102,20 @@ def test_a_user_who_asked_for_it_gets_notifications_by_email_too(
     sales_client.post(reverse("notification_preference"), {"email": "0"})
     notify(user=sales1, message="Off again")
     assert OutgoingEmail.objects.count() == 1
+
+
+def test_a_notification_the_crm_writes_reads_in_each_readers_language(client, sales1, manager):
+    customer = CustomerFactory(owner=sales1)
+    followup_services.schedule_followup(
+        actor=manager, customer=customer, subject="Call back", due_at=timezone.now(), assignee=sales1
+    )
+    notification = sales1.notifications.get()
+    assert "assigned you a follow-up: Call back" in notification.message
+    assert "Call back" in notification.message_zh_hans and "跟进" in notification.message_zh_hans
+    client.force_login(sales1)
+    for language, expected in (("en", notification.message), ("zh-hans", notification.message_zh_hans)):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        assert expected in client.get(reverse("notifications")).content.decode()
+    rule_text = notify(user=sales1, message="As the rule's author wrote it")
+    with translation.override("zh-hans"):
+        assert rule_text.text == "As the rule's author wrote it"

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import visibility_scope
@@ -31,9 +32,10 @@ class VisibleQuerySet(models.QuerySet[ModelT]):
 
     `owner_path` names the users a row belongs to, through its own columns (its owner, its assignee)
     or through a relation (e.g. "customer__owner": a deal on a customer one owns); a tuple of paths
-    makes a row visible to each user any of them names. With several paths the rows are the UNION of
-    one index scan per path, never an OR across a join. `visible_with` instead makes a row visible
-    exactly when the record it hangs off is (an order's lines, events and payments).
+    makes a row visible to each user any of them names. A path through a relation is matched on the
+    row's own foreign key (`customer_id IN (SELECT id FROM customer WHERE owner_id IN …)`), never by a
+    join, so a list still walks its own sort index and stops at the page's end. `visible_with` instead
+    makes a row visible exactly when the record it hangs off is (an order's lines, events and payments).
     """
 
     owner_path: str | tuple[str, ...] = "owner"
@@ -50,12 +52,21 @@ class VisibleQuerySet(models.QuerySet[ModelT]):
             visible_parents = parent._default_manager.all().visible_to(user).order_by().values("pk")  # type: ignore[union-attr]
             return self.filter(**{f"{self.visible_with}__in": visible_parents})
         ids = sorted(scope.user_ids)
-        paths = owner_paths(self)
-        if len(paths) == 1:
-            return self.filter(**{f"{paths[0]}__in": ids})
-        rows = self.model._base_manager.using(self.db)
-        first, *others = (rows.filter(**{f"{path}__in": ids}).order_by().values("pk") for path in paths)
-        return self.filter(pk__in=first.union(*others))
+        condition = Q()
+        for path in owner_paths(self):
+            condition |= self._owned_by(path, ids)
+        return self.filter(condition)
+
+    def _owned_by(self, path: str, ids: list[int]) -> Q:
+        """Rows whose `path` names one of the users `ids`. Through a relation ("customer__owner"), the
+        row's own foreign key is matched against the related rows those users own: one index-only
+        scan, hashed once, that the row's list walks in its own order and stops early on."""
+        relation, _through, owner = path.rpartition("__")
+        if not relation:
+            return Q(**{f"{path}__in": ids})
+        related = self.model._meta.get_field(relation).related_model
+        owned = related._base_manager.using(self.db).filter(**{f"{owner}__in": ids}).order_by().values("pk")  # type: ignore[union-attr]
+        return Q(**{f"{relation}__in": owned})
 
 
 def owner_paths(records: models.QuerySet[Any]) -> tuple[str, ...]:

@@ -173,8 +173,12 @@ def _pages(env: dict[str, str], username: str) -> dict[str, str]:
         "customer search": f"/customers/?q={ids['fragment']}",
         "header search": f"/search/?q={ids['fragment']}",
         "customer detail": f"/customers/{ids['customer']}/",
+        "customer timeline (part)": f"/customers/{ids['customer']}/timeline/",
+        "customer orders card (part)": f"/customers/{ids['customer']}/orders/",
+        "customer quick-add forms (part)": f"/followups/customers/{ids['customer']}/log/",
         "order list": "/orders/",
         "order detail": f"/orders/{ids['order']}/",
+        "order history (part)": f"/orders/{ids['order']}/history/",
         "opportunity list": "/opportunities/",
         "opportunity board": "/opportunities/board/",
         "follow-up list": "/followups/",
@@ -189,10 +193,14 @@ def _measure_user(base: str, role: str, username: str, args: argparse.Namespace,
     cookie = "; ".join(f"{name}={value}" for name, value in session.cookies.items())
     results = {}
     for name, path in _pages(env, username).items():
-        sequential = _sequential(session, base + path, args.requests, args.page_seconds)
+        # The parts a page loads after itself are htmx requests (without the header they redirect).
+        headers = {"HX-Request": "true"} if name.endswith("(part)") else {}
+        sequential = _sequential(session, base + path, args.requests, args.page_seconds, headers)
         # A slow page gets a longer run, so that each connection is answered a few times.
         seconds = max(args.wrk_seconds, min(30, math.ceil(3 * sequential.median_ms / 1000)))
-        concurrent = _wrk(base + path, cookie, args.connections, seconds) if args.wrk_seconds else None
+        concurrent = None
+        if args.wrk_seconds:
+            concurrent = _wrk(base + path, cookie, args.connections, seconds, headers)
         results[name] = {
             "path": path,
             "sequential": asdict(sequential),
@@ -219,13 +227,15 @@ def _signed_in(base: str, username: str) -> requests.Session:
     return session
 
 
-def _sequential(session: requests.Session, url: str, count: int, budget: float) -> Sequential:
+def _sequential(
+    session: requests.Session, url: str, count: int, budget: float, headers: dict[str, str]
+) -> Sequential:
     times, sizes, statuses, queries, sql = [], [], [], [], []
-    session.get(url)  # warm up: the worker's connection, caches, templates
+    session.get(url, headers=headers)  # warm up: the worker's connection, caches, templates
     started = time.perf_counter()
     for _ in range(count):
         before = time.perf_counter()
-        response = session.get(url, allow_redirects=False)
+        response = session.get(url, allow_redirects=False, headers=headers)
         times.append((time.perf_counter() - before) * 1000)
         sizes.append(len(response.content))
         statuses.append(response.status_code)
@@ -259,9 +269,9 @@ WRK_TIMEOUTS = re.compile(r"timeout (\d+)")
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def _wrk(url: str, cookie: str, connections: int, seconds: int) -> Concurrent:
+def _wrk(url: str, cookie: str, connections: int, seconds: int, headers: dict[str, str]) -> Concurrent:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency"]
-    command += ["-H", f"Cookie: {cookie}", url]
+    command += ["-H", f"Cookie: {cookie}", *(f"-H{name}: {value}" for name, value in headers.items()), url]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     latency = {int(p): float(value) * UNIT_MS[unit] for p, value, unit in WRK_LATENCY.findall(output)}
     rate = WRK_RATE.search(output)

@@ -4,11 +4,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Membership, Team
 from crm.reporting import Period, ReportFilters, money
 from crm.reports import key_figures
 from customers import services
@@ -25,7 +23,6 @@ from tests.factories import (
     FollowUpFactory,
     NeedFactory,
     OpportunityFactory,
-    UserFactory,
 )
 from tests.orders.builders import order_in
 
@@ -61,17 +58,6 @@ def grow_customer(customer, user, start, count):
             order_services.issue_credit_note(
                 actor=user, order=finished, reason="goodwill", amount=Decimal("1")
             )
-
-
-@pytest.fixture
-def lead_client(client, sales1):
-    """A team lead whose team has sales1."""
-    lead = UserFactory(username="lead", groups=[Group.objects.get(name="Team leads")])
-    team = Team.objects.create(name="East")
-    Membership.objects.create(user=lead, team=team)
-    Membership.objects.create(user=sales1, team=team)
-    client.force_login(lead)
-    return client
 
 
 def customer_part_urls(customer):

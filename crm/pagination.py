@@ -8,7 +8,7 @@ A cursor comes from the address: its values are checked against their columns' b
 
 The total shown beside the pager is counted only up to a limit (settings.LIST_COUNT_LIMIT): the
 count runs over at most limit + 1 rows, so its cost stays flat however much the list holds, and
-past the limit the page says "10,000+" instead of an exact number. Next and previous never need it.
+past the limit the page says "1,000+" instead of an exact number. Next and previous never need it.
 """
 
 import base64

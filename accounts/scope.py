@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
 SCOPE_CACHE = "_crm_scope"
+# The ids of the members of the user's team, when they were read with the user.
+TEAM_CACHE = "_crm_team"
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,13 @@ def _compute(user: User) -> Scope:
 
 
 def team_member_ids(user: User) -> list[int]:
-    """The ids of every member of the user's team (the user included); empty without a team."""
+    """The ids of every member of the user's team (the user included); empty without a team. Read with
+    the user when it comes from the session (accounts/backends.py), else in one query."""
     from accounts.models import Membership
 
+    known: list[int] | None = getattr(user, TEAM_CACHE, None)
+    if known is not None:
+        return known
     return list(Membership.objects.filter(team__memberships__user=user).values_list("user_id", flat=True))
 
 

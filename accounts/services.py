@@ -26,7 +26,7 @@ from simple_history.utils import bulk_update_with_history
 from accounts import events
 from accounts.models import Membership, Team
 from accounts.names import display_name
-from accounts.scope import SCOPE_CACHE
+from accounts.scope import SCOPE_CACHE, TEAM_CACHE
 from crm.access import require_manager
 from crm.history import change_reason, set_history_context
 from crm.roles import GROUPS_CACHE, MANAGERS, ROLES, TEAM_LEADS
@@ -116,7 +116,7 @@ def _set_role_and_team(user: User, role: str, team: Team | None) -> None:
         Membership.objects.filter(user=user).delete()
     else:
         Membership.objects.update_or_create(user=user, defaults={"team": team})
-    for cached in (GROUPS_CACHE, SCOPE_CACHE):
+    for cached in (GROUPS_CACHE, SCOPE_CACHE, TEAM_CACHE):
         user.__dict__.pop(cached, None)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import reduce
+from operator import or_
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
+from django.db.models.sql.where import AND, WhereNode
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import visibility_scope
@@ -36,10 +39,21 @@ class VisibleQuerySet(models.QuerySet[ModelT]):
     row's own foreign key (`customer_id IN (SELECT id FROM customer WHERE owner_id IN …)`), never by a
     join, so a list still walks its own sort index and stops at the page's end. `visible_with` instead
     makes a row visible exactly when the record it hangs off is (an order's lines, events and payments).
+
+    Rows visible through their own columns or a relation remember the condition on their own columns
+    (`owned_in_own_columns`): a subset one index answers, which a bounded count reads first.
     """
 
     owner_path: str | tuple[str, ...] = "owner"
     visible_with: str | None = None
+    # When visible_to let rows in through their own owner columns or a relation: the condition it
+    # added, and the one on the own columns alone (carried along as the queryset is filtered further).
+    _own_columns_in_place_of: tuple[object, WhereNode] | None = None
+
+    def _clone(self) -> Self:
+        clone = super()._clone()  # type: ignore[misc]  # not in django-stubs
+        clone._own_columns_in_place_of = self._own_columns_in_place_of
+        return clone
 
     def visible_to(self, user: User | AnonymousUser | None) -> Self:
         scope = visibility_scope(user)
@@ -52,10 +66,33 @@ class VisibleQuerySet(models.QuerySet[ModelT]):
             visible_parents = parent._default_manager.all().visible_to(user).order_by().values("pk")  # type: ignore[union-attr]
             return self.filter(**{f"{self.visible_with}__in": visible_parents})
         ids = sorted(scope.user_ids)
+        paths = owner_paths(self)
         condition = Q()
-        for path in owner_paths(self):
+        for path in paths:
             condition |= self._owned_by(path, ids)
-        return self.filter(condition)
+        visible = self.filter(condition)
+        own_columns = [path for path in paths if "__" not in path]
+        if own_columns and len(own_columns) < len(paths):
+            own_condition = reduce(or_, (Q(**{f"{path}__in": ids}) for path in own_columns))
+            own_clause = self.model._base_manager.filter(own_condition).query.where
+            visible._own_columns_in_place_of = (visible.query.where.children[-1], own_clause)
+        return visible
+
+    def owned_in_own_columns(self) -> Self | None:
+        """These rows, only those whose own owner columns name a user of the scope visible_to applied
+        (an order its owner sees, not one seen through its customer): a subset of them that an index
+        on the column answers alone, for visible_to's condition is replaced, not added to. None when no
+        relation let rows in (the subset would be all of them) or the condition is not found as one
+        of the filters that all apply."""
+        where = self.query.where
+        if self._own_columns_in_place_of is None or where.connector != AND or where.negated:
+            return None
+        visibility, own = self._own_columns_in_place_of
+        if visibility not in where.children:
+            return None
+        owned = self.all()
+        owned.query.where.children = [own if child == visibility else child for child in where.children]
+        return owned
 
     def _owned_by(self, path: str, ids: list[int]) -> Q:
         """Rows whose `path` names one of the users `ids`. Through a relation ("customer__owner"), the

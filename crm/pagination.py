@@ -8,7 +8,7 @@ A cursor comes from the address: its values are checked against their columns' b
 
 The total shown beside the pager is counted only up to a limit (settings.LIST_COUNT_LIMIT): the
 count runs over at most limit + 1 rows, so its cost stays flat however much the list holds, and
-past the limit the page says "10,000+" instead of an exact number. Next and previous never need it.
+past the limit the page says "1,000+" instead of an exact number. Next and previous never need it.
 """
 
 import base64
@@ -20,11 +20,12 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db import connections
 from django.db.models import Model, Q, QuerySet
 
 from crm.fields import is_value_in_bounds
-from crm.models import model_field
+from crm.models import VisibleQuerySet, model_field
 
 FIRST, NEXT, PREVIOUS, LAST = "first", "next", "prev", "last"
 
@@ -88,9 +89,40 @@ def _reverse(fields: Sequence[str]) -> list[str]:
 
 def bounded_count(queryset: QuerySet[Any], limit: int) -> tuple[int, bool]:
     """How many rows `queryset` holds, counting no further than `limit` (one query over at most
-    limit + 1 rows); the second value says the true count is above the limit."""
-    found = queryset.order_by()[: limit + 1].count()
+    limit + 1 rows); the second value says the true count is above the limit.
+
+    Rows a user sees through their own owner column or through a relation (an order its owner sees,
+    or its customer's owner) are first counted through the column alone, on its index: when those
+    already pass the limit, so do the rows, and the count through the relation is never run."""
+    owned = queryset.owned_in_own_columns() if isinstance(queryset, VisibleQuerySet) else None
+    if owned is None:
+        found = queryset.order_by()[: limit + 1].count()
+    else:
+        found = _count_owned_first(owned, queryset, limit)
     return (limit, True) if found > limit else (found, False)
+
+
+def _count_owned_first(owned: QuerySet[Any], queryset: QuerySet[Any], limit: int) -> int:
+    """limit + 1 when `owned` (a subset of `queryset`) holds more than `limit` rows, else the rows of
+    `queryset` counted up to limit + 1, in one query (the database runs the second count only if needed)."""
+    try:
+        owned_sql, owned_params = _limited_count(owned, limit)
+        all_sql, all_params = _limited_count(queryset, limit)
+    except EmptyResultSet:
+        return 0
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT CASE WHEN ({owned_sql}) > %s THEN %s ELSE ({all_sql}) END",
+            (*owned_params, limit, limit + 1, *all_params),
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _limited_count(queryset: QuerySet[Any], limit: int) -> tuple[str, tuple[Any, ...]]:
+    """SQL counting the rows of `queryset`, no more than limit + 1 of them, and its parameters."""
+    rows = queryset.order_by().values("pk")[: limit + 1]
+    sql, params = rows.query.get_compiler(using=rows.db).as_sql()
+    return f"SELECT COUNT(*) FROM ({sql}) AS counted", tuple(params)
 
 
 def paginate(

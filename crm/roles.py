@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Exists, OuterRef, QuerySet
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, Permission, User
 
@@ -31,14 +33,32 @@ ROLE_PERMISSIONS: dict[str, dict[str, str | tuple[str, ...]]] = {
 
 
 def group_names(user: User | AnonymousUser) -> frozenset[str]:
-    """The names of the user's groups, read once per request (one query) and cached on the user."""
+    """The roles (of ROLES) the user's groups give them, read once per request and cached on the user:
+    with the user when it comes from the session (accounts/backends.py), else in one query."""
     if not user.is_authenticated:
         return frozenset()
     cached: frozenset[str] | None = getattr(user, GROUPS_CACHE, None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
+        cached = frozenset(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
         setattr(user, GROUPS_CACHE, cached)
     return cached
+
+
+def with_roles(users: QuerySet[User]) -> QuerySet[User]:
+    """`users`, each read with whether they hold each role (in the same query); see remember_roles."""
+    from django.contrib.auth.models import User
+
+    memberships = User.groups.through.objects.filter(user_id=OuterRef("pk"))
+    return users.annotate(**{_holds(role): Exists(memberships.filter(group__name=role)) for role in ROLES})
+
+
+def remember_roles(user: User) -> None:
+    """Caches the roles of a user read through with_roles, so that group_names needs no query."""
+    setattr(user, GROUPS_CACHE, frozenset(role for role in ROLES if getattr(user, _holds(role))))
+
+
+def _holds(role: str) -> str:
+    return "holds_" + role.lower().replace(" ", "_")
 
 
 def is_manager(user: User | AnonymousUser) -> bool:

@@ -17,6 +17,7 @@ from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from accounts.models import Membership, Team
 from tests.factories import UserFactory
 
 # pytest-playwright keeps an event loop running in the test thread; Django would refuse
@@ -65,6 +66,17 @@ def sales_client(client, sales1):
 @pytest.fixture
 def manager_client(client, manager):
     client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def lead_client(client, sales1):
+    """A team lead whose team has sales1."""
+    lead = UserFactory(username="lead", groups=[Group.objects.get(name="Team leads")])
+    team = Team.objects.create(name="East")
+    Membership.objects.create(user=lead, team=team)
+    Membership.objects.create(user=sales1, team=team)
+    client.force_login(lead)
     return client
 
 

@@ -294,6 +294,9 @@ LIST_PAGE_SIZE = 25
 # A list counts its rows up to this many for the total beside the pager, then shows "10,000+":
 # the count's cost stays flat however large the table grows (crm/pagination.py).
 LIST_COUNT_LIMIT = 10_000
+# A search box reads at most this many matches (crm/search.py): a list searched by a fragment that
+# more rows share shows and counts the first ones, "500+", whatever the table's size.
+SEARCH_MATCH_LIMIT = 500
 # An export up to this size is built whole and sent with its length (a failing row fails the
 # request); a larger CSV streams as its rows are read (crm/exports.py).
 EXPORT_BUFFER_BYTES = int(os.environ.get("EXPORT_BUFFER_BYTES", str(1024 * 1024)))

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
@@ -125,13 +126,14 @@ def search(request: AuthenticatedRequest) -> HttpResponse:
     orders: list[Order] = []
     opportunities: list[Opportunity] = []
     if query:
-        matches = search_customers(customers_for_list(request.user), query).order_by("-updated_at", "-id")
+        limit = settings.SEARCH_MATCH_LIMIT
+        matches = search_customers(customers_for_list(request.user), query, limit=limit)
+        matches = matches.order_by("-updated_at", "-id")
         customers = list(matches[: SEARCH_RESULT_LIMIT + 1])
         numbered = orders_with_number(orders_for_list(request.user), query).order_by("-created_at", "-id")
         orders = list(numbered[: SEARCH_RESULT_LIMIT + 1])
-        deals = search_opportunities(opportunities_for_list(request.user), query).order_by(
-            "-updated_at", "-id"
-        )
+        deals = search_opportunities(opportunities_for_list(request.user), query, limit=limit)
+        deals = deals.order_by("-updated_at", "-id")
         opportunities = list(deals[: SEARCH_RESULT_LIMIT + 1])
     return render(
         request,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from crm.history import field_changes
 from crm.models import model_field
+from crm.search import matching_ids
 from customers.models import Customer
 from customers.selectors import search_customers
 from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, Stage
@@ -29,22 +30,19 @@ def opportunities_for_list(user: User) -> QuerySet[Opportunity]:
     return Opportunity.objects.visible_to(user).select_related("customer", "owner", "stage", "order")
 
 
-def search_opportunities(queryset: QuerySet[Opportunity], text: str) -> QuerySet[Opportunity]:
-    """Opportunities whose title contains `text`, or whose customer's name does (each part uses its
-    own trigram index on PostgreSQL)."""
+def search_opportunities(
+    queryset: QuerySet[Opportunity], text: str, *, limit: int | None = None
+) -> QuerySet[Opportunity]:
+    """Opportunities of `queryset` whose title contains `text`, or whose customer's name does; with a
+    `limit`, at most limit + 1 of them, the first each index finds (crm/search.py)."""
     text = text.strip()
     if not text:
         return queryset
     customers = Customer.objects.filter(name__icontains=text).values("pk")
     # A union of id sets lets each part use its index (title trigrams; the customers' ids); an OR
     # would walk the page's sort index and test every opportunity.
-    matching_ids = (
-        Opportunity.objects.filter(title__icontains=text)
-        .order_by()
-        .values("pk")
-        .union(Opportunity.objects.filter(customer__in=customers).order_by().values("pk"))
-    )
-    return queryset.filter(pk__in=matching_ids)
+    parts = [queryset.filter(title__icontains=text), queryset.filter(customer__in=customers)]
+    return queryset.filter(pk__in=matching_ids(parts, limit))
 
 
 def opportunity_detail(opportunity: Opportunity) -> dict[str, Any]:

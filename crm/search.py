@@ -5,7 +5,7 @@ index on a name, a contact value, a title...). A short fragment that many rows s
 matches tens of thousands of rows at a million customers; sorting them all to show a page of 25 is
 what made a search slow. With a `limit`, each part is read only until it has found limit + 1 rows
 (PostgreSQL; the order is the index's, not the page's) and the union keeps limit + 1 of them: a
-list shows and counts at most that many ("500+"), a type-ahead picks its few from them, and a longer
+list shows and counts at most that many ("200+"), a type-ahead picks its few from them, and a longer
 fragment narrows the search to every row it matches. Without a `limit` the union is exact.
 """
 

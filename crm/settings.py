@@ -295,8 +295,8 @@ LIST_PAGE_SIZE = 25
 # the count's cost stays flat however large the table grows (crm/pagination.py).
 LIST_COUNT_LIMIT = 10_000
 # A search box reads at most this many matches (crm/search.py): a list searched by a fragment that
-# more rows share shows and counts the first ones, "500+", whatever the table's size.
-SEARCH_MATCH_LIMIT = 500
+# more rows share shows and counts the first ones, "200+", whatever the table's size.
+SEARCH_MATCH_LIMIT = 200
 # An export up to this size is built whole and sent with its length (a failing row fails the
 # request); a larger CSV streams as its rows are read (crm/exports.py).
 EXPORT_BUFFER_BYTES = int(os.environ.get("EXPORT_BUFFER_BYTES", str(1024 * 1024)))

@@ -32,15 +32,18 @@ def filtered_and_sorted(
     return queryset, sort
 
 
-def keyset_page(request: HttpRequest, queryset: QuerySet[Any], ordering: Sequence[str]) -> KeysetPage:
-    """The page of `queryset` that the request's cursor and direction ask for (crm/pagination.py)."""
+def keyset_page(
+    request: HttpRequest, queryset: QuerySet[Any], ordering: Sequence[str], *, count_limit: int | None = None
+) -> KeysetPage:
+    """The page of `queryset` that the request's cursor and direction ask for (crm/pagination.py), its
+    total counted up to `count_limit` (settings.LIST_COUNT_LIMIT unless given)."""
     return paginate(
         queryset,
         ordering,
         cursor=request.GET.get("cursor", ""),
         direction=request.GET.get("page", "first"),
         page_size=settings.LIST_PAGE_SIZE,
-        count_limit=settings.LIST_COUNT_LIMIT,
+        count_limit=settings.LIST_COUNT_LIMIT if count_limit is None else count_limit,
     )
 
 

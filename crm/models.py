@@ -94,6 +94,20 @@ class VisibleQuerySet(models.QuerySet[ModelT]):
         owned.query.where.children = [own if child == visibility else child for child in where.children]
         return owned
 
+    def visible_by_join(self, user: User | AnonymousUser | None) -> Self:
+        """The rows `visible_to` keeps, tested on each row through joins to the rows its owner paths
+        name (`owner_id IN … OR customer.owner_id IN …`): for a query that starts from a few rows an
+        index found (a search), which then costs one lookup per row instead of a set of everything
+        the user owns."""
+        scope = visibility_scope(user)
+        if scope.user_ids is None:
+            return self
+        ids = sorted(scope.user_ids)
+        condition = Q(pk__in=[])
+        for path in owner_paths(self):
+            condition |= Q(**{f"{path}__in": ids})
+        return self.filter(condition)
+
     def _owned_by(self, path: str, ids: list[int]) -> Q:
         """Rows whose `path` names one of the users `ids`. Through a relation ("customer__owner"), the
         row's own foreign key is matched against the related rows those users own: one index-only

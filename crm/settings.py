@@ -296,6 +296,9 @@ LIST_PAGE_SIZE = 25
 # salesperson's open follow-ups at 1,000,000 customers (about 5,500) stayed below it, and counting
 # those visible through their customers read the whole table (218 ms).
 LIST_COUNT_LIMIT = 1_000
+# A search box reads at most this many matches (crm/search.py): a list searched by a fragment that
+# more rows share shows and counts the first ones, "200+", whatever the table's size.
+SEARCH_MATCH_LIMIT = 200
 # An export up to this size is built whole and sent with its length (a failing row fails the
 # request); a larger CSV streams as its rows are read (crm/exports.py).
 EXPORT_BUFFER_BYTES = int(os.environ.get("EXPORT_BUFFER_BYTES", str(1024 * 1024)))

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
@@ -27,7 +28,7 @@ from customers.models import Customer
 from customers.selectors import customers_for_list, search_customers
 from followups.selectors import dashboard_counts
 from opportunities.models import Opportunity
-from opportunities.selectors import opportunities_for_list, search_opportunities
+from opportunities.selectors import first_opportunities_matching
 from orders.models import Order
 from orders.selectors import approval_answers, orders_for_list, orders_with_number
 
@@ -125,13 +126,13 @@ def search(request: AuthenticatedRequest) -> HttpResponse:
     orders: list[Order] = []
     opportunities: list[Opportunity] = []
     if query:
-        matches = search_customers(customers_for_list(request.user), query).order_by("-updated_at", "-id")
+        limit = settings.SEARCH_MATCH_LIMIT
+        matches = search_customers(customers_for_list(request.user), query, limit=limit)
+        matches = matches.order_by("-updated_at", "-id")
         customers = list(matches[: SEARCH_RESULT_LIMIT + 1])
         numbered = orders_with_number(orders_for_list(request.user), query).order_by("-created_at", "-id")
         orders = list(numbered[: SEARCH_RESULT_LIMIT + 1])
-        deals = search_opportunities(opportunities_for_list(request.user), query).order_by(
-            "-updated_at", "-id"
-        )
+        deals = first_opportunities_matching(request.user, query, limit).order_by("-updated_at", "-id")
         opportunities = list(deals[: SEARCH_RESULT_LIMIT + 1])
     return render(
         request,

@@ -1,5 +1,6 @@
 import django_filters
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from crm.filters import (
@@ -62,7 +63,15 @@ class CustomerFilter(OwnerFilterMixin, django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_search(self, queryset, name, value):
-        return search_customers(queryset, value)
+        return search_customers(queryset, value, limit=settings.SEARCH_MATCH_LIMIT)
+
+    def filter_queryset(self, queryset):
+        # The search goes last, so that it reads the first matches among the rows the other
+        # filters keep, not the first of all (crm/search.py).
+        filters = sorted(self.form.cleaned_data.items(), key=lambda item: item[0] == "q")
+        for name, value in filters:
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
 
     def filter_segment(self, queryset, name, value):
         return queryset.filter(pk__in=customers_in_segment(value))

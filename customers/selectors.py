@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from crm.access import can_see
+from crm.search import matching_ids
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import phone_search_digits
 
@@ -43,8 +44,11 @@ def customers_for_list(user: User) -> QuerySet[Customer]:
     )
 
 
-def search_customers(queryset: QuerySet[Customer], text: str) -> QuerySet[Customer]:
-    """Customers whose name, contact value or contact person matches a fragment of `text`."""
+def search_customers(
+    queryset: QuerySet[Customer], text: str, *, limit: int | None = None
+) -> QuerySet[Customer]:
+    """Customers of `queryset` whose name, contact value or contact person contains `text`; with a
+    `limit`, at most limit + 1 of them, the first each index finds (crm/search.py)."""
     text = text.strip()
     if not text:
         return queryset
@@ -57,17 +61,14 @@ def search_customers(queryset: QuerySet[Customer], text: str) -> QuerySet[Custom
         fragment |= Q(value__contains=digits)
         person |= Q(phone__contains=digits)
     # A union of id sets lets each part use its own trigram index; an OR across the three
-    # tables would scan every customer.
-    matching_ids = (
-        Customer.objects.filter(name__icontains=text)
-        .order_by()
-        .values("pk")
-        .union(
-            ContactMethod.objects.filter(fragment).order_by().values("customer_id"),
-            ContactPerson.objects.filter(person).order_by().values("customer_id"),
-        )
-    )
-    return queryset.filter(pk__in=matching_ids)
+    # tables would scan every customer. Each part is taken from `queryset`, so that a bounded
+    # search stops at the first matches the user may see, not at the first of all.
+    parts = [
+        queryset.filter(name__icontains=text),
+        queryset.filter(pk__in=ContactMethod.objects.filter(fragment).values("customer_id")),
+        queryset.filter(pk__in=ContactPerson.objects.filter(person).values("customer_id")),
+    ]
+    return queryset.filter(pk__in=matching_ids(parts, limit))
 
 
 def customer_detail(customer: Customer) -> dict[str, Any]:

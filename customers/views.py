@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -56,7 +57,10 @@ def _filtered_customers(request):
 @require_GET
 def customer_list(request):
     filterset, queryset, sort = _filtered_customers(request)
-    page = keyset_page(request, queryset, SORTS[sort])
+    # A search reads at most SEARCH_MATCH_LIMIT matches: past that the total says "200+".
+    searched = filterset.is_valid() and filterset.form.cleaned_data.get("q")
+    count_limit = settings.SEARCH_MATCH_LIMIT if searched else None
+    page = keyset_page(request, queryset, SORTS[sort], count_limit=count_limit)
     manager = is_manager(request.user)
     return render(
         request,

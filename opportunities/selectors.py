@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from crm.history import field_changes
 from crm.models import model_field
+from crm.search import matching_ids
 from customers.models import Customer
 from customers.selectors import search_customers
 from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, Stage
@@ -25,7 +26,7 @@ CUSTOMER_CHOICES_LIMIT = 10
 CENT = Decimal("0.01")
 
 
-def opportunities_for_list(user: User) -> QuerySet[Opportunity]:
+def opportunities_for_list(user: User | None) -> QuerySet[Opportunity]:
     return Opportunity.objects.visible_to(user).select_related("customer", "owner", "stage", "order")
 
 
@@ -38,13 +39,22 @@ def search_opportunities(queryset: QuerySet[Opportunity], text: str) -> QuerySet
     customers = Customer.objects.filter(name__icontains=text).values("pk")
     # A union of id sets lets each part use its index (title trigrams; the customers' ids); an OR
     # would walk the page's sort index and test every opportunity.
-    matching_ids = (
-        Opportunity.objects.filter(title__icontains=text)
-        .order_by()
-        .values("pk")
-        .union(Opportunity.objects.filter(customer__in=customers).order_by().values("pk"))
-    )
-    return queryset.filter(pk__in=matching_ids)
+    parts = [
+        Opportunity.objects.filter(title__icontains=text),
+        Opportunity.objects.filter(customer__in=customers),
+    ]
+    return queryset.filter(pk__in=matching_ids(parts))
+
+
+def first_opportunities_matching(user: User, text: str, limit: int) -> QuerySet[Opportunity]:
+    """Opportunities the user sees whose title or customer's name contains `text`, as
+    `opportunities_for_list` shows them: at most limit + 1, the first each index finds (crm/search.py).
+    Each found row's visibility is tested through its joins, so the work stays with the matches."""
+    text = text.strip()
+    visible = Opportunity.objects.visible_by_join(user)
+    parts = [visible.filter(title__icontains=text), visible.filter(customer__name__icontains=text)]
+    # The parts hold only rows the user sees: the rows they name need no second test.
+    return opportunities_for_list(None).filter(pk__in=matching_ids(parts, limit))
 
 
 def opportunity_detail(opportunity: Opportunity) -> dict[str, Any]:

@@ -222,7 +222,7 @@ def board(
     Three queries whatever the number of opportunities: the stages; one pass over the board's rows
     that numbers each stage's cards and sums the stage (window functions), keeping the first cards'
     ids; and those cards with their customer and owner. `pinned` (the card just moved) is shown even
-    when it is not among its column's first cards (one more query then).
+    when it is not among its column's first cards (fetched with them).
     """
     stages = list(Stage.objects.all())
     cards = board_cards(user, owner, period=period, now=now, stages=stages)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.names import picker_label
-from crm.fields import DateField, DateTimeField, ModelChoiceField, parse_id
+from crm.fields import DateField, DateTimeField, IntegerField, ModelChoiceField, parse_id
 from crm.forms import ModelForm, form_field
 from customers.forms import PERSONS_CHANGED_EVENT, OwnIdsMixin, active_users
 from followups import services
@@ -321,6 +321,20 @@ class WeekForm(forms.Form):
 
     def day(self):
         return (self.is_valid() and self.cleaned_data["week"]) or timezone.localdate()
+
+
+class MoreRowsForm(forms.Form):
+    """After which row a part of My day goes on ("Show more"): the due time and id of the last row
+    shown (rows done or moved meanwhile shift nothing); from the first when not (validly) given."""
+
+    after_due = DateTimeField(required=False)
+    after_id = IntegerField(required=False, min_value=0)
+
+    def after(self) -> tuple[datetime, int] | None:
+        if not self.is_valid():
+            return None
+        due, pk = self.cleaned_data["after_due"], self.cleaned_data["after_id"]
+        return None if due is None or pk is None else (due, pk)
 
 
 class RescheduleForm(forms.Form):

@@ -16,9 +16,11 @@ from crm.history import field_changes
 from customers.access import can_change_customer
 from followups.models import Communication, FollowUp
 
-# Most rows one page shows; beyond them the page links to the filtered list.
-MY_DAY_LIMIT = 100
-UPCOMING_DAYS, UPCOMING_LIMIT = 7, 20  # My day also shows what comes in the next days
+# My day shows at first this many follow-ups of each part (overdue, due today, coming up); "Show
+# more" loads as many again, or (without JavaScript) opens the follow-up list filtered to the part.
+MY_DAY_ROWS = 10
+MY_DAY_PARTS = ("overdue", "due_today", "upcoming")
+UPCOMING_DAYS = 7  # My day also shows what comes in the next days
 WEEK_LIMIT = 400
 DIGEST_ITEM_LIMIT = 50
 LINKED_LIMIT = 5  # an order's or opportunity's page shows its newest few of each
@@ -130,24 +132,45 @@ def dashboard_counts(user: User, now: datetime | None = None) -> dict[str, int]:
     )
 
 
-def my_day(user: User, now: datetime | None = None) -> dict[str, Any]:
-    """The user's open follow-ups that are overdue or due today, soonest first, and what comes next."""
-    now = now or timezone.now()
-    mine = (
-        FollowUp.objects.open()
-        .filter(assignee=user)
-        .select_related("customer", "contact_person", "order", "opportunity")
-    )
+def _my_day_part(user: User, part: str, now: datetime) -> QuerySet[FollowUp]:
+    """The user's open follow-ups of one part of My day, soonest first."""
     end_of_today = end_of_day(timezone.localdate(now))
-    followups = list(mine.filter(due_at__lt=end_of_today).order_by("due_at", "id")[:MY_DAY_LIMIT])
-    upcoming = mine.filter(due_at__gte=end_of_today, due_at__lt=end_of_today + timedelta(days=UPCOMING_DAYS))
-    counts = my_day_counts(user, now)
+    due = {
+        "overdue": Q(due_at__lt=now),
+        "due_today": Q(due_at__gte=now, due_at__lt=end_of_today),
+        "upcoming": Q(due_at__gte=end_of_today, due_at__lt=end_of_today + timedelta(days=UPCOMING_DAYS)),
+    }[part]
+    return (
+        FollowUp.objects.open()
+        .filter(due, assignee=user)
+        .select_related("customer", "contact_person", "order", "opportunity")
+        .order_by("due_at", "id")
+    )
+
+
+def my_day_rows(
+    user: User, part: str, after: tuple[datetime, int] | None = None, now: datetime | None = None
+) -> tuple[list[FollowUp], bool]:
+    """MY_DAY_ROWS follow-ups of a part of My day, after the row due at `after` (its due time and id)
+    if given, and whether more come after them. One query: a row more than shown tells."""
+    rows = _my_day_part(user, part, now or timezone.now())
+    if after is not None:
+        due, pk = after
+        rows = rows.filter(Q(due_at__gt=due) | Q(due_at=due, pk__gt=pk))
+    first = list(rows[: MY_DAY_ROWS + 1])
+    return first[:MY_DAY_ROWS], len(first) > MY_DAY_ROWS
+
+
+def my_day(user: User, now: datetime | None = None) -> dict[str, Any]:
+    """The first screen of the user's day: the first MY_DAY_ROWS open follow-ups overdue, due later
+    today and due in the next days, soonest first, which parts have more (`more`), and the true
+    counts of overdue and due today. Four queries, whatever the number of follow-ups."""
+    now = now or timezone.now()
+    parts = {part: my_day_rows(user, part, now=now) for part in MY_DAY_PARTS}
     return {
-        "overdue": [f for f in followups if f.due_at < now],
-        "due_today": [f for f in followups if f.due_at >= now],
-        "upcoming": list(upcoming.order_by("due_at", "id")[:UPCOMING_LIMIT]),
-        "counts": counts,
-        "more": counts["overdue"] + counts["due_today"] - len(followups),
+        **{part: rows for part, (rows, _more) in parts.items()},
+        "more": {part: more for part, (_rows, more) in parts.items()},
+        "counts": my_day_counts(user, now),
     }
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.followup_list, name="index"),
     path("export/", views.followup_export, name="export"),
     path("today/", views.my_day, name="today"),
+    path("today/<str:part>/", views.my_day_more, name="today_more"),
     path("calendar/", views.calendar, name="calendar"),
     path("<int:pk>/", views.followup_detail, name="detail"),
     path("<int:pk>/complete/", views.followup_complete, name="complete"),

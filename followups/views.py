@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_POST
@@ -34,6 +34,7 @@ from followups.forms import (
     CommunicationForm,
     CompleteForm,
     FollowUpForm,
+    MoreRowsForm,
     PostponeForm,
     ReassignForm,
     RescheduleForm,
@@ -256,10 +257,42 @@ def _row_context():
     return {"postpone_days": postpone_days()}
 
 
+def _my_day_list_url(user, part):
+    """The follow-up list filtered to a part of the user's day: where "Show more" goes without htmx."""
+    today = timezone.localdate()
+    days: dict[str, dict[str, object]] = {
+        "overdue": {"overdue": "true"},
+        "due_today": {"status": "open", "due_after": today, "due_before": today},
+        "upcoming": {
+            "status": "open",
+            "due_after": today + timedelta(days=1),
+            "due_before": today + timedelta(days=selectors.UPCOMING_DAYS),
+        },
+    }
+    return f"{reverse('followups:index')}?{urlencode({'assignee': user.pk, **days[part]})}"
+
+
 @require_GET
 def my_day(request):
-    context = selectors.my_day(request.user) | _row_context()
+    list_urls = {part: _my_day_list_url(request.user, part) for part in selectors.MY_DAY_PARTS}
+    context = selectors.my_day(request.user) | _row_context() | {"list_urls": list_urls}
     return render(request, "followups/my_day.html", context)
+
+
+@require_GET
+def my_day_more(request, part):
+    """htmx: the next rows of a part of My day ("Show more"), with the button for the ones after them."""
+    if part not in selectors.MY_DAY_PARTS:
+        raise Http404
+    rows, more = selectors.my_day_rows(request.user, part, MoreRowsForm(request.GET).after())
+    context = {
+        "rows": rows,
+        "part": part,
+        "more": more,
+        "list_url": _my_day_list_url(request.user, part),
+        **_row_context(),
+    }
+    return render(request, "followups/partials/my_day_rows.html", context)
 
 
 def _chosen_assignee(request, users):

@@ -18,9 +18,11 @@ from customers.selectors import search_customers
 from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, Stage
 
 # The board shows every open opportunity, and those won or lost in the period chosen (this month
-# by default), at most BOARD_CARD_BUDGET cards in one response.
+# by default), at most BOARD_CARD_BUDGET cards in one response. A column shows BOARD_COLUMN_MAX cards
+# at first (more than a screen holds; rendering the cards is most of the page's cost) and "Show more"
+# loads as many again.
 BOARD_CARD_BUDGET = 200
-BOARD_COLUMN_MAX = 50
+BOARD_COLUMN_MAX = 12
 CUSTOMER_CARD_LIMIT = 5
 CUSTOMER_CHOICES_LIMIT = 10
 CENT = Decimal("0.01")
@@ -165,15 +167,24 @@ def closed_period(period: str, now: datetime | None = None) -> tuple[datetime, d
 
 
 def board_cards(
-    user: User, owner: User | None = None, *, period: str = "month", now: datetime | None = None
+    user: User,
+    owner: User | None = None,
+    *,
+    period: str = "month",
+    now: datetime | None = None,
+    stages: Sequence[Stage] | None = None,
 ) -> QuerySet[Opportunity]:
     """What the board shows: every open opportunity the user sees (of `owner` if given), and
-    those won or lost in the period, next to close first."""
+    those won or lost in the period, next to close first. `stages`, when the caller has them,
+    name the open stages by id (no join to the stages)."""
     start, end = closed_period(period, now)
+    is_open = (
+        Q(stage__in=[stage.pk for stage in stages if stage.is_open])
+        if stages is not None
+        else Q(stage__kind=Stage.Kind.OPEN)
+    )
     cards = Opportunity.objects.visible_to(user).filter(
-        Q(stage__kind=Stage.Kind.OPEN)
-        | Q(won_at__gte=start, won_at__lt=end)
-        | Q(lost_at__gte=start, lost_at__lt=end)
+        is_open | Q(won_at__gte=start, won_at__lt=end) | Q(lost_at__gte=start, lost_at__lt=end)
     )
     if owner is not None:
         cards = cards.filter(owner=owner)
@@ -186,6 +197,27 @@ def _with_card_joins(cards: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
     )
 
 
+def _first_cards_and_totals(cards: QuerySet[Opportunity], size: int) -> list[dict[str, Any]]:
+    """The first `size` cards of each stage (their ids), each row with its stage's count, amount
+    and amount × probability: one pass over the board's rows, which window functions number and
+    sum per stage, reading only the narrow columns (the cards' joins come after, by id)."""
+    stage = F("stage_id")
+    rows = (
+        cards.order_by()
+        .annotate(
+            rank=Window(RowNumber(), partition_by=stage, order_by=[F("expected_close_date"), F("id")]),
+            card_count=Window(Count("id"), partition_by=stage),
+            amount_sum=Window(Sum("amount"), partition_by=stage),
+            weighted_sum=Window(
+                Sum(F("amount") * F("probability"), output_field=DecimalField()), partition_by=stage
+            ),
+        )
+        .filter(rank__lte=size)
+        .values("pk", "stage_id", "card_count", "amount_sum", "weighted_sum")
+    )
+    return [dict(row) for row in rows]
+
+
 def board(
     user: User,
     owner: User | None = None,
@@ -195,28 +227,17 @@ def board(
     pinned: int | None = None,
 ) -> list[dict[str, Any]]:
     """The kanban: one column per stage with its first cards (board_column_size), and its true
-    count, amount and weighted amount (amount × probability) from one aggregate.
+    count, amount and weighted amount (amount × probability).
 
-    Three queries whatever the number of opportunities: the stages, the totals per stage, and the
-    first cards of every stage (a window function numbers each stage's cards). `pinned` (the card
-    just moved) is shown even when it is not among its column's first cards (one more query then).
+    Three queries whatever the number of opportunities: the stages; one pass over the board's rows
+    that numbers each stage's cards and sums the stage (window functions), keeping the first cards'
+    ids; and those cards with their customer and owner. `pinned` (the card just moved) is shown even
+    when it is not among its column's first cards (fetched with them).
     """
     stages = list(Stage.objects.all())
-    size = board_column_size(len(stages))
-    cards = board_cards(user, owner, period=period, now=now)
-    totals: dict[int, dict[str, Any]] = {
-        row["stage_id"]: dict(row)
-        for row in cards.order_by()
-        .values("stage_id")
-        .annotate(
-            card_count=Count("id"),
-            amount_sum=Sum("amount"),
-            weighted_sum=Sum(F("amount") * F("probability"), output_field=DecimalField()),
-        )
-    }
-    ranked = cards.annotate(
-        rank=Window(RowNumber(), partition_by=F("stage_id"), order_by=[F("expected_close_date"), F("id")])
-    ).filter(rank__lte=size)
+    cards = board_cards(user, owner, period=period, now=now, stages=stages)
+    first = _first_cards_and_totals(cards, board_column_size(len(stages)))
+    totals = {row["stage_id"]: row for row in first}
     columns: dict[int, dict[str, Any]] = {}
     for stage in stages:
         total = totals.get(stage.pk, {})
@@ -227,11 +248,11 @@ def board(
             "amount": total.get("amount_sum") or Decimal(0),
             "weighted": (Decimal(total.get("weighted_sum") or 0) / 100).quantize(CENT),
         }
-    for card in _with_card_joins(ranked):
+    shown = [row["pk"] for row in first]
+    if pinned is not None and pinned not in shown:
+        shown.append(pinned)
+    for card in _with_card_joins(cards.filter(pk__in=shown)):
         columns[card.stage_id]["cards"].append(card)
-    if pinned is not None and not any(card.pk == pinned for c in columns.values() for card in c["cards"]):
-        for card in _with_card_joins(cards.filter(pk=pinned)):
-            columns[card.stage_id]["cards"].append(card)
     for column in columns.values():
         column["next_offset"] = len(column["cards"]) if column["count"] > len(column["cards"]) else None
     return list(columns.values())

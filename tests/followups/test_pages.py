@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from crm import timeline
 from customers import services as customer_services
-from followups import services
+from followups import selectors, services
 from followups.models import Communication, FollowUp
 from tests.conftest import shown_customer_page
 from tests.factories import (
@@ -286,6 +286,73 @@ def test_my_day_the_week_and_the_dashboard_cost_a_fixed_number_of_queries(
             actor=sales1, followup=first, due_at=timezone.now() + timedelta(days=index + 1)
         )
     assert [count_queries(sales_client, url) for url in pages] == few
+
+
+def many_followups(customer, count, start, step):
+    """`count` open follow-ups of the customer's owner, due from `start` every `step`, in one insert."""
+    return FollowUp.objects.bulk_create(
+        FollowUpFactory.build(
+            customer=customer, assignee=customer.owner, created_by=customer.owner, due_at=start + step * index
+        )
+        for index in range(count)
+    )
+
+
+def next_rows_url(response):
+    found = re.search(r'hx-get="([^"]*today/overdue/[^"]*)"', response.content.decode())
+    return found and found[1].replace("&amp;", "&")
+
+
+def shown_ids(response):
+    return [int(pk) for pk in re.findall(r'id="followup-(\d+)"', response.content.decode())]
+
+
+def test_my_day_shows_the_first_rows_of_each_part_with_the_true_counts(sales_client, sales1, count_queries):
+    customer = CustomerFactory(owner=sales1)
+    now, today = timezone.now(), reverse("followups:today")
+    overdue = many_followups(customer, 3, now - timedelta(days=30), timedelta(minutes=7))
+    few = count_queries(sales_client, today)
+    overdue += many_followups(customer, 60, now - timedelta(days=20), timedelta(minutes=7))
+    upcoming = many_followups(customer, 12, local_end_of_today() + timedelta(hours=2), timedelta(hours=3))
+    many = count_queries(sales_client, today)
+    response, rows = many.response, selectors.MY_DAY_ROWS
+    assert response.context["counts"]["overdue"] == len(overdue) == 63  # true, from the aggregate
+    assert [f.pk for f in response.context["overdue"]] == [f.pk for f in overdue[:rows]]
+    assert [f.pk for f in response.context["upcoming"]] == [f.pk for f in upcoming[:rows]]
+    assert response.context["more"] == {"overdue": True, "due_today": False, "upcoming": True}
+    assert len(shown_ids(response)) == 2 * rows  # the first screen is bounded whatever there is
+    content = response.content.decode()
+    assert 'data-testid="more-overdue"' in content and 'data-testid="more-due_today"' not in content
+    # without htmx "Show more" opens the follow-up list filtered to the part
+    assert f"?assignee={sales1.pk}&amp;overdue=true" in content
+    assert many == few <= 8  # session, user, groups, navigation, the three parts and the counts
+
+
+def test_show_more_loads_the_next_rows_of_a_part_until_the_last(sales_client, sales1):
+    customer = CustomerFactory(owner=sales1)
+    overdue = many_followups(customer, 23, timezone.now() - timedelta(days=3), timedelta(minutes=9))
+    page = sales_client.get(reverse("followups:today"))
+    shown = [f.pk for f in page.context["overdue"]]
+    # a row done meanwhile shifts nothing: the next rows come after the last one shown
+    services.complete_followup(actor=sales1, followup=overdue[0], result="Called")
+    more_url = next_rows_url(page)
+    while more_url:
+        more = sales_client.get(more_url, **HTMX)
+        assert more.status_code == 200
+        shown += shown_ids(more)
+        more_url = next_rows_url(more)
+    assert shown == [f.pk for f in overdue]
+
+
+def test_show_more_shows_only_the_users_own_rows(client, sales1, sales2):
+    customer = CustomerFactory(owner=sales1)
+    many_followups(customer, 15, timezone.now() - timedelta(days=1), timedelta(minutes=1))
+    client.force_login(sales2)
+    response = client.get(reverse("followups:today_more", args=["overdue"]), **HTMX)
+    assert shown_ids(response) == []
+    assert client.get(reverse("followups:today_more", args=["someday"]), **HTMX).status_code == 404
+    bad = client.get(reverse("followups:today_more", args=["overdue"]) + "?after_due=x&after_id=-1", **HTMX)
+    assert bad.status_code == 200
 
 
 def test_the_dashboard_shows_the_users_counts_and_links_to_my_day(sales_client, my_day):

@@ -160,5 +160,5 @@ def key_figures(
         }
     figures["now"]["weighted_pipeline"] = open_pipeline_now(user)["weighted"]
     figures["now"]["overdue_followups"] = overdue_followups(user, now) if overdue is None else overdue
-    figures["now"]["balances_due"] = money(balances_due(user, ReportFilters())["amount"])
+    figures["now"]["balances_due"] = money(balances_due(user)["amount"])
     return figures

@@ -56,8 +56,8 @@ from crm.reporting import (
     sample_variance,
 )
 from orders.models import ZERO, CreditNoteLine, Order, OrderLine, Status, net_total
-from orders.selectors import STATUS_SINCE, balance_due
-from summaries.models import OrderDay
+from orders.selectors import STATUS_SINCE
+from summaries.models import BalanceDue, OrderDay
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -241,7 +241,11 @@ def longest_waiting(
     )
 
 
-def balances_due(user: User, filters: ReportFilters) -> dict[str, Any]:
-    """Money still to collect now: the balance of the orders not closed, and how many."""
-    orders = ORDERS.rows(user, filters).filter(balance_due())
-    return orders.aggregate(orders=Count("pk"), amount=Sum("balance"))
+def balances_due(user: User, currency: str = DEFAULT_CURRENCY) -> dict[str, Any]:
+    """Money still to collect now (orders.selectors.balance_due), and how many orders owe it, in one
+    currency: from the summary rows of the owners the user sees."""
+    return (
+        BalanceDue.objects.visible_to(user)
+        .filter(currency=currency)
+        .aggregate(orders=Coalesce(Sum("orders"), 0), amount=Sum("amount"))
+    )

@@ -662,7 +662,10 @@ def record_payment(
     cannot exceed the balance.
     """
     current = _locked(actor, order)
-    return _add_payment(actor, current, amount, method=method, paid_at=paid_at, reference=reference)
+    uncount_orders(_just(current))
+    payment = _add_payment(actor, current, amount, method=method, paid_at=paid_at, reference=reference)
+    count_orders(_just(current))
+    return payment
 
 
 def _add_payment(
@@ -863,12 +866,12 @@ def issue_credit_note(
     _settle(current)
     set_history_context(current, user=actor, reason=change_reason("credit_note_issued", number=note.number))
     current.save()
-    count_orders(_just(current))
     events.credit_note_issued(order=current, actor=actor, credit_note=note)
     if refund:
         _add_payment(
             actor, current, -refund, method=refund_method, paid_at=None, reference=reference, field="refund"
         )
+    count_orders(_just(current))
     return note
 
 

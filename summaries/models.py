@@ -1,12 +1,12 @@
-"""Summary rows the dashboard reads instead of the facts: per day the orders booked and finished and
-the deals won and lost, and the open pipeline of the moment. Each row is keyed by the two users a fact
-is visible through — its own owner and its customer's owner — so `visible_to` filters summary rows
-exactly as it filters the facts (managers all, a team lead the team, a salesperson their own).
+"""Summary rows the dashboard reads instead of the facts: per day the orders booked and finished and the
+deals won and lost; and the figures of the moment, the balances due and the open pipeline. Each row is
+keyed by the two users a fact is visible through — its own owner and its customer's owner — so
+`visible_to` filters summary rows exactly as it filters the facts (managers all, a team lead the team, a
+salesperson their own).
 
-summaries/upkeep.py is the only writer: the services that change a fact take its old contribution out
-and put its new one in within their transaction, and `manage.py rebuild_summaries` recomputes every
-row from the facts with the same queries.
-"""
+summaries/upkeep.py is the only writer: the services that change a fact take its old contribution out and
+put its new one in within their transaction, and `manage.py rebuild_summaries` recomputes every row from
+the facts with the same queries."""
 
 from __future__ import annotations
 
@@ -101,6 +101,30 @@ class DealDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind} {self.amount} ({self.deals})"
+
+
+class BalanceDue(models.Model):
+    """The money still to collect now (orders.selectors.balance_due: confirmed, processing or finished
+    orders with a positive balance), per order owner, customer owner and currency: how many, how much."""
+
+    owner = _user(_("order owner"))
+    customer_owner = _user(_("customer owner"))
+    currency = models.CharField(_("currency"), max_length=3)
+    orders = models.IntegerField(_("orders"))
+    amount = _sum_field(_("balance due"))
+
+    objects = SummaryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("balance due")
+        verbose_name_plural = _("balances due")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "customer_owner", "currency"], name="balance_due_key")
+        ]
+        indexes = [models.Index(fields=["customer_owner"], name="balance_customer_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.amount} ({self.orders})"
 
 
 class OpenPipeline(models.Model):

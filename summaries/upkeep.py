@@ -1,15 +1,14 @@
 """The one writer of the summary rows (summaries/models.py).
 
-A service that changes what a fact contributes — an order's stamps, net total, owner, customer or
-currency; a deal's outcome, stage, probability, amount, owner or customer; a customer's owner — calls
-`uncount_*` on the facts it changes once their rows are locked and `count_*` after the change, in the
-same transaction: the facts' old contribution is taken out of the summary rows and their new one put in,
-each with one INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE that adds to the rows already there.
+A service that changes what a fact contributes — an order's stamps, status, net total, balance, owner,
+customer or currency; a deal's outcome, stage, probability, amount, owner or customer; a customer's owner
+— calls `uncount_*` on the facts it changes once their rows are locked and `count_*` after the change, in
+the same transaction: the facts' old contribution is taken out of the summary rows and their new one put
+in, each with one INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE that adds to the rows already there.
 `rebuild()` empties the rows and counts every fact with the same queries, so incremental upkeep and a
 rebuild agree by construction. A row that a change empties stays, with zeros.
 
-Days are local days of the site's time zone, as the reports' periods are.
-"""
+Days are local days of the site's time zone, as the reports' periods are."""
 
 from __future__ import annotations
 
@@ -24,7 +23,7 @@ from django.utils import timezone
 from crm.reporting import days_between
 from opportunities.models import Opportunity
 from orders.models import ZERO, Order, net_total
-from summaries.models import DealDay, OpenPipeline, OrderDay
+from summaries.models import BalanceDue, DealDay, OpenPipeline, OrderDay
 
 PERCENT_OF_AMOUNT = DecimalField(max_digits=24, decimal_places=2)
 # Contributions name their columns after the summary's fields with this prefix, clear of the facts' own.
@@ -50,6 +49,18 @@ def _order_contributions(orders: QuerySet[Order]) -> Iterable[QuerySet[Any]]:
             .values("to_kind", "to_day", "to_owner", "to_customer_owner", "to_currency")
             .annotate(to_amount=Sum(net_total()), to_orders=Count("pk"))
         )
+
+
+def _balance_contributions(orders: QuerySet[Order]) -> QuerySet[Any]:
+    from orders.selectors import balance_due  # it imports the order services, which import this module
+
+    return (
+        orders.filter(balance_due())
+        .order_by()
+        .annotate(to_owner=F("owner"), to_customer_owner=F("customer__owner"), to_currency=F("currency"))
+        .values("to_owner", "to_customer_owner", "to_currency")
+        .annotate(to_orders=Count("pk"), to_amount=Sum("balance"))
+    )
 
 
 def _deal_contributions(deals: QuerySet[Opportunity]) -> Iterable[QuerySet[Any]]:
@@ -122,6 +133,7 @@ def _add(summary: type[Model], contributions: QuerySet[Any], sign: int) -> None:
 def _add_orders(orders: QuerySet[Order], sign: int) -> None:
     for contributions in _order_contributions(orders):
         _add(OrderDay, contributions, sign)
+    _add(BalanceDue, _balance_contributions(orders), sign)
 
 
 def _add_deals(deals: QuerySet[Opportunity], sign: int) -> None:
@@ -169,7 +181,7 @@ def count_customers(customer_ids: Iterable[int]) -> None:
     count_deals(Opportunity.objects.filter(customer__in=ids))
 
 
-SUMMARIES: tuple[type[Model], ...] = (OrderDay, DealDay, OpenPipeline)
+SUMMARIES: tuple[type[Model], ...] = (OrderDay, BalanceDue, DealDay, OpenPipeline)
 
 
 @transaction.atomic

@@ -29,6 +29,7 @@ from tests.reports.independent import cents, days, deals, mean, orders, rate, wi
 pytestmark = pytest.mark.django_db
 
 DASHBOARD_BUDGET = 12
+PAYABLE = ("confirmed", "processing", "finished")
 
 
 @pytest.fixture
@@ -103,6 +104,9 @@ def expected(user, period):
         "win_rate": rate(len(won), len(won) + len(lost)),
         "average_deal": cents(won_amount / len(won)) if won else None,
         "sales_cycle": mean([days(d["won_at"], d["created_at"]) for d in won]),
+        "balances_due": cents(
+            sum((o["balance"] for o in seen if o["status"] in PAYABLE and o["balance"] > 0), Decimal(0))
+        ),
         "weighted_pipeline": cents(sum((d["amount"] * d["probability"] / 100 for d in open_), Decimal(0))),
     }
 

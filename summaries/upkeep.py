@@ -184,6 +184,30 @@ def count_customers(customer_ids: Iterable[int]) -> None:
 SUMMARIES: tuple[type[Model], ...] = (OrderDay, BalanceDue, DealDay, OpenPipeline)
 
 
+def summary_rows() -> dict[str, list[tuple[Any, ...]]]:
+    """Every summary row that counts something, without its id, in order: {model name: rows}."""
+    rows = {}
+    for summary in SUMMARIES:
+        fields = [f.attname for f in summary._meta.concrete_fields if not f.primary_key]
+        counted = [name for name in ("orders", "deals") if name in fields]
+        rows[summary.__name__] = sorted(
+            tuple(values)
+            for values in summary._default_manager.values_list(*fields)
+            if any(values[fields.index(name)] for name in counted)
+        )
+    return rows
+
+
+def drifted() -> list[str]:
+    """The summaries whose kept rows differ from a rebuild (which is rolled back): empty when right."""
+    with transaction.atomic():
+        kept = summary_rows()
+        rebuild()
+        rebuilt = summary_rows()
+        transaction.set_rollback(True)
+    return [name for name in kept if kept[name] != rebuilt[name]]
+
+
 @transaction.atomic
 def rebuild() -> None:
     """Every summary row recomputed from the facts: for a database whose facts were written around the

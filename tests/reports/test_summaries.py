@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,7 +22,7 @@ from opportunities import services as deal_services
 from opportunities.models import Opportunity, Stage
 from orders import services as order_services
 from summaries.models import OpenPipeline
-from summaries.upkeep import SUMMARIES, rebuild
+from summaries.upkeep import drifted, rebuild, summary_rows
 from tests.factories import CustomerFactory, OpportunityFactory, UserFactory
 from tests.orders.builders import order_in
 from tests.reports.independent import cents, days, deals, mean, orders, rate, within
@@ -132,23 +133,11 @@ def test_the_history_moves_figures_between_owners(history, sales1, sales2):
     assert theirs["win_rate"] == Decimal("0.0")  # the deal lost on c2 was theirs to begin with
 
 
-def summary_rows():
-    """Every summary row with something in it, without its id."""
-    return {
-        model.__name__: sorted(
-            tuple(str(value) if isinstance(value, float) else value for value in row.values())
-            for row in model.objects.values(
-                *[f.attname for f in model._meta.concrete_fields if not f.primary_key]
-            )
-            if any(row[name] for name in ("orders", "deals") if name in row)
-        )
-        for model in SUMMARIES
-    }
-
-
 def test_a_rebuild_gives_the_rows_the_services_kept(history):
     kept = summary_rows()
-    assert kept["OrderDay"] and kept["DealDay"] and kept["OpenPipeline"]
+    assert all(kept.values()), kept
+    assert drifted() == []
+    call_command("rebuild_summaries", "--check")
     rebuild()
     assert summary_rows() == kept
 
@@ -164,7 +153,10 @@ def test_facts_written_around_the_services_are_counted_by_the_rebuild(sales1):
         probability=50,
     )
     assert not OpenPipeline.objects.exists()
-    rebuild()
+    assert drifted() == ["OpenPipeline"]
+    with pytest.raises(CommandError):
+        call_command("rebuild_summaries", "--check")
+    call_command("rebuild_summaries")
     assert OpenPipeline.objects.get().percent_amount == Decimal("500.00")
 
 

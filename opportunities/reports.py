@@ -33,6 +33,7 @@ from crm.reporting import (
     grouped,
     money,
     percent,
+    spanning,
 )
 from customers.models import Customer
 from opportunities.models import Opportunity, OpportunityEvent, Stage
@@ -174,10 +175,8 @@ def closed_deals_in(user: User, periods: Mapping[str, Period]) -> dict[str, Row]
     """closed_deals() (no grouping, no filter) of each of the named `periods`, from the summary rows
     of the days (one query, whatever the number of deals)."""
     measures: dict[str, Aggregate] = {}
-    closed = Q()
     for name, period in periods.items():
         inside = period.contains_day("day")
-        closed |= inside
         won, lost = inside & Q(kind=DealDay.Kind.WON), inside & Q(kind=DealDay.Kind.LOST)
         measures |= {
             f"{name}_won": Coalesce(Sum("deals", filter=won), 0),
@@ -185,7 +184,7 @@ def closed_deals_in(user: User, periods: Mapping[str, Period]) -> dict[str, Row]
             f"{name}_won_amount": Sum("amount", filter=won),
             f"{name}_cycle_days": Sum("cycle_days", filter=won),
         }
-    row = DealDay.objects.visible_to(user).filter(closed).aggregate(**measures)
+    row = DealDay.objects.visible_to(user).filter(spanning(periods.values())).aggregate(**measures)
     figures = {}
     for name in periods:
         won, amount, days = row[f"{name}_won"], row[f"{name}_won_amount"], row[f"{name}_cycle_days"]

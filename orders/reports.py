@@ -54,6 +54,7 @@ from crm.reporting import (
     days_between,
     grouped,
     sample_variance,
+    spanning,
 )
 from orders.models import ZERO, CreditNoteLine, Order, OrderLine, Status, net_total
 from orders.selectors import STATUS_SINCE
@@ -122,17 +123,16 @@ def revenue_and_booked_in(
     {period name: {"revenue": row, "booked": row}}."""
     kinds = {"revenue": OrderDay.Kind.REVENUE, "booked": OrderDay.Kind.BOOKED}
     measures: dict[str, Aggregate] = {}
-    wanted = Q()
     for name, period in periods.items():
         inside = period.contains_day("day")
-        wanted |= inside
         for figure, kind in kinds.items():
             counted = inside & Q(kind=kind)
             measures |= {
                 f"{name}_{figure}_amount": Sum("amount", filter=counted),
                 f"{name}_{figure}_orders": Coalesce(Sum("orders", filter=counted), 0),
             }
-    row = OrderDay.objects.visible_to(user).filter(wanted, currency=currency).aggregate(**measures)
+    days = OrderDay.objects.visible_to(user).filter(spanning(periods.values()), currency=currency)
+    row = days.aggregate(**measures)
     return {
         name: {
             figure: {"amount": row[f"{name}_{figure}_amount"], "orders": row[f"{name}_{figure}_orders"]}

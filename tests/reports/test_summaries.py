@@ -23,7 +23,7 @@ from opportunities.models import Opportunity, Stage
 from orders import services as order_services
 from summaries.models import OpenPipeline
 from summaries.upkeep import drifted, rebuild, summary_rows
-from tests.factories import CustomerFactory, OpportunityFactory, UserFactory
+from tests.factories import CustomerFactory, OpportunityFactory, ProductFactory, UserFactory
 from tests.orders.builders import order_in
 from tests.reports.independent import cents, days, deals, mean, orders, rate, within
 
@@ -47,12 +47,13 @@ def this_month() -> Period:
     return Period.from_preset("this_month", timezone.localdate())
 
 
-def deal(actor, customer, amount="1000.00"):
+def deal(actor, customer, amount="1000.00", lines=()):
     return deal_services.create_opportunity(
         actor=actor,
         customer=customer,
         title="Pumps",
         amount=Decimal(amount),
+        lines=lines,
         expected_close_date=timezone.localdate() + timedelta(days=30),
     )
 
@@ -76,8 +77,9 @@ def history(sales1, sales2, manager):
     )
     order_in("finished", manager, c1, owner=sales2)  # sales2's order on sales1's customer
     order_in("finished", sales1, c1, currency="USD")  # another currency: not in the CNY figures
-    won, lost, reopened, moved, changed = (
-        deal(s, c) for s, c in ((sales1, c1), (sales2, c2), (sales2, c3), (sales1, c4), (sales2, c2))
+    won = deal(sales1, c1, lines=[{"product": ProductFactory(), "quantity": 4}])
+    lost, reopened, moved, changed = (
+        deal(s, c) for s, c in ((sales2, c2), (sales2, c3), (sales1, c4), (sales2, c2))
     )
     deal_services.mark_won(actor=sales1, opportunity=won)
     deal_services.mark_lost(actor=sales2, opportunity=lost, reason="Price")
@@ -151,6 +153,7 @@ def test_facts_written_around_the_services_are_counted_by_the_rebuild(sales1):
         stage=Stage.objects.open().first(),
         amount=Decimal("10.00"),
         probability=50,
+        expected_close_date=timezone.localdate(),
     )
     assert not OpenPipeline.objects.exists()
     assert drifted() == ["OpenPipeline"]

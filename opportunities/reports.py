@@ -17,7 +17,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Aggregate, Avg, Count, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    DecimalField,
+    Exists,
+    Expression,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -174,7 +186,7 @@ def closed_deals(user: User, period: Period, filters: ReportFilters, by: Sequenc
 def closed_deals_in(user: User, periods: Mapping[str, Period]) -> dict[str, Row]:
     """closed_deals() (no grouping, no filter) of each of the named `periods`, from the summary rows
     of the days (one query, whatever the number of deals)."""
-    measures: dict[str, Aggregate] = {}
+    measures: dict[str, Expression] = {}
     for name, period in periods.items():
         inside = period.contains_day("day")
         won, lost = inside & Q(kind=DealDay.Kind.WON), inside & Q(kind=DealDay.Kind.LOST)

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.auth.models import User
 from django.db.models import (
-    Aggregate,
     Avg,
     Case,
     Count,
@@ -122,7 +121,7 @@ def revenue_and_booked_in(
     from the summary rows of the days (one query, whatever the number of orders):
     {period name: {"revenue": row, "booked": row}}."""
     kinds = {"revenue": OrderDay.Kind.REVENUE, "booked": OrderDay.Kind.BOOKED}
-    measures: dict[str, Aggregate] = {}
+    measures: dict[str, Expression] = {}
     for name, period in periods.items():
         inside = period.contains_day("day")
         for figure, kind in kinds.items():

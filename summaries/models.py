@@ -10,18 +10,23 @@ the facts with the same queries."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import VisibleQuerySet
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class SummaryQuerySet(VisibleQuerySet):
     owner_path = ("owner", "customer_owner")
 
 
-def _user(verbose_name: str) -> models.ForeignKey:
+def _user(verbose_name: StrOrPromise) -> models.ForeignKey:
     return models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -31,7 +36,7 @@ def _user(verbose_name: str) -> models.ForeignKey:
     )
 
 
-def _sum_field(verbose_name: str) -> models.DecimalField:
+def _sum_field(verbose_name: StrOrPromise) -> models.DecimalField:
     return models.DecimalField(verbose_name, max_digits=20, decimal_places=2)
 
 

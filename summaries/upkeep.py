@@ -85,7 +85,7 @@ def _deal_contributions(deals: QuerySet[Opportunity]) -> Iterable[QuerySet[Any]]
 
 def _pipeline_contributions(deals: QuerySet[Opportunity]) -> QuerySet[Any]:
     return (
-        deals.open()
+        deals.open()  # type: ignore[attr-defined]
         .order_by()
         .annotate(to_owner=F("owner"), to_customer_owner=F("customer__owner"))
         .values("to_owner", "to_customer_owner")
@@ -102,14 +102,13 @@ def _pipeline_contributions(deals: QuerySet[Opportunity]) -> QuerySet[Any]:
 def _add(summary: type[Model], contributions: QuerySet[Any], sign: int) -> None:
     """Adds `sign` × the contributions to the summary's rows, making the rows that are missing."""
     (key,) = summary._meta.constraints
-    keys = [summary._meta.get_field(name) for name in key.fields]  # type: ignore[attr-defined]
-    measures = [
-        field for field in summary._meta.concrete_fields if not field.primary_key and field not in keys
-    ]
+    fields = [f for f in summary._meta.concrete_fields if not f.primary_key]
+    keys = [f for f in fields if f.name in key.fields]  # type: ignore[attr-defined]
+    measures = [f for f in fields if f not in keys]
     quote = connection.ops.quote_name
     table = quote(summary._meta.db_table)
     select, params = contributions.query.sql_with_params()
-    columns = ", ".join(quote(field.column) for field in [*keys, *measures])
+    columns = ", ".join(quote(field.attname) for field in [*keys, *measures])
     values = ", ".join(
         [
             *(f"c.{PREFIX}{field.name}" for field in keys),
@@ -117,10 +116,10 @@ def _add(summary: type[Model], contributions: QuerySet[Any], sign: int) -> None:
         ]
     )
     added = ", ".join(
-        f"{quote(field.column)} = {table}.{quote(field.column)} + excluded.{quote(field.column)}"
+        f"{quote(field.attname)} = {table}.{quote(field.attname)} + excluded.{quote(field.attname)}"
         for field in measures
     )
-    conflict = ", ".join(quote(field.column) for field in keys)
+    conflict = ", ".join(quote(field.attname) for field in keys)
     # "WHERE true": SQLite reads ON CONFLICT after a bare SELECT as part of a join.
     sql = (
         f"INSERT INTO {table} ({columns}) SELECT {values} FROM ({select}) AS c WHERE true "

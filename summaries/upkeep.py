@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Count, DecimalField, F, Model, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, F, Model, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -178,6 +179,15 @@ def count_customers(customer_ids: Iterable[int]) -> None:
     ids = list(customer_ids)
     count_orders(Order.objects.filter(customer__in=ids))
     count_deals(Opportunity.objects.filter(customer__in=ids))
+
+
+def facts_of(user: User) -> tuple[QuerySet[Order], QuerySet[Opportunity]]:
+    """The orders and deals `user` owns or whose customer they own, locked and fixed by id (the same rows
+    before and after a change of owners): what handing over that user's records may move."""
+    mine = Q(owner=user) | Q(customer__owner=user)
+    orders = Order.objects.filter(mine).select_for_update(of=("self",)).values_list("pk", flat=True)
+    deals = Opportunity.objects.filter(mine).select_for_update(of=("self",)).values_list("pk", flat=True)
+    return Order.objects.filter(pk__in=list(orders)), Opportunity.objects.filter(pk__in=list(deals))
 
 
 SUMMARIES: tuple[type[Model], ...] = (OrderDay, BalanceDue, DealDay, OpenPipeline)

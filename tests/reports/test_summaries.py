@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Team
+from accounts.services import deactivate_user
 from crm.reporting import Period
 from crm.reports import key_figures
 from customers import services as customer_services
@@ -142,6 +143,12 @@ def test_a_rebuild_gives_the_rows_the_services_kept(history):
     call_command("rebuild_summaries", "--check")
     rebuild()
     assert summary_rows() == kept
+
+
+def test_a_deactivated_users_records_move_in_the_summaries_too(history, manager, sales1, sales2):
+    deactivate_user(actor=manager, user=sales2, successor=sales1)
+    assert drifted() == []
+    assert key_figures(sales2, this_month())["now"]["weighted_pipeline"] == 0
 
 
 def test_facts_written_around_the_services_are_counted_by_the_rebuild(sales1):

@@ -199,6 +199,8 @@ def deactivate_user(*, actor: User | None, user: User, successor: User | None) -
     """Deactivates `user` and moves every record `handover` names to `successor`, in one transaction,
     with a history record on each (reason "handed_over") and one summary event; returns the counts.
     Afterwards nothing open is left owned by an inactive user, and they can no longer log in."""
+    from summaries.upkeep import count_deals, count_orders, facts_of, uncount_deals, uncount_orders
+
     require_manager(actor)
     current = User.objects.select_for_update().get(pk=user.pk)
     if actor is not None and current.pk == actor.pk:
@@ -210,6 +212,9 @@ def deactivate_user(*, actor: User | None, user: User, successor: User | None) -
     reason = change_reason("handed_over", name=display_name(current))
     now = timezone.now()
     moved: dict[str, int] = {}
+    orders, deals = facts_of(current)
+    uncount_orders(orders)
+    uncount_deals(deals)
     for kind, records in handover(current).items():
         rows = list(records.select_for_update())
         field = HANDOVER_FIELDS[kind]
@@ -223,6 +228,8 @@ def deactivate_user(*, actor: User | None, user: User, successor: User | None) -
                 rows, model, [field, "updated_at"], default_user=actor, default_change_reason=reason
             )
         moved[kind] = len(rows)
+    count_orders(orders)
+    count_deals(deals)
     current.is_active = False
     current.save(update_fields=["is_active"])
     events.user_deactivated(user=current, actor=actor, successor=successor, moved=moved)

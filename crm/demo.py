@@ -138,6 +138,8 @@ def seed_all(scale: float = 1.0) -> dict[str, User]:
     for seeder in _seeders():
         seeder(context)
     from customers.activity import refresh_last_activity  # the apps' models load after crm's
+    from summaries.upkeep import rebuild
 
     refresh_last_activity(apps.get_model("customers", "Customer").objects.all())  # events are bulk-inserted
+    rebuild()  # the dated records were written around the services that keep the summaries
     return users

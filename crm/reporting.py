@@ -21,7 +21,7 @@ office is that team's region / office. Rows whose owner has no team group under 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -153,6 +153,13 @@ class Period:
         if self.preset in PRESETS:
             return {"period": self.preset}
         return {"period": CUSTOM, "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def spanning(periods: Iterable[Period], path: str = "day") -> Q:
+    """Rows whose date `path` falls from the first period's start to the last one's end: one range an
+    index on (owner, day) serves, where the OR of the periods' ranges would not be."""
+    spans = list(periods)
+    return Q(**{f"{path}__gte": min(p.start for p in spans), f"{path}__lte": max(p.end for p in spans)})
 
 
 # --- the filters ------------------------------------------------------------------------------

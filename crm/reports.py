@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from crm.reporting import Period, ReportFilters, Row, add_months, money, month_start
 from followups.models import FollowUp
-from opportunities.reports import closed_deals, closed_deals_in, open_pipeline
+from opportunities.reports import closed_deals, closed_deals_in, open_pipeline_now
 from orders.reports import balances_due, revenue, revenue_and_booked_in
 
 if TYPE_CHECKING:
@@ -145,10 +145,9 @@ def key_figures(
     the weighted pipeline, overdue follow-ups and balances due). `overdue`: the overdue follow-ups
     the user sees, when the caller has counted them already."""
     now = now or timezone.now()
-    filters = ReportFilters()
     figures: dict[str, Row] = {}
     spans = {"now": period, "before": period.previous()}
-    orders, closed = revenue_and_booked_in(user, spans, filters), closed_deals_in(user, spans, filters)
+    orders, closed = revenue_and_booked_in(user, spans), closed_deals_in(user, spans)
     for name in spans:
         deals = closed[name]
         figures[name] = {
@@ -159,8 +158,7 @@ def key_figures(
             "average_deal": deals["average_deal"],
             "sales_cycle": deals["sales_cycle"],
         }
-    pipeline = open_pipeline(user, filters)[0]
-    figures["now"]["weighted_pipeline"] = pipeline["weighted"]
+    figures["now"]["weighted_pipeline"] = open_pipeline_now(user)["weighted"]
     figures["now"]["overdue_followups"] = overdue_followups(user, now) if overdue is None else overdue
-    figures["now"]["balances_due"] = money(balances_due(user, filters)["amount"])
+    figures["now"]["balances_due"] = money(balances_due(user)["amount"])
     return figures

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "followups",
     "accounts",
     "automation",
+    "summaries",
 ]
 
 MIDDLEWARE = [

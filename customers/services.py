@@ -26,6 +26,7 @@ from customers.access import can_change_customer, require_change_customer
 from customers.activity import refresh_last_activity
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import normalise_contact_value, normalise_email, normalise_phone
+from summaries.upkeep import count_customers, uncount_customers
 
 CUSTOMER_FIELDS = {
     "name",
@@ -302,11 +303,13 @@ def reassign_owner(*, actor: User | None, customers: Iterable[Customer], new_own
     """Give customers to another user (managers only); returns how many changed."""
     require_manager(actor)
     changed = [c for c in customers if c.owner_id != new_owner.pk]
+    uncount_customers(c.pk for c in changed)
     for customer in changed:
         customer.owner = new_owner
         customer.updated_at = timezone.now()
         set_history_context(customer, user=actor, reason=change_reason("owner_reassigned"))
     bulk_update_with_history(changed, Customer, ["owner", "updated_at"], default_user=actor)
+    count_customers(c.pk for c in changed)
     return len(changed)
 
 
@@ -599,6 +602,7 @@ def merge_customers(*, actor: User | None, survivor: Customer, merged: Customer)
         _("Only managers or the owner of both customers may merge them."),
     )
     moved = change_reason("moved_by_merge", customer=merged.pk, name=merged.name)
+    uncount_customers([survivor.pk, merged.pk])
     kept = set(ContactMethod.objects.filter(customer=survivor).values_list("type", "value"))
     primary_types = set(
         ContactMethod.objects.filter(customer=survivor, is_primary=True).values_list("type", flat=True)
@@ -624,5 +628,6 @@ def merge_customers(*, actor: User | None, survivor: Customer, merged: Customer)
     _save_customer(actor, survivor, change_reason("merged_from", **reason))
     set_history_context(merged, user=actor, reason=change_reason("merged_into", customer=survivor.pk))
     merged.delete()
+    count_customers([survivor.pk])
     refresh_last_activity(Customer.objects.filter(pk=survivor.pk))
     return survivor

@@ -219,6 +219,14 @@ class FollowUp(TimeStampedModel):
             # My day, the reminders and the dashboard: a user's open follow-ups by due time.
             models.Index(fields=["assignee", "status", "due_at", "id"], name="followup_assignee_due_idx"),
             models.Index(fields=["status", "due_at", "id"], name="followup_status_due_idx"),
+            # The dashboard's counts of the open follow-ups due by today, whoever may see them (assignee,
+            # customer), from this index alone: no visit to the table's pages however many there are.
+            models.Index(
+                fields=["due_at"],
+                include=["id", "assignee", "customer"],
+                condition=Q(status="open"),
+                name="followup_open_due_idx",
+            ),
             models.Index(fields=["due_at", "id"], name="followup_due_idx"),
             models.Index(fields=["created_at", "id"], name="followup_created_idx"),
             # The customer's timeline: scheduled and completed follow-ups.

@@ -17,7 +17,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Aggregate, Avg, Count, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    DecimalField,
+    Exists,
+    Expression,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -33,9 +45,11 @@ from crm.reporting import (
     grouped,
     money,
     percent,
+    spanning,
 )
 from customers.models import Customer
 from opportunities.models import Opportunity, OpportunityEvent, Stage
+from summaries.models import DealDay, OpenPipeline
 
 PERCENT_OF_AMOUNT = DecimalField(max_digits=20, decimal_places=2)
 
@@ -169,21 +183,39 @@ def closed_deals(user: User, period: Period, filters: ReportFilters, by: Sequenc
     return [_closed_row(row, by_deal) for row in rows]
 
 
-def closed_deals_in(user: User, periods: Mapping[str, Period], filters: ReportFilters) -> dict[str, Row]:
-    """closed_deals() (no grouping) of each of the named `periods`, from one query."""
-    measures: dict[str, Aggregate] = {}
-    closed = Q()
+def closed_deals_in(user: User, periods: Mapping[str, Period]) -> dict[str, Row]:
+    """closed_deals() (no grouping, no filter) of each of the named `periods`, from the summary rows
+    of the days (one query, whatever the number of deals)."""
+    measures: dict[str, Expression] = {}
     for name, period in periods.items():
-        won, lost = period.contains("won_at"), period.contains("lost_at")
-        closed |= won | lost
-        measures |= _closed_measures(won, lost, True, prefix=f"{name}_")
-    (row,) = grouped(OPPORTUNITIES.rows(user, filters).filter(closed), [], measures)
-    return {
-        name: _closed_row(
-            {key[len(name) + 1 :]: value for key, value in row.items() if key.startswith(f"{name}_")}, True
-        )
-        for name in periods
-    }
+        inside = period.contains_day("day")
+        won, lost = inside & Q(kind=DealDay.Kind.WON), inside & Q(kind=DealDay.Kind.LOST)
+        measures |= {
+            f"{name}_won": Coalesce(Sum("deals", filter=won), 0),
+            f"{name}_lost": Coalesce(Sum("deals", filter=lost), 0),
+            f"{name}_won_amount": Sum("amount", filter=won),
+            f"{name}_cycle_days": Sum("cycle_days", filter=won),
+        }
+    row = DealDay.objects.visible_to(user).filter(spanning(periods.values())).aggregate(**measures)
+    figures = {}
+    for name in periods:
+        won, amount, days = row[f"{name}_won"], row[f"{name}_won_amount"], row[f"{name}_cycle_days"]
+        deals = {"won": won, "lost": row[f"{name}_lost"], "won_amount": amount}
+        deals["average_deal"] = amount / won if won else None
+        deals["sales_cycle"] = days / won if won else None
+        figures[name] = _closed_row(deals, True)
+    return figures
+
+
+def open_pipeline_now(user: User) -> Row:
+    """open_pipeline() (no grouping, no filter) from the summary rows of the owners the user sees:
+    how many open deals, their amount and weighted amount."""
+    row = OpenPipeline.objects.visible_to(user).aggregate(
+        deals=Coalesce(Sum("deals"), 0), amount=Sum("amount"), percent_amount=Sum("percent_amount")
+    )
+    row["amount"] = money(row["amount"])
+    row["weighted"] = weighted(row)
+    return row
 
 
 def time_in_stage(user: User, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[Row]:

@@ -18,7 +18,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import DecimalField, ExpressionWrapper, F
+from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +35,7 @@ from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine,
 from orders.models import ZERO, Product
 from orders.models import Status as OrderStatus
 from orders.services import MAX_AMOUNT, create_order, won_order_fields
+from summaries.upkeep import count_deals, uncount_deals
 
 SCORE_FIELDS = {f"score_{factor}" for factor in Opportunity.SCORE_FACTORS}
 BANT_FIELDS = {f"{item}_{suffix}" for item in Opportunity.BANT for suffix in ("confirmed", "note")}
@@ -320,6 +321,11 @@ def _prepare(
     return new_lines
 
 
+def _just(opportunity: Opportunity) -> QuerySet[Opportunity]:
+    """The opportunity as a queryset: what the summaries count (summaries.upkeep)."""
+    return Opportunity.objects.filter(pk=opportunity.pk)
+
+
 def _save(opportunity: Opportunity, actor: User | None, reason: str | None = None) -> None:
     set_history_context(opportunity, user=actor, reason=reason)
     opportunity.save()
@@ -362,6 +368,7 @@ def create_opportunity(
     opportunity.stage_entered_at = timezone.now()
     _save(opportunity, actor)
     OpportunityLine.objects.bulk_create(new_lines)
+    count_deals(_just(opportunity))
     events.opportunity_created(opportunity=opportunity, actor=actor)
     return opportunity
 
@@ -382,6 +389,7 @@ def update_opportunity(
     current = _locked(actor, opportunity)
     if not current.stage.is_open:
         raise ValidationError(_("A won or lost opportunity cannot be changed; reopen it first."))
+    uncount_deals(_just(current))
     for name, value in _clean_fields(fields).items():
         setattr(current, name, value)
     old_owner = current.owner
@@ -394,6 +402,7 @@ def update_opportunity(
         OpportunityLine.objects.bulk_create(new_lines)
     if current.owner_id != old_owner.pk:
         events.owner_changed(opportunity=current, actor=actor, old_owner=old_owner)
+    count_deals(_just(current))
     return current
 
 
@@ -403,11 +412,13 @@ def update_opportunity(
 def _enter(opportunity: Opportunity, stage: Stage, actor: User | None, reason: str | None) -> Stage:
     """Puts the opportunity into `stage` at its default probability; returns the stage it left.
 
-    The caller records the event that says why."""
+    The caller has taken the opportunity out of the summaries (uncount_deals) before changing it, and
+    records the event that says why."""
     from_stage = opportunity.stage
     opportunity.stage, opportunity.stage_entered_at = stage, timezone.now()
     opportunity.probability = stage.probability
     _save(opportunity, actor, reason)
+    count_deals(_just(opportunity))
     return from_stage
 
 
@@ -439,6 +450,7 @@ def move_stage(
         raise ValidationError(_("Win or lose the opportunity to close it."), code="closing_stage")
     if stage.pk == current.stage_id:
         return current
+    uncount_deals(_just(current))
     from_stage = _enter(current, stage, actor, change_reason("stage_moved"))
     events.stage_moved(opportunity=current, actor=actor, from_stage=from_stage, note=(note or "").strip())
     return current
@@ -501,6 +513,7 @@ def mark_won(
             ],
             code="order_refused",
         ) from None
+    uncount_deals(_just(current))
     current.order, current.won_at = order, timezone.now()
     from_stage = _enter(current, won, actor, change_reason("won", order_number=order.number))
     events.opportunity_won(opportunity=current, actor=actor, from_stage=from_stage, note=note)
@@ -521,6 +534,7 @@ def mark_lost(
     current = _locked(actor, opportunity, from_stage)
     _require_open(current)
     lost = _stage_of_kind(Stage.Kind.LOST)
+    uncount_deals(_just(current))
     current.lost_at, current.lost_reason = timezone.now(), reason
     from_stage = _enter(current, lost, actor, change_reason("lost"))
     events.opportunity_lost(opportunity=current, actor=actor, from_stage=from_stage)
@@ -570,6 +584,7 @@ def reopen(
     problem = reopen_problem(current)
     if problem:
         raise ValidationError(problem, code="order_open")
+    uncount_deals(_just(current))
     unlinked_order, current.order = current.order, None
     current.won_at, current.lost_at, current.lost_reason = None, None, ""
     from_stage = _enter(current, stage, actor, change_reason("reopened"))
@@ -846,6 +861,7 @@ def _insert_deals(actor: User | None, new: Sequence[_NewDeal]) -> None:
     for deal in new:  # the insert stamped the time of the import
         deal.opportunity.created_at = deal.created_at
     Opportunity.objects.bulk_update(deals, ["created_at"])
+    count_deals(Opportunity.objects.filter(pk__in=[deal.pk for deal in deals]))
     history = OpportunityEvent.objects.bulk_create([event for deal in new for event in deal.events])
     Opportunity.history.bulk_history_create(
         deals, default_user=actor, default_change_reason=change_reason("imported")

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.auth.models import User
 from django.db.models import (
-    Aggregate,
     Avg,
     Case,
     Count,
@@ -43,6 +42,7 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils.translation import gettext_lazy as _
 
 from crm.reporting import (
+    DEFAULT_CURRENCY,
     Dimension,
     Fact,
     Percentile,
@@ -53,9 +53,11 @@ from crm.reporting import (
     days_between,
     grouped,
     sample_variance,
+    spanning,
 )
 from orders.models import ZERO, CreditNoteLine, Order, OrderLine, Status, net_total
-from orders.selectors import STATUS_SINCE, balance_due
+from orders.selectors import STATUS_SINCE
+from summaries.models import BalanceDue, OrderDay
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -113,26 +115,27 @@ def booked(user: User, period: Period, filters: ReportFilters, by: Sequence[str]
 
 
 def revenue_and_booked_in(
-    user: User, periods: Mapping[str, Period], filters: ReportFilters
+    user: User, periods: Mapping[str, Period], currency: str = DEFAULT_CURRENCY
 ) -> dict[str, dict[str, Row]]:
-    """revenue() and booked() (no grouping) of each of the named `periods`, from one query:
-    {period name: {"revenue": row, "booked": row}}; each period's stamps are ranges their indexes serve."""
-    stamps = {"revenue": "finished_at", "booked": "confirmed_at"}
-    measures: dict[str, Aggregate] = {}
-    wanted = Q()
+    """revenue() and booked() (no grouping, no filter but the currency) of each of the named `periods`,
+    from the summary rows of the days (one query, whatever the number of orders):
+    {period name: {"revenue": row, "booked": row}}."""
+    kinds = {"revenue": OrderDay.Kind.REVENUE, "booked": OrderDay.Kind.BOOKED}
+    measures: dict[str, Expression] = {}
     for name, period in periods.items():
-        for figure, stamp in stamps.items():
-            inside = period.contains(stamp)
-            wanted |= inside
+        inside = period.contains_day("day")
+        for figure, kind in kinds.items():
+            counted = inside & Q(kind=kind)
             measures |= {
-                f"{name}_{figure}_amount": Sum(net_total(), filter=inside),
-                f"{name}_{figure}_orders": Count("pk", filter=inside),
+                f"{name}_{figure}_amount": Sum("amount", filter=counted),
+                f"{name}_{figure}_orders": Coalesce(Sum("orders", filter=counted), 0),
             }
-    (row,) = grouped(ORDERS.rows(user, filters).filter(wanted), [], measures)
+    days = OrderDay.objects.visible_to(user).filter(spanning(periods.values()), currency=currency)
+    row = days.aggregate(**measures)
     return {
         name: {
             figure: {"amount": row[f"{name}_{figure}_amount"], "orders": row[f"{name}_{figure}_orders"]}
-            for figure in stamps
+            for figure in kinds
         }
         for name in periods
     }
@@ -237,7 +240,11 @@ def longest_waiting(
     )
 
 
-def balances_due(user: User, filters: ReportFilters) -> dict[str, Any]:
-    """Money still to collect now: the balance of the orders not closed, and how many."""
-    orders = ORDERS.rows(user, filters).filter(balance_due())
-    return orders.aggregate(orders=Count("pk"), amount=Sum("balance"))
+def balances_due(user: User, currency: str = DEFAULT_CURRENCY) -> dict[str, Any]:
+    """Money still to collect now (orders.selectors.balance_due), and how many orders owe it, in one
+    currency: from the summary rows of the owners the user sees."""
+    return (
+        BalanceDue.objects.visible_to(user)
+        .filter(currency=currency)
+        .aggregate(orders=Coalesce(Sum("orders"), 0), amount=Sum("amount"))
+    )

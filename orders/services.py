@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
@@ -37,6 +37,7 @@ from customers.models import ContactMethod, Customer
 from customers.services import mark_active
 from orders import events
 from orders.access import can_approve, require_change_order
+from summaries.upkeep import count_orders, uncount_orders
 
 if TYPE_CHECKING:
     from opportunities.models import Opportunity
@@ -144,6 +145,11 @@ def _locked(actor: User | None, order: Order) -> Order:
     if current.status != order.status:
         raise OrderConflict(current)
     return current
+
+
+def _just(order: Order) -> QuerySet[Order]:
+    """The order as a queryset: what the summaries count (summaries.upkeep)."""
+    return Order.objects.filter(pk=order.pk)
 
 
 # Numbers
@@ -396,6 +402,7 @@ def update_order(
     current = _locked(actor, order)
     if current.status in (Status.FINISHED, Status.CLOSED):
         raise ValidationError(_("A finished or closed order cannot be changed."))
+    uncount_orders(_just(current))
     allowed = ORDER_FIELDS if current.is_editable else DETAIL_FIELDS
     if not current.is_editable and lines is not None:
         raise ValidationError(_("Lines can be edited only while the order is created."))
@@ -424,6 +431,7 @@ def update_order(
         events.details_changed(order=current, actor=actor, fields=changed)
     if lines_changed or current.total != old_total or MONEY_FIELDS & set(changed):
         _void_approvals(actor, current)
+    count_orders(_just(current))
     return current
 
 
@@ -503,6 +511,7 @@ def _transition(
     else:
         _check_time(at, max(filter(None, (current.created_at, current.confirmed_at, current.processing_at))))
     from_status = current.status
+    uncount_orders(_just(current))
     method(at, **kwargs)
     set_history_context(current, user=actor, reason=change_reason(f"order_{current.status}"))
     try:
@@ -513,6 +522,7 @@ def _transition(
         events.order_closed(order=current, actor=actor, from_status=from_status)
     else:
         TRANSITION_EVENTS[name](order=current, actor=actor, note=note)
+    count_orders(_just(current))
     return current
 
 
@@ -652,7 +662,10 @@ def record_payment(
     cannot exceed the balance.
     """
     current = _locked(actor, order)
-    return _add_payment(actor, current, amount, method=method, paid_at=paid_at, reference=reference)
+    uncount_orders(_just(current))
+    payment = _add_payment(actor, current, amount, method=method, paid_at=paid_at, reference=reference)
+    count_orders(_just(current))
+    return payment
 
 
 def _add_payment(
@@ -841,6 +854,7 @@ def issue_credit_note(
         ) % {"amount": money(remaining)}
     if errors:
         raise ValidationError(errors)
+    uncount_orders(_just(current))
     note = CreditNote(
         number=next_number(CREDIT_NOTE_NUMBER), order=current, reason=reason, amount=credit, created_by=actor
     )
@@ -857,6 +871,7 @@ def issue_credit_note(
         _add_payment(
             actor, current, -refund, method=refund_method, paid_at=None, reference=reference, field="refund"
         )
+    count_orders(_just(current))
     return note
 
 

@@ -11,6 +11,7 @@ from customers.models import ContactMethod, Customer, Need
 from followups.models import Communication, FollowUp
 from opportunities.models import Opportunity, Stage
 from orders.models import Product
+from summaries.upkeep import count_deals
 
 PASSWORD = "demo-Passw0rd"
 
@@ -123,3 +124,10 @@ class OpportunityFactory(ModelFactory[Opportunity]):
     probability = factory.LazyAttribute(lambda opportunity: opportunity.stage.probability)
     amount = Decimal("1000.00")
     expected_close_date = factory.LazyFunction(lambda: date.today() + timedelta(days=30))
+
+    @classmethod
+    def _create(cls, model_class: type[Opportunity], *args: Any, **kwargs: Any) -> Opportunity:
+        """Stored, and counted in the summaries as the services would."""
+        opportunity = super()._create(model_class, *args, **kwargs)
+        count_deals(Opportunity.objects.filter(pk=opportunity.pk))
+        return opportunity

@@ -49,6 +49,7 @@ from orders.models import (
     Product,
     Status,
 )
+from summaries.upkeep import rebuild as rebuild_summaries
 
 CENT = Decimal("0.01")
 HISTORY_DAYS = 730  # customers arrive over the last two years…
@@ -231,6 +232,7 @@ def generate(
             writing.submit(write, tables.take(), dict(counters), min(first + chunk, customers))
     written = [*tables.writers]
     reset_sequences(written)
+    rebuild_summaries()  # the rows were inserted in bulk, around the services that keep the summaries
     analyze(written)
     return tables.counts()
 

@@ -18,6 +18,7 @@ from opportunities import services as deal_services
 from opportunities.models import Opportunity, OpportunityEvent, Stage
 from orders import services as order_services
 from orders.models import Order
+from summaries.upkeep import count_deals, count_orders, uncount_deals, uncount_orders
 from tests.factories import CustomerFactory, ProductFactory
 from tests.orders.builders import advance, make_order, order_in
 
@@ -29,14 +30,19 @@ def local(year, month, day, hour=10, minute=0):
 
 
 def dated(order, **stamps):
-    """Sets the order's time stamps (created, confirmed, processing, finished, closed) as given."""
-    Order.objects.filter(pk=order.pk).update(**{f"{name}_at": at for name, at in stamps.items()})
+    """Sets the order's time stamps (created, confirmed, processing, finished, closed) as given, and
+    the summaries with them."""
+    orders = Order.objects.filter(pk=order.pk)
+    uncount_orders(orders)
+    orders.update(**{f"{name}_at": at for name, at in stamps.items()})
+    count_orders(orders)
     order.refresh_from_db()
     return order
 
 
 def dated_deal(deal, *times):
-    """Dates the deal's stage events in order (the first is its creation) and its won/lost stamps."""
+    """Dates the deal's stage events in order (the first is its creation) and its won/lost stamps (and
+    the summaries with them)."""
     events = list(OpportunityEvent.objects.filter(opportunity=deal).order_by("at", "pk"))
     assert len(events) == len(times), (len(events), len(times))
     for event, at in zip(events, times, strict=True):
@@ -49,7 +55,10 @@ def dated_deal(deal, *times):
         stamps["won_at"] = times[-1] if last.to_stage.kind == Stage.Kind.WON else deal.won_at
     if deal.lost_at:
         stamps["lost_at"] = times[-1]
-    Opportunity.objects.filter(pk=deal.pk).update(**stamps)
+    deals = Opportunity.objects.filter(pk=deal.pk)
+    uncount_deals(deals)
+    deals.update(**stamps)
+    count_deals(deals)
     deal.refresh_from_db()
     return deal
 

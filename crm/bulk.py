@@ -33,7 +33,11 @@ def insert(model: type[models.Model], rows: Sequence[Row]) -> Sequence[Row]:
     fields = list(model._meta.concrete_fields)
     now = timezone.now()
     defaults = {field.attname: field.get_default() for field in fields}
-    stamped = [field.attname for field in fields if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)]
+    stamped = [
+        field.attname
+        for field in fields
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    ]
     for row in rows:
         for column, default in defaults.items():
             row.setdefault(column, default)
@@ -50,7 +54,9 @@ def insert(model: type[models.Model], rows: Sequence[Row]) -> Sequence[Row]:
     columns = [field.attname for field in fields]
     values = ([row[column] for column in columns] for row in rows)
     with connection.wrap_database_errors:  # an IntegrityError as Django raises it, for the callers
-        copy_rows(model._meta.db_table, [str(field.column) for field in fields], values, _json_positions(fields))
+        copy_rows(
+            model._meta.db_table, [str(field.column) for field in fields], values, _json_positions(fields)
+        )
     return rows
 
 

@@ -48,7 +48,9 @@ def _rules(model: type[models.Model]) -> tuple[dict[str, _TextRule], tuple[str, 
     fields = [field for field in model._meta.concrete_fields if isinstance(field, models.Field)]
     rules = {field.name: _TextRule(field) for field in fields if _plain_text(field)}
     required = tuple(
-        field.name for field in fields if not field.blank and not field.has_default() and not field.is_relation
+        field.name
+        for field in fields
+        if not field.blank and not field.has_default() and not field.is_relation
     )
     return rules, required
 

@@ -65,7 +65,7 @@ from crm.importing import (
 from crm.models import model_field
 from customers import services
 from customers.models import ContactMethod, Customer, Tag
-from customers.normalise import normalise_contact_value
+from customers.normalise import normalise_contact_value, remembering_values
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -119,7 +119,7 @@ def run_import(*, actor: User | None, table: Table, mapping: Sequence[str], comm
     # A row finds its customer by a phone, mobile or e-mail, or creates one, which needs a name.
     require_columns(COLUMNS, table.headers, mapping, [("name", "phone", "mobile", "email")])
     importer = _Importer(actor, table, mapping)
-    with transaction.atomic():
+    with transaction.atomic(), remembering_values():
         results = importer.run(table.rows)
         if not commit:
             transaction.set_rollback(True)
@@ -173,7 +173,8 @@ class _Importer:
         them all, chunk after chunk), and a row finds the customers earlier rows of the file created
         or changed by what those rows claimed."""
         self.results: list[RowResult | None] = [None] * len(rows)
-        self.claimed, self.matches = {}, defaultdict(set)
+        self.claimed = {}
+        self.matches: defaultdict[str | tuple[str, str], set[int]] = defaultdict(set)
         chunks = []
         for start in range(0, len(rows), CHUNK_SIZE):
             chunk = enumerate(rows[start : start + CHUNK_SIZE], start=start)

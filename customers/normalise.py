@@ -1,6 +1,9 @@
 """Normal forms of contact values: phones in E.164 (default region CN), emails in lower case."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 import phonenumbers
@@ -107,7 +110,32 @@ NORMALISERS = {
 }
 
 
+_remembered: ContextVar[dict[tuple[str, str], str] | None] = ContextVar("normalised_values", default=None)
+
+
+@contextmanager
+def remembering_values() -> Iterator[None]:
+    """Inside, each valid contact value is normalised once and remembered until the block ends. An
+    import reads all its rows (to look up the customers they match) before it saves any (which
+    normalises them again), more values than the parsers' own caches keep."""
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
 def normalise_contact_value(method_type, value):
+    remembered = _remembered.get()
+    if remembered is None:
+        return _normalised_contact_value(method_type, value)
+    key = (method_type, value)
+    if key not in remembered:
+        remembered[key] = _normalised_contact_value(method_type, value)
+    return remembered[key]
+
+
+def _normalised_contact_value(method_type, value):
     value = " ".join((value or "").split())
     if not value:
         raise ValidationError(_("Enter a value."), code="required")

@@ -42,7 +42,12 @@ def test_plain_digits_are_read_as_phonenumbers_reads_them(region):
 
 def test_remembered_values_are_normalised_once_and_forgotten_after(monkeypatch):
     calls = []
-    monkeypatch.setattr("customers.normalise._e164", lambda value, region: calls.append(value) or "+1")
+
+    def e164(value, region):
+        calls.append(value)
+        return "+1"
+
+    monkeypatch.setattr("customers.normalise._e164", e164)
     with remembering_values():
         assert [normalise_contact_value("mobile", "1") for _ in range(3)] == ["+1"] * 3
         with pytest.raises(ValidationError):
@@ -101,14 +106,18 @@ def test_the_field_rules_judge_contact_methods_as_full_clean_does(values):
 
 @pytest.mark.django_db
 def test_a_refused_spec_keeps_the_messages_of_full_clean(manager):
-    specs = [
+    specs: list[dict[str, object]] = [
         {"name": "x" * 201, "contact_methods": [{"type": "mobile", "value": "13800138000"}]},
         {"name": "Acme", "lifecycle_stage": "robot"},
         {"name": "Beta", "contact_methods": [{"type": "mobile", "value": "12345"}]},
     ]
     with translation.override("en"):
-        long_name, bad_stage, bad_phone = services.bulk_create_customers(actor=manager, specs=specs)
-    assert long_name.message_dict == {"name": ["Ensure this value has at most 200 characters (it has 201)."]}
-    assert bad_stage.message_dict == {"lifecycle_stage": ["Value 'robot' is not a valid choice."]}
-    assert list(bad_phone.message_dict) == ["contact_methods-0"]
+        results = services.bulk_create_customers(actor=manager, specs=specs)
+    assert all(isinstance(result, ValidationError) for result in results)
+    long_name, bad_stage, bad_phone = (
+        result.message_dict for result in results if isinstance(result, ValidationError)
+    )
+    assert long_name == {"name": ["Ensure this value has at most 200 characters (it has 201)."]}
+    assert bad_stage == {"lifecycle_stage": ["Value 'robot' is not a valid choice."]}
+    assert list(bad_phone) == ["contact_methods-0"]
     assert not Customer.objects.exists()

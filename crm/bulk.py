@@ -46,8 +46,8 @@ def insert(model: type[models.Model], rows: Sequence[Row]) -> Sequence[Row]:
     assert pk is not None
     if connection.vendor != "postgresql":
         saved = model._default_manager.bulk_create([model(**row) for row in rows])
-        for row, instance in zip(rows, saved, strict=True):
-            row[pk.attname] = instance.pk
+        for row, instance in zip(rows, saved, strict=True):  # its id, and the times bulk_create stamped
+            row.update((field.attname, getattr(instance, field.attname)) for field in fields)
         return rows
     for row, new_id in zip(rows, _new_ids(model, len(rows)), strict=True):
         row[pk.attname] = new_id

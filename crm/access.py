@@ -51,7 +51,8 @@ def require(allowed: bool, message: str | Promise) -> None:
 
 
 def require_manager(actor: User | None) -> None:
-    require(acts_as_manager(actor), _("Only managers may do this."))
+    if not acts_as_manager(actor):  # the message is translated only when refused: imports call this per row
+        raise PermissionDenied(_("Only managers may do this."))
 
 
 def _owner_id(record: Model, path: str) -> int | None:

@@ -1,16 +1,17 @@
-"""Inserting many validated instances at once, with their field history, inside the caller's transaction.
+"""Inserting many validated rows at once, with their field history, inside the caller's transaction.
 
+A row is a dict of a model's column values by field `attname`; a column it leaves out gets the field's
+default (a callable default is called once per insert), and auto_now(_add) fields one time for all.
 On PostgreSQL the ids are taken from the table's sequence in one query (so that concurrent writers
 never collide and related rows can point at them before they are written), and the rows go in with
 one `COPY … FROM STDIN` per table; elsewhere (SQLite) Django's `bulk_create` and simple-history's
-`bulk_history_create` do it. Either way the database's constraints check every row, and the instances
-come back with their ids, as `bulk_create` leaves them. Nothing here validates: the callers are
-services that have done so.
+`bulk_history_create` do it. Either way the database's constraints check every row, and the rows come
+back with their ids. Nothing here validates: the callers are services that have done so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import connection, models
@@ -22,44 +23,66 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 ModelT = TypeVar("ModelT", bound=models.Model)
+Row = dict[str, Any]
 
 
-def insert(model: type[ModelT], instances: Sequence[ModelT]) -> list[ModelT]:
-    """Insert unsaved instances of `model` (no multi-table inheritance); returns them with their ids."""
-    if not instances:
-        return list(instances)
-    if connection.vendor != "postgresql":
-        return model._default_manager.bulk_create(instances)
+def insert(model: type[models.Model], rows: Sequence[Row]) -> Sequence[Row]:
+    """Insert `rows` of `model` (no multi-table inheritance), completed with defaults and their new ids."""
+    if not rows:
+        return rows
+    fields = list(model._meta.concrete_fields)
+    now = timezone.now()
+    defaults = {field.attname: field.get_default() for field in fields}
+    stamped = [
+        field.attname
+        for field in fields
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    ]
+    for row in rows:
+        for column, default in defaults.items():
+            row.setdefault(column, default)
+        row.update(dict.fromkeys(stamped, now))
     pk = model._meta.pk
     assert pk is not None
-    for instance, new_id in zip(instances, _new_ids(model, len(instances)), strict=True):
-        setattr(instance, pk.attname, new_id)
-    fields = list(model._meta.concrete_fields)
-    rows = ([_db_value(field, instance) for field in fields] for instance in instances)
-    columns = [str(field.column) for field in fields]
+    if connection.vendor != "postgresql":
+        saved = model._default_manager.bulk_create([model(**row) for row in rows])
+        for row, instance in zip(rows, saved, strict=True):  # its id, and the times bulk_create stamped
+            row.update((field.attname, getattr(instance, field.attname)) for field in fields)
+        return rows
+    for row, new_id in zip(rows, _new_ids(model, len(rows)), strict=True):
+        row[pk.attname] = new_id
+    columns = [field.attname for field in fields]
+    values = ([row[column] for column in columns] for row in rows)
     with connection.wrap_database_errors:  # an IntegrityError as Django raises it, for the callers
-        copy_rows(model._meta.db_table, columns, rows, _json_positions(fields))
-    for instance in instances:
-        instance._state.adding = False
-        instance._state.db = connection.alias
-    return list(instances)
+        copy_rows(
+            model._meta.db_table, [str(field.column) for field in fields], values, _json_positions(fields)
+        )
+    return rows
+
+
+def instances(model: type[ModelT], rows: Sequence[Mapping[str, Any]]) -> list[ModelT]:
+    """The saved rows as instances of `model`, as a query would return them."""
+    columns = [field.attname for field in model._meta.concrete_fields]
+    return [model.from_db(connection.alias, columns, [row[column] for column in columns]) for row in rows]
 
 
 def insert_history(
     model: type[models.Model],
-    instances: Sequence[models.Model],
+    rows: Sequence[Mapping[str, Any]],
     *,
     user: User | None,
     reason: str | None = None,
     update: bool = False,
 ) -> None:
-    """The history rows simple-history's `bulk_history_create` writes for saved `instances`: one each,
+    """The history rows simple-history's `bulk_history_create` writes for saved `rows`: one each,
     by `user`, now, for `reason`; a creation ("+"), or with `update` a change ("~")."""
-    if not instances:
+    if not rows:
         return
     manager = model.history  # type: ignore[attr-defined]
     if connection.vendor != "postgresql":
-        manager.bulk_history_create(instances, update=update, default_user=user, default_change_reason=reason)
+        manager.bulk_history_create(
+            instances(model, rows), update=update, default_user=user, default_change_reason=reason
+        )
         return
     historical = manager.model
     tracked = [field.attname for field in historical.tracked_fields]
@@ -70,9 +93,9 @@ def insert_history(
         "history_user_id": user.pk if user else None,
     }
     columns = [historical._meta.get_field(name).column for name in tracked] + list(extra)
-    rows = ([getattr(instance, name) for name in tracked] + list(extra.values()) for instance in instances)
+    values = ([row[name] for name in tracked] + list(extra.values()) for row in rows)
     with connection.wrap_database_errors:
-        copy_rows(historical._meta.db_table, columns, rows, [])
+        copy_rows(historical._meta.db_table, columns, values, [])
 
 
 def _new_ids(model: type[models.Model], count: int) -> list[int]:
@@ -84,13 +107,6 @@ def _new_ids(model: type[models.Model], count: int) -> list[int]:
             [model._meta.db_table, pk.column, count],
         )
         return [row[0] for row in cursor.fetchall()]
-
-
-def _db_value(field: models.Field[Any, Any], instance: models.Model) -> Any:
-    """The value an INSERT of the instance writes: `pre_save` stamps auto_now fields, as a save does."""
-    if isinstance(field, models.DateField):  # DateTimeField too
-        return field.pre_save(instance, add=True)
-    return getattr(instance, field.attname)
 
 
 def _json_positions(fields: list[models.Field[Any, Any]]) -> list[int]:

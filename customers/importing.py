@@ -17,14 +17,16 @@ the forms do it. How a row is applied:
 Choice columns (kind, stage, source, industry, size) take the stored value or the label in either
 language; any other value rejects the row with the allowed values.
 
-The whole file runs in one transaction, CHUNK_SIZE rows at a time. One query for each way of
-matching (external id, contact values, name) finds the customers a chunk's rows match. Rows that
-create customers are validated and inserted together (with COPY on PostgreSQL) by
-services.bulk_create_customers; rows that update a customer go through the services one by one,
-each in a savepoint. Either way a rejected row leaves nothing behind and never stops the others.
-Each row sees the rows before it as if they had run one by one: when a row shares a phone number
-or email with rows still waiting to be created, those are created first, and the row updates its
-customer. The tags that rows add are created at the end of their chunk, for the rows saved.
+The whole file runs in one transaction, CHUNK_SIZE rows at a time. Before anything is written, one
+query for each way of matching (external id, contact values, name) finds the customers a chunk's
+rows match. Rows that create customers are validated and inserted together (with COPY on
+PostgreSQL) by services.bulk_create_customers; rows that update a customer go through the services
+one by one, each in a savepoint. Either way a rejected row leaves nothing behind and never stops
+the others. Each row sees the rows before it as if they had run one by one, by the match keys
+those rows claimed: when a row shares a phone number or email with rows still waiting to be
+created, those are created first, and the row updates its customer (a customer an earlier row
+renamed is still found by its former name). The tags that rows add are created at the end of
+their chunk, for the rows saved.
 
 A dry run is the same run rolled back at the end: its verdict is what the real run does, including
 rows that depend on earlier rows of the same file (two rows with one phone number: the first
@@ -63,7 +65,7 @@ from crm.importing import (
 from crm.models import model_field
 from customers import services
 from customers.models import ContactMethod, Customer, Tag
-from customers.normalise import normalise_contact_value
+from customers.normalise import normalise_contact_value, remembering_values
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -117,10 +119,8 @@ def run_import(*, actor: User | None, table: Table, mapping: Sequence[str], comm
     # A row finds its customer by a phone, mobile or e-mail, or creates one, which needs a name.
     require_columns(COLUMNS, table.headers, mapping, [("name", "phone", "mobile", "email")])
     importer = _Importer(actor, table, mapping)
-    with transaction.atomic():
-        results = []
-        for start in range(0, len(table.rows), CHUNK_SIZE):
-            results += importer.import_chunk(table.rows[start : start + CHUNK_SIZE])
+    with transaction.atomic(), remembering_values():
+        results = importer.run(table.rows)
         if not commit:
             transaction.set_rollback(True)
     return ImportReport(results, committed=commit)
@@ -130,7 +130,7 @@ def run_import(*, actor: User | None, table: Table, mapping: Sequence[str], comm
 class _Prepared:
     """A row read into field values, with what it needs that the database does not decide."""
 
-    position: int  # in its chunk
+    position: int  # in the file
     number: int
     values: dict[str, str]
     keys: set  # what matches it to a customer: see _match_keys
@@ -152,9 +152,10 @@ class _Importer:
     """Turns rows into service calls, with what every row needs looked up once per file.
 
     Rows that create customers wait in `pending` until the chunk ends or a later row shares a
-    phone number or email with one of them; then they are created together. `claimed` maps
-    the match keys of the chunk's rows applied so far to their customer's id, or to the
-    _Pending of a row not yet inserted, so that later rows see them as they would one by one.
+    phone number or email with one of them; then they are created together. `matches` holds the
+    customers the file's match keys found before anything was written; `claimed` maps the match
+    keys of the rows applied so far to their customer's id, or to the _Pending of a row not yet
+    inserted, so that later rows see them as they would one by one.
     """
 
     def __init__(self, actor, table, mapping):
@@ -165,30 +166,50 @@ class _Importer:
         self.tags = {tag.name.lower(): tag for tag in Tag.objects.all()}
         self.choices = {key: ChoiceLookup(model_field(Customer, key)) for key in CHOICE_KEYS}
 
-    def import_chunk(self, rows):
+    def run(self, rows):
+        """Every row's result. All lookups run before anything is written, a chunk's rows at a time:
+        the tables then hold what the planner's statistics describe (the rows a transaction writes
+        are not counted until it commits, and a lookup planned as if they were not there would read
+        them all, chunk after chunk), and a row finds the customers earlier rows of the file created
+        or changed by what those rows claimed."""
         self.results: list[RowResult | None] = [None] * len(rows)
-        self.pending, self.claimed, self.new_tags = [], {}, {}
-        prepared = []
-        for position, row in enumerate(rows):
-            values = {key: row.cells[index] for index, key in self.columns if row.cells[index]}
-            prepared_row = _Prepared(position, row.number, values, _match_keys(values))
-            if values.get("external_id"):
-                prepared_row.external_key = ("external_id", services.clean_name(values["external_id"]))
-            try:
-                self._choices(values)
-                prepared_row.owner = self._owner(values.get("owner"))
-                prepared_row.known_tags, prepared_row.new_tags = self._tags(values)
-            except RowRejected as rejection:
-                self._reject(prepared_row, rejection.messages)
-            else:
-                prepared.append(prepared_row)
-        matches = self._stored_matches(prepared)
-        self.customers = self._customers(set().union(*matches.values()))
+        self.claimed = {}
+        self.matches: defaultdict[str | tuple[str, str], set[int]] = defaultdict(set)
+        chunks = []
+        for start in range(0, len(rows), CHUNK_SIZE):
+            chunk = enumerate(rows[start : start + CHUNK_SIZE], start=start)
+            prepared = [prepared for prepared in map(self._prepare, chunk) if prepared]
+            for key, customer_ids in self._stored_matches(prepared).items():
+                self.matches[key] |= customer_ids
+            chunks.append(prepared)
+        for prepared in chunks:
+            self._import_chunk(prepared)
+        return self.results
+
+    def _prepare(self, numbered_row):
+        """The row read into values, or None when it is rejected for what it says alone."""
+        position, row = numbered_row
+        values = {key: row.cells[index] for index, key in self.columns if row.cells[index]}
+        prepared = _Prepared(position, row.number, values, _match_keys(values))
+        if values.get("external_id"):
+            prepared.external_key = ("external_id", services.clean_name(values["external_id"]))
+        try:
+            self._choices(values)
+            prepared.owner = self._owner(values.get("owner"))
+            prepared.known_tags, prepared.new_tags = self._tags(values)
+        except RowRejected as rejection:
+            self._reject(prepared, rejection.messages)
+            return None
+        return prepared
+
+    def _import_chunk(self, prepared):
+        self.pending, self.new_tags = [], {}
+        keys = set().union(*(row.keys | {row.external_key} for row in prepared))
+        self.customers = self._customers(set().union(*(self.matches.get(key, ()) for key in keys)))
         for row in prepared:
-            self._import_row(row, matches)
+            self._import_row(row)
         self._flush()
         self._add_new_tags()
-        return self.results
 
     def _stored_matches(self, prepared):
         """Customer ids the user may see by each match key of the rows (one query for each kind)."""
@@ -226,13 +247,14 @@ class _Importer:
             customers[customer_id][1].add(_method_identity(method_type, value))
         return customers
 
-    def _import_row(self, row, matches):
+    def _import_row(self, row):
+        matches = self.matches
         external = row.external_key
         # Its external id, when a customer has it, decides alone; else its contact values (or name).
-        keys = {external} if external and (matches[external] or external in self.claimed) else row.keys
+        keys = {external} if external and (external in matches or external in self.claimed) else row.keys
         if any(isinstance(self.claimed.get(key), _Pending) for key in keys):
             self._flush()  # this row updates a customer an earlier row creates
-        customer_ids = set().union(*(matches[key] for key in keys))
+        customer_ids = set().union(*(matches.get(key, ()) for key in keys))
         customer_ids |= {self.claimed[key] for key in keys if key in self.claimed}
         if len(customer_ids) > 1:
             numbers = ", ".join(f"#{pk}" for pk in sorted(customer_ids))

@@ -1,6 +1,9 @@
 """Normal forms of contact values: phones in E.164 (default region CN), emails in lower case."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 import phonenumbers
@@ -25,13 +28,32 @@ def normalise_phone(value, region=DEFAULT_PHONE_REGION):
 def _e164(value: str, region: str) -> str | None:
     """The number in E.164, or None when it is no valid number. Cached: an import parses each number
     twice (to match it against stored ones, then to save it), and parsing is the slow part."""
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
-        return None
+    number = _national_number(value, region)
+    if number is None:
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            return None
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _national_number(value: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """What phonenumbers.parse makes of plain digits that can only be a national number of `region`
+    (13800138000 in China): nothing to strip, no 0 or prefix to read as a trunk, carrier or
+    international code, not led by the country's calling code. None for anything else, which
+    phonenumbers.parse reads. An import's phone numbers are mostly such digits, and parsing them
+    cost more than the rest of a row's work."""
+    if not (value.isascii() and value.isdigit() and 2 <= len(value) <= 17) or value[0] == "0":
+        return None
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or value.startswith(str(metadata.country_code)):
+        return None
+    prefixes = (metadata.national_prefix_for_parsing, metadata.international_prefix)
+    if any(prefix and re.match(prefix, value) for prefix in prefixes):
+        return None
+    return phonenumbers.PhoneNumber(country_code=metadata.country_code, national_number=int(value))
 
 
 def normalise_email(value):
@@ -88,7 +110,32 @@ NORMALISERS = {
 }
 
 
+_remembered: ContextVar[dict[tuple[str, str], str] | None] = ContextVar("normalised_values", default=None)
+
+
+@contextmanager
+def remembering_values() -> Iterator[None]:
+    """Inside, each valid contact value is normalised once and remembered until the block ends. An
+    import reads all its rows (to look up the customers they match) before it saves any (which
+    normalises them again), more values than the parsers' own caches keep."""
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
 def normalise_contact_value(method_type, value):
+    remembered = _remembered.get()
+    if remembered is None:
+        return _normalised_contact_value(method_type, value)
+    key = (method_type, value)
+    if key not in remembered:
+        remembered[key] = _normalised_contact_value(method_type, value)
+    return remembered[key]
+
+
+def _normalised_contact_value(method_type, value):
     value = " ".join((value or "").split())
     if not value:
         raise ValidationError(_("Enter a value."), code="required")

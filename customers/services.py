@@ -6,6 +6,7 @@ no history row. Who may change a customer is decided in customers/access.py.
 """
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from crm import bulk
 from crm.access import require, require_manager
 from crm.history import change_reason, set_history_context
 from crm.models import field_max_length
+from crm.validation import text_fields_valid
 from customers.access import can_change_customer, require_change_customer
 from customers.activity import refresh_last_activity
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
@@ -161,6 +163,15 @@ def create_customer(
     return customer
 
 
+@dataclass
+class _NewCustomer:
+    """A validated customer waiting to be inserted: its columns, its contact methods' and its tags."""
+
+    row: dict[str, Any]
+    methods: list[dict[str, Any]]
+    tags: list[Tag]
+
+
 def bulk_create_customers(
     *, actor: User | None, specs: Sequence[Mapping[str, Any]]
 ) -> list[Customer | ValidationError]:
@@ -172,36 +183,32 @@ def bulk_create_customers(
     that (a constraint the validation does not see, or a concurrent change), they are created
     one by one instead, and the spec the database refuses is reported with its error.
     """
-    results: list[Customer | ValidationError] = []
-    valid: dict[int, tuple[Customer, list[ContactMethod], Iterable[Tag]]] = {}
+    results: dict[int, Customer | ValidationError] = {}
+    valid: dict[int, _NewCustomer] = {}
     for index, spec in enumerate(specs):
-        fields = dict(spec)
-        tags = fields.pop("tags", ())
         try:
-            customer, methods = _new_customer(actor, **fields)
+            valid[index] = _new_customer_rows(actor, spec)
         except ValidationError as error:
-            results.append(error)
-        else:
-            results.append(customer)
-            valid[index] = (customer, methods, tags)
-    taken = _external_ids_taken(customer.external_id for customer, _methods, _tags in valid.values())
-    for index, (customer, _methods, _tags) in list(valid.items()):
-        if customer.external_id in taken:
+            results[index] = error
+    taken = _external_ids_taken(new.row["external_id"] for new in valid.values())
+    for index, new in list(valid.items()):
+        if new.row["external_id"] in taken:
             results[index] = ValidationError({"external_id": EXTERNAL_ID_TAKEN})
             del valid[index]
-        elif customer.external_id:
-            taken.add(customer.external_id)  # a later spec with the same one is refused
+        elif new.row["external_id"]:
+            taken.add(new.row["external_id"])  # a later spec with the same one is refused
     # One savepoint, around the inserts, is all this needs inside a caller's transaction: the import
     # calls it for every few hundred rows of one transaction, and PostgreSQL slows down with many.
     with transaction.atomic(savepoint=False):
+        inserted = False
         if valid and connection.features.can_return_rows_from_bulk_insert:  # methods need the new ids
             try:
                 with transaction.atomic():
-                    _insert_customers(actor, list(valid.values()))
-                return results
+                    results.update(zip(valid, _insert_customers(actor, list(valid.values())), strict=True))
+                inserted = True
             except IntegrityError:
                 pass
-        for index in valid:
+        for index in [] if inserted else valid:
             try:
                 results[index] = create_customer(actor=actor, **specs[index])
             except IntegrityError as error:
@@ -209,25 +216,83 @@ def bulk_create_customers(
                 results[index] = ValidationError(
                     _("The database refused this customer: %(error)s") % {"error": reason}
                 )
-    return results
+    return [results[index] for index in range(len(specs))]
 
 
-def _insert_customers(
-    actor: User | None, new: list[tuple[Customer, list[ContactMethod], Iterable[Tag]]]
-) -> None:
-    """Insert validated customers, each (customer, methods, tags), with their history, tags and methods."""
-    customers = bulk.insert(Customer, [customer for customer, _methods, _tags in new])
-    bulk.insert_history(Customer, customers, user=actor)
+def _new_customer_rows(actor: User | None, spec: Mapping[str, Any]) -> _NewCustomer:
+    """A spec of bulk_create_customers validated as _new_customer does it, as rows to insert.
+
+    Text fields and contact methods given by type and value are checked from their fields' rules
+    (crm/validation.py); whatever those cannot vouch for goes through _new_customer, which raises
+    the ValidationError that says why, or builds the instances the rows are then read from.
+    """
+    fields = dict(spec)
+    tags = list(fields.pop("tags", ()))
+    new = _checked_rows(actor, **fields)
+    if new is None:
+        customer, methods = _new_customer(actor, **fields)
+        new = _NewCustomer(_columns(customer), [_columns(method) for method in methods], [])
+    new.tags = tags
+    return new
+
+
+def _checked_rows(
+    actor: User | None,
+    *,
+    owner: User | None = None,
+    contact_methods: Sequence[Mapping[str, Any]] = (),
+    **fields: Any,
+) -> _NewCustomer | None:
+    """_new_customer's checks on rows instead of instances, or None when they cannot vouch for them."""
+    owner = owner or actor
+    if owner is None:
+        return None
+    if actor is None or owner.pk != actor.pk:
+        require_manager(actor)
+    fields = clean_customer_fields(fields)
+    if fields.get("kind", Customer._meta.get_field("kind").get_default()) != Customer.Kind.PERSON:
+        fields.pop("gender", None)  # a person's fields only
+        fields.pop("birth_date", None)
+    if not text_fields_valid(Customer, fields):
+        return None
+    methods: list[dict[str, Any]] = []
+    for method in contact_methods:
+        if set(method) != {"type", "value"}:  # a note or a primary flag: the instances decide
+            return None
+        try:
+            value = normalise_contact_value(method["type"], method["value"])
+        except ValidationError:
+            return None
+        row = {"type": method["type"], "value": value}
+        if row in methods or not text_fields_valid(ContactMethod, row):
+            return None
+        methods.append(row)
+    types: set[str] = set()
+    for method in methods:  # the first of each type is its primary, as _new_contact_methods decides
+        method["is_primary"] = method["type"] not in types
+        types.add(method["type"])
+    return _NewCustomer({"owner_id": owner.pk, "external_id": "", **fields}, methods, [])
+
+
+def _columns(instance: Customer | ContactMethod) -> dict[str, Any]:
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
+
+
+def _insert_customers(actor: User | None, new: list[_NewCustomer]) -> list[Customer]:
+    """Insert validated customers with their history, tags and contact methods (with theirs)."""
+    rows = bulk.insert(Customer, [customer.row for customer in new])
+    bulk.insert_history(Customer, rows, user=actor)
     Through = Customer.tags.through
     Through.objects.bulk_create(
-        [Through(customer_id=customer.pk, tag_id=tag.pk) for customer, _methods, tags in new for tag in tags],
+        [Through(customer_id=customer.row["id"], tag_id=tag.pk) for customer in new for tag in customer.tags],
         ignore_conflicts=True,
     )
-    for customer, methods, _tags in new:
-        for method in methods:
-            method.customer = customer  # its id, now that the customer has one
-    methods = bulk.insert(ContactMethod, [method for _customer, methods, _tags in new for method in methods])
+    for customer in new:
+        for method in customer.methods:
+            method["customer_id"] = customer.row["id"]
+    methods = bulk.insert(ContactMethod, [method for customer in new for method in customer.methods])
     bulk.insert_history(ContactMethod, methods, user=actor)
+    return bulk.instances(Customer, rows)
 
 
 def _normalised_value(method_type: str, value: str) -> str:

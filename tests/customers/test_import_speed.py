@@ -111,12 +111,12 @@ def test_a_refused_spec_keeps_the_messages_of_full_clean(manager):
         {"name": "Acme", "lifecycle_stage": "robot"},
         {"name": "Beta", "contact_methods": [{"type": "mobile", "value": "12345"}]},
     ]
-    with translation.override("en"):
-        results = services.bulk_create_customers(actor=manager, specs=specs)
+    results = services.bulk_create_customers(actor=manager, specs=specs)
     assert all(isinstance(result, ValidationError) for result in results)
-    long_name, bad_stage, bad_phone = (
-        result.message_dict for result in results if isinstance(result, ValidationError)
-    )
+    with translation.override("en"):  # the messages are translated when read
+        long_name, bad_stage, bad_phone = (
+            result.message_dict for result in results if isinstance(result, ValidationError)
+        )
     assert long_name == {"name": ["Ensure this value has at most 200 characters (it has 201)."]}
     assert bad_stage == {"lifecycle_stage": ["Value 'robot' is not a valid choice."]}
     assert list(bad_phone) == ["contact_methods-0"]

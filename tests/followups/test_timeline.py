@@ -206,9 +206,9 @@ def test_the_timeline_costs_a_fixed_number_of_queries(sales_client, sales1, coun
     later = count_queries(sales_client, timeline_url(customer, page.next_cursor), HTTP_HX_REQUEST="true")
     assert later == few
     assert b"timeline-more" in later.response.content
-    # Session, user, role, customer, then one query per source (a history's records and those before
-    # them included), needs raised and resolved in one, follow-ups scheduled and done in one.
-    assert few == 4 + len(EVERY_KIND) - 2
+    # Session, the user with their roles, customer, then one query per source (a history's records and
+    # those before them included), needs raised and resolved in one, follow-ups scheduled and done in one.
+    assert few == 3 + len(EVERY_KIND) - 2
 
 
 def test_communication_and_followup_entries_name_their_order_and_opportunity(sales_client, sales1):

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
 from django.db.backends.signals import connection_created
+from django.db.models import CharField
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,9 @@ class CRMConfig(AppConfig):
     def ready(self) -> None:
         from crm.db import load_dates_outside_the_calendar
         from crm.roles import sync_role_permissions
+        from crm.search import Fragment
+
+        CharField.register_lookup(Fragment)
 
         connection_created.connect(load_dates_outside_the_calendar, dispatch_uid="crm.load_dates")
 

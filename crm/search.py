@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Lookup, QuerySet
+from django.db.models.lookups import IContains
 
 
 def matching_ids(parts: Sequence[QuerySet[Any]], limit: int | None = None) -> QuerySet[Any]:
@@ -25,3 +26,34 @@ def matching_ids(parts: Sequence[QuerySet[Any]], limit: int | None = None) -> Qu
     if connections[ids[0].db].features.supports_slicing_ordering_in_compound:
         ids = [part[: limit + 1] for part in ids]
     return ids[0].union(*ids[1:])[: limit + 1]
+
+
+# Trigrams cannot find a fragment shorter than three characters: "王伟", a whole Chinese name, would
+# read every row. Names and titles also have an index of each of their characters and character
+# pairs (`crm_grams`, crm/migrations/0005), which a shorter fragment is looked up in.
+SHORTEST_TRIGRAM_FRAGMENT = 3
+
+
+class Fragment(Lookup):
+    """`field__fragment=text`: the field contains `text`, case-insensitively (as `icontains`), by an
+    index on PostgreSQL whatever the fragment's length: the trigram index from three characters, the
+    character-and-pair index below."""
+
+    lookup_name = "fragment"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        sql, params = compiler.compile(IContains(self.lhs, self.rhs))
+        return sql, tuple(params)
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        sql, params = self.as_sql(compiler, connection)
+        if not isinstance(self.rhs, str) or not is_short(self.rhs) or not self.rhs:
+            return sql, params
+        column, column_params = compiler.compile(self.lhs)
+        grams = f"crm_grams(UPPER({column}::text)) @> ARRAY[UPPER(%s)]"
+        return f"({sql} AND {grams})", (*params, *column_params, self.rhs)
+
+
+def is_short(text: str) -> bool:
+    """Whether `text` is shorter than trigram lookups need (contact values are searched from then on)."""
+    return len(text) < SHORTEST_TRIGRAM_FRAGMENT

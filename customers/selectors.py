@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from crm.access import can_see
-from crm.search import matching_ids
+from crm.search import is_short, matching_ids
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
 from customers.normalise import phone_search_digits
 
@@ -52,22 +52,23 @@ def search_customers(
     text = text.strip()
     if not text:
         return queryset
-    # Contact values are stored normalised (lower-case emails, E.164 phones), so a plain
-    # case-sensitive match can use the trigram index on the value.
-    fragment = Q(value__contains=text.lower())
-    person = Q(name__icontains=text) | Q(email__contains=text.lower())
-    digits = phone_search_digits(text)
-    if digits:
-        fragment |= Q(value__contains=digits)
-        person |= Q(phone__contains=digits)
-    # A union of id sets lets each part use its own trigram index; an OR across the three
-    # tables would scan every customer. Each part is taken from `queryset`, so that a bounded
-    # search stops at the first matches the user may see, not at the first of all.
-    parts = [
-        queryset.filter(name__icontains=text),
-        queryset.filter(pk__in=ContactMethod.objects.filter(fragment).values("customer_id")),
-        queryset.filter(pk__in=ContactPerson.objects.filter(person).values("customer_id")),
-    ]
+    # A union of id sets lets each part use its own index; an OR across the three tables would
+    # scan every customer. Each part is taken from `queryset`, so that a bounded search stops at
+    # the first matches the user may see, not at the first of all.
+    person = Q(name__fragment=text)
+    parts = [queryset.filter(name__fragment=text)]
+    if not is_short(text):
+        # Contact values are stored normalised (lower-case emails, E.164 phones), so a plain
+        # case-sensitive match can use the trigram index on the value. Two characters of a phone
+        # number or an address match nearly everyone: they are searched from three.
+        value = Q(value__contains=text.lower())
+        person |= Q(email__contains=text.lower())
+        digits = phone_search_digits(text)
+        if digits:
+            value |= Q(value__contains=digits)
+            person |= Q(phone__contains=digits)
+        parts.append(queryset.filter(pk__in=ContactMethod.objects.filter(value).values("customer_id")))
+    parts.append(queryset.filter(pk__in=ContactPerson.objects.filter(person).values("customer_id")))
     return queryset.filter(pk__in=matching_ids(parts, limit))
 
 

@@ -38,11 +38,11 @@ def search_opportunities(queryset: QuerySet[Opportunity], text: str) -> QuerySet
     text = text.strip()
     if not text:
         return queryset
-    customers = Customer.objects.filter(name__icontains=text).values("pk")
+    customers = Customer.objects.filter(name__fragment=text).values("pk")
     # A union of id sets lets each part use its index (title trigrams; the customers' ids); an OR
     # would walk the page's sort index and test every opportunity.
     parts = [
-        Opportunity.objects.filter(title__icontains=text),
+        Opportunity.objects.filter(title__fragment=text),
         Opportunity.objects.filter(customer__in=customers),
     ]
     return queryset.filter(pk__in=matching_ids(parts))
@@ -54,7 +54,7 @@ def first_opportunities_matching(user: User, text: str, limit: int) -> QuerySet[
     Each found row's visibility is tested through its joins, so the work stays with the matches."""
     text = text.strip()
     visible = Opportunity.objects.visible_by_join(user)
-    parts = [visible.filter(title__icontains=text), visible.filter(customer__name__icontains=text)]
+    parts = [visible.filter(title__fragment=text), visible.filter(customer__name__fragment=text)]
     # The parts hold only rows the user sees: the rows they name need no second test.
     return opportunities_for_list(None).filter(pk__in=matching_ids(parts, limit))
 

@@ -1,5 +1,6 @@
 """Reads of products and orders, with visibility and the joins each page needs."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -24,6 +25,8 @@ from orders.access import approvals_for, can_approve, can_change_order
 from orders.models import ZERO, ApprovalRequest, Order, OrderLine, Product, Status, net_total
 from orders.services import CENT, transition_problems
 
+# What SO-/INV- numbers are made of (services.next_number), as searched: upper-cased.
+NUMBER_CHARACTERS = re.compile(r"[A-Z0-9-]+")
 CUSTOMER_CARD_ORDERS = 5
 # Where each status's clock starts: the stamp of the transition into it.
 STATUS_SINCE: dict[str, str] = {
@@ -40,6 +43,9 @@ def orders_for_list(user: User) -> QuerySet[Order]:
 def orders_with_number(queryset: QuerySet[Order], text: str) -> QuerySet[Order]:
     """Orders whose number (or invoice number) contains `text`; numbers are stored upper-case."""
     fragment = text.strip().upper()
+    if not NUMBER_CHARACTERS.fullmatch(fragment):
+        # Not a piece of any number ("王伟"): no need to read the orders to find none.
+        return queryset.none()
     return queryset.filter(Q(number__contains=fragment) | Q(invoice_number__contains=fragment))
 
 
@@ -48,7 +54,7 @@ def search_orders(queryset: QuerySet[Order], text: str) -> QuerySet[Order]:
     text = text.strip()
     if not text:
         return queryset
-    customers = Customer.objects.filter(name__icontains=text).values("pk")
+    customers = Customer.objects.filter(name__fragment=text).values("pk")
     return orders_with_number(queryset, text) | queryset.filter(customer__in=customers)
 
 

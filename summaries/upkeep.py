@@ -12,7 +12,7 @@ Days are local days of the site's time zone, as the reports' periods are."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -35,69 +35,61 @@ def _local_day(stamp: str) -> TruncDate:
     return TruncDate(stamp, tzinfo=timezone.get_default_timezone())
 
 
+def _grouped(facts: QuerySet[Any], keys: dict[str, Any], measures: dict[str, Any]) -> QuerySet[Any]:
+    """What `facts` contribute: grouped by their owner, their customer's owner and `keys`, with the
+    `measures` of each group (all named with PREFIX)."""
+    columns = {f"{PREFIX}owner": F("owner"), f"{PREFIX}customer_owner": F("customer__owner"), **keys}
+    return facts.order_by().annotate(**columns).values(*columns).annotate(**measures)
+
+
+def _per_day(
+    facts: QuerySet[Any],
+    stamps: dict[str, str],
+    keys: dict[str, Any],
+    measures: Callable[[str], dict[str, Any]],
+) -> Iterator[QuerySet[Any]]:
+    """Per kind of day ({kind: stamp}): the facts stamped, grouped by the stamp's local day too, with
+    the measures of that stamp."""
+    for kind, stamp in stamps.items():
+        day_keys = {f"{PREFIX}kind": Value(kind), f"{PREFIX}day": _local_day(stamp), **keys}
+        yield _grouped(facts.filter(**{f"{stamp}__isnull": False}), day_keys, measures(stamp))
+
+
 def _order_contributions(orders: QuerySet[Order]) -> Iterable[QuerySet[Any]]:
-    for kind, stamp in ((OrderDay.Kind.BOOKED, "confirmed_at"), (OrderDay.Kind.REVENUE, "finished_at")):
-        yield (
-            orders.filter(**{f"{stamp}__isnull": False})
-            .order_by()
-            .annotate(
-                to_kind=Value(kind.value),
-                to_day=_local_day(stamp),
-                to_owner=F("owner"),
-                to_customer_owner=F("customer__owner"),
-                to_currency=F("currency"),
-            )
-            .values("to_kind", "to_day", "to_owner", "to_customer_owner", "to_currency")
-            .annotate(to_amount=Sum(net_total()), to_orders=Count("pk"))
-        )
+    stamps = {OrderDay.Kind.BOOKED.value: "confirmed_at", OrderDay.Kind.REVENUE.value: "finished_at"}
+    measures = {f"{PREFIX}amount": Sum(net_total()), f"{PREFIX}orders": Count("pk")}
+    return _per_day(orders, stamps, {f"{PREFIX}currency": F("currency")}, lambda stamp: measures)
 
 
 def _balance_contributions(orders: QuerySet[Order]) -> QuerySet[Any]:
     from orders.selectors import balance_due  # it imports the order services, which import this module
 
-    return (
-        orders.filter(balance_due())
-        .order_by()
-        .annotate(to_owner=F("owner"), to_customer_owner=F("customer__owner"), to_currency=F("currency"))
-        .values("to_owner", "to_customer_owner", "to_currency")
-        .annotate(to_orders=Count("pk"), to_amount=Sum("balance"))
-    )
+    measures = {f"{PREFIX}orders": Count("pk"), f"{PREFIX}amount": Sum("balance")}
+    return _grouped(orders.filter(balance_due()), {f"{PREFIX}currency": F("currency")}, measures)
 
 
 def _deal_contributions(deals: QuerySet[Opportunity]) -> Iterable[QuerySet[Any]]:
-    for kind, stamp in ((DealDay.Kind.WON, "won_at"), (DealDay.Kind.LOST, "lost_at")):
-        yield (
-            deals.filter(**{f"{stamp}__isnull": False})
-            .order_by()
-            .annotate(
-                to_kind=Value(kind.value),
-                to_day=_local_day(stamp),
-                to_owner=F("owner"),
-                to_customer_owner=F("customer__owner"),
-            )
-            .values("to_kind", "to_day", "to_owner", "to_customer_owner")
-            .annotate(
-                to_deals=Count("pk"),
-                to_amount=Coalesce(Sum("amount"), Value(ZERO)),
-                to_cycle_days=Sum(days_between(F(stamp), F("created_at"))),
-            )
-        )
+    stamps = {DealDay.Kind.WON.value: "won_at", DealDay.Kind.LOST.value: "lost_at"}
+    return _per_day(
+        deals,
+        stamps,
+        {},
+        lambda stamp: {
+            f"{PREFIX}deals": Count("pk"),
+            f"{PREFIX}amount": Coalesce(Sum("amount"), Value(ZERO)),
+            f"{PREFIX}cycle_days": Sum(days_between(F(stamp), F("created_at"))),
+        },
+    )
 
 
 def _pipeline_contributions(deals: QuerySet[Opportunity]) -> QuerySet[Any]:
-    return (
-        deals.open()  # type: ignore[attr-defined]
-        .order_by()
-        .annotate(to_owner=F("owner"), to_customer_owner=F("customer__owner"))
-        .values("to_owner", "to_customer_owner")
-        .annotate(
-            to_deals=Count("pk"),
-            to_amount=Coalesce(Sum("amount"), Value(ZERO)),
-            to_percent_amount=Coalesce(
-                Sum(F("amount") * F("probability"), output_field=PERCENT_OF_AMOUNT), Value(ZERO)
-            ),
-        )
-    )
+    percent_amount = Sum(F("amount") * F("probability"), output_field=PERCENT_OF_AMOUNT)
+    measures = {
+        f"{PREFIX}deals": Count("pk"),
+        f"{PREFIX}amount": Coalesce(Sum("amount"), Value(ZERO)),
+        f"{PREFIX}percent_amount": Coalesce(percent_amount, Value(ZERO)),
+    }
+    return _grouped(deals.open(), {}, measures)  # type: ignore[attr-defined]
 
 
 def _add(summary: type[Model], contributions: QuerySet[Any], sign: int) -> None:

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -253,8 +254,13 @@ def followup_cancel(request, pk):
 
 
 def _row_context():
-    """What a row of My day needs besides its follow-up."""
-    return {"postpone_days": postpone_days()}
+    """What a row of My day needs besides its follow-up: the same for every row, so formatted once
+    (the day a quick postpone moves it to, and today as the date input's minimum)."""
+    days = {
+        choice: f"{date_format(day, 'D')} {date_format(day, 'MONTH_DAY_FORMAT')}"
+        for choice, day in postpone_days().items()
+    }
+    return {"postpone_days": days, "today_iso": timezone.localdate().isoformat()}
 
 
 def _my_day_list_url(user, part):

@@ -98,8 +98,9 @@ class Stage(models.Model):
 
 
 class OpportunityQuerySet(VisibleQuerySet):
-    # Its owner works it, even on someone else's customer; the customer's owner sees what is sold to them.
-    owner_path = ("owner", "customer__owner")
+    # Its owner works it, even on someone else's customer; the customer's owner sees what is sold to them
+    # (the customer's owner as the row keeps it, so that both are indexed columns of the row).
+    owner_path = ("owner", "customer_owner")
 
     def open(self):
         return self.filter(stage__kind=Stage.Kind.OPEN)
@@ -114,6 +115,17 @@ class Opportunity(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="opportunities",
         verbose_name=_("owner"),
+    )
+    # The customer's owner, kept by the database (migration 0011's triggers) whenever the opportunity's
+    # customer or that customer's owner changes, however it changes: visibility reads it from the row.
+    customer_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        editable=False,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("customer owner"),
     )
     title = models.CharField(_("title"), max_length=200)
     stage = models.ForeignKey(
@@ -182,7 +194,9 @@ class Opportunity(TimeStampedModel):
         editable=False,
     )
 
-    history = HistoricalRecords(excluded_fields=["updated_at", "value_score", "stage_entered_at"])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "value_score", "stage_entered_at", "customer_owner"]
+    )
     objects = OpportunityQuerySet.as_manager()
 
     BANT = ("budget", "authority", "need", "timing")
@@ -254,6 +268,12 @@ class Opportunity(TimeStampedModel):
                 fields=["owner", "stage", "expected_close_date", "id"],
                 include=["customer", "amount", "probability", "won_at", "lost_at"],
                 name="opportunity_board_idx",
+            ),
+            # The same for the deals on a user's customers that someone else owns (the board's second part).
+            models.Index(
+                fields=["customer_owner", "stage", "expected_close_date", "id"],
+                include=["owner", "customer", "amount", "probability", "won_at", "lost_at"],
+                name="opportunity_board_cust_idx",
             ),
         ]
 

@@ -15,7 +15,7 @@ from crm.models import model_field
 from crm.search import matching_ids
 from customers.models import Customer
 from customers.selectors import search_customers
-from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, Stage
+from opportunities.models import Opportunity, OpportunityEvent, OpportunityQuerySet, ScoringWeights, Stage
 
 # The board shows every open opportunity, and those won or lost in the period chosen (this month
 # by default), at most BOARD_CARD_BUDGET cards in one response. A column shows BOARD_COLUMN_MAX cards
@@ -166,6 +166,21 @@ def closed_period(period: str, now: datetime | None = None) -> tuple[datetime, d
     return month_start, next_month
 
 
+def _board_rows(
+    owner: User | None, period: str, now: datetime | None, stages: Sequence[Stage] | None
+) -> OpportunityQuerySet:
+    start, end = closed_period(period, now)
+    is_open = (
+        Q(stage__in=[stage.pk for stage in stages if stage.is_open])
+        if stages is not None
+        else Q(stage__kind=Stage.Kind.OPEN)
+    )
+    rows = Opportunity.objects.filter(
+        is_open | Q(won_at__gte=start, won_at__lt=end) | Q(lost_at__gte=start, lost_at__lt=end)
+    )
+    return rows if owner is None else rows.filter(owner=owner)
+
+
 def board_cards(
     user: User,
     owner: User | None = None,
@@ -177,18 +192,7 @@ def board_cards(
     """What the board shows: every open opportunity the user sees (of `owner` if given), and
     those won or lost in the period, next to close first. `stages`, when the caller has them,
     name the open stages by id (no join to the stages)."""
-    start, end = closed_period(period, now)
-    is_open = (
-        Q(stage__in=[stage.pk for stage in stages if stage.is_open])
-        if stages is not None
-        else Q(stage__kind=Stage.Kind.OPEN)
-    )
-    cards = Opportunity.objects.visible_to(user).filter(
-        is_open | Q(won_at__gte=start, won_at__lt=end) | Q(lost_at__gte=start, lost_at__lt=end)
-    )
-    if owner is not None:
-        cards = cards.filter(owner=owner)
-    return cards.order_by("expected_close_date", "id")
+    return _board_rows(owner, period, now, stages).visible_to(user).order_by("expected_close_date", "id")
 
 
 def _with_card_joins(cards: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
@@ -198,8 +202,8 @@ def _with_card_joins(cards: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
 
 
 def _first_cards_and_totals(cards: QuerySet[Opportunity], size: int) -> list[dict[str, Any]]:
-    """The first `size` cards of each stage (their ids), each row with its stage's count, amount
-    and amount × probability: one pass over the board's rows, which window functions number and
+    """The first `size` cards of each stage (their ids and close dates), each row with its stage's
+    count, amount and amount × probability: one pass over the rows, which window functions number and
     sum per stage, reading only the narrow columns (the cards' joins come after, by id)."""
     stage = F("stage_id")
     rows = (
@@ -213,9 +217,30 @@ def _first_cards_and_totals(cards: QuerySet[Opportunity], size: int) -> list[dic
             ),
         )
         .filter(rank__lte=size)
-        .values("pk", "stage_id", "card_count", "amount_sum", "weighted_sum")
+        .values("pk", "stage_id", "expected_close_date", "card_count", "amount_sum", "weighted_sum")
     )
     return [dict(row) for row in rows]
+
+
+def _board_columns(rows: OpportunityQuerySet, user: User, size: int) -> dict[int, dict[str, Any]]:
+    """Per stage: its count, amount and amount × probability, and the ids of its first `size` cards,
+    from the rows the user sees read in their disjoint parts (an index each) and added up."""
+    columns: dict[int, dict[str, Any]] = {}
+    for part in rows.visible_parts(user):
+        counted: set[int] = set()
+        for row in _first_cards_and_totals(part, size):
+            column = columns.setdefault(
+                row["stage_id"], {"count": 0, "amount": Decimal(0), "weighted": Decimal(0), "first": []}
+            )
+            if row["stage_id"] not in counted:  # every row of a stage carries the part's stage totals
+                counted.add(row["stage_id"])
+                column["count"] += row["card_count"]
+                column["amount"] += row["amount_sum"] or 0
+                column["weighted"] += row["weighted_sum"] or 0
+            column["first"].append((row["expected_close_date"], row["pk"]))
+    for column in columns.values():
+        column["first"] = [pk for _close, pk in sorted(column["first"])[:size]]
+    return columns
 
 
 def board(
@@ -229,28 +254,29 @@ def board(
     """The kanban: one column per stage with its first cards (board_column_size), and its true
     count, amount and weighted amount (amount × probability).
 
-    Three queries whatever the number of opportunities: the stages; one pass over the board's rows
-    that numbers each stage's cards and sums the stage (window functions), keeping the first cards'
-    ids; and those cards with their customer and owner. `pinned` (the card just moved) is shown even
+    A fixed number of queries whatever the number of opportunities: the stages; per part of what the
+    user sees (crm.models.VisibleQuerySet.visible_parts: one for a manager, their own deals and the
+    others' deals on their customers for a salesperson), one pass over its board rows, from one
+    index, that numbers each stage's cards and sums the stage (window functions), keeping the first
+    cards' ids; and those cards with their customer and owner. `pinned` (the card just moved) is shown even
     when it is not among its column's first cards (fetched with them).
     """
     stages = list(Stage.objects.all())
-    cards = board_cards(user, owner, period=period, now=now, stages=stages)
-    first = _first_cards_and_totals(cards, board_column_size(len(stages)))
-    totals = {row["stage_id"]: row for row in first}
+    totals = _board_columns(_board_rows(owner, period, now, stages), user, board_column_size(len(stages)))
     columns: dict[int, dict[str, Any]] = {}
     for stage in stages:
         total = totals.get(stage.pk, {})
         columns[stage.pk] = {
             "stage": stage,
             "cards": [],
-            "count": total.get("card_count", 0),
-            "amount": total.get("amount_sum") or Decimal(0),
-            "weighted": (Decimal(total.get("weighted_sum") or 0) / 100).quantize(CENT),
+            "count": total.get("count", 0),
+            "amount": total.get("amount", Decimal(0)),
+            "weighted": (Decimal(total.get("weighted", 0)) / 100).quantize(CENT),
         }
-    shown = [row["pk"] for row in first]
+    shown = [pk for total in totals.values() for pk in total["first"]]
     if pinned is not None and pinned not in shown:
         shown.append(pinned)
+    cards = board_cards(user, owner, period=period, now=now, stages=stages)
     for card in _with_card_joins(cards.filter(pk__in=shown)):
         columns[card.stage_id]["cards"].append(card)
     for column in columns.values():

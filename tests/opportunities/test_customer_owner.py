@@ -1,0 +1,85 @@
+"""Each opportunity keeps its customer's owner (`customer_owner`, kept by the database's triggers), and
+visibility and the board read it: whatever way a customer's owner or a deal's customer changes, the
+copy follows, and what a user sees is what the rule "their deals, or deals on their customers" says."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from customers import services as customer_services
+from opportunities import selectors
+from opportunities.models import Opportunity
+from tests.factories import CustomerFactory, OpportunityFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def copied_owner(deal):
+    return Opportunity.objects.values_list("customer_owner", flat=True).get(pk=deal.pk)
+
+
+def test_the_copy_follows_every_way_a_customer_or_its_owner_changes(sales1, sales2, manager):
+    mine, theirs = CustomerFactory(owner=sales1), CustomerFactory(owner=sales2)
+    deal = OpportunityFactory(customer=mine, owner=sales2)
+    assert copied_owner(deal) == sales1.pk  # added: the customer's owner, not the deal's
+    Opportunity.objects.filter(pk=deal.pk).update(customer=theirs)
+    assert copied_owner(deal) == sales2.pk  # moved to another customer
+    Opportunity.objects.filter(pk=deal.pk).update(customer_owner=manager)
+    assert copied_owner(deal) == sales2.pk  # a wrong copy cannot be written
+    deal.refresh_from_db()
+    deal.title = "Saved whole"
+    deal.save()
+    assert copied_owner(deal) == sales2.pk
+    customer_services.reassign_owner(actor=manager, customers=[theirs], new_owner=manager)
+    assert copied_owner(deal) == manager.pk  # the customer given to someone else, by the service
+    type(theirs).objects.filter(pk=theirs.pk).update(owner=sales1)
+    assert copied_owner(deal) == sales1.pk  # or by a bulk update
+
+
+def test_a_merge_moves_the_deals_with_their_customer_owner(sales1, sales2, manager):
+    survivor, merged = CustomerFactory(owner=sales1), CustomerFactory(owner=sales2)
+    deal = OpportunityFactory(customer=merged)
+    customer_services.merge_customers(actor=manager, survivor=survivor, merged=merged)
+    assert copied_owner(deal) == sales1.pk
+    assert deal in Opportunity.objects.visible_to(sales1)
+
+
+def test_the_board_counts_and_shows_both_parts_of_what_a_salesperson_sees(sales1, sales2, stages):
+    mine, theirs = CustomerFactory(owner=sales1), CustomerFactory(owner=sales2)
+    soon = date.today() + timedelta(days=1)
+    later = date.today() + timedelta(days=30)
+    own = [
+        OpportunityFactory(
+            customer=customer,
+            owner=sales1,
+            stage=stages["qualify"],
+            amount=Decimal(100),
+            probability=20,
+            expected_close_date=later,
+        )
+        for customer in (mine, theirs)
+        for _ in range(15)
+    ]
+    # Someone else's deal on sales1's customer, closing before all of sales1's own: shown first.
+    on_my_customer = OpportunityFactory(
+        customer=mine,
+        owner=sales2,
+        stage=stages["qualify"],
+        amount=Decimal(1000),
+        probability=50,
+        expected_close_date=soon,
+    )
+    OpportunityFactory(customer=theirs, owner=sales2, stage=stages["qualify"], amount=Decimal(7))  # not seen
+    columns = {column["stage"].code: column for column in selectors.board(sales1)}
+    qualify = columns["qualify"]
+    assert qualify["count"] == len(own) + 1
+    assert qualify["amount"] == 15 * 2 * Decimal(100) + Decimal(1000)
+    assert qualify["weighted"] == (30 * Decimal(100) * 20 + Decimal(1000) * 50) / 100
+    cards = qualify["cards"]
+    assert cards[0] == on_my_customer
+    assert len(cards) == selectors.board_column_size(len(stages))
+    assert [card.expected_close_date for card in cards] == sorted(card.expected_close_date for card in cards)
+    assert (
+        sum(column["count"] for column in columns.values()) == Opportunity.objects.visible_to(sales1).count()
+    )

@@ -49,6 +49,7 @@ from django.db.models import prefetch_related_objects
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from crm import bulk
 from crm.access import acts_as_manager
 from crm.importing import (
     Action,
@@ -118,8 +119,8 @@ def run_import(*, actor: User | None, table: Table, mapping: Sequence[str], comm
     COLUMNS.check(mapping)
     # A row finds its customer by a phone, mobile or e-mail, or creates one, which needs a name.
     require_columns(COLUMNS, table.headers, mapping, [("name", "phone", "mobile", "email")])
-    importer = _Importer(actor, table, mapping)
-    with transaction.atomic(), remembering_values():
+    with transaction.atomic(), remembering_values(), bulk.writing_in_background() as background:
+        importer = _Importer(actor, table, mapping, background)
         results = importer.run(table.rows)
         if not commit:
             transaction.set_rollback(True)
@@ -158,8 +159,9 @@ class _Importer:
     inserted, so that later rows see them as they would one by one.
     """
 
-    def __init__(self, actor, table, mapping):
+    def __init__(self, actor, table, mapping, background):
         self.actor = actor
+        self.background = background
         self.is_manager = acts_as_manager(actor)
         self.columns = [(index, key) for index, key in enumerate(mapping) if key]
         self.owners = _owners_by_username(table, mapping)
@@ -294,7 +296,7 @@ class _Importer:
         if not self.pending:
             return
         results = services.bulk_create_customers(
-            actor=self.actor, specs=[pending.spec for pending in self.pending]
+            actor=self.actor, specs=[pending.spec for pending in self.pending], background=self.background
         )
         for pending, result in zip(self.pending, results, strict=True):
             if isinstance(result, ValidationError):

@@ -26,7 +26,10 @@ the others. Each row sees the rows before it as if they had run one by one, by t
 those rows claimed: when a row shares a phone number or email with rows still waiting to be
 created, those are created first, and the row updates its customer (a customer an earlier row
 renamed is still found by its former name). The tags that rows add are created at the end of
-their chunk, for the rows saved.
+their chunk, for the rows saved. On PostgreSQL the new customers' history and contact methods are
+written by a thread (crm.bulk.writing_in_background) while the next chunk is read and validated; the
+database refusing one of those rows, which validation leaves to nothing but a concurrent change,
+fails the whole import instead of that row alone.
 
 A dry run is the same run rolled back at the end: its verdict is what the real run does, including
 rows that depend on earlier rows of the same file (two rows with one phone number: the first

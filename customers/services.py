@@ -310,12 +310,12 @@ def _insert_history_and_methods(
     actor: User | None, new: list[_NewCustomer], background: bulk.Background | None = None
 ) -> None:
     """Insert the history and contact methods (with theirs) of customers inserted with their ids."""
-    bulk.insert_history(Customer, [customer.row for customer in new], user=actor, background=background)
     for customer in new:
         for method in customer.methods:
             method["customer_id"] = customer.row["id"]
     methods = [method for customer in new for method in customer.methods]
-    bulk.insert(ContactMethod, methods, background=background)
+    bulk.insert(ContactMethod, methods, background=background)  # first: it queries the new ids
+    bulk.insert_history(Customer, [customer.row for customer in new], user=actor, background=background)
     bulk.insert_history(ContactMethod, methods, user=actor, background=background)
 
 

@@ -8,11 +8,12 @@ one `COPY … FROM STDIN` per table; elsewhere (SQLite) Django's `bulk_create` a
 `bulk_history_create` do it. Either way the database's constraints check every row, and the rows come
 back with their ids. Nothing here validates: the callers are services that have done so.
 
-Inside `writing_in_background()` (PostgreSQL), an insert given its `Background` hands its COPY to a
-thread and returns at once, so that the caller's Python work goes on while the server writes (both
-cores busy): every later query on the connection, and leaving the block, first waits for the COPYs,
-and an error of theirs is raised there. The caller's transaction then cannot keep the rows: such an
-insert is for a caller that gives up the whole transaction on any database error.
+Inside `writing_in_background()` (PostgreSQL), an insert given its `Background` queues its COPY and
+returns at once; `Background.start` hands the queued COPYs to a thread, so that the caller's Python
+work goes on while the server writes (both cores busy): every later query on the connection, and
+leaving the block, first waits for the COPYs, and an error of theirs is raised there. The caller's
+transaction then cannot keep the rows: such an insert is for a caller that gives up the whole
+transaction on any database error.
 """
 
 from __future__ import annotations
@@ -134,31 +135,38 @@ def _json_positions(fields: list[models.Field[Any, Any]]) -> list[int]:
 
 
 class Background:
-    """COPYs written in order by one thread on the connection's transaction: see the module docstring."""
+    """COPYs written in order by one thread on the connection's transaction: see the module docstring.
+
+    The rows are formatted by the caller, when `copy` is called, and `start` hands the COPYs to the
+    thread: the thread then needs the GIL, which the caller's Python work holds, only to send them
+    and read the answers, and the connection is never used by both threads at once.
+    """
 
     def __init__(self, executor: ThreadPoolExecutor) -> None:
         self.executor = executor
+        self.queued: list[tuple[str, bytes]] = []
         self.running: list[Future[None]] = []
 
     def copy(
         self, table: str, columns: list[str], rows: Iterable[list[Any]], json_positions: list[int]
     ) -> None:
-        # The rows are formatted here: the thread then needs the GIL, which the caller's Python work
-        # holds, only to send them and read the answer.
-        psycopg_connection = connection.connection
-        with psycopg_connection.cursor() as cursor:
-            data = copy_data(cursor, rows, json_positions)
-        sql = copy_statement(table, columns)
+        self._wait_running()
+        with connection.connection.cursor() as cursor:
+            self.queued.append((copy_statement(table, columns), copy_data(cursor, rows, json_positions)))
 
-        def write() -> None:
-            with psycopg_connection.cursor() as cursor, cursor.copy(sql) as copy:
-                copy.write(data)
-
-        self.running.append(self.executor.submit(write))
+    def start(self) -> None:
+        """Hand the COPYs queued since the last start to the thread."""
+        queued, self.queued = self.queued, []
+        if queued:
+            self.running.append(self.executor.submit(_send_copies, connection.connection, queued))
 
     def wait(self) -> None:
-        """Returns when every COPY handed over has been written; raises the first one's error, as
-        Django raises it, once they have all stopped."""
+        """Returns when every COPY queued has been written; raises the first one's error, as Django
+        raises it, once they have all stopped."""
+        self.start()
+        self._wait_running()
+
+    def _wait_running(self) -> None:
         running, self.running = self.running, []
         errors = [error for error in (future.exception() for future in running) if error is not None]
         if errors:
@@ -170,6 +178,13 @@ class Background:
     ) -> Any:
         self.wait()
         return execute(sql, params, many, context)
+
+
+def _send_copies(psycopg_connection: Any, copies: list[tuple[str, bytes]]) -> None:
+    with psycopg_connection.cursor() as cursor:
+        for sql, data in copies:
+            with cursor.copy(sql) as copy:
+                copy.write(data)
 
 
 @contextmanager
@@ -184,7 +199,8 @@ def writing_in_background() -> Iterator[Background | None]:
             with connection.execute_wrapper(background._before_query):
                 yield background
         except BaseException:
+            background.queued.clear()  # the transaction is rolled back next: no need to send them
             with suppress(Exception):  # the error that left the block is the one to raise
-                background.wait()  # once the thread has stopped: the transaction is rolled back next
+                background._wait_running()  # the thread stops before the rollback
             raise
         background.wait()

@@ -317,6 +317,8 @@ def _insert_history_and_methods(
     bulk.insert(ContactMethod, methods, background=background)  # first: it queries the new ids
     bulk.insert_history(Customer, [customer.row for customer in new], user=actor, background=background)
     bulk.insert_history(ContactMethod, methods, user=actor, background=background)
+    if background is not None:
+        background.start()
 
 
 def _normalised_value(method_type: str, value: str) -> str:

@@ -26,10 +26,7 @@ the others. Each row sees the rows before it as if they had run one by one, by t
 those rows claimed: when a row shares a phone number or email with rows still waiting to be
 created, those are created first, and the row updates its customer (a customer an earlier row
 renamed is still found by its former name). The tags that rows add are created at the end of
-their chunk, for the rows saved. On PostgreSQL the new customers' history and contact methods are
-written by a thread (crm.bulk.writing_in_background) while the next chunk is read and validated; the
-database refusing one of those rows, which validation leaves to nothing but a concurrent change,
-fails the whole import instead of that row alone.
+their chunk, for the rows saved.
 
 A dry run is the same run rolled back at the end: its verdict is what the real run does, including
 rows that depend on earlier rows of the same file (two rows with one phone number: the first
@@ -52,7 +49,6 @@ from django.db.models import prefetch_related_objects
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from crm import bulk
 from crm.access import acts_as_manager
 from crm.importing import (
     Action,
@@ -122,8 +118,8 @@ def run_import(*, actor: User | None, table: Table, mapping: Sequence[str], comm
     COLUMNS.check(mapping)
     # A row finds its customer by a phone, mobile or e-mail, or creates one, which needs a name.
     require_columns(COLUMNS, table.headers, mapping, [("name", "phone", "mobile", "email")])
-    with transaction.atomic(), remembering_values(), bulk.writing_in_background() as background:
-        importer = _Importer(actor, table, mapping, background)
+    importer = _Importer(actor, table, mapping)
+    with transaction.atomic(), remembering_values():
         results = importer.run(table.rows)
         if not commit:
             transaction.set_rollback(True)
@@ -162,9 +158,8 @@ class _Importer:
     inserted, so that later rows see them as they would one by one.
     """
 
-    def __init__(self, actor, table, mapping, background):
+    def __init__(self, actor, table, mapping):
         self.actor = actor
-        self.background = background
         self.is_manager = acts_as_manager(actor)
         self.columns = [(index, key) for index, key in enumerate(mapping) if key]
         self.owners = _owners_by_username(table, mapping)
@@ -299,7 +294,7 @@ class _Importer:
         if not self.pending:
             return
         results = services.bulk_create_customers(
-            actor=self.actor, specs=[pending.spec for pending in self.pending], background=self.background
+            actor=self.actor, specs=[pending.spec for pending in self.pending]
         )
         for pending, result in zip(self.pending, results, strict=True):
             if isinstance(result, ValidationError):

@@ -173,10 +173,7 @@ class _NewCustomer:
 
 
 def bulk_create_customers(
-    *,
-    actor: User | None,
-    specs: Sequence[Mapping[str, Any]],
-    background: bulk.Background | None = None,
+    *, actor: User | None, specs: Sequence[Mapping[str, Any]]
 ) -> list[Customer | ValidationError]:
     """Create a customer for each spec, a dict of create_customer's keyword arguments, as it would.
 
@@ -185,15 +182,7 @@ def bulk_create_customers(
     create customers for. The valid specs are inserted together; should the database refuse
     that (a constraint the validation does not see, or a concurrent change), they are created
     one by one instead, and the spec the database refuses is reported with its error.
-
-    With `background` (crm.bulk.writing_in_background), the history and contact methods of the
-    customers inserted together are written by its thread after that: the database refusing one
-    of those rows raises its error at the caller's next query (or at the block's end) instead,
-    which is for a caller that then rolls back the whole transaction (an import; validation leaves
-    the database nothing to refuse there but a concurrent change).
     """
-    if background is not None:
-        background.wait()  # an error of earlier specs' rows must not pass for one of these specs'
     results: dict[int, Customer | ValidationError] = {}
     valid: dict[int, _NewCustomer] = {}
     for index, spec in enumerate(specs):
@@ -215,13 +204,10 @@ def bulk_create_customers(
         if valid and connection.features.can_return_rows_from_bulk_insert:  # methods need the new ids
             try:
                 with transaction.atomic():
-                    created = _insert_customers(actor, list(valid.values()), rest=background is None)
-                results.update(zip(valid, created, strict=True))
+                    results.update(zip(valid, _insert_customers(actor, list(valid.values())), strict=True))
                 inserted = True
             except IntegrityError:
                 pass
-            if inserted and background is not None:
-                _insert_history_and_methods(actor, list(valid.values()), background)
         for index in [] if inserted else valid:
             try:
                 results[index] = create_customer(actor=actor, **specs[index])
@@ -292,33 +278,21 @@ def _columns(instance: Customer | ContactMethod) -> dict[str, Any]:
     return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
 
 
-def _insert_customers(actor: User | None, new: list[_NewCustomer], *, rest: bool) -> list[Customer]:
-    """Insert validated customers with their tags and, with `rest`, their history and contact
-    methods (with theirs)."""
+def _insert_customers(actor: User | None, new: list[_NewCustomer]) -> list[Customer]:
+    """Insert validated customers with their history, tags and contact methods (with theirs)."""
     rows = bulk.insert(Customer, [customer.row for customer in new])
+    bulk.insert_history(Customer, rows, user=actor)
     Through = Customer.tags.through
     Through.objects.bulk_create(
         [Through(customer_id=customer.row["id"], tag_id=tag.pk) for customer in new for tag in customer.tags],
         ignore_conflicts=True,
     )
-    if rest:
-        _insert_history_and_methods(actor, new)
-    return bulk.instances(Customer, rows)
-
-
-def _insert_history_and_methods(
-    actor: User | None, new: list[_NewCustomer], background: bulk.Background | None = None
-) -> None:
-    """Insert the history and contact methods (with theirs) of customers inserted with their ids."""
     for customer in new:
         for method in customer.methods:
             method["customer_id"] = customer.row["id"]
-    methods = [method for customer in new for method in customer.methods]
-    bulk.insert(ContactMethod, methods, background=background)  # first: it queries the new ids
-    bulk.insert_history(Customer, [customer.row for customer in new], user=actor, background=background)
-    bulk.insert_history(ContactMethod, methods, user=actor, background=background)
-    if background is not None:
-        background.start()
+    methods = bulk.insert(ContactMethod, [method for customer in new for method in customer.methods])
+    bulk.insert_history(ContactMethod, methods, user=actor)
+    return bulk.instances(Customer, rows)
 
 
 def _normalised_value(method_type: str, value: str) -> str:

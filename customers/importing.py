@@ -218,26 +218,26 @@ class _Importer:
         values = {key for key in keys if isinstance(key, str)}
         if values:
             methods = ContactMethod.objects.visible_to(self.actor).filter(
-                type__in=MATCH_KEYS, value__in=values
+                type__in=MATCH_KEYS, value__any=values
             )
-            for value, customer_id in methods.values_list("value", "customer_id"):
+            for value, customer_id in methods.order_by().values_list("value", "customer_id"):
                 matches[value].add(customer_id)
         visible = Customer.objects.visible_to(self.actor)
         external_ids = {row.external_key[1] for row in prepared if row.external_key}
         if external_ids:
-            found = visible.filter(external_id__in=external_ids).exclude(external_id="")
-            for external_id, customer_id in found.values_list("external_id", "id"):
+            found = visible.filter(external_id__any=external_ids).exclude(external_id="")
+            for external_id, customer_id in found.order_by().values_list("external_id", "id"):
                 matches["external_id", external_id].add(customer_id)
         names = {key[1] for key in keys if isinstance(key, tuple)}
         if names:
-            for name, customer_id in visible.filter(name__in=names).values_list("name", "id"):
+            for name, customer_id in visible.filter(name__any=names).order_by().values_list("name", "id"):
                 matches["name", name].add(customer_id)
         return matches
 
     def _customers(self, ids):
         """{id: (customer, identities of its contact methods)} for the customers rows update."""
         customers: dict[int, tuple[Customer, set[tuple[str, str]]]] = {
-            customer.pk: (customer, set()) for customer in Customer.objects.filter(pk__in=ids)
+            customer.pk: (customer, set()) for customer in Customer.objects.filter(pk__any=ids)
         }
         prefetch_related_objects([customer for customer, _identities in customers.values()], "tags")
         methods = ContactMethod.objects.filter(customer_id__in=ids).values_list(

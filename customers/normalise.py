@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -47,13 +47,23 @@ def _national_number(value: str, region: str) -> phonenumbers.PhoneNumber | None
     cost more than the rest of a row's work."""
     if not (value.isascii() and value.isdigit() and 2 <= len(value) <= 17) or value[0] == "0":
         return None
+    plan = _region_plan(region)
+    if plan is None:
+        return None
+    country_code, prefixes = plan
+    if value.startswith(str(country_code)) or any(prefix.match(value) for prefix in prefixes):
+        return None
+    return phonenumbers.PhoneNumber(country_code=country_code, national_number=int(value))
+
+
+@cache
+def _region_plan(region: str) -> tuple[int, tuple[re.Pattern[str], ...]] | None:
+    """The region's calling code and its prefixes compiled, once rather than for every number."""
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    if metadata is None or value.startswith(str(metadata.country_code)):
+    if metadata is None or metadata.country_code is None:
         return None
     prefixes = (metadata.national_prefix_for_parsing, metadata.international_prefix)
-    if any(prefix and re.match(prefix, value) for prefix in prefixes):
-        return None
-    return phonenumbers.PhoneNumber(country_code=metadata.country_code, national_number=int(value))
+    return metadata.country_code, tuple(re.compile(prefix) for prefix in prefixes if prefix)
 
 
 def normalise_email(value):

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from crm.customer_owner_copy import customer_owner_field
 from crm.fields import DATES_OUT_OF_RANGE, instants_in_range
 from crm.models import TimeStampedModel, VisibleQuerySet
 from customers.models import ContactPerson, Customer, Need
@@ -120,9 +121,10 @@ class Communication(TimeStampedModel):
 
 
 class FollowUpQuerySet(VisibleQuerySet):
-    """Follow-ups are visible with their customer, and to the user they are assigned to."""
+    """Follow-ups are visible with their customer, and to the user they are assigned to (the customer's
+    owner as the row keeps it, so that both are indexed columns of the row)."""
 
-    owner_path = ("assignee", "customer__owner")
+    owner_path = ("assignee", "customer_owner")
 
     def open(self):
         return self.filter(status=FollowUp.Status.OPEN)
@@ -142,6 +144,7 @@ class FollowUp(TimeStampedModel):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="followups", verbose_name=_("customer")
     )
+    customer_owner = customer_owner_field()  # crm/customer_owner_copy.py
     contact_person = models.ForeignKey(
         ContactPerson,
         on_delete=models.SET_NULL,
@@ -194,7 +197,7 @@ class FollowUp(TimeStampedModel):
         verbose_name=_("created by"),
     )
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "customer_owner"])
     objects = FollowUpQuerySet.as_manager()
 
     class Meta:
@@ -219,11 +222,15 @@ class FollowUp(TimeStampedModel):
             # My day, the reminders and the dashboard: a user's open follow-ups by due time.
             models.Index(fields=["assignee", "status", "due_at", "id"], name="followup_assignee_due_idx"),
             models.Index(fields=["status", "due_at", "id"], name="followup_status_due_idx"),
+            # The same for the follow-ups of a user's customers (the other half of what they see).
+            models.Index(
+                fields=["customer_owner", "status", "due_at", "id"], name="followup_cust_owner_due_idx"
+            ),
             # The dashboard's counts of the open follow-ups due by today, whoever may see them (assignee,
-            # customer), from this index alone: no visit to the table's pages however many there are.
+            # customer's owner), from this index alone: no visit to the table's pages however many there are.
             models.Index(
                 fields=["due_at"],
-                include=["id", "assignee", "customer"],
+                include=["id", "assignee", "customer_owner"],
                 condition=Q(status="open"),
                 name="followup_open_due_idx",
             ),

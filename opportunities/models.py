@@ -17,6 +17,7 @@ from django.utils.translation import get_language, gettext, pgettext, pgettext_l
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm.customer_owner_copy import customer_owner_field
 from crm.fields import DATES_OUT_OF_RANGE, days_in_range, instants_in_range, integer_in_range
 from crm.models import TimeStampedModel, VisibleQuerySet
 from customers.models import Customer
@@ -116,17 +117,7 @@ class Opportunity(TimeStampedModel):
         related_name="opportunities",
         verbose_name=_("owner"),
     )
-    # The customer's owner, kept by the database (migration 0011's triggers) whenever the opportunity's
-    # customer or that customer's owner changes, however it changes: visibility reads it from the row.
-    customer_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        editable=False,
-        related_name="+",
-        db_index=False,
-        verbose_name=_("customer owner"),
-    )
+    customer_owner = customer_owner_field()  # crm/customer_owner_copy.py
     title = models.CharField(_("title"), max_length=200)
     stage = models.ForeignKey(
         Stage, on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("stage")

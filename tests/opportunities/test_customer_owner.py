@@ -6,35 +6,49 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 
 from customers import services as customer_services
+from customers.models import Customer
 from opportunities import selectors
 from opportunities.models import Opportunity
-from tests.factories import CustomerFactory, OpportunityFactory
+from tests.factories import CustomerFactory, FollowUpFactory, OpportunityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def copied_owner(deal):
-    return Opportunity.objects.values_list("customer_owner", flat=True).get(pk=deal.pk)
+def copied_owner(record):
+    return type(record).objects.values_list("customer_owner", flat=True).get(pk=record.pk)
 
 
-def test_the_copy_follows_every_way_a_customer_or_its_owner_changes(sales1, sales2, manager):
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda customer, user: OpportunityFactory(customer=customer, owner=user),
+        lambda customer, user: FollowUpFactory(customer=customer, assignee=user),
+    ],
+    ids=["opportunity", "follow-up"],
+)
+def test_the_copy_follows_every_way_a_customer_or_its_owner_changes(make, sales1, sales2, manager):
     mine, theirs = CustomerFactory(owner=sales1), CustomerFactory(owner=sales2)
-    deal = OpportunityFactory(customer=mine, owner=sales2)
-    assert copied_owner(deal) == sales1.pk  # added: the customer's owner, not the deal's
-    Opportunity.objects.filter(pk=deal.pk).update(customer=theirs)
-    assert copied_owner(deal) == sales2.pk  # moved to another customer
-    Opportunity.objects.filter(pk=deal.pk).update(customer_owner=manager)
-    assert copied_owner(deal) == sales2.pk  # a wrong copy cannot be written
-    deal.refresh_from_db()
-    deal.title = "Saved whole"
-    deal.save()
-    assert copied_owner(deal) == sales2.pk
+    record = make(mine, sales2)
+    records = type(record).objects.filter(pk=record.pk)
+    assert copied_owner(record) == sales1.pk  # added: the customer's owner, not the record's user
+    records.update(customer=theirs)
+    assert copied_owner(record) == sales2.pk  # moved to another customer
+    records.update(customer_owner=manager)
+    assert copied_owner(record) == sales2.pk  # a wrong copy cannot be written
+    record.refresh_from_db()
+    record.save()
+    assert copied_owner(record) == sales2.pk
     customer_services.reassign_owner(actor=manager, customers=[theirs], new_owner=manager)
-    assert copied_owner(deal) == manager.pk  # the customer given to someone else, by the service
-    type(theirs).objects.filter(pk=theirs.pk).update(owner=sales1)
-    assert copied_owner(deal) == sales1.pk  # or by a bulk update
+    assert copied_owner(record) == manager.pk  # the customer given to someone else, by the service
+    Customer.objects.filter(pk=theirs.pk).update(owner=sales1)
+    assert copied_owner(record) == sales1.pk  # or by a bulk update
+    assert record in type(record).objects.visible_to(sales1)
+    assert record in type(record).objects.visible_to(sales2)  # still the record's own user's
+    outsider = UserFactory(groups=[Group.objects.get(name="Sales")])
+    assert record not in type(record).objects.visible_to(outsider)
 
 
 def test_a_merge_moves_the_deals_with_their_customer_owner(sales1, sales2, manager):

@@ -15,21 +15,25 @@ from django.conf import settings
 from django.db import migrations, models
 from django.utils.translation import gettext_lazy as _
 
-OWNER_OF_CUSTOMER = "(SELECT owner_id FROM customers_customer WHERE id = NEW.customer_id)"
+
+def _owner_of(customer_id: str) -> str:
+    return f"(SELECT owner_id FROM customers_customer WHERE id = {customer_id})"
+
+
+def _copy_new_owner(table: str) -> str:
+    """In a trigger on customers_customer: the customer's new owner to its records."""
+    return f"UPDATE {table} SET customer_owner_id = NEW.owner_id WHERE customer_id = NEW.id;"
 
 
 def _postgresql(table: str) -> list[str]:
     return [
         f"""CREATE OR REPLACE FUNCTION {table}_takes_customer_owner() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN NEW.customer_owner_id := {OWNER_OF_CUSTOMER}; RETURN NEW; END $$""",
+        BEGIN NEW.customer_owner_id := {_owner_of("NEW.customer_id")}; RETURN NEW; END $$""",
         f"""CREATE TRIGGER {table}_takes_customer_owner
         BEFORE INSERT OR UPDATE OF customer_id, customer_owner_id ON {table}
         FOR EACH ROW EXECUTE FUNCTION {table}_takes_customer_owner()""",
         f"""CREATE OR REPLACE FUNCTION customer_owner_to_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            UPDATE {table} SET customer_owner_id = NEW.owner_id WHERE customer_id = NEW.id;
-            RETURN NULL;
-        END $$""",
+        BEGIN {_copy_new_owner(table)} RETURN NULL; END $$""",
         f"""CREATE TRIGGER customer_owner_to_{table} AFTER UPDATE OF owner_id ON customers_customer
         FOR EACH ROW WHEN (OLD.owner_id IS DISTINCT FROM NEW.owner_id)
         EXECUTE FUNCTION customer_owner_to_{table}()""",
@@ -37,14 +41,13 @@ def _postgresql(table: str) -> list[str]:
 
 
 def _sqlite(table: str) -> list[str]:
-    take = f"UPDATE {table} SET customer_owner_id = {OWNER_OF_CUSTOMER} WHERE id = NEW.id;"
+    take = f"UPDATE {table} SET customer_owner_id = {_owner_of('NEW.customer_id')} WHERE id = NEW.id;"
     return [
         f"CREATE TRIGGER {table}_takes_customer_owner AFTER INSERT ON {table} BEGIN {take} END",
         f"""CREATE TRIGGER {table}_keeps_customer_owner
         AFTER UPDATE OF customer_id, customer_owner_id ON {table} BEGIN {take} END""",
         f"""CREATE TRIGGER customer_owner_to_{table} AFTER UPDATE OF owner_id ON customers_customer
-        WHEN OLD.owner_id IS NOT NEW.owner_id
-        BEGIN UPDATE {table} SET customer_owner_id = NEW.owner_id WHERE customer_id = NEW.id; END""",
+        WHEN OLD.owner_id IS NOT NEW.owner_id BEGIN {_copy_new_owner(table)} END""",
     ]
 
 
@@ -81,10 +84,7 @@ def keep_customer_owner(table: str) -> migrations.RunPython:
         vendor = schema_editor.connection.vendor
         for statement in _postgresql(table) if vendor == "postgresql" else _sqlite(table):
             schema_editor.execute(statement)
-        schema_editor.execute(
-            f"UPDATE {table} SET customer_owner_id = "
-            f"(SELECT owner_id FROM customers_customer WHERE customers_customer.id = {table}.customer_id)"
-        )
+        schema_editor.execute(f"UPDATE {table} SET customer_owner_id = {_owner_of(f'{table}.customer_id')}")
 
     def drop(apps: Any, schema_editor: Any) -> None:
         for statement in _drop(table, schema_editor.connection.vendor):

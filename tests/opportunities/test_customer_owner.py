@@ -63,27 +63,20 @@ def test_the_board_counts_and_shows_both_parts_of_what_a_salesperson_sees(sales1
     mine, theirs = CustomerFactory(owner=sales1), CustomerFactory(owner=sales2)
     soon = date.today() + timedelta(days=1)
     later = date.today() + timedelta(days=30)
-    own = [
-        OpportunityFactory(
+
+    def qualifying(customer, owner, amount, probability, close):
+        return OpportunityFactory(
             customer=customer,
-            owner=sales1,
+            owner=owner,
             stage=stages["qualify"],
-            amount=Decimal(100),
-            probability=20,
-            expected_close_date=later,
+            amount=Decimal(amount),
+            probability=probability,
+            expected_close_date=close,
         )
-        for customer in (mine, theirs)
-        for _ in range(15)
-    ]
+
+    own = [qualifying(customer, sales1, 100, 20, later) for customer in (mine, theirs) for _ in range(15)]
     # Someone else's deal on sales1's customer, closing before all of sales1's own: shown first.
-    on_my_customer = OpportunityFactory(
-        customer=mine,
-        owner=sales2,
-        stage=stages["qualify"],
-        amount=Decimal(1000),
-        probability=50,
-        expected_close_date=soon,
-    )
+    on_my_customer = qualifying(mine, sales2, 1000, 50, soon)
     OpportunityFactory(customer=theirs, owner=sales2, stage=stages["qualify"], amount=Decimal(7))  # not seen
     columns = {column["stage"].code: column for column in selectors.board(sales1)}
     qualify = columns["qualify"]

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def signed_in(page, login):
     UserFactory(username="sales1", groups=[Group.objects.get(name="Sales")])
     login("sales1", PASSWORD)
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="English", exact=True).click()
 
 
 def test_a_token_made_on_the_page_works_until_revoked(page, live_server, signed_in, screenshot):

@@ -21,7 +21,7 @@ def test_a_rule_emails_the_customer_when_an_order_is_confirmed(
     ContactMethodFactory(customer=customer, type="email", value="buyer@example.com")
     order = make_order(manager, customer)
     login("manager", PASSWORD)
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="English", exact=True).click()
 
     page.get_by_role("link", name="Automation").click()
     page.get_by_role("link", name="New rule").click()

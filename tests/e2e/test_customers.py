@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_create_customer_add_need_search_and_export(page, live_server, login, screenshot):
     UserFactory(username="sales1", groups=[Group.objects.get(name="Sales")])
     login("sales1", PASSWORD)
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="English", exact=True).click()
 
     page.goto(f"{live_server.url}/customers/new/")
     page.get_by_label("Name").fill("华东精密仪器有限公司")

@@ -43,7 +43,7 @@ def opportunity(default_stages, sales1):
 
 def in_english(page, login):
     login("sales1", PASSWORD)
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="English", exact=True).click()
 
 
 def drag(page, handle, target):

@@ -19,7 +19,7 @@ def test_log_a_call_find_its_followup_in_the_week_complete_it_from_my_day(
     )
     customer = CustomerFactory(owner=sales1, name="华东精密仪器有限公司")
     login("sales1", PASSWORD)
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="English", exact=True).click()
     tomorrow = timezone.localdate() + timedelta(days=1)
 
     # Log a phone call on the customer, with a follow-up due tomorrow.
@@ -101,7 +101,7 @@ def test_postpone_from_my_day_and_load_more_on_the_timeline(page, live_server, l
         due_at=timezone.now() - timedelta(days=1),
     )
     login("sales1", PASSWORD)
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="English", exact=True).click()
 
     page.goto(f"{live_server.url}/followups/today/")
     expect(page.get_by_test_id("overdue-count")).to_have_text("1")

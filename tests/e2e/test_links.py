@@ -29,7 +29,7 @@ def test_from_an_order_log_a_call_with_its_followup_and_from_an_opportunity_sche
     )
     tomorrow = timezone.localdate() + timedelta(days=1)
     login("sales1", PASSWORD)
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="English", exact=True).click()
 
     # The order's page: log a call about it, with the follow-up it calls for, and come back.
     page.goto(f"{live_server.url}{order.get_absolute_url()}")

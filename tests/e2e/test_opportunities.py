@@ -53,7 +53,7 @@ def test_drag_a_card_from_evaluate_to_decision_win_it_and_land_on_its_order(
 ):
     page.set_viewport_size({"width": 1920, "height": 1080})  # a desktop monitor shows every stage
     login("sales1", PASSWORD)
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="English", exact=True).click()
     page.goto(f"{live_server.url}/opportunities/board/")
     card = page.get_by_test_id(f"card-{opportunity.pk}")
     expect(column(page, "evaluate").get_by_test_id(f"card-{opportunity.pk}")).to_be_visible()
@@ -94,7 +94,7 @@ def test_drag_a_card_from_evaluate_to_decision_win_it_and_land_on_its_order(
 
 def test_move_a_card_with_the_keyboard(page, live_server, login, screenshot, opportunity):
     login("sales1", PASSWORD)
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="English", exact=True).click()
     page.goto(f"{live_server.url}/opportunities/board/")
     page.get_by_role("button", name=f"Move “{TITLE}” to another stage").focus()
     page.keyboard.press("Enter")
@@ -112,7 +112,7 @@ def test_move_a_card_with_the_keyboard(page, live_server, login, screenshot, opp
 
 def test_the_pages_at_phone_width(page, live_server, login, screenshot, opportunity):
     login("sales1", PASSWORD)
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="English", exact=True).click()
     page.set_viewport_size({"width": 390, "height": 844})
     for name, path in [
         ("board", "/opportunities/board/"),

@@ -17,7 +17,7 @@ def test_an_order_from_creation_to_invoice(page, live_server, login, screenshot)
         sku="SEN-T100", name="工业温度传感器 T100", series="Sensors", unit_price=Decimal("1280.00")
     )
     login("sales1", PASSWORD)
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="English", exact=True).click()
 
     page.goto(f"{live_server.url}/orders/new/")
     page.get_by_role("searchbox", name="Customer").fill("华东")

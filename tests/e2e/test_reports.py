@@ -78,7 +78,7 @@ def test_every_report_draws_its_charts_beside_its_tables(
 
 def test_the_custom_period_and_a_download(page, live_server, login, history):
     login("manager", PASSWORD)
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="English", exact=True).click()
     page.goto(f"{live_server.url}/reports/sales/")
     start = page.get_by_label("From", exact=True)
     expect(start).to_be_hidden()

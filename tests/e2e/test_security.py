@@ -19,7 +19,7 @@ def manager_signed_in(page, login):
     """A manager with staff rights, signed in, reading English."""
     UserFactory(username="boss", is_staff=True, groups=[Group.objects.get(name="Managers")])
     login("boss", PASSWORD)
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="English", exact=True).click()
 
 
 def test_the_guard_catches_a_violation(page, live_server, manager_signed_in, csp_violations):

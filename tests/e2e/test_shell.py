@@ -25,7 +25,7 @@ def test_sales_user_logs_in_switches_language_and_logs_out(page, live_server, lo
     expect(page.get_by_role("link", name="客户", exact=True)).to_be_visible()
     screenshot("dashboard-zh-hans")
 
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="English", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("link", name="Customers", exact=True)).to_be_visible()
     screenshot("dashboard-en")

@@ -35,7 +35,7 @@ from django.utils import timezone, translation
 from crm.demo import seed_users
 from crm.roles import SALES
 from crm.scale import words
-from crm.scale.writer import TableWriter, analyze, reset_sequences
+from crm.scale.writer import TableWriter, analyze, inverted_indexes_built_after, reset_sequences
 from customers.models import ContactMethod, Customer
 from followups.models import Communication, FollowUp
 from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, Stage
@@ -224,13 +224,13 @@ def generate(
         with translation.override(language):  # the caller's, also in the writing thread
             report(Progress(done, rows, clock.seconds(), clock.cpu(), clock.server_cpu()))
 
-    with _Writing(background=_may_write_in_background()) as writing:
+    written = [*tables.writers]
+    with inverted_indexes_built_after(written), _Writing(background=_may_write_in_background()) as writing:
         for first in range(0, customers, chunk):
             builder = Builder(random.Random(f"{seed}:{first}"), context, tables, now, counters, customers)
             for index in range(first, min(first + chunk, customers)):
                 builder.customer(index)
             writing.submit(write, tables.take(), dict(counters), min(first + chunk, customers))
-    written = [*tables.writers]
     reset_sequences(written)
     rebuild_summaries()  # the rows were inserted in bulk, around the services that keep the summaries
     analyze(written)

@@ -11,12 +11,13 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 
 from crm.scale.generate import HISTORY_MODELS, OVERDUE_AT_MOST, PLAIN_MODELS
+from crm.scale.writer import inverted_indexes_built_after
 from customers.models import ContactMethod, Customer
 from customers.normalise import normalise_email, normalise_phone
 from followups.models import Communication, FollowUp
@@ -285,8 +286,11 @@ def test_outside_a_transaction_a_thread_writes_while_the_next_chunk_is_built():
     """The way the command runs for real on PostgreSQL: chunks committed by a background thread."""
     # A transactional test before this one may have flushed the stages the data migration installs.
     import_module("opportunities.migrations.0002_default_stages").create(apps, None)
+    searches = _inverted_indexes()
+    assert "customer_name_grams" in searches and "contact_method_value_trgm" in searches
     output = generate(31)
     assert "31 customers" in output and "database" in output  # the server's CPU was read
+    assert _inverted_indexes() == searches, "the search indexes are built again as they were"
     assert Customer.objects.count() == 31 and Order.objects.count() == 93
     assert Customer.history.count() == 31
     call_command("check_data", stdout=StringIO())
@@ -294,3 +298,19 @@ def test_outside_a_transaction_a_thread_writes_while_the_next_chunk_is_built():
     assert after is not None
     customer = Customer.objects.create(name="After", owner=after.owner)
     assert customer.pk == 32
+
+
+def _inverted_indexes() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexdef LIKE '%% USING gin %%'")
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="GIN indexes are PostgreSQL's")
+def test_search_indexes_come_back_when_the_writing_fails(db):
+    searches = _inverted_indexes()
+    with pytest.raises(RuntimeError), inverted_indexes_built_after([Customer, Order]):
+        assert not {"customer_name_grams", "order_number_trgm"} & set(_inverted_indexes())
+        assert "contact_method_value_trgm" in _inverted_indexes(), "another table's stay"
+        raise RuntimeError("the writing failed")
+    assert _inverted_indexes() == searches

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from crm.customer_owner_copy import customer_owner_field
 from crm.fields import DATES_OUT_OF_RANGE, instants_in_range, integer_in_range
 from crm.formatting import money
 from crm.models import TimeStampedModel, VisibleQuerySet
@@ -83,8 +84,8 @@ class Product(TimeStampedModel):
 
 
 class OrderQuerySet(VisibleQuerySet):
-    # Its owner, even on someone else's customer, and the customer's owner.
-    owner_path = ("owner", "customer__owner")
+    # Its owner, even on someone else's customer, and the customer's owner (its copy on the row).
+    owner_path = ("owner", "customer_owner")
 
 
 class Status(models.TextChoices):
@@ -153,6 +154,7 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
         verbose_name=_("owner"),
         db_index=False,
     )
+    customer_owner = customer_owner_field()  # crm/customer_owner_copy.py
     status = FSMField(
         _("status"), max_length=20, choices=Status.choices, default=Status.CREATED, protected=True
     )
@@ -197,7 +199,7 @@ class Order(ConcurrentTransitionMixin, TimeStampedModel):
         help_text=_("Its id in the system it was imported from: importing it again updates it."),
     )
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "customer_owner"])
     objects = OrderQuerySet.as_manager()
 
     class Meta:

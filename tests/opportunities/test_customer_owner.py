@@ -1,6 +1,7 @@
-"""Each opportunity keeps its customer's owner (`customer_owner`, kept by the database's triggers), and
-visibility and the board read it: whatever way a customer's owner or a deal's customer changes, the
-copy follows, and what a user sees is what the rule "their deals, or deals on their customers" says."""
+"""Each opportunity, follow-up and order keeps its customer's owner (`customer_owner`, kept by the
+database's triggers), and visibility and the board read it: whatever way a customer's owner or a
+record's customer changes, the copy follows, and what a user sees is what the rule "their records, or
+records on their customers" says."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -12,7 +13,9 @@ from customers import services as customer_services
 from customers.models import Customer
 from opportunities import selectors
 from opportunities.models import Opportunity
+from orders.models import Order
 from tests.factories import CustomerFactory, FollowUpFactory, OpportunityFactory, UserFactory
+from tests.orders.builders import make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +29,9 @@ def copied_owner(record):
     [
         lambda customer, user: OpportunityFactory(customer=customer, owner=user),
         lambda customer, user: FollowUpFactory(customer=customer, assignee=user),
+        lambda customer, user: make_order(None, customer, owner=user),
     ],
-    ids=["opportunity", "follow-up"],
+    ids=["opportunity", "follow-up", "order"],
 )
 def test_the_copy_follows_every_way_a_customer_or_its_owner_changes(make, sales1, sales2, manager):
     mine, theirs = CustomerFactory(owner=sales1), CustomerFactory(owner=sales2)
@@ -54,9 +58,11 @@ def test_the_copy_follows_every_way_a_customer_or_its_owner_changes(make, sales1
 def test_a_merge_moves_the_deals_with_their_customer_owner(sales1, sales2, manager):
     survivor, merged = CustomerFactory(owner=sales1), CustomerFactory(owner=sales2)
     deal = OpportunityFactory(customer=merged)
+    order = make_order(None, merged, owner=sales2)
     customer_services.merge_customers(actor=manager, survivor=survivor, merged=merged)
-    assert copied_owner(deal) == sales1.pk
+    assert copied_owner(deal) == sales1.pk and copied_owner(order) == sales1.pk
     assert deal in Opportunity.objects.visible_to(sales1)
+    assert order in Order.objects.visible_to(sales1)
 
 
 def test_the_board_counts_and_shows_both_parts_of_what_a_salesperson_sees(sales1, sales2, stages):

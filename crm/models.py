@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import reduce
-from operator import or_
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist
@@ -40,14 +38,14 @@ class VisibleQuerySet(models.QuerySet[ModelT]):
     join, so a list still walks its own sort index and stops at the page's end. `visible_with` instead
     makes a row visible exactly when the record it hangs off is (an order's lines, events and payments).
 
-    Rows visible through their own columns or a relation remember the condition on their own columns
+    Rows visible through several paths remember the condition on the first of their own columns
     (`owned_in_own_columns`): a subset one index answers, which a bounded count reads first.
     """
 
     owner_path: str | tuple[str, ...] = "owner"
     visible_with: str | None = None
-    # When visible_to let rows in through their own owner columns or a relation: the condition it
-    # added, and the one on the own columns alone (carried along as the queryset is filtered further).
+    # When visible_to let rows in through several paths: the condition it added, and the one on the
+    # first own column alone (carried along as the queryset is filtered further).
     _own_columns_in_place_of: tuple[object, WhereNode] | None = None
 
     def _clone(self) -> Self:
@@ -72,18 +70,18 @@ class VisibleQuerySet(models.QuerySet[ModelT]):
             condition |= self._owned_by(path, ids)
         visible = self.filter(condition)
         own_columns = [path for path in paths if "__" not in path]
-        if own_columns and len(own_columns) < len(paths):
-            own_condition = reduce(or_, (Q(**{f"{path}__in": ids}) for path in own_columns))
+        if own_columns and len(paths) > 1:
+            own_condition = Q(**{f"{own_columns[0]}__in": ids})
             own_clause = self.model._base_manager.filter(own_condition).query.where
             visible._own_columns_in_place_of = (visible.query.where.children[-1], own_clause)
         return visible
 
     def owned_in_own_columns(self) -> Self | None:
-        """These rows, only those whose own owner columns name a user of the scope visible_to applied
-        (an order its owner sees, not one seen through its customer): a subset of them that an index
-        on the column answers alone, for visible_to's condition is replaced, not added to. None when no
-        relation let rows in (the subset would be all of them) or the condition is not found as one
-        of the filters that all apply."""
+        """These rows, only those whose first own owner column names a user of the scope visible_to
+        applied (an order its owner sees, not one seen through its customer's owner): a subset of them
+        that an index on the column answers alone, for visible_to's condition is replaced, not added
+        to. None when one path lets rows in (the subset would be all of them) or the condition is not
+        found as one of the filters that all apply."""
         where = self.query.where
         if self._own_columns_in_place_of is None or where.connector != AND or where.negated:
             return None

@@ -91,9 +91,9 @@ def bounded_count(queryset: QuerySet[Any], limit: int) -> tuple[int, bool]:
     """How many rows `queryset` holds, counting no further than `limit` (one query over at most
     limit + 1 rows); the second value says the true count is above the limit.
 
-    Rows a user sees through their own owner column or through a relation (an order its owner sees,
-    or its customer's owner) are first counted through the column alone, on its index: when those
-    already pass the limit, so do the rows, and the count through the relation is never run."""
+    Rows a user sees through their own owner column or another path (an order its owner sees, or
+    one on a customer of theirs) are first counted through that column alone, on its index: when
+    those already pass the limit, so do the rows, and the count of them all is never run."""
     owned = queryset.owned_in_own_columns() if isinstance(queryset, VisibleQuerySet) else None
     if owned is None:
         found = queryset.order_by()[: limit + 1].count()

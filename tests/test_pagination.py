@@ -162,9 +162,9 @@ def test_the_rows_of_ones_own_are_counted_first_in_the_same_query(sales1, sales2
         assert bounded_count(orders, 3) == (3, False)
         assert bounded_count(orders.none(), 3) == (0, False)
     assert len(captured) == 2 and all(query["sql"].startswith("SELECT CASE WHEN") for query in captured)
-    # The first count reads the order's own columns only: the customers are not in it.
+    # The first count reads the order's owner column only: its customer's owner is not in it.
     owned_first = captured[0]["sql"].split(" THEN ")[0]
-    assert "customers_customer" not in owned_first and "status" in owned_first
+    assert "customer_owner" not in owned_first and "owner_id" in owned_first and "status" in owned_first
     # Once the visibility condition is no longer one of the filters that all apply, the plain count.
     either = orders | Order.objects.visible_to(sales1).filter(status="confirmed")
     assert either.owned_in_own_columns() is None and bounded_count(either, 5) == (3, False)

@@ -155,6 +155,7 @@ def inverted_indexes_built_after(model_list: list[type[models.Model]]) -> Iterat
     try:
         yield
     finally:
+        connection.check_constraints()  # inside a transaction, an index is not built over deferred checks
         with connection.cursor() as cursor:
             for _name, definition in definitions:
                 cursor.execute(definition)

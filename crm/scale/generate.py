@@ -35,7 +35,7 @@ from django.utils import timezone, translation
 from crm.demo import seed_users
 from crm.roles import SALES
 from crm.scale import words
-from crm.scale.writer import TableWriter, analyze, inverted_indexes_built_after, reset_sequences
+from crm.scale.writer import TableWriter, analyze, indexes_and_foreign_keys_built_after, reset_sequences
 from customers.models import ContactMethod, Customer
 from followups.models import Communication, FollowUp
 from opportunities.models import Opportunity, OpportunityEvent, ScoringWeights, Stage
@@ -225,7 +225,8 @@ def generate(
             report(Progress(done, rows, clock.seconds(), clock.cpu(), clock.server_cpu()))
 
     written = [*tables.writers]
-    with inverted_indexes_built_after(written), _Writing(background=_may_write_in_background()) as writing:
+    background = _may_write_in_background()
+    with indexes_and_foreign_keys_built_after(written), _Writing(background=background) as writing:
         for first in range(0, customers, chunk):
             builder = Builder(random.Random(f"{seed}:{first}"), context, tables, now, counters, customers)
             for index in range(first, min(first + chunk, customers)):

@@ -11,13 +11,13 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 
 from crm.scale.generate import HISTORY_MODELS, OVERDUE_AT_MOST, PLAIN_MODELS
-from crm.scale.writer import inverted_indexes_built_after
+from crm.scale.writer import indexes_and_foreign_keys_built_after
 from customers.models import ContactMethod, Customer
 from customers.normalise import normalise_email, normalise_phone
 from followups.models import Communication, FollowUp
@@ -286,11 +286,11 @@ def test_outside_a_transaction_a_thread_writes_while_the_next_chunk_is_built():
     """The way the command runs for real on PostgreSQL: chunks committed by a background thread."""
     # A transactional test before this one may have flushed the stages the data migration installs.
     import_module("opportunities.migrations.0002_default_stages").create(apps, None)
-    searches = _inverted_indexes()
-    assert "customer_name_grams" in searches and "contact_method_value_trgm" in searches
+    indexes = _indexes()
+    assert {"customer_name_grams", "contact_method_value_trgm", "order_owner_idx"} <= set(indexes)
     output = generate(31)
     assert "31 customers" in output and "database" in output  # the server's CPU was read
-    assert _inverted_indexes() == searches, "the search indexes are built again as they were"
+    assert _indexes() == indexes, "the indexes are built again as they were"
     assert Customer.objects.count() == 31 and Order.objects.count() == 93
     assert Customer.history.count() == 31
     call_command("check_data", stdout=StringIO())
@@ -300,17 +300,46 @@ def test_outside_a_transaction_a_thread_writes_while_the_next_chunk_is_built():
     assert customer.pk == 32
 
 
-def _inverted_indexes() -> dict[str, str]:
+def _indexes() -> dict[str, str]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexdef LIKE '%% USING gin %%'")
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()")
         return dict(cursor.fetchall())
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="GIN indexes are PostgreSQL's")
-def test_search_indexes_come_back_when_the_writing_fails(db):
-    searches = _inverted_indexes()
-    with pytest.raises(RuntimeError), inverted_indexes_built_after([Customer, Order]):
-        assert not {"customer_name_grams", "order_number_trgm"} & set(_inverted_indexes())
-        assert "contact_method_value_trgm" in _inverted_indexes(), "another table's stay"
+def _foreign_keys() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND connamespace = current_schema()::regnamespace"
+        )
+        return dict(cursor.fetchall())
+
+
+def _order_foreign_keys(foreign_keys: dict[str, str]) -> set[str]:
+    return {name for name in foreign_keys if name.startswith("orders_order_")}
+
+
+@POSTGRESQL_ONLY
+def test_indexes_and_foreign_keys_come_back_when_the_writing_fails(db):
+    indexes, foreign_keys = _indexes(), _foreign_keys()
+    assert len(_order_foreign_keys(foreign_keys)) >= 2  # the customer, the owner
+    with pytest.raises(RuntimeError), indexes_and_foreign_keys_built_after([Customer, Order]):
+        during = _indexes()
+        assert not {"customer_name_grams", "order_number_trgm", "order_owner_idx"} & set(during)
+        assert {"customers_customer_pkey", "orders_order_number_key"} <= set(during), "what enforces stays"
+        assert "contact_method_value_trgm" in during, "another table's indexes stay"
+        assert not _order_foreign_keys(_foreign_keys())
         raise RuntimeError("the writing failed")
-    assert _inverted_indexes() == searches
+    assert _indexes() == indexes
+    assert _foreign_keys() == foreign_keys
+
+
+@POSTGRESQL_ONLY
+def test_a_row_pointing_nowhere_fails_when_its_foreign_key_returns(sales1):
+    customer = Customer.objects.create(name="Only", owner=sales1)
+    with (
+        pytest.raises(IntegrityError),
+        indexes_and_foreign_keys_built_after([Customer]),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE customers_customer SET owner_id = -5 WHERE id = %s", [customer.pk])

@@ -6,6 +6,10 @@ visibility first, the report filters, one aggregate query grouped by the dimensi
   orders *confirmed* in the period (a booking counts when it is made, even if the order is closed
   later). `orders.models.net_total` (total − credit notes) is the one definition of what an order is
   worth to every figure.
+- Revenue and bookings by month, owner, team or office, unless a product or the customer's region or
+  tags narrow them, add up the summary rows of the days (summaries.models.OrderDay), which the services
+  keep equal to the orders' figures: a manager's year at a million customers reads some thousands of
+  rows, not a million orders.
 - By product, a line is worth its part of the order's total (line total × total / subtotal, so the
   order's discount and tax apply) less what credit notes credited for goods returned from that line.
   A credit note line for a free amount (no order line) says nothing about products: it lowers the
@@ -67,6 +71,11 @@ SHARE = DecimalField(max_digits=30, decimal_places=10)
 
 STATUS = Dimension("status", _("Status"), F("status"), choices=Status)
 ORDERS = Fact(Order.objects, product="lines__product", currency="currency", extra={"status": STATUS})
+# The days' summary rows, kept per order owner and currency: they answer revenue and bookings without
+# reading the orders when nothing asks for what they do not keep (a product, the customer's region or tags).
+ORDER_DAYS = Fact(OrderDay.objects, currency="currency")
+SUMMARIZED_DIMENSIONS = frozenset({"month", "owner", "team", "office"})
+SUMMARY_KINDS = {"finished_at": OrderDay.Kind.REVENUE, "confirmed_at": OrderDay.Kind.BOOKED}
 LINES = Fact(
     OrderLine.objects,
     owner="order__owner",
@@ -100,8 +109,16 @@ def _order_totals(
         lines = LINES.rows(user, filters).filter(period.contains(f"order__{stamp}"))
         measures = {"amount": Sum(line_share()), "orders": Count("order", distinct=True)}
         return grouped(lines, LINES.dimensions(by, f"order__{stamp}"), measures)
+    if _summarized(filters, by):
+        days = ORDER_DAYS.rows(user, filters).filter(period.contains_day("day"), kind=SUMMARY_KINDS[stamp])
+        measures = {"amount": Sum("amount"), "orders": Sum("orders", default=0)}
+        return grouped(days, ORDER_DAYS.dimensions(by, "day"), measures)
     orders = ORDERS.rows(user, filters).filter(period.contains(stamp))
     return grouped(orders, ORDERS.dimensions(by, stamp), {"amount": Sum(net_total()), "orders": Count("pk")})
+
+
+def _summarized(filters: ReportFilters, by: Sequence[str]) -> bool:
+    return not (filters.product or filters.region or filters.tag) and SUMMARIZED_DIMENSIONS.issuperset(by)
 
 
 def revenue(user: User, period: Period, filters: ReportFilters, by: Sequence[str] = ()) -> list[Row]:

@@ -5,6 +5,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm.reporting import Period, ReportFilters
 from orders.reports import booked, order_values, orders_by_status, revenue
@@ -107,6 +109,26 @@ def test_the_filters_narrow_what_is_counted(dataset):
     assert found(product=p["service"]) == expected(lambda order: order["id"] in with_service)
     usd = expected_totals(manager, "finished_at", lambda order: ["all"], currency="USD")
     assert found(currency="USD") == usd and usd["all"][1] == 1
+
+
+def test_revenue_and_bookings_by_what_the_days_keep_read_the_days_not_the_orders(dataset):
+    """By month, owner, team or office, with no filter on the customer or a product, the summary rows of
+    the days answer (the figures themselves are checked against the orders above); a region filter
+    reads the orders."""
+    summarized = [
+        (by, ReportFilters(**filters))
+        for by in ([], ["month"], ["owner", "team", "office"])
+        for filters in ({}, {"owner": dataset.sales1}, {"currency": "USD"})
+    ]
+    for by, filters in summarized:
+        for selector in (revenue, booked):
+            with CaptureQueriesContext(connection) as queries:
+                selector(dataset.manager, PERIOD, filters, by)
+            [query] = queries.captured_queries
+            assert "summaries_orderday" in query["sql"] and "orders_order" not in query["sql"], by
+    with CaptureQueriesContext(connection) as queries:
+        revenue(dataset.manager, PERIOD, ReportFilters(region="上海"), ["month"])
+    assert "orders_order" in queries.captured_queries[0]["sql"]
 
 
 def test_orders_created_in_the_period_by_status(dataset):

@@ -1,7 +1,11 @@
 """Every write to users and teams: managers add and change people and teams; a new user gets a link to
-set their password by e-mail once the user is committed. Each service takes the acting user as `actor`
-(None: the system, e.g. `import_users`), refuses a forbidden act with PermissionDenied and bad input with
-a ValidationError keyed by field, having written nothing.
+set their password by e-mail through the outbox, and a manager may send a new link. The stored e-mail
+holds a placeholder where the link's token goes: the token is made when the e-mail is sent (a retry or
+a later link gets a fresh one) and is never written to the database.
+
+Each service takes the acting user as `actor` (None: the system, e.g. `import_users`), refuses a
+forbidden act with PermissionDenied and bad input with a ValidationError keyed by field, having written
+nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
@@ -27,6 +30,8 @@ from accounts import events
 from accounts.models import Membership, Team
 from accounts.names import display_name
 from accounts.scope import SCOPE_CACHE, TEAM_CACHE
+from automation.models import OutgoingEmail
+from automation.outbox import queue_email
 from crm.access import require_manager
 from crm.history import change_reason, set_history_context
 from crm.roles import GROUPS_CACHE, MANAGERS, ROLES, TEAM_LEADS
@@ -59,7 +64,7 @@ def create_user(
     _apply(user, username=username, first_name=first_name, last_name=last_name, email=email, role=role)
     user.save()
     _set_role_and_team(user, role, team)
-    transaction.on_commit(lambda: send_password_link(user, base_url=base_url or settings.SITE_URL))
+    _queue_password_link(user, base_url=base_url)
     return user
 
 
@@ -120,27 +125,46 @@ def _set_role_and_team(user: User, role: str, team: Team | None) -> None:
         user.__dict__.pop(cached, None)
 
 
-def password_link(user: User, *, base_url: str) -> str:
-    """The link that lets `user` set a password (Django's token: valid once, for PASSWORD_RESET_TIMEOUT)."""
+# Where a password link's token goes in a stored e-mail (Django's reset token, made at sending).
+PASSWORD_TOKEN = "set-password-token"
+
+
+def password_link(user: User, *, base_url: str, token: str) -> str:
+    """The link that lets `user` set a password with `token` (Django's: valid once, for
+    PASSWORD_RESET_TIMEOUT)."""
     path = reverse(
         "password_reset_confirm",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
-        },
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": token},
     )
     return f"{base_url.rstrip('/')}{path}"
 
 
-def send_password_link(user: User, *, base_url: str) -> None:
-    """E-mails the user the link to set their password, in the site's language."""
+def with_password_token(body: str, user: User) -> str:
+    """A stored password-link e-mail's body as it is sent: with a fresh token for `user`."""
+    return body.replace(PASSWORD_TOKEN, default_token_generator.make_token(user))
+
+
+@transaction.atomic
+def send_password_link(*, actor: User | None, user: User, base_url: str = "") -> None:
+    """A manager sends an active user a new link to set their password (an earlier link keeps working
+    until a password is set)."""
+    require_manager(actor)
+    if not user.is_active:
+        raise ValidationError(_("An inactive user gets no password link; reactivate them first."))
+    _queue_password_link(user, base_url=base_url)
+
+
+def _queue_password_link(user: User, *, base_url: str) -> None:
+    """Puts the e-mail with the link to set a password in the outbox, in the site's language."""
     with translation.override(settings.LANGUAGE_CODE):
-        context = {"user": user, "name": display_name(user), "link": password_link(user, base_url=base_url)}
-        send_mail(
+        link = password_link(user, base_url=base_url or settings.SITE_URL, token=PASSWORD_TOKEN)
+        context = {"user": user, "name": display_name(user), "link": link}
+        queue_email(
+            kind=OutgoingEmail.Kind.PASSWORD_LINK,
+            to=user.email,
             subject=_("Your CRM account"),
-            message=render_to_string("accounts/email/set_password.txt", context),
-            from_email=None,
-            recipient_list=[user.email],
+            body=render_to_string("accounts/email/set_password.txt", context),
+            account=user,
         )
 
 

@@ -1,6 +1,7 @@
 """User and team management for managers: thin views over accounts.services."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -116,6 +117,21 @@ def user_deactivate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "accounts/user_deactivate.html",
         {"form": form, "person": person, "counts": services.handover_counts(person)},
     )
+
+
+@require_POST
+def user_password_link(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    require_manager(request.user)
+    person = selectors.user_by_id(pk)
+    try:
+        services.send_password_link(actor=request.user, user=person, base_url=request.build_absolute_uri("/"))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("A new link to set a password was sent to %(email)s.") % {"email": person.email}
+        )
+    return redirect("accounts:user_edit", pk=person.pk)
 
 
 @require_POST

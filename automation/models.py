@@ -49,6 +49,7 @@ class OutgoingEmail(Delivery):
         CUSTOMER = "customer", _("Customer e-mail")
         NOTIFICATION = "notification", _("Notification")
         DIGEST = "digest", _("Reminder digest")
+        PASSWORD_LINK = "password_link", _("Password link")
 
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
     to = models.EmailField(_("to"))
@@ -78,6 +79,15 @@ class OutgoingEmail(Delivery):
         blank=True,
         related_name="+",
         verbose_name=_("on behalf of"),
+    )
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("account"),
+        help_text=_("A password link's user: the link is made when the e-mail is sent and is never stored."),
     )
     rule = models.ForeignKey(
         "AutomationRule",

@@ -39,6 +39,7 @@ def queue_email(
     order: Order | None = None,
     staff: User | None = None,
     rule: AutomationRule | None = None,
+    account: User | None = None,
 ) -> OutgoingEmail:
     """Puts an e-mail in the outbox; it is sent once the caller's transaction commits."""
     from automation.tasks import send_email
@@ -53,13 +54,19 @@ def queue_email(
         order=order,
         staff=staff,
         rule=rule,
+        account=account,
     )
     send_email.enqueue(email.pk)
     return email
 
 
 def _message(email: OutgoingEmail) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(email.subject, email.body, to=[email.to])
+    body = email.body
+    if email.kind == OutgoingEmail.Kind.PASSWORD_LINK and email.account is not None:
+        from accounts.services import with_password_token  # accounts.services queues through this module
+
+        body = with_password_token(body, email.account)
+    message = EmailMultiAlternatives(email.subject, body, to=[email.to])
     if email.html_body:
         message.attach_alternative(email.html_body, "text/html")
     return message

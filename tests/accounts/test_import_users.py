@@ -7,11 +7,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.contrib.auth.models import User
-from django.core import mail
 from django.core.management import call_command
 from django.utils import translation
 
 from accounts.models import Membership, Team
+from automation.models import OutgoingEmail
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,7 +54,7 @@ def test_a_dry_run_then_100_users_in_one_run(tmp_path, settings):
     before = User.objects.count()
     dry = run(str(file))
     assert "100 to create, 0 to update, 0 rejected." in dry and "Dry run" in dry
-    assert User.objects.count() == before and not Team.objects.exists() and not mail.outbox
+    assert User.objects.count() == before and not Team.objects.exists() and not OutgoingEmail.objects.exists()
 
     committed = run(str(file), "--commit")
     assert "100 created, 0 updated, 0 rejected." in committed
@@ -63,10 +63,11 @@ def test_a_dry_run_then_100_users_in_one_run(tmp_path, settings):
     lead = User.objects.get(username="agent025")
     assert lead.get_full_name() == "Agent25 Zhang" and lead.groups.get().name == "Team leads"
     assert User.objects.get(username="agent099").is_staff
-    assert len(mail.outbox) == 100 and "https://crm.example.com/accounts/reset/" in mail.outbox[0].body
+    links = OutgoingEmail.objects.filter(kind=OutgoingEmail.Kind.PASSWORD_LINK)
+    assert links.count() == 100 and "https://crm.example.com/accounts/reset/" in links[0].body
 
     again = run(str(file), "--commit")  # the same file again updates, creates nothing, sends nothing
-    assert "0 created, 100 updated, 0 rejected." in again and len(mail.outbox) == 100
+    assert "0 created, 100 updated, 0 rejected." in again and links.count() == 100
 
 
 def test_bad_rows_are_rejected_alone_and_xlsx_is_read(tmp_path):

@@ -9,6 +9,9 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import Membership, Team, UserEvent
+from accounts.services import PASSWORD_TOKEN
+from automation.models import OutgoingEmail
+from automation.outbox import deliver
 from customers.forms import active_users
 from customers.models import Customer
 from followups.models import FollowUp
@@ -27,12 +30,9 @@ NEW_USER = {
 }
 
 
-def test_a_manager_adds_a_user_who_sets_a_password_from_the_link_and_logs_in(
-    client, org, english, django_capture_on_commit_callbacks
-):
+def test_a_manager_adds_a_user_who_sets_a_password_from_the_link_and_logs_in(client, org, english):
     client.force_login(org.users["manager"])
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("accounts:user_create"), {**NEW_USER, "team": org.teams["east"].pk})
+    response = client.post(reverse("accounts:user_create"), {**NEW_USER, "team": org.teams["east"].pk})
     assert response.status_code == 302
     user = User.objects.get(username="wchen")
     assert (user.email, user.get_full_name(), user.has_usable_password()) == (
@@ -43,10 +43,7 @@ def test_a_manager_adds_a_user_who_sets_a_password_from_the_link_and_logs_in(
     assert user.membership.team == org.teams["east"] and list(user.groups.values_list("name", flat=True)) == [
         "Sales"
     ]
-    assert [message.to for message in mail.outbox] == [["wei.chen@example.com"]]
-    found = re.search(r"https?://\S+", str(mail.outbox[0].body))
-    assert found is not None
-    link = found.group(0)
+    link = _delivered_password_link(user)
     client.logout()
     form = client.get(link, follow=True)
     assert form.status_code == 200 and form.context["validlink"]
@@ -65,6 +62,46 @@ def test_a_manager_adds_a_user_who_sets_a_password_from_the_link_and_logs_in(
     assert not client.get(link, follow=True).context["validlink"]
 
 
+def _delivered_password_link(user):
+    """Sends the user's password-link e-mail from the outbox as the worker does; returns the link."""
+    email = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.PASSWORD_LINK, account=user, status="pending")
+    assert email.to == user.email and PASSWORD_TOKEN in email.body, "the stored e-mail holds no token"
+    sent_before = len(mail.outbox)
+    assert deliver(email.pk) == "sent"
+    [message] = mail.outbox[sent_before:]
+    found = re.search(r"https?://\S+", str(message.body))
+    assert message.to == [user.email] and found is not None and PASSWORD_TOKEN not in found.group(0)
+    assert not OutgoingEmail.objects.filter(body__contains=found.group(0).rstrip("/").rsplit("/", 1)[1])
+    return found.group(0)
+
+
+def test_a_manager_sends_a_new_password_link_that_works_once(client, org, english):
+    person = UserFactory(email="late@example.com")
+    client.force_login(org.users["manager"])
+    response = client.post(reverse("accounts:user_password_link", args=[person.pk]), follow=True)
+    assert "A new link to set a password was sent to late@example.com." in response.content.decode()
+    link = _delivered_password_link(person)
+    client.logout()
+    form = client.get(link, follow=True)
+    assert form.context["validlink"]
+    client.post(
+        form.redirect_chain[-1][0], {"new_password1": "Amber-Kettle-77", "new_password2": "Amber-Kettle-77"}
+    )
+    person.refresh_from_db()
+    assert person.check_password("Amber-Kettle-77")
+    assert not client.get(link, follow=True).context["validlink"]
+
+
+def test_no_password_link_for_a_salesperson_to_send_or_for_an_inactive_user(client, org, english):
+    person = UserFactory(email="gone@example.com", is_active=False)
+    client.force_login(org.users["a1"])
+    assert client.post(reverse("accounts:user_password_link", args=[person.pk])).status_code == 403
+    client.force_login(org.users["manager"])
+    refused = client.post(reverse("accounts:user_password_link", args=[person.pk]), follow=True)
+    assert "An inactive user gets no password link; reactivate them first." in refused.content.decode()
+    assert not OutgoingEmail.objects.exists()
+
+
 def test_bad_input_is_shown_at_the_field_and_nothing_is_written(client, org, english):
     client.force_login(org.users["manager"])
     before = User.objects.count()
@@ -75,7 +112,7 @@ def test_bad_input_is_shown_at_the_field_and_nothing_is_written(client, org, eng
     )
     bad = client.post(reverse("accounts:user_create"), {**NEW_USER, "username": "a b\x00", "role": "Boss"})
     assert bad.status_code == 200 and {"username", "role"} <= set(bad.context["form"].errors)
-    assert User.objects.count() == before and not mail.outbox
+    assert User.objects.count() == before and not OutgoingEmail.objects.exists()
 
 
 def test_a_manager_edits_a_user_and_makes_them_a_team_lead(client, org):

@@ -374,6 +374,8 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Django's widget templates, with select boxes written in Python (crm/form_renderer.py: the same HTML).
+FORM_RENDERER = "crm.form_renderer.FormRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

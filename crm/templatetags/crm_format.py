@@ -1,3 +1,5 @@
+import functools
+
 import phonenumbers
 from django import template
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -19,6 +21,11 @@ def phone(value: str | None) -> str:
     """An E.164 number as people read it: +86 138 0013 8000."""
     if not value:
         return ""
+    return _international(value)
+
+
+@functools.lru_cache(maxsize=65536)  # parsing costs about 0.1 ms a number; a list shows 50 at a time
+def _international(value: str) -> str:
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:

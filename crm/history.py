@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Case, Model, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db import connection
+from django.db.models import BooleanField, Model, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.names import display_name
 
 HISTORY_LIMIT = 30
+quote_name = connection.ops.quote_name
 # The attributes of an instance that django-simple-history writes its next record with.
 HISTORY_DATE, HISTORY_USER = "_history_date", "_history_user"
 
@@ -138,23 +141,6 @@ def actor_name(user: Any) -> str:
 # Reading histories
 
 
-def with_previous(history: QuerySet) -> QuerySet:
-    """History records annotated with the id of the record before each (of the same object), with
-    who made them and the records they name (so that naming them costs no query)."""
-    model = history.model
-    pk_name = model.instance_type._meta.pk.attname
-    earlier = (
-        model._default_manager.filter(**{pk_name: OuterRef(pk_name)})
-        .filter(
-            Q(history_date__lt=OuterRef("history_date"))
-            | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
-        )
-        .order_by("-history_date", "-history_id")
-        .values("history_id")[:1]
-    )
-    return history.select_related(*_related_fields(model)).annotate(previous_history_id=Subquery(earlier))
-
-
 def _related_fields(model: type[Model]) -> list[str]:
     return [field.name for field in model._meta.concrete_fields if field.is_relation]
 
@@ -168,8 +154,7 @@ def field_changes(history: QuerySet, *parts: QuerySet, limit: int = HISTORY_LIMI
     records: list[Any] = []
     previous: dict[tuple[type, Any], Any] = {}
     for queryset in (history, *parts):
-        window = with_previous(queryset).order_by("-history_date", "-history_id")
-        found, before = read_window(window[:limit])
+        found, before = read_window(queryset.order_by("-history_date", "-history_id")[:limit])
         records += found
         previous |= before
     records.sort(key=lambda record: (record.history_date, record.history_id), reverse=True)
@@ -177,24 +162,49 @@ def field_changes(history: QuerySet, *parts: QuerySet, limit: int = HISTORY_LIMI
 
 
 def read_window(window: QuerySet) -> tuple[list[Any], dict[tuple[type, Any], Any]]:
-    """The records of `window` (a queryset through with_previous(), newest first) and the records
-    before them, in one query whatever they hold: the window's ids and the ids before them, as one
-    union, select the rows; a flag tells the window's own."""
+    """The history records of `window` (a sliced queryset, newest first) and the record before each
+    (of the same object), in one query whatever they hold, with who made them and the records they
+    name; each record carries `previous_history_id`.
+
+    The query's subqueries are written here around the window's own SQL: composing them with the
+    ORM cost several times what running them does, and a customer's timeline reads three histories.
+    """
     model = window.model
-    ids = window.values("history_id")
-    shown = model._default_manager.filter(history_id__in=ids).order_by()
-    before = with_previous(shown).values("previous_history_id")
+    table = quote_name(model._meta.db_table)
+    shown, params = window.values(
+        model.instance_type._meta.pk.attname, "history_id", "history_date"
+    ).query.sql_with_params()
+    ids = (
+        f"SELECT shown.history_id FROM ({shown}) shown "
+        f"UNION ALL SELECT {_previous_id(model, 'shown')} FROM ({shown}) shown"
+    )
     rows = list(
-        with_previous(model._default_manager.all())
-        .filter(history_id__in=shown.values("history_id").union(before, all=True))
+        model._default_manager.select_related(*_related_fields(model))
+        .filter(history_id__in=RawSQL(ids, (*params, *params)))
         .annotate(
-            in_window=Case(
-                When(history_id__in=ids, then=Value(True)), default=Value(False), output_field=BooleanField()
-            )
+            previous_history_id=RawSQL(_previous_id(model, table), ()),
+            in_window=RawSQL(
+                f"{table}.history_id IN (SELECT shown.history_id FROM ({shown}) shown)",
+                params,
+                output_field=BooleanField(),
+            ),
         )
         .order_by("-history_date", "-history_id")
     )
     return [row for row in rows if row.in_window], {(model, row.history_id): row for row in rows}
+
+
+def _previous_id(model: Any, record: str) -> str:
+    """SQL for the id of the record in history `model` before `record` (an alias of a row with the
+    object's id, history_id and history_date) of the same object, or NULL."""
+    table = quote_name(model._meta.db_table)
+    object_id = quote_name(model.instance_type._meta.pk.column)
+    return (
+        f"(SELECT earlier.history_id FROM {table} earlier WHERE earlier.{object_id} = {record}.{object_id} "
+        f"AND (earlier.history_date < {record}.history_date OR (earlier.history_date = {record}.history_date "
+        f"AND earlier.history_id < {record}.history_id)) "
+        "ORDER BY earlier.history_date DESC, earlier.history_id DESC LIMIT 1)"
+    )
 
 
 def describe_changes(

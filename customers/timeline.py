@@ -4,7 +4,7 @@ its tags, its contact methods and its contact persons."""
 from django.db.models import Model, QuerySet
 
 from crm import timeline
-from crm.history import describe_changes, read_window, with_previous
+from crm.history import describe_changes, read_window
 from customers.models import ContactMethod, ContactPerson, Customer, Need
 
 
@@ -13,8 +13,7 @@ class FieldChangesSource(timeline.Source):
     record against the one before it (two queries)."""
 
     def __init__(self, kind: str, template: str, history: QuerySet, customer_path: str = "customer") -> None:
-        queryset = with_previous(history.select_related("history_user"))
-        super().__init__(kind, template, queryset, "history_date", customer_path=customer_path)
+        super().__init__(kind, template, history, "history_date", customer_path=customer_path)
 
     def entries(self, customer: Model, cursor: timeline.Cursor | None, limit: int) -> list[timeline.Entry]:
         records, previous = read_window(self.window(customer, cursor, limit))

@@ -86,3 +86,13 @@ def test_short_fragments_are_looked_up_in_the_grams_index(queryset, index, trigr
             cursor.execute(f"SET LOCAL enable_{method} = off")
         plan = queryset.explain()
     assert f"Bitmap Index Scan on {index}" in plan, plan
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.parametrize("text", ["", "A", "AB", "王伟", "上海王伟贸易 ACME", "AAAA", "测试客户 1234567"])
+def test_the_grams_are_every_character_and_every_pair_of_neighbours(text):
+    expected = {text[start : start + size] for start in range(len(text)) for size in (1, 2)}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT crm_grams(%s)", [text])
+        (grams,) = cursor.fetchone()
+    assert set(grams) == expected

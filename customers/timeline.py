@@ -10,7 +10,7 @@ from customers.models import ContactMethod, ContactPerson, Customer, Need
 
 class FieldChangesSource(timeline.Source):
     """Changes to the customer's fields, or to records of one kind that are part of it: each history
-    record against the one before it (two queries)."""
+    record against the one before it (one query, see crm.history.read_window)."""
 
     def __init__(self, kind: str, template: str, history: QuerySet, customer_path: str = "customer") -> None:
         super().__init__(kind, template, history, "history_date", customer_path=customer_path)

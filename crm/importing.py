@@ -12,10 +12,12 @@ first sheet.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -50,6 +52,24 @@ class RowRejected(Exception):
     def __init__(self, *messages: StrOrPromise) -> None:
         super().__init__(*messages)
         self.messages = list(messages)
+
+
+# Python's collector runs a full collection when the objects that survived the young ones have grown
+# by a quarter since the last; none is due before this many young collections.
+FULL_COLLECTION_NEVER = 2**31 - 1
+
+
+@contextmanager
+def full_collections_deferred() -> Iterator[None]:
+    """Inside, Python's garbage collector makes no full collection (the young generations are still
+    collected). An import holds every row it has read and every result until it ends, and each full
+    collection walks all of them: 13 walks took 2.3 of the 21 s of a 100,000-row customer import."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(thresholds[0], thresholds[1], FULL_COLLECTION_NEVER)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ from crm.importing import (
     RowRejected,
     RowResult,
     Table,
+    full_collections_deferred,
     require_columns,
 )
 from crm.models import model_field
@@ -119,7 +120,7 @@ def run_import(*, actor: User | None, table: Table, mapping: Sequence[str], comm
     # A row finds its customer by a phone, mobile or e-mail, or creates one, which needs a name.
     require_columns(COLUMNS, table.headers, mapping, [("name", "phone", "mobile", "email")])
     importer = _Importer(actor, table, mapping)
-    with transaction.atomic(), remembering_values():
+    with transaction.atomic(), remembering_values(), full_collections_deferred():
         results = importer.run(table.rows)
         if not commit:
             transaction.set_rollback(True)

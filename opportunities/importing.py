@@ -35,6 +35,7 @@ from crm.importing import (
     RowRejected,
     RowResult,
     Table,
+    full_collections_deferred,
     parse_amount,
     parse_day,
     parse_instant,
@@ -81,7 +82,7 @@ def run_import(*, actor: User | None, table: Table, mapping: Sequence[str], comm
     COLUMNS.check(mapping)
     require_columns(COLUMNS, table.headers, mapping, ("customer", "title", "created_at"))
     reader = _Reader(mapping)
-    with transaction.atomic():
+    with transaction.atomic(), full_collections_deferred():
         results: list[RowResult] = []
         for start in range(0, len(table.rows), CHUNK_SIZE):
             results += _import_chunk(actor, table.rows[start : start + CHUNK_SIZE], reader)

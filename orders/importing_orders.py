@@ -47,6 +47,7 @@ from crm.importing import (
     RowRejected,
     RowResult,
     Table,
+    full_collections_deferred,
     parse_amount,
     parse_instant,
     require_columns,
@@ -208,7 +209,7 @@ def run_import(*, actor: User | None, table: Table, mapping: Sequence[str], comm
         else:
             message = COLUMNS.message("external_id", _("Every row needs the external id of its order."))
             results.append(RowResult(row.number, Action.REJECT, errors=[message]))
-    with transaction.atomic():
+    with transaction.atomic(), full_collections_deferred():
         lookups = _lookups(actor, groups)
         results += [_import_order(actor, external_id, rows, lookups) for external_id, rows in groups.items()]
         if not commit:

@@ -2,6 +2,7 @@
 phonenumbers.parse are read as it reads them, and the field rules that vouch for a row without
 full_clean accept exactly what full_clean accepts."""
 
+import gc
 import random
 
 import phonenumbers
@@ -9,8 +10,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from crm.importing import Row, Table, full_collections_deferred
 from crm.validation import text_fields_valid
 from customers import services
+from customers.importing import run_import
 from customers.models import ContactMethod, Customer
 from customers.normalise import _e164, _national_number, normalise_contact_value, remembering_values
 
@@ -121,3 +124,33 @@ def test_a_refused_spec_keeps_the_messages_of_full_clean(manager):
     assert bad_stage == {"lifecycle_stage": ["Value 'robot' is not a valid choice."]}
     assert list(bad_phone) == ["contact_methods-0"]
     assert not Customer.objects.exists()
+
+
+def test_an_import_makes_no_full_collection_and_restores_the_collector(sales1):
+    full_collections = []
+
+    def note(phase, info):
+        if phase == "start" and info["generation"] == 2:
+            full_collections.append(info)
+
+    thresholds = gc.get_threshold()
+    table = Table(["名称", "手机"], [Row(n + 2, [f"客户 {n}", f"139{n:08d}"]) for n in range(3000)])
+    gc.callbacks.append(note)
+    try:
+        gc.set_threshold(50, 1, 1)  # a full collection about every hundred objects that survive
+        report = run_import(actor=sales1, table=table, mapping=["name", "mobile"], commit=True)
+        restored = gc.get_threshold()
+    finally:
+        gc.callbacks.remove(note)
+        gc.set_threshold(*thresholds)
+    assert report.created == 3000
+    assert full_collections == []
+    assert restored == (50, 1, 1)
+
+
+def test_the_collector_is_restored_when_an_import_fails():
+    thresholds = gc.get_threshold()
+    with pytest.raises(RuntimeError), full_collections_deferred():
+        assert gc.get_threshold()[2] > 10**9
+        raise RuntimeError
+    assert gc.get_threshold() == thresholds

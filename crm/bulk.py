@@ -96,13 +96,13 @@ def insert_history(
         "history_user_id": user.pk if user else None,
     }
     quote = connection.ops.quote_name
-    columns = [historical._meta.get_field(field.attname).column for field in tracked] + list(stamps)
-    sources = [quote(field.column) for field in tracked]
+    tracked_columns = [quote(field.column) for field in tracked]  # the history table names them alike
     pk = model._meta.pk
     assert pk is not None
     sql = (
-        f"INSERT INTO {quote(historical._meta.db_table)} ({', '.join(map(quote, columns))}) "
-        f"SELECT {', '.join(sources)}, {', '.join(['%s'] * len(stamps))} "
+        f"INSERT INTO {quote(historical._meta.db_table)} "
+        f"({', '.join(tracked_columns + [quote(name) for name in stamps])}) "
+        f"SELECT {', '.join(tracked_columns)}, {', '.join(['%s'] * len(stamps))} "
         f"FROM {quote(model._meta.db_table)} WHERE {quote(str(pk.column))} = ANY(%s)"
     )
     with connection.cursor() as cursor:

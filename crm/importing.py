@@ -54,8 +54,8 @@ class RowRejected(Exception):
         self.messages = list(messages)
 
 
-# Python's collector runs a full collection when the objects that survived the young ones have grown
-# by a quarter since the last; none is due before this many young collections.
+# The third threshold counts collections of the middle generation: a full collection is due only after
+# this many (and once the surviving objects have grown by a quarter).
 FULL_COLLECTION_NEVER = 2**31 - 1
 
 

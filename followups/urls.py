@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/", views.followup_detail, name="detail"),
     path("<int:pk>/complete/", views.followup_complete, name="complete"),
     path("<int:pk>/postpone/", views.followup_postpone, name="postpone"),
+    path("<int:pk>/postpone/menu/", views.followup_postpone_menu, name="postpone_menu"),
     path("<int:pk>/reschedule/", views.followup_reschedule, name="reschedule"),
     path("<int:pk>/reassign/", views.followup_reassign, name="reassign"),
     path("<int:pk>/cancel/", views.followup_cancel, name="cancel"),

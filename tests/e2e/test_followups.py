@@ -107,6 +107,7 @@ def test_postpone_from_my_day_and_load_more_on_the_timeline(page, live_server, l
     expect(page.get_by_test_id("overdue-count")).to_have_text("1")
     row = page.get_by_test_id("my-day-row").filter(has_text="Chase the contract")
     row.get_by_role("button", name="Postpone").click()
+    expect(row.get_by_test_id("postpone-form")).to_be_visible()  # loaded when the menu opened
     screenshot("followups-postpone-menu")
     row.get_by_role("button", name="Tomorrow").click()
     expect(row).to_contain_text("Moved to")

@@ -254,6 +254,22 @@ def test_postponing_needs_a_day_to_come(sales_client, my_day, data, message):
     assert FollowUp.objects.get(pk=followup.pk).due_at == followup.due_at
 
 
+def test_a_rows_postpone_menu_is_loaded_when_opened(sales_client, my_day):
+    followup = my_day["overdue"]
+    page = sales_client.get(reverse("followups:today")).content.decode()
+    menu_url = reverse("followups:postpone_menu", args=[followup.pk])
+    postpone_url = reverse("followups:postpone", args=[followup.pk])
+    assert f'hx-get="{menu_url}"' in page and f'"{postpone_url}"' not in page  # nor its form
+
+    current = {"HTTP_HX_CURRENT_URL": "http://testserver/followups/today/?x=1"}
+    menu = sales_client.get(menu_url, **HTMX, **current).content.decode()
+    assert f'hx-post="{postpone_url}"' in menu and 'name="to" value="tomorrow"' in menu
+    assert f'min="{timezone.localdate().isoformat()}"' in menu
+    assert 'name="next" value="/followups/today/?x=1"' in menu  # where a plain post returns to
+
+    assert sales_client.get(menu_url)["Location"] == followup.get_absolute_url()  # without htmx
+
+
 def test_without_htmx_an_action_returns_to_where_it_came_from(sales_client, my_day):
     followup = my_day["overdue"]
     response = sales_client.post(
@@ -617,20 +633,24 @@ ENGLISH_WEEKDAYS = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b")
 CHINESE_WEEKDAYS = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"]
 
 
-# My day offers to postpone to tomorrow; the week view shows this week, today included.
-@pytest.mark.parametrize(("name", "days_ahead"), [("followups:today", 1), ("followups:calendar", 0)])
-def test_weekdays_are_written_in_the_readers_language(sales_client, sales1, name, days_ahead):
+# My day's postpone menu offers tomorrow; the week view shows this week, today included.
+@pytest.mark.parametrize(("page", "days_ahead"), [("postpone menu", 1), ("week", 0)])
+def test_weekdays_are_written_in_the_readers_language(sales_client, sales1, page, days_ahead):
     """My day's postpone menu and the week view name the days: 星期五 in Chinese, never "Fri" (nor an
     icon whose picture spells an English weekday, as Bootstrap's calendar-day does)."""
-    FollowUpFactory(customer=CustomerFactory(owner=sales1), due_at=timezone.now())
+    followup = FollowUpFactory(customer=CustomerFactory(owner=sales1), due_at=timezone.now())
     day = timezone.localdate() + timedelta(days=days_ahead)
+    if page == "week":
+        url, headers = reverse("followups:calendar"), {}
+    else:
+        url, headers = reverse("followups:postpone_menu", args=[followup.pk]), HTMX
 
     sales_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
-    chinese = sales_client.get(reverse(name)).content.decode()
+    chinese = sales_client.get(url, **headers).content.decode()
     assert CHINESE_WEEKDAYS[day.weekday()] in chinese
     assert not ENGLISH_WEEKDAYS.search(re.sub(r"<[^>]*>", " ", chinese)), ENGLISH_WEEKDAYS.search(chinese)
     assert "bi-calendar-day" not in chinese
 
     sales_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    english = sales_client.get(reverse(name)).content.decode()
+    english = sales_client.get(url, **headers).content.decode()
     assert day.strftime("%a") in english  # the same place, in English

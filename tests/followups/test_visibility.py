@@ -45,6 +45,7 @@ def test_guessing_ids_answers_404_and_changes_nothing(sales_client, theirs):
         reverse("followups:log", args=[customer.pk]),
         reverse("followups:schedule", args=[customer.pk]),
         reverse("customers:timeline", args=[customer.pk]),
+        reverse("followups:postpone_menu", args=[followup.pk]),
     ]
     for url in pages:
         assert sales_client.get(url).status_code == 404, url

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import openpyxl
 from django.conf import settings
@@ -374,29 +374,39 @@ def _choice_key(text: str) -> str:
 
 
 class ChoiceLookup:
-    """A choice field's values found by a cell's text: the stored value or the label in any language,
-    whatever its case and spaces ("Trade show", "trade  SHOW", "exhibition" and "展会" alike)."""
+    """Choices found by a cell's text: the stored value or any of its names, each read in every
+    language, whatever its case and spaces ("Trade show", "trade  SHOW", "exhibition" and "展会" alike).
 
-    def __init__(self, db_field: models.Field) -> None:
-        self.choices = [(str(value), label) for value, label in db_field.flatchoices if value != ""]
-        self.by_key: dict[str, str] = {}
-        for value, label in self.choices:
-            self.by_key.setdefault(_choice_key(value), value)
+    `names` are (value, name) pairs, the first pair naming a text winning; `allowed` are the names a
+    rejection lists, read in the reader's language.
+    """
+
+    def __init__(self, names: Iterable[tuple[Any, Any]], allowed: Iterable[Any]) -> None:
+        self.allowed = list(allowed)
+        self.by_key: dict[str, Any] = {}
+        for value, name in names:
             for language, _name in settings.LANGUAGES:
                 with translation.override(language):
-                    self.by_key.setdefault(_choice_key(str(label)), value)
+                    self.by_key.setdefault(_choice_key(str(name)), value)
 
-    def value(self, text: str) -> str:
-        """The stored value `text` names; raises RowRejected listing the allowed values (labels in the
-        current language) when it names none."""
+    @classmethod
+    def of_field(cls, db_field: models.Field[Any, Any]) -> ChoiceLookup:
+        """A choice field's values (as stored, in text) by themselves and by their labels."""
+        choices = [(str(value), label) for value, label in db_field.flatchoices if value != ""]
+        names = [pair for value, label in choices for pair in ((value, value), (value, label))]
+        return cls(names, allowed=[label for _value, label in choices])
+
+    def value(self, text: str) -> Any:
+        """The value `text` names; raises RowRejected listing the allowed names (in the current
+        language) when it names none."""
         try:
             return self.by_key[_choice_key(text)]
         except KeyError:
             message = _("“%(value)s” is not one of the allowed values: %(values)s.")
-            labels = ", ".join(str(label) for _value, label in self.choices)
+            labels = ", ".join(str(name) for name in self.allowed)
             raise RowRejected(message % {"value": text, "values": labels}) from None
 
-    def cell(self, columns: Columns, key: str, text: str) -> str:
+    def cell(self, columns: Columns, key: str, text: str) -> Any:
         """`value(text)` for the column `key`: a rejection is led by the field's label."""
         try:
             return self.value(text)

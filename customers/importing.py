@@ -165,7 +165,7 @@ class _Importer:
         self.columns = [(index, key) for index, key in enumerate(mapping) if key]
         self.owners = _owners_by_username(table, mapping)
         self.tags = {tag.name.lower(): tag for tag in Tag.objects.all()}
-        self.choices = {key: ChoiceLookup(model_field(Customer, key)) for key in CHOICE_KEYS}
+        self.choices = {key: ChoiceLookup.of_field(model_field(Customer, key)) for key in CHOICE_KEYS}
 
     def run(self, rows):
         """Every row's result. All lookups run before anything is written, a chunk's rows at a time:

@@ -18,16 +18,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from crm.importing import (
     Action,
+    ChoiceLookup,
     Columns,
     ImportField,
     ImportReport,
@@ -135,48 +135,25 @@ def _customers_by_name(names: Iterable[str]) -> dict[str, list[Customer]]:
     return customers
 
 
-def choice_lookup(choices: Iterable[tuple[Any, Any]]) -> dict[str, Any]:
-    """Each choice by its stored value and by its label in every language, case-insensitively.
-
-    (The generic lookup of choice columns; crm/importing.py may hold a shared one at integration.)"""
-    lookup: dict[str, Any] = {}
-    for value, label in choices:
-        lookup[str(value).casefold()] = value
-        for language, _name in settings.LANGUAGES:
-            with translation.override(language):
-                lookup[str(label).casefold()] = value
-    return lookup
-
-
-def _choice(key: str, lookup: dict[str, Any], text: str, allowed: Iterable[Any]) -> Any:
-    try:
-        return lookup[" ".join(text.split()).casefold()]
-    except KeyError:
-        message = _("“%(value)s” is not one of: %(allowed)s.") % {
-            "value": text,
-            "allowed": ", ".join(str(label) for label in allowed),
-        }
-        raise RowRejected(COLUMNS.message(key, message)) from None
-
-
 class _Reader:
     """Turns a row's cells into a spec of services.import_deals, with what it needs read once a file."""
 
     def __init__(self, mapping: Sequence[str]) -> None:
         self.mapping = mapping
         stages = list(Stage.objects.all())
-        self.stages = choice_lookup(
-            (stage, name) for stage in stages for name in (stage.code, stage.name_en, stage.name_zh_hans)
+        closed = [stage for stage in stages if not stage.is_open]
+        self.stages = ChoiceLookup(
+            ((stage, name) for stage in stages for name in _stage_names(stage)),
+            allowed=[stage.name for stage in stages if stage.is_open],
         )
-        self.open_stages = [stage.name for stage in stages if stage.is_open]
-        self.outcomes = choice_lookup(Stage.Kind.choices) | OUTCOME_WORDS
-        self.outcomes |= choice_lookup(
-            (stage.kind, name)
-            for stage in stages
-            if not stage.is_open
-            for name in (stage.code, stage.name_en, stage.name_zh_hans)
-        )
-        self.sources = choice_lookup(Customer.Source.choices)
+        outcome_names = [
+            *((kind, kind) for kind in Stage.Kind.values),
+            *Stage.Kind.choices,
+            *((kind, word) for word, kind in OUTCOME_WORDS.items()),
+            *((stage.kind, name) for stage in closed for name in _stage_names(stage)),
+        ]
+        self.outcomes = ChoiceLookup(outcome_names, allowed=Stage.Kind.labels)
+        self.sources = ChoiceLookup.of_field(Customer._meta.get_field("source"))
 
     def spec(
         self, values: dict[str, str], customers: dict[str, list[Customer]], users: dict[str, User]
@@ -194,7 +171,7 @@ class _Reader:
         )
         outcome = "open"
         if values.get("outcome"):
-            outcome = _choice("outcome", self.outcomes, values["outcome"], Stage.Kind.labels)
+            outcome = self.outcomes.cell(COLUMNS, "outcome", values["outcome"])
         spec: dict[str, Any] = {
             "customer": matches[0],
             "title": values.get("title", ""),
@@ -210,16 +187,20 @@ class _Reader:
             else timezone.localdate(closed_at or created_at),
         }
         if values.get("stage"):
-            spec["stage"] = _choice("stage", self.stages, values["stage"], self.open_stages)
+            spec["stage"] = self.stages.cell(COLUMNS, "stage", values["stage"])
         if values.get("stage_reached_at"):
             spec["stage_reached_at"] = parse_instant(COLUMNS, "stage_reached_at", values["stage_reached_at"])
         if values.get("source"):
-            spec["source"] = _choice("source", self.sources, values["source"], Customer.Source.labels)
+            spec["source"] = self.sources.cell(COLUMNS, "source", values["source"])
         if values.get("owner"):
             if values["owner"] not in users:
                 raise RowRejected(COLUMNS.message("owner", _("No active user has this username.")))
             spec["owner"] = users[values["owner"]]
         return spec
+
+
+def _stage_names(stage: Stage) -> tuple[str, ...]:
+    return (stage.code, stage.name_en, stage.name_zh_hans)
 
 
 def _messages(error: ValidationError | PermissionDenied) -> list[Any]:

@@ -66,7 +66,7 @@ def _field(model: type[Any], key: str, name: str, *aliases: str) -> ImportField:
     return ImportField(key, capfirst(model_field(model, name).verbose_name), aliases)
 
 
-PAYMENT_METHODS = ChoiceLookup(Order._meta.get_field("payment_method"))
+PAYMENT_METHODS = ChoiceLookup.of_field(Order._meta.get_field("payment_method"))
 COLUMNS = Columns(
     (
         ImportField(

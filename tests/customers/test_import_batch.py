@@ -184,7 +184,7 @@ def test_a_bad_choice_lists_the_allowed_values_in_the_users_language_and_writes_
 
 
 def test_the_choice_lookup_is_shared_by_value_and_label():
-    lookup = ChoiceLookup(model_field(Customer, "lifecycle_stage"))
+    lookup = ChoiceLookup.of_field(model_field(Customer, "lifecycle_stage"))
     with translation.override("zh-hans"):
         lost = str(Customer.Lifecycle.LOST.label)
     assert [lookup.value(text) for text in ("lost", " LOST ", lost)] == ["lost"] * 3

@@ -198,9 +198,9 @@ def test_bad_rows_are_rejected_with_field_messages(tmp_path, manager):
     assert "Row 2: Reject — Customer: No customer has exactly this name." in report
     assert "Row 3: Reject — Won or lost at: It was won or lost between its creation and now." in report
     assert "Row 4: Reject — Created: “2025-13-02” is not a date such as 2025-03-31." in report
-    assert "Row 6: Reject — Outcome: “Maybe” is not one of: Open, Won, Lost." in report
+    assert "Row 6: Reject — Outcome: “Maybe” is not one of the allowed values: Open, Won, Lost." in report
     open_stages = "Capture, Qualify, Evaluate, Demo scheduled, Decision"
-    assert f"Row 7: Reject — Stage: “Nowhere” is not one of: {open_stages}." in report
+    assert f"Row 7: Reject — Stage: “Nowhere” is not one of the allowed values: {open_stages}." in report
     assert "Row 8: Reject — Customer: Several customers have this name: rename them apart first." in report
     assert "Row 9: Reject — Owner: No active user has this username." in report
     assert "Row 10: Reject — Won or lost at: A won or lost deal needs the time it was won or lost." in report

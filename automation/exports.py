@@ -76,7 +76,7 @@ def runs_in_background(request: HttpRequest, rows: QuerySet[Any]) -> bool:
 
 def offer(request: HttpRequest, *, filename: str, title: str) -> HttpResponse:
     """A GET: the page that offers to write the file in the background (a POST to the same address);
-    a POST: the export is requested, and the user is sent to their notifications."""
+    a POST: the export is requested, and the user is sent to their exports."""
     if request.method != "POST":
         referer = request.headers.get("referer", "")
         context = {
@@ -101,7 +101,7 @@ def offer(request: HttpRequest, *, filename: str, title: str) -> HttpResponse:
         _("Your export “%(title)s” is being written. You will find the download link here when it is ready.")
         % {"title": title},
     )
-    return redirect("notifications")
+    return redirect("exports")
 
 
 def _format(request: HttpRequest) -> str:
@@ -247,4 +247,4 @@ def expire_exports(now: datetime | None = None) -> int:
 
 def response_for_expired(request: HttpRequest) -> HttpResponse:
     messages.warning(request, _("That export's file has expired. Export the list again to get a new one."))
-    return redirect("notifications")
+    return redirect("exports")

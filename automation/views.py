@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
@@ -148,6 +149,23 @@ def notification_read(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def notification_read_all(request: AuthenticatedRequest) -> HttpResponse:
     notifications.mark_read(actor=request.user)
     return redirect("notifications")
+
+
+EXPORT_ORDERING = ["-created_at", "-id"]  # the index export_user_idx, after the user
+
+
+@require_GET
+def export_list(request: AuthenticatedRequest) -> HttpResponse:
+    """The user's background exports, newest first: what each holds, where it stands, its download.
+    While one is still being written the list refreshes itself."""
+    page = keyset_page(request, exports.for_user(request.user), EXPORT_ORDERING)
+    writing = {BackgroundExport.Status.PENDING, BackgroundExport.Status.RUNNING}
+    context = {
+        "page": page,
+        "writing": any(export.status in writing for export in page.items),
+        "keep_hours": settings.EXPORT_KEEP_HOURS,
+    }
+    return render(request, "automation/export_list.html", context)
 
 
 @require_GET

@@ -74,7 +74,7 @@ def test_a_large_export_is_offered_then_written_by_a_worker_with_the_rows_of_the
     assert not BackgroundExport.objects.exists() and not DBTaskResult.objects.exists()  # a GET writes nothing
 
     asked = manager_client.post(f"{EXPORT}?format=csv&sort=-name")
-    assert asked.status_code == 302 and asked["Location"] == reverse("notifications")
+    assert asked.status_code == 302 and asked["Location"] == reverse("exports")
     export = BackgroundExport.objects.get()
     assert (export.user, export.status, export.format, export.view_name) == (
         manager,
@@ -217,4 +217,45 @@ def test_expired_files_are_deleted_and_their_link_says_so(manager_client, manage
     assert (export.status, export.file) == ("expired", "")
     assert not storages["exports"].exists(name)
     response = manager_client.get(reverse("export_download", args=[export.pk]))
-    assert response.status_code == 302 and response["Location"] == reverse("notifications")
+    assert response.status_code == 302 and response["Location"] == reverse("exports")
+
+
+def _export(user, status, **fields):
+    return BackgroundExport.objects.create(
+        user=user, view_name="customers:export", query="format=csv", format="csv", language="en",
+        filename="customers", title=fields.pop("title", "Customers"), status=status, **fields,
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_my_exports_lists_the_users_own_exports_where_they_stand(sales_client, sales1, manager, settings):
+    now = timezone.now()
+    ready = _export(sales1, "ready", rows=12345, size=2048, expires_at=now + timedelta(hours=5), file="x.csv")
+    _export(sales1, "expired", title="Orders", rows=3, size=10)
+    _export(sales1, "failed", title="Follow-ups")
+    _export(manager, "ready", title="The manager's secret list", rows=1, size=1, file="y.csv")
+
+    sales_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    content = sales_client.get(reverse("exports")).content.decode()
+    assert content.count('data-testid="export-row"') == 3 and "secret" not in content
+    assert content.count('data-testid="export-download"') == 1  # the ready one only
+    assert f'href="{reverse("export_download", args=[ready.pk])}"' in content
+    assert "12,345" in content and "2.0\xa0KB" in content
+    assert ">Ready<" in content and ">Expired<" in content and ">Failed<" in content
+    assert 'hx-trigger="every 5s"' not in content  # nothing is being written: no refreshing
+
+    _export(sales1, "pending", title="Opportunities")
+    sales_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    content = sales_client.get(reverse("exports")).content.decode()
+    assert 'hx-trigger="every 5s"' in content  # it refreshes until the file is written
+    assert "我的导出" in content and "可下载" in content and "大小" in content
+
+
+@pytest.mark.django_db
+def test_my_exports_costs_the_same_queries_for_many_exports(sales_client, sales1, count_queries):
+    _export(sales1, "ready", rows=1, size=1, file="x.csv")
+    few = count_queries(sales_client, reverse("exports"))
+    for index in range(40):
+        _export(sales1, ["ready", "expired", "failed", "pending"][index % 4], rows=index, size=index)
+    many = count_queries(sales_client, reverse("exports"))
+    assert many == few and many.response.content.count(b'data-testid="export-row"') == 25

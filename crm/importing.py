@@ -373,6 +373,11 @@ def _choice_key(text: str) -> str:
     return "".join(text.split()).casefold()
 
 
+def choice_names(choices: Iterable[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """(value, label) choices as the names of a ChoiceLookup: each value named by itself and its label."""
+    return [pair for value, label in choices for pair in ((value, value), (value, label))]
+
+
 class ChoiceLookup:
     """Choices found by a cell's text: the stored value or any of its names, each read in every
     language, whatever its case and spaces ("Trade show", "trade  SHOW", "exhibition" and "展会" alike).
@@ -393,8 +398,7 @@ class ChoiceLookup:
     def of_field(cls, db_field: models.Field[Any, Any]) -> ChoiceLookup:
         """A choice field's values (as stored, in text) by themselves and by their labels."""
         choices = [(str(value), label) for value, label in db_field.flatchoices if value != ""]
-        names = [pair for value, label in choices for pair in ((value, value), (value, label))]
-        return cls(names, allowed=[label for _value, label in choices])
+        return cls(choice_names(choices), allowed=[label for _value, label in choices])
 
     def value(self, text: str) -> Any:
         """The value `text` names; raises RowRejected listing the allowed names (in the current

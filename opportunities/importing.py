@@ -35,6 +35,7 @@ from crm.importing import (
     RowRejected,
     RowResult,
     Table,
+    choice_names,
     full_collections_deferred,
     parse_amount,
     parse_day,
@@ -147,8 +148,7 @@ class _Reader:
             allowed=[stage.name for stage in stages if stage.is_open],
         )
         outcome_names = [
-            *((kind, kind) for kind in Stage.Kind.values),
-            *Stage.Kind.choices,
+            *choice_names(Stage.Kind.choices),
             *((kind, word) for word, kind in OUTCOME_WORDS.items()),
             *((stage.kind, name) for stage in closed for name in _stage_names(stage)),
         ]

@@ -240,6 +240,8 @@ def customer_timeline(request, pk):
     """htmx: a page of the customer's timeline, after `cursor` (the "load more" button), or the first
     (the customer page loads it once shown, and again when something was added)."""
     customer = access_customer(request.user, pk)
+    if not request.htmx:
+        return redirect(customer)
     page = timeline.customer_timeline(customer, request.GET.get("cursor", ""))
     return render(request, "crm/timeline/entries.html", {"customer": customer, "timeline": page})
 

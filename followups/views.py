@@ -130,6 +130,8 @@ def person_options(request, customer_pk):
     """htmx: the contact person select's options, after a person was added on the customer page;
     the one selected (`contact_person`) stays selected."""
     customer = access_customer_to_add(request.user, customer_pk, request.GET)
+    if not request.htmx:
+        return redirect(customer)
     form = CommunicationForm(
         customer=customer, user=request.user, initial={"contact_person": request.GET.get("contact_person")}
     )
@@ -302,6 +304,8 @@ def my_day_more(request, part):
     """htmx: the next rows of a part of My day ("Show more"), with the button for the ones after them."""
     if part not in selectors.MY_DAY_PARTS:
         raise Http404
+    if not request.htmx:
+        return redirect("followups:today")
     rows, more = selectors.my_day_rows(request.user, part, MoreRowsForm(request.GET).after())
     context = {
         "rows": rows,

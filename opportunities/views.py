@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -162,6 +163,10 @@ def opportunity_board(request):
 def board_column(request, stage_pk):
     """htmx: a column's next cards ("load more"), with the button for the ones after them."""
     stage = get_object_or_404(Stage, pk=stage_pk)
+    if not request.htmx:
+        board_filters = request.GET.copy()
+        board_filters.pop("offset", None)
+        return redirect(f"{reverse('opportunities:board')}?{board_filters.urlencode()}")
     form = BoardForm(request.GET)
     _owners, owner = _board_owner(request, form)
     cards, next_offset = selectors.board_column(

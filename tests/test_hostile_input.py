@@ -318,7 +318,7 @@ def test_a_crafted_keyset_cursor_shows_the_first_page(manager_client, url_name, 
 def test_a_crafted_timeline_cursor_shows_the_newest_entries(sales_client, customer, values):
     CommunicationFactory(customer=customer, subject="The newest call")
     response = sales_client.get(
-        reverse("customers:timeline", args=[customer.pk]), {"cursor": cursor(*values)}
+        reverse("customers:timeline", args=[customer.pk]), {"cursor": cursor(*values)}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200 and "The newest call" in response.content.decode()
 
@@ -366,7 +366,8 @@ def test_pages_and_exports_show_a_communication_stored_in_year_one(sales_client,
         reverse("followups:communications_export") + "?format=xlsx",
     ]
     for url in pages:
-        assert sales_client.get(url).status_code == 200, url
+        htmx = "true" if "timeline" in url else ""
+        assert sales_client.get(url, HTTP_HX_REQUEST=htmx).status_code == 200, url
     export = sales_client.get(reverse("followups:communications_export"), {"format": "csv"})
     lines = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
     assert export.status_code == 200 and len(lines) == 31

@@ -122,8 +122,10 @@ def test_the_customer_page_loads_its_parts_from_their_endpoints(sales_client, sa
     assert order.number not in page  # the orders card is not read with the page
     card = sales_client.get(customer_part_urls(customer)["orders_card"], HTTP_HX_REQUEST="true")
     assert order.number in card.content.decode()
-    # Without htmx the cards are the customer's page.
-    assert sales_client.get(customer_part_urls(customer)["orders_card"]).url == customer.get_absolute_url()
+    # Without htmx the cards and the timeline are the customer's page.
+    for part in ("orders_card", "opportunities_card", "timeline"):
+        response = sales_client.get(customer_part_urls(customer)[part])
+        assert response.status_code == 302 and response.url == customer.get_absolute_url(), part
 
 
 @pytest.mark.parametrize("part", ["orders_card", "opportunities_card", "quick_add", "timeline"])

@@ -90,6 +90,7 @@ def test_the_pickers_options_keep_the_selection(sales_client, customer):
     assert f'<option value="{first.pk}" selected>' in options
     assert f'<option value="{second.pk}">' in options
     assert options.count("<option") == 3  # and the empty choice
+    assert sales_client.get(url).url == customer.get_absolute_url()  # without htmx: the customer's page
 
 
 def test_anothers_customers_people_answer_404(client, sales2, customer):

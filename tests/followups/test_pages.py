@@ -369,6 +369,8 @@ def test_show_more_shows_only_the_users_own_rows(client, sales1, sales2):
     assert client.get(reverse("followups:today_more", args=["someday"]), **HTMX).status_code == 404
     bad = client.get(reverse("followups:today_more", args=["overdue"]) + "?after_due=x&after_id=-1", **HTMX)
     assert bad.status_code == 200
+    without_htmx = client.get(reverse("followups:today_more", args=["overdue"]))
+    assert without_htmx.status_code == 302 and without_htmx.url == reverse("followups:today")
 
 
 def test_the_dashboard_shows_the_users_counts_and_links_to_my_day(sales_client, my_day):

@@ -111,6 +111,13 @@ def test_show_more_shows_only_what_the_user_sees(client, sales2, sales1, custome
     assert client.get(reverse("opportunities:board_column", args=[99999]), **HTMX).status_code == 404
 
 
+def test_a_column_asked_for_without_htmx_is_the_board_with_its_filters(sales_client, sales1, stages):
+    url = reverse("opportunities:board_column", args=[stages["capture"].pk])
+    response = sales_client.get(f"{url}?offset=20&owner={sales1.pk}&closed=quarter")
+    assert response.status_code == 302
+    assert response.url == f"{BOARD}?owner={sales1.pk}&closed=quarter"
+
+
 @pytest.mark.parametrize(
     "query", ["offset=-1", "offset=99999999999", "offset=abc", "closed=decade", "owner=x"]
 )

@@ -166,7 +166,8 @@ def board_column(request, stage_pk):
     if not request.htmx:
         board_filters = request.GET.copy()
         board_filters.pop("offset", None)
-        return redirect(f"{reverse('opportunities:board')}?{board_filters.urlencode()}")
+        query = board_filters.urlencode()
+        return redirect(reverse("opportunities:board") + (f"?{query}" if query else ""))
     form = BoardForm(request.GET)
     _owners, owner = _board_owner(request, form)
     cards, next_offset = selectors.board_column(

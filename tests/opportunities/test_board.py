@@ -116,6 +116,7 @@ def test_a_column_asked_for_without_htmx_is_the_board_with_its_filters(sales_cli
     response = sales_client.get(f"{url}?offset=20&owner={sales1.pk}&closed=quarter")
     assert response.status_code == 302
     assert response.url == f"{BOARD}?owner={sales1.pk}&closed=quarter"
+    assert sales_client.get(f"{url}?offset=20").url == BOARD
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """The reports in a browser: charts drawn from the page's data blocks beside their tables, the custom
 period's days shown only when chosen, both languages, a phone's width and a desktop's."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -96,3 +97,28 @@ def test_the_custom_period_and_a_download(page, live_server, login, history):
     content = download.value.path().read_text(encoding="utf-8-sig")
     assert content.splitlines()[0].startswith("Month,Revenue")
     assert len(content.splitlines()) == 5
+
+
+def test_the_dashboards_figures_fit_a_phone_when_they_run_to_trillions(
+    page, live_server, login, screenshot, history
+):
+    manager = Group.objects.get(name="Managers").user_set.get()  # who may confirm orders this large
+    for index in range(2):
+        customer = CustomerFactory(owner=manager, name=f"大客户 {index}")
+        line = {"description": "Plant", "quantity": 900, "unit_price": Decimal("999999999.99")}
+        order_in("finished", manager, customer, lines=[line])
+    login("manager", PASSWORD)
+    page.get_by_role("button", name="English", exact=True).click()
+    for width in (360, 390, 768, 1366):
+        page.set_viewport_size({"width": width, "height": 844})
+        page.goto(f"{live_server.url}/")
+        revenue = page.get_by_test_id("kpi-revenue-value")
+        expect(revenue).to_have_text(re.compile(r"^1,8\d\d(,\d{3}){3}\.\d\d$"))  # 20 characters
+        assert page.evaluate("document.documentElement.scrollWidth") == width
+        overflowing = page.evaluate(
+            "[...document.querySelectorAll('.kpi-value')]"
+            ".filter(figure => figure.scrollWidth > figure.parentElement.clientWidth).length"
+        )
+        assert overflowing == 0, width
+        assert float(revenue.evaluate("figure => getComputedStyle(figure).fontSize")[:-2]) >= 9
+        screenshot(f"dashboard-trillions-{width}")

@@ -6,14 +6,18 @@ from typing import Any, TypeVar, cast
 
 from csp.decorators import csp_update
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.admin.options import BaseModelAdmin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page
+from django.core.paginator import Page, Paginator
 from django.db import models
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.decorators import method_decorator
+from django.utils.formats import number_format
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -85,3 +89,61 @@ class BoundedFieldsAdmin(BaseModelAdmin):
         if form_class in (fields.ModelChoiceField, fields.ModelMultipleChoiceField):
             kwargs.setdefault("form_class", form_class)
         return fields.bound(db_field, super().formfield_for_dbfield(db_field, request, **kwargs))
+
+
+class CappedCountPaginator(Paginator):
+    """The admin's pager over a table of millions of rows: like the app's lists (crm/pagination.py) it
+    counts at most settings.LIST_COUNT_LIMIT + 1 rows, so its cost stays flat; past the limit the
+    count is the limit, `count_is_capped` is true, and the pager offers the pages up to it."""
+
+    @cached_property
+    def _counted(self) -> int:
+        rows = self.object_list
+        limit = settings.LIST_COUNT_LIMIT
+        return rows[: limit + 1].count() if isinstance(rows, QuerySet) else len(rows)
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, settings.LIST_COUNT_LIMIT)
+
+    @property
+    def count_is_capped(self) -> bool:
+        return self._counted > settings.LIST_COUNT_LIMIT
+
+
+class LargeTableAdmin(admin.ModelAdmin):
+    """A changelist over a table that grows to millions of rows (customers, orders, deals,
+    communications, follow-ups), as fast as the app's own lists. Its pager counts only up to a limit;
+    its search box runs the app's search selector for these rows (`search`), whose parts each use an
+    index, instead of the admin's OR of LIKEs across joins, which reads the whole table
+    (`search_fields` only makes the box appear, and the autocomplete of these records uses the same
+    search). No facet counts, and subclasses set no `date_hierarchy`: its drill-down lists the years
+    of every row."""
+
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # a count of every filter choice over the whole table
+
+    def response_action(
+        self, request: HttpRequest, queryset: QuerySet[Any], *args: Any, **kwargs: Any
+    ) -> HttpResponse | None:
+        # "Select all" names the capped count, so an action over more rows than that is refused.
+        across = request.POST.get("select_across") == "1"
+        if across and CappedCountPaginator(queryset, self.list_per_page).count_is_capped:
+            limit = number_format(settings.LIST_COUNT_LIMIT, force_grouping=True)
+            message = _(
+                "More than %(limit)s rows are listed: narrow the list with the filters or the search to act "
+                "on all of them, or select rows on this page. Nothing was changed."
+            )
+            self.message_user(request, message % {"limit": limit}, messages.WARNING)
+            return None
+        return super().response_action(request, queryset, *args, **kwargs)
+
+    def search(self, queryset: QuerySet[Any], text: str) -> QuerySet[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must say how its rows are searched")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        text = search_term.strip()
+        return (self.search(queryset, text) if text else queryset), False

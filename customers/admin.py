@@ -1,15 +1,17 @@
 """The customer admin for managers: every save goes through customers.services (crm/service_admin.py),
 so what the pages normalise and refuse, the admin normalises and refuses too, at the field."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from crm.admin_site import HistoryAdmin
+from crm.admin_site import HistoryAdmin, LargeTableAdmin
 from crm.service_admin import ServiceAdmin, ServiceInline, actor, changed_fields
 from customers import services
 from customers.models import ContactMethod, ContactPerson, Customer, Need, Tag
+from customers.selectors import search_customers
 
 METHOD_FIELDS = ("type", "value", "note", "is_primary")
 PERSON_FIELDS = ("name", "title", "phone", "email")
@@ -84,18 +86,20 @@ class NeedInline(ServiceInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceAdmin, HistoryAdmin):
+class CustomerAdmin(LargeTableAdmin, ServiceAdmin, HistoryAdmin):
     list_display = ["name", "kind", "owner", "lifecycle_stage", "source", "industry", "region", "created_at"]
     list_filter = ["lifecycle_stage", "kind", "source", "industry", "size", "tags", "owner", "created_at"]
-    search_fields = ["name", "contact_methods__value", "contact_persons__name", "region", "=external_id"]
+    search_fields = ["name"]
+    search_help_text = _("A fragment of a name, phone number, email or contact person, as in the list.")
     list_select_related = ["owner"]
     autocomplete_fields = ["tags"]
     raw_id_fields = ["owner"]
-    date_hierarchy = "created_at"
     readonly_fields = ["created_at", "updated_at"]
     inlines = [ContactMethodInline, ContactPersonInline, NeedInline]
-    show_full_result_count = False
     actions = ["merge_into_first"]
+
+    def search(self, queryset, text):
+        return search_customers(queryset, text, limit=settings.SEARCH_MATCH_LIMIT)
 
     def create_through_service(self, request, form):
         return services.create_customer(

@@ -6,13 +6,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin_site import BoundedFieldsAdmin, HistoryAdmin
+from crm.admin_site import BoundedFieldsAdmin, HistoryAdmin, LargeTableAdmin
 from crm.service_admin import ServiceAdmin, actor, changed_fields
 from followups import services
 from followups.models import Communication, FollowUp, ReminderDigest
+from followups.selectors import of_customers_matching
 
 COMMUNICATION_FIELDS = services.COMMUNICATION_FIELDS | set(Communication.LINK_FIELDS)
 FOLLOWUP_FIELDS = services.FOLLOWUP_FIELDS | set(FollowUp.LINK_FIELDS)
+CUSTOMER_SEARCH_HELP = _("The customer: a fragment of a name, phone number, email or contact person.")
 
 
 def _filled(form, names):
@@ -23,16 +25,18 @@ def _filled(form, names):
 
 
 @admin.register(Communication)
-class CommunicationAdmin(ServiceAdmin, HistoryAdmin):
+class CommunicationAdmin(LargeTableAdmin, ServiceAdmin, HistoryAdmin):
     list_display = ["subject", "customer", "channel", "direction", "occurred_at", "staff"]
     list_filter = ["channel", "direction", "occurred_at", "staff"]
-    search_fields = ["subject", "content", "customer__name"]
+    search_fields = ["customer__name"]
+    search_help_text = CUSTOMER_SEARCH_HELP
     list_select_related = ["customer", "staff"]
     autocomplete_fields = ["customer"]
     # Ids, not selects of every order and opportunity there is.
     raw_id_fields = ["contact_person", "staff", "order", "opportunity"]
-    date_hierarchy = "occurred_at"
-    show_full_result_count = False
+
+    def search(self, queryset, text):
+        return of_customers_matching(queryset, text)
 
     def get_readonly_fields(self, request, obj=None):
         # A communication stays with its customer and with who had it.
@@ -53,15 +57,14 @@ class CommunicationAdmin(ServiceAdmin, HistoryAdmin):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(ServiceAdmin, HistoryAdmin):
+class FollowUpAdmin(LargeTableAdmin, ServiceAdmin, HistoryAdmin):
     list_display = ["subject", "customer", "due_at", "assignee", "priority", "status", "completed_at"]
     list_filter = ["status", "priority", "due_at", "assignee"]
-    search_fields = ["subject", "notes", "result", "customer__name"]
+    search_fields = ["customer__name"]
+    search_help_text = CUSTOMER_SEARCH_HELP
     list_select_related = ["customer", "assignee"]
     autocomplete_fields = ["customer"]
     raw_id_fields = ["contact_person", "order", "opportunity", "assignee"]
-    date_hierarchy = "due_at"
-    show_full_result_count = False
     actions = ["cancel_followups"]
     # Completing and cancelling are done on the follow-up's page or by the action below.
     always_read_only = [
@@ -74,6 +77,9 @@ class FollowUpAdmin(ServiceAdmin, HistoryAdmin):
         "created_at",
         "updated_at",
     ]
+
+    def search(self, queryset, text):
+        return of_customers_matching(queryset, text)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

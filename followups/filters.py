@@ -6,9 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.filters import ANY, DayFromFilter, DayUntilFilter, ModelChoiceFilter, offer_choices, yes_no_any
 from customers.forms import active_users
-from customers.models import Customer
-from customers.selectors import search_customers
 from followups.models import Communication, FollowUp
+from followups.selectors import of_customers_matching
 from opportunities.models import Opportunity
 from orders.models import Order
 
@@ -34,7 +33,7 @@ class CustomerSearchFilter(django_filters.CharFilter):
     def filter(self, qs, value):
         if not value or not value.strip():
             return qs
-        return qs.filter(customer__in=search_customers(Customer.objects.all(), value).values("pk"))
+        return of_customers_matching(qs, value)
 
 
 class UserFilter(ModelChoiceFilter):

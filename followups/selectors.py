@@ -14,6 +14,8 @@ from django.utils import timezone
 from crm.filters import end_of_day, start_of_day
 from crm.history import field_changes
 from customers.access import can_change_customer
+from customers.models import Customer
+from customers.selectors import search_customers
 from followups.models import Communication, FollowUp
 
 # My day shows at first this many follow-ups of each part (overdue, due today, coming up); "Show
@@ -24,6 +26,13 @@ UPCOMING_DAYS = 7  # My day also shows what comes in the next days
 WEEK_LIMIT = 400
 DIGEST_ITEM_LIMIT = 50
 LINKED_LIMIT = 5  # an order's or opportunity's page shows its newest few of each
+
+
+def of_customers_matching(rows: QuerySet[Any], text: str) -> QuerySet[Any]:
+    """The communications or follow-ups among `rows` whose customer a fragment of a name, phone, email
+    or contact person finds (customers.selectors.search_customers): how their lists, the API and the
+    admin search them."""
+    return rows.filter(customer__in=search_customers(Customer.objects.all(), text).values("pk"))
 
 
 def communications_for_list(user: User) -> QuerySet[Communication]:

@@ -8,10 +8,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin_site import BoundedFieldsAdmin, HistoryAdmin
+from crm.admin_site import BoundedFieldsAdmin, HistoryAdmin, LargeTableAdmin
 from crm.service_admin import ServiceAdmin, actor, changed_fields
 from opportunities import services
 from opportunities.models import Opportunity, OpportunityEvent, OpportunityLine, ScoringWeights, Stage
+from opportunities.selectors import search_opportunities
 
 
 @admin.register(Stage)
@@ -64,7 +65,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(ServiceAdmin, HistoryAdmin):
+class OpportunityAdmin(LargeTableAdmin, ServiceAdmin, HistoryAdmin):
     """Details can be corrected here; stage changes, winning and the product lines happen on the
     opportunity's page, where they record their events and make the order."""
 
@@ -80,10 +81,9 @@ class OpportunityAdmin(ServiceAdmin, HistoryAdmin):
     ]
     list_filter = ["stage", "owner", "source", "expected_close_date"]
     search_fields = ["title", "customer__name"]
+    search_help_text = _("A fragment of the title or of the customer's name, as in the opportunity list.")
     list_select_related = ["customer", "owner", "stage"]
     raw_id_fields = ["owner"]
-    date_hierarchy = "expected_close_date"
-    show_full_result_count = False
     inlines = [LineInline, EventInline]
     readonly_fields = [
         "customer",
@@ -100,6 +100,9 @@ class OpportunityAdmin(ServiceAdmin, HistoryAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def search(self, queryset, text):
+        return search_opportunities(queryset, text)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not obj.stage.is_open:

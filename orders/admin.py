@@ -11,11 +11,12 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from crm.admin_site import BoundedFieldsAdmin, HistoryAdmin
+from crm.admin_site import BoundedFieldsAdmin, HistoryAdmin, LargeTableAdmin
 from crm.service_admin import ServiceAdmin, actor, changed_fields
 from orders import services
 from orders.forms import ProductForm
 from orders.models import CreditNote, Order, OrderEvent, OrderLine, Payment, Product
+from orders.selectors import search_orders
 
 
 class ReadOnlyInline(BoundedFieldsAdmin, admin.TabularInline):
@@ -61,13 +62,12 @@ class OrderEventInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ServiceAdmin, HistoryAdmin):
+class OrderAdmin(LargeTableAdmin, ServiceAdmin, HistoryAdmin):
     list_display = ["number", "customer", "owner", "status", "total", "balance", "currency", "created_at"]
     list_filter = ["status", "created_at", "confirmed_at", "owner"]
-    search_fields = ["number", "customer__name", "invoice_number", "tracking_number"]
+    search_fields = ["number", "customer__name"]
+    search_help_text = _("A fragment of the order's number or of its customer's name, as in the order list.")
     list_select_related = ["customer", "owner"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
     fields = [
         ("number", "status"),
         ("customer", "owner"),
@@ -87,6 +87,9 @@ class OrderAdmin(ServiceAdmin, HistoryAdmin):
         flat = [name for row in self.fields for name in (row if isinstance(row, tuple) else (row,))]
         editable = self.editable_details if obj is not None and obj.is_open else []
         return [name for name in flat if name not in editable]
+
+    def search(self, queryset, text):
+        return search_orders(queryset, text)
 
     def has_add_permission(self, request):
         return False  # orders are made on the order pages, with their lines

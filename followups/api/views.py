@@ -9,16 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.api.views import ListViewSet
-from customers.models import Customer
-from customers.selectors import search_customers
 from followups import selectors, services
 from followups.access import access_communication, access_followup
 from followups.api import serializers as s
 from followups.filters import COMMUNICATION_SORTS, FOLLOWUP_SORTS, CommunicationFilter, FollowUpFilter
-
-
-def _of_customers(queryset: Any, text: str) -> Any:
-    return queryset.filter(customer__in=search_customers(Customer.objects.all(), text).values("pk"))
 
 
 class CommunicationViewSet(ListViewSet):
@@ -33,7 +27,7 @@ class CommunicationViewSet(ListViewSet):
         return {"user": request.user}
 
     def search(self, queryset: Any, text: str) -> Any:
-        return _of_customers(queryset, text)
+        return selectors.of_customers_matching(queryset, text)
 
     @extend_schema(request=s.CommunicationInput, responses={201: s.CommunicationSerializer})
     def create(self, request: Request) -> Response:
@@ -65,7 +59,7 @@ class FollowUpViewSet(ListViewSet):
         return {"user": request.user}
 
     def search(self, queryset: Any, text: str) -> Any:
-        return _of_customers(queryset, text)
+        return selectors.of_customers_matching(queryset, text)
 
     @extend_schema(request=s.FollowUpInput, responses={201: s.FollowUpSerializer})
     def create(self, request: Request) -> Response:

@@ -23,6 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from crm import fields
 from crm.history import describe_reason
+from crm.pagination import bounded_count
 
 ViewT = TypeVar("ViewT", bound=Callable[..., HttpResponseBase])
 
@@ -97,18 +98,17 @@ class CappedCountPaginator(Paginator):
     count is the limit, `count_is_capped` is true, and the pager offers the pages up to it."""
 
     @cached_property
-    def _counted(self) -> int:
-        rows = self.object_list
-        limit = settings.LIST_COUNT_LIMIT
-        return rows[: limit + 1].count() if isinstance(rows, QuerySet) else len(rows)
+    def _counted(self) -> tuple[int, bool]:
+        # The admin pages a QuerySet, never a list.
+        return bounded_count(cast(QuerySet[Any], self.object_list), settings.LIST_COUNT_LIMIT)
 
     @cached_property
     def count(self) -> int:
-        return min(self._counted, settings.LIST_COUNT_LIMIT)
+        return self._counted[0]
 
     @property
     def count_is_capped(self) -> bool:
-        return self._counted > settings.LIST_COUNT_LIMIT
+        return self._counted[1]
 
 
 class LargeTableAdmin(admin.ModelAdmin):

@@ -28,10 +28,21 @@ DIGEST_ITEM_LIMIT = 50
 LINKED_LIMIT = 5  # an order's or opportunity's page shows its newest few of each
 
 
+# A search that finds at most this many customers filters the rows by the customers' ids, an index
+# lookup per customer. Joined as a subquery, the planner cannot size the matches and, beside a
+# salesperson's visibility (their conversations or their customers'), reads every row (1.2 s at
+# 5,000,000 communications, against 30 ms).
+CUSTOMER_IDS_LIMIT = 1_000
+
+
 def of_customers_matching(rows: QuerySet[Any], text: str) -> QuerySet[Any]:
     """The communications or follow-ups among `rows` whose customer a fragment of a name, phone, email
     or contact person finds (customers.selectors.search_customers): how their lists, the API and the
     admin search them."""
+    found = search_customers(Customer.objects.all(), text, limit=CUSTOMER_IDS_LIMIT)
+    ids = list(found.values_list("pk", flat=True))
+    if len(ids) <= CUSTOMER_IDS_LIMIT:
+        return rows.filter(customer__in=ids)
     return rows.filter(customer__in=search_customers(Customer.objects.all(), text).values("pk"))
 
 

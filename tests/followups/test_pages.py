@@ -490,6 +490,19 @@ def test_the_communication_list_filters(sales_client, sales1, sales2):
     assert subjects(f"?occurred_before={week_ago:%Y-%m-%d}") == ["Mail"]
 
 
+@pytest.mark.parametrize("ids_limit", [1_000, 1])  # the customers' ids, or past the limit a subquery
+def test_a_customer_search_finds_the_same_rows_either_way(sales_client, sales1, monkeypatch, ids_limit):
+    monkeypatch.setattr(selectors, "CUSTOMER_IDS_LIMIT", ids_limit)
+    acme, beta = (CustomerFactory(owner=sales1, name=name) for name in ("Acme Trading", "Acme Steel"))
+    other = CustomerFactory(owner=sales1, name="Northwind")
+    for customer in (acme, beta, other):
+        CommunicationFactory(customer=customer, subject=customer.name, staff=sales1)
+        FollowUpFactory(customer=customer, subject=customer.name, assignee=sales1)
+    for url in (reverse("followups:communications"), reverse("followups:index")):
+        page = sales_client.get(url, {"customer": "acme"}).context["page"]
+        assert sorted(row.subject for row in page.items) == ["Acme Steel", "Acme Trading"], url
+
+
 @pytest.mark.parametrize("url_name", ["followups:index", "followups:communications"])
 def test_the_lists_cost_a_fixed_number_of_queries(sales_client, sales1, url_name, count_queries):
     """With the rows' orders and opportunities named, and narrowed to one of them."""

@@ -30,3 +30,14 @@ def figure(value, kind):
     if kind == DATE:
         return f"{localdate(value):%Y-%m-%d}"
     return value
+
+
+# How long a shown figure is, from which its tile lets it shrink further (static/crm/crm.css): at most
+# 10 characters none, then "m", "l" and, from 18 (hundreds of billions), "xl".
+FIGURE_LENGTHS = ((17, "xl"), (13, "l"), (10, "m"))
+
+
+@register.filter
+def figure_length(shown: str) -> str:
+    """The length class of a figure as `figure` shows it: "", "m", "l" or "xl"."""
+    return next((name for longer_than, name in FIGURE_LENGTHS if len(shown) > longer_than), "")
